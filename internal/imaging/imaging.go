@@ -1,0 +1,228 @@
+// Package imaging is Muster's one image decoding path: it checks the byte and
+// pixel limits from the header before decoding (decompression bombs), decodes
+// PNG, JPEG, GIF and WebP, applies the EXIF orientation and composites alpha.
+package imaging
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/webp"
+)
+
+// Default limits. They are documented in the README ("Limits").
+const (
+	DefaultMaxBytes     = 50 << 20   // 50 MiB per upload
+	DefaultMaxPixels    = 50_000_000 // 50 megapixels (a 4500×5400 print file is 24.3 MP)
+	DefaultMaxDimension = 20_000     // pixels on either side
+)
+
+// Limits bound what Decode accepts.
+type Limits struct {
+	MaxBytes     int64 // largest encoded size
+	MaxPixels    int64 // largest width×height, checked from the header
+	MaxDimension int   // largest width or height
+}
+
+// WithDefaults returns l with zero fields set to the defaults.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxPixels <= 0 {
+		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxDimension <= 0 {
+		l.MaxDimension = DefaultMaxDimension
+	}
+	return l
+}
+
+// Error codes carried by *Error; the API maps them to HTTP statuses.
+const (
+	CodeEmpty          = "empty"
+	CodeTooLarge       = "too_large"
+	CodeTooManyPixels  = "too_many_pixels"
+	CodeUnsupported    = "unsupported_media_type"
+	CodeCorrupt        = "corrupt_image"
+	CodeMediaMismatch  = "media_type_mismatch"
+	CodeZeroDimensions = "zero_dimensions"
+)
+
+// Error is a decoding failure caused by the input; callers branch on Code.
+type Error struct {
+	Code string
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsInputError reports whether err is an *Error (bad input, not a system fault).
+func IsInputError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// Media types Muster accepts.
+const (
+	MediaPNG  = "image/png"
+	MediaJPEG = "image/jpeg"
+	MediaGIF  = "image/gif"
+	MediaWebP = "image/webp"
+)
+
+// Header is what Sniff learns without decoding pixels.
+type Header struct {
+	MediaType string
+	Width     int
+	Height    int
+}
+
+// Image is a decoded design, upright (EXIF orientation applied).
+type Image struct {
+	MediaType string
+	// NRGBA holds the upright pixels with their alpha channel (non-premultiplied).
+	NRGBA *image.NRGBA
+	// HasAlpha is true when any pixel is not fully opaque.
+	HasAlpha bool
+	// Orientation is the EXIF orientation that was applied (1 = none).
+	Orientation int
+}
+
+// Width of the upright image.
+func (im *Image) Width() int { return im.NRGBA.Rect.Dx() }
+
+// Height of the upright image.
+func (im *Image) Height() int { return im.NRGBA.Rect.Dy() }
+
+// Flatten composites the image onto an opaque background colour.
+func (im *Image) Flatten(bg color.Color) *image.RGBA {
+	b := im.NRGBA.Rect
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Rect, image.NewUniform(bg), image.Point{}, draw.Src)
+	draw.Draw(out, out.Rect, im.NRGBA, b.Min, draw.Over)
+	return out
+}
+
+// Sniff identifies the media type from the magic bytes and reads the
+// dimensions from the header, enforcing the limits; it decodes no pixels.
+func Sniff(data []byte, lim Limits) (Header, error) {
+	lim = lim.WithDefaults()
+	if len(data) == 0 {
+		return Header{}, &Error{Code: CodeEmpty, Msg: "image is empty"}
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return Header{}, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("image is %d bytes, the limit is %d", len(data), lim.MaxBytes)}
+	}
+	mt := sniffMediaType(data)
+	if mt == "" {
+		return Header{}, &Error{Code: CodeUnsupported, Msg: "not a PNG, JPEG, GIF or WebP image"}
+	}
+	var cfg image.Config
+	var err error
+	r := bytes.NewReader(data)
+	switch mt {
+	case MediaPNG:
+		cfg, err = png.DecodeConfig(r)
+	case MediaJPEG:
+		cfg, err = jpeg.DecodeConfig(r)
+	case MediaGIF:
+		cfg, err = gif.DecodeConfig(r)
+	case MediaWebP:
+		cfg, err = webp.DecodeConfig(r)
+	}
+	if err != nil {
+		return Header{}, &Error{Code: CodeCorrupt, Msg: "cannot read " + mt + " header", Err: err}
+	}
+	h := Header{MediaType: mt, Width: cfg.Width, Height: cfg.Height}
+	if h.Width <= 0 || h.Height <= 0 {
+		return Header{}, &Error{Code: CodeZeroDimensions, Msg: fmt.Sprintf("image has no pixels (%d×%d)", h.Width, h.Height)}
+	}
+	if h.Width > lim.MaxDimension || h.Height > lim.MaxDimension {
+		return Header{}, &Error{Code: CodeTooManyPixels, Msg: fmt.Sprintf("image is %d×%d, the limit is %d pixels on a side", h.Width, h.Height, lim.MaxDimension)}
+	}
+	if int64(h.Width)*int64(h.Height) > lim.MaxPixels {
+		return Header{}, &Error{Code: CodeTooManyPixels, Msg: fmt.Sprintf("image is %d×%d = %d pixels, the limit is %d", h.Width, h.Height, int64(h.Width)*int64(h.Height), lim.MaxPixels)}
+	}
+	return h, nil
+}
+
+// Decode checks the limits from the header, then decodes the image, applies
+// the EXIF orientation and reports whether it has transparency. A declared
+// media type, if not empty, must match the bytes.
+func Decode(data []byte, declared string, lim Limits) (*Image, error) {
+	h, err := Sniff(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if declared != "" && declared != "application/octet-stream" && declared != h.MediaType {
+		return nil, &Error{Code: CodeMediaMismatch, Msg: fmt.Sprintf("declared media type %s but the bytes are %s", declared, h.MediaType)}
+	}
+	var img image.Image
+	r := bytes.NewReader(data)
+	switch h.MediaType {
+	case MediaPNG:
+		img, err = png.Decode(r)
+	case MediaJPEG:
+		img, err = jpeg.Decode(r)
+	case MediaGIF:
+		img, err = gif.Decode(r) // first frame only
+	case MediaWebP:
+		img, err = webp.Decode(r)
+	}
+	if err != nil {
+		return nil, &Error{Code: CodeCorrupt, Msg: "cannot decode " + h.MediaType, Err: err}
+	}
+	orient := exifOrientation(h.MediaType, data)
+	n := toNRGBA(img)
+	n = orientNRGBA(n, orient)
+	return &Image{MediaType: h.MediaType, NRGBA: n, HasAlpha: !opaque(n), Orientation: orient}, nil
+}
+
+func sniffMediaType(b []byte) string {
+	switch {
+	case len(b) >= 8 && bytes.Equal(b[:8], []byte("\x89PNG\r\n\x1a\n")):
+		return MediaPNG
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return MediaJPEG
+	case len(b) >= 6 && (bytes.Equal(b[:6], []byte("GIF87a")) || bytes.Equal(b[:6], []byte("GIF89a"))):
+		return MediaGIF
+	case len(b) >= 12 && bytes.Equal(b[:4], []byte("RIFF")) && bytes.Equal(b[8:12], []byte("WEBP")):
+		return MediaWebP
+	}
+	return ""
+}
+
+func toNRGBA(img image.Image) *image.NRGBA {
+	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
+		return n
+	}
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
+	return out
+}
+
+func opaque(n *image.NRGBA) bool {
+	for i := 3; i < len(n.Pix); i += 4 {
+		if n.Pix[i] != 0xFF {
+			return false
+		}
+	}
+	return true
+}
