@@ -41,6 +41,9 @@ type Input struct {
 	Analyses map[string]json.RawMessage
 	// Findings from all analyzers.
 	Findings []analysis.Finding
+	// Allowlist holds the entry ids (marks, symbols) the tenant owns or
+	// licenses; findings of those entries are treated as allow-listed.
+	Allowlist []string
 }
 
 // Reason explains one rule that fired (or why nothing did).
@@ -53,6 +56,10 @@ type Reason struct {
 	Ground string `json:"ground,omitempty"`
 	// Findings are indexes into Input.Findings that the rule relied on.
 	Findings []int `json:"findings,omitempty"`
+	// Legal is the rule's full ground (kind, ref, explanation).
+	Legal *Ground `json:"legal,omitempty"`
+	// Notes are the rule author's notes (e.g. why a rule is review only).
+	Notes string `json:"notes,omitempty"`
 }
 
 // MarketVerdict is the outcome for one market.

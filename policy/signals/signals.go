@@ -1,0 +1,372 @@
+// Package signals provides the typed view of a design's stored signals that
+// policy conditions see: findings with their normalised attributes, the
+// classifier categories, OCR text and word marks, the product, the market and
+// the tenant's allow-list. The struct types are exposed to CEL as native types
+// named signals.<Type>, with the field names given by their cel tags.
+package signals
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/internal/catalog"
+)
+
+// Form is the visual form of a symbol finding.
+type Form struct {
+	// Orientation is "clockwise", "counterclockwise" or "".
+	Orientation string `cel:"orientation"`
+	// TiltDeg is the rotation of the symbol in degrees.
+	TiltDeg float64 `cel:"tilt_deg"`
+	// Context describes the surroundings ("disc", "flag", "crossed_out", …).
+	Context string `cel:"context"`
+	// Religious reports whether the analyzer saw a religious context.
+	Religious bool `cel:"religious"`
+}
+
+// Finding is one finding as a condition sees it. Absent attributes are zero
+// values (empty strings and lists, false, -1 for an absent distance).
+type Finding struct {
+	// Index is the position of the finding in policy.Input.Findings.
+	Index    int64   `cel:"index"`
+	Type     string  `cel:"type"`
+	Analyzer string  `cel:"analyzer"`
+	Bank     string  `cel:"bank"`
+	Entry    string  `cel:"entry"`
+	Label    string  `cel:"label"`
+	Score    float64 `cel:"score"`
+	Distance int64   `cel:"distance"`
+	// Jurisdictions lists where a trademark is registered: ISO codes, "EU",
+	// "WIPO:<codes>".
+	Jurisdictions []string `cel:"jurisdictions"`
+	// Classes are the Nice classes a trademark is registered for.
+	Classes     []int64  `cel:"classes"`
+	Famous      bool     `cel:"famous"`
+	Owner       string   `cel:"owner"`
+	WordMarks   []string `cel:"word_marks"`
+	Symbol      string   `cel:"symbol"`
+	Form        Form     `cel:"form"`
+	Allowlisted bool     `cel:"allowlisted"`
+}
+
+// NSFW is the sexual-content classifier's output. Every known category and
+// probability is present (0 when the analyzer did not run).
+type NSFW struct {
+	Present       bool               `cel:"present"`
+	Model         string             `cel:"model"`
+	Categories    map[string]float64 `cel:"categories"`
+	Probabilities map[string]float64 `cel:"probabilities"`
+}
+
+// WordMark is a word mark matched in the design's text.
+type WordMark struct {
+	Mark          string   `cel:"mark"`
+	Entry         string   `cel:"entry"`
+	Jurisdictions []string `cel:"jurisdictions"`
+	Classes       []int64  `cel:"classes"`
+	Famous        bool     `cel:"famous"`
+	Allowlisted   bool     `cel:"allowlisted"`
+}
+
+// OCR is the recognised text and word-mark matches; empty when absent.
+type OCR struct {
+	Present   bool       `cel:"present"`
+	Text      string     `cel:"text"`
+	WordMarks []WordMark `cel:"word_marks"`
+}
+
+// Product is the product the design is printed on.
+type Product struct {
+	Name string `cel:"name"`
+	// NiceClass is the product's Nice class, 0 when the product is unknown.
+	NiceClass int64 `cel:"nice_class"`
+	Known     bool  `cel:"known"`
+}
+
+// Market is the market a verdict is computed for.
+type Market struct {
+	Code string `cel:"code"`
+	// EU is true for an EU member state and for the EU pseudo-market.
+	EU bool `cel:"eu"`
+}
+
+// Tenant is the merchant the design belongs to.
+type Tenant struct {
+	ID string `cel:"id"`
+	// Allowlist holds the entry ids (marks, symbols) the tenant may use.
+	Allowlist []string `cel:"allowlist"`
+}
+
+// Design is everything about one design except the market.
+type Design struct {
+	ID       string
+	Title    string
+	Tags     []string
+	Findings []Finding
+	NSFW     NSFW
+	OCR      OCR
+	Product  Product
+	Tenant   Tenant
+}
+
+// NSFW category and probability names that are always present.
+var (
+	nsfwCategories    = []string{"sexual_explicit", "sexual_suggestive", "drawing"}
+	nsfwProbabilities = []string{"drawing", "hentai", "neutral", "porn", "sexy"}
+)
+
+// MarketOf returns the Market value for a code.
+func MarketOf(code string) Market {
+	return Market{Code: code, EU: code == catalog.EU || catalog.IsEUMember(code)}
+}
+
+// Build normalises stored analyses and findings into a Design. Malformed
+// analyzer output is an error naming the analyzer, so a policy never silently
+// ignores a signal.
+func Build(designID, tenantID, product, title string, tags []string, analyses map[string]json.RawMessage, findings []analysis.Finding, allowlist []string) (Design, error) {
+	d := Design{ID: designID, Title: title, Tags: nonNil(tags), Tenant: Tenant{ID: tenantID, Allowlist: nonNil(allowlist)}}
+	if p, ok := catalog.LookupProduct(product); ok {
+		d.Product = Product{Name: p.Name, NiceClass: int64(p.NiceClass), Known: true}
+	} else {
+		d.Product = Product{Name: product}
+	}
+	nsfw, err := buildNSFW(analyses["nsfw"], findings)
+	if err != nil {
+		return Design{}, err
+	}
+	d.NSFW = nsfw
+	ocr, err := buildOCR(analyses["ocr"], allowlist)
+	if err != nil {
+		return Design{}, err
+	}
+	d.OCR = ocr
+	d.Findings = make([]Finding, 0, len(findings))
+	for i, f := range findings {
+		d.Findings = append(d.Findings, normaliseFinding(i, f, allowlist))
+	}
+	return d, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func normaliseFinding(i int, f analysis.Finding, allowlist []string) Finding {
+	out := Finding{
+		Index: int64(i), Type: f.Type, Analyzer: f.Analyzer, Bank: f.Bank, Entry: f.EntryID,
+		Label: f.Label, Score: f.Score, Distance: -1,
+		Jurisdictions: strList(f.Attrs["jurisdictions"]),
+		Classes:       intList(f.Attrs["classes"]),
+		Famous:        boolOf(f.Attrs["famous"]),
+		Owner:         strOf(f.Attrs["owner"]),
+		WordMarks:     strList(f.Attrs["word_marks"]),
+		Symbol:        strOf(f.Attrs["symbol"]),
+		Allowlisted:   boolOf(f.Attrs["allowlisted"]) || (f.EntryID != "" && slices.Contains(allowlist, f.EntryID)),
+	}
+	if f.Distance != nil {
+		out.Distance = int64(*f.Distance)
+	}
+	if form, ok := f.Attrs["form"].(map[string]any); ok {
+		out.Form = Form{
+			Orientation: strOf(form["orientation"]),
+			TiltDeg:     floatOf(form["tilt_deg"]),
+			Context:     strOf(form["context"]),
+			Religious:   boolOf(form["religious"]),
+		}
+	}
+	return out
+}
+
+func buildNSFW(raw json.RawMessage, findings []analysis.Finding) (NSFW, error) {
+	n := NSFW{Categories: map[string]float64{}, Probabilities: map[string]float64{}}
+	for _, k := range nsfwCategories {
+		n.Categories[k] = 0
+	}
+	for _, k := range nsfwProbabilities {
+		n.Probabilities[k] = 0
+	}
+	if len(raw) > 0 && string(raw) != "null" {
+		var v struct {
+			Model         string             `json:"model"`
+			ModelVersion  string             `json:"model_version"`
+			Probabilities map[string]float64 `json:"probabilities"`
+			Categories    map[string]float64 `json:"categories"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return NSFW{}, fmt.Errorf("signals: nsfw analysis: %w", err)
+		}
+		n.Present = true
+		n.Model = strings.Trim(v.Model+"@"+v.ModelVersion, "@")
+		for k, p := range v.Probabilities {
+			n.Probabilities[k] = p
+		}
+		for k, p := range v.Categories {
+			n.Categories[k] = p
+		}
+	}
+	// Findings of type nsfw raise a category to at least their score, so a
+	// design with findings but no stored analysis is still seen.
+	for _, f := range findings {
+		if f.Type == analysis.FindingNSFW && f.Label != "" {
+			n.Present = true
+			n.Categories[f.Label] = math.Max(n.Categories[f.Label], f.Score)
+		}
+	}
+	return n, nil
+}
+
+func buildOCR(raw json.RawMessage, allowlist []string) (OCR, error) {
+	o := OCR{WordMarks: []WordMark{}}
+	if len(raw) == 0 || string(raw) == "null" {
+		return o, nil
+	}
+	var v struct {
+		Text      string            `json:"text"`
+		WordMarks []json.RawMessage `json:"word_marks"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return OCR{}, fmt.Errorf("signals: ocr analysis: %w", err)
+	}
+	o.Present, o.Text = true, v.Text
+	for i, w := range v.WordMarks {
+		var s string
+		if json.Unmarshal(w, &s) == nil {
+			o.WordMarks = append(o.WordMarks, WordMark{Mark: s, Jurisdictions: []string{}, Classes: []int64{}})
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(w, &m); err != nil {
+			return OCR{}, fmt.Errorf("signals: ocr word_marks[%d]: want a string or an object: %w", i, err)
+		}
+		wm := WordMark{
+			Mark:          firstNonEmpty(strOf(m["mark"]), strOf(m["label"]), strOf(m["text"])),
+			Entry:         firstNonEmpty(strOf(m["entry_id"]), strOf(m["entry"])),
+			Jurisdictions: strList(m["jurisdictions"]),
+			Classes:       intList(m["classes"]),
+			Famous:        boolOf(m["famous"]),
+		}
+		wm.Allowlisted = boolOf(m["allowlisted"]) || (wm.Entry != "" && slices.Contains(allowlist, wm.Entry))
+		o.WordMarks = append(o.WordMarks, wm)
+	}
+	return o, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func strOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func boolOf(v any) bool {
+	b, _ := v.(bool)
+	return b
+}
+
+func floatOf(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case float32:
+		return float64(n)
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	case json.Number:
+		f, _ := n.Float64()
+		return f
+	}
+	return 0
+}
+
+// strList accepts []string (Go callers) and []any (decoded JSON).
+func strList(v any) []string {
+	switch l := v.(type) {
+	case []string:
+		return l
+	case []any:
+		out := make([]string, 0, len(l))
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return []string{}
+}
+
+// intList accepts []int, []int64 (Go callers) and []any of numbers (JSON).
+func intList(v any) []int64 {
+	switch l := v.(type) {
+	case []int:
+		out := make([]int64, len(l))
+		for i, n := range l {
+			out[i] = int64(n)
+		}
+		return out
+	case []int64:
+		return l
+	case []any:
+		out := make([]int64, 0, len(l))
+		for _, e := range l {
+			switch n := e.(type) {
+			case float64, float32, int, int64, json.Number:
+				out = append(out, int64(floatOf(n)))
+			}
+		}
+		return out
+	}
+	return []int64{}
+}
+
+// RegisteredIn reports whether a mark registered in the given jurisdictions
+// is protected in market: an ISO code protects that country; "EU" (an EU
+// trade mark) protects every member state; "WIPO:<codes>" protects the
+// designated countries (codes separated by commas, spaces or "+", "EU"
+// allowed). For the EU pseudo-market a registration in any member state
+// counts, because selling across the Union sells there too.
+func RegisteredIn(jurisdictions []string, market string) bool {
+	for _, j := range jurisdictions {
+		j = strings.ToUpper(strings.TrimSpace(j))
+		if rest, ok := strings.CutPrefix(j, "WIPO:"); ok {
+			for _, c := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '+' || r == ';' }) {
+				if covers(c, market) {
+					return true
+				}
+			}
+			continue
+		}
+		if covers(j, market) {
+			return true
+		}
+	}
+	return false
+}
+
+func covers(j, market string) bool {
+	switch {
+	case j == market:
+		return true
+	case j == catalog.EU:
+		return catalog.IsEUMember(market)
+	case market == catalog.EU:
+		return catalog.IsEUMember(j)
+	}
+	return false
+}
