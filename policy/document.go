@@ -183,13 +183,20 @@ func jsonError(data []byte, dec *json.Decoder, err error) error {
 	msg := err.Error()
 	switch {
 	case errors.As(err, &se):
-		off = int(se.Offset)
+		off = int(se.Offset) - 1 // Offset counts the offending byte
 		msg = se.Error()
 	case errors.As(err, &te):
 		off = int(te.Offset)
 		msg = fmt.Sprintf("field %s: want %s, got JSON %s", te.Field, te.Type, te.Value)
 	case errors.Is(err, io.EOF):
 		msg = "empty document: want a JSON object with format, params and rules"
+	default:
+		// Unknown fields: point at the key, not past its value.
+		if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			if i := bytes.LastIndex(data[:min(off, len(data))], []byte(name)); i >= 0 {
+				off = i
+			}
+		}
 	}
 	line, col := lineCol(data, off)
 	return &CompileError{Line: line, Column: col, Msg: strings.TrimPrefix(msg, "json: ")}
