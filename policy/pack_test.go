@@ -244,4 +244,3 @@ func TestStatementOfReasons(t *testing.T) {
 		})
 	}
 }
-
