@@ -68,9 +68,10 @@ func (c Config) Validate() error {
 
 // Cluster is a running local cluster.
 type Cluster struct {
-	cfg    Config
-	dir    string
-	asUser string // "" when not root
+	cfg     Config
+	dir     string
+	asUser  string // "" when not root
+	started bool   // false when another process had already started it
 }
 
 // FindBinDir returns the newest /usr/lib/postgresql/*/bin holding initdb, or
@@ -117,7 +118,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("pgcluster: running as root needs the %q system user (apt-get install -y postgresql creates it): %w", c.asUser, err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Parents must be searchable by the server's user; the directory itself is private.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("pgcluster: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("pgcluster: %w", err)
 	}
 	if c.asUser != "" {
@@ -135,6 +140,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		cfg.Logger.Info("postgres cluster created", "dir", dir, "duration", time.Since(start))
 	}
+	if c.run(ctx, filepath.Join(cfg.BinDir, "pg_ctl"), "-D", dir, "status") == nil {
+		cfg.Logger.Info("postgres already running, using it", "dir", dir)
+		return c, nil
+	}
 	opts := fmt.Sprintf("-k %s -p %d -c listen_addresses='' -c max_connections=%d", dir, cfg.Port, cfg.MaxConnections)
 	if cfg.Fast {
 		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -144,6 +153,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("pgcluster: start: %w; server log tail: %s", err, tail(log, 800))
 	}
 	cfg.Logger.Info("postgres started", "dir", dir)
+	c.started = true
 	return c, nil
 }
 
@@ -155,8 +165,12 @@ func (c *Cluster) ConnString(db string) string {
 // Dir is the data directory.
 func (c *Cluster) Dir() string { return c.dir }
 
-// Stop shuts the cluster down (fast mode: active sessions are disconnected).
+// Stop shuts the cluster down (fast mode: active sessions are disconnected)
+// unless another process started it.
 func (c *Cluster) Stop(ctx context.Context) error {
+	if !c.started {
+		return nil
+	}
 	if err := c.run(ctx, filepath.Join(c.cfg.BinDir, "pg_ctl"), "-D", c.dir, "-m", "fast", "-w", "stop"); err != nil {
 		return fmt.Errorf("pgcluster: stop: %w", err)
 	}

@@ -390,3 +390,17 @@ func (s *Store) AppendEvent(ctx context.Context, tenantID, designID, typ, actor 
 	}
 	return nil
 }
+
+// StaleDesigns returns up to limit designs still queued or analysing whose
+// last update is older than age, and bumps their update time so concurrent
+// sweepers do not pick the same ones.
+func (s *Store) StaleDesigns(ctx context.Context, age time.Duration, limit int) ([]Design, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE designs SET updated_at = now() WHERE id IN (
+			SELECT id FROM designs WHERE status IN ('queued', 'analyzing') AND updated_at < now() - make_interval(secs => $1)
+			ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING `+designCols, age.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale designs: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Design, error) { return scanDesign(r) })
+}

@@ -1,0 +1,408 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+
+	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/hashing"
+	"github.com/muster-dev/muster/internal/natsembed"
+	"github.com/muster-dev/muster/internal/pgcluster"
+	"github.com/muster-dev/muster/internal/pipeline"
+	"github.com/muster-dev/muster/internal/store"
+	"github.com/muster-dev/muster/migrations"
+	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/workers"
+)
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: muster COMMAND [FLAGS] [ARGS]")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands() {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Settings (flags go before the command's arguments; the environment applies to every command):")
+	config.Usage(w)
+}
+
+// services are the database and NATS connections of a process.
+type services struct {
+	pool    *pgxpool.Pool
+	nc      *nats.Conn
+	closers []func()
+}
+
+func (s *services) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// openDB connects to MUSTER_DATABASE_URL or, when embedded is allowed and
+// it is empty, to a local cluster in the data directory (started if needed).
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, embedded bool, s *services) error {
+	url := cfg.DatabaseURL
+	if url == "" {
+		if !embedded {
+			return errors.New("MUSTER_DATABASE_URL (--database-url) is required for this command")
+		}
+		c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(cfg.DataDir, "postgres"), Logger: log})
+		if err != nil {
+			return err
+		}
+		s.closers = append(s.closers, func() { _ = c.Stop(context.Background()) })
+		if err := ensureDatabase(ctx, c.ConnString("postgres"), "muster"); err != nil {
+			return err
+		}
+		url = c.ConnString("muster")
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	s.closers = append(s.closers, pool.Close)
+	if err := pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	s.pool = pool
+	return nil
+}
+
+func ensureDatabase(ctx context.Context, adminURL, name string) error {
+	pool, err := pgxpool.New(ctx, adminURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if !exists {
+		if _, err := pool.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+			return fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// openNATS connects to MUSTER_NATS_URL or, when embedded is allowed and it
+// is empty, to an embedded JetStream server keeping its data in the data
+// directory (listening on 127.0.0.1:4222 so external workers can join).
+func openNATS(ctx context.Context, cfg config.Config, log *slog.Logger, embedded bool, s *services) error {
+	url := cfg.NATSURL
+	if url == "" {
+		if !embedded {
+			return errors.New("MUSTER_NATS_URL (--nats-url) is required for this command")
+		}
+		port := 4222
+		if ln, err := net.Listen("tcp", "127.0.0.1:4222"); err == nil {
+			ln.Close()
+		} else {
+			port = -1
+		}
+		ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Port: port})
+		if err != nil {
+			return err
+		}
+		s.closers = append(s.closers, func() { ns.Shutdown(); ns.WaitForShutdown() })
+		url = ns.ClientURL()
+		log.Info("embedded NATS JetStream started", "url", url)
+	}
+	nc, err := nats.Connect(url, nats.Name("muster"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("nats %s: %w", url, err)
+	}
+	s.closers = append(s.closers, func() { _ = nc.Drain() })
+	s.nc = nc
+	return nil
+}
+
+// buildAnalyzers returns the configured analyzers.
+func buildAnalyzers(ctx context.Context, cfg config.Config, log *slog.Logger, s *services) ([]analysis.Analyzer, error) {
+	var out []analysis.Analyzer
+	for _, name := range cfg.Analyzers {
+		switch name {
+		case "hash":
+			out = append(out, hashing.Analyzer{})
+		default:
+			return nil, fmt.Errorf("unknown analyzer %q (available: hash)", name)
+		}
+	}
+	return out, nil
+}
+
+// buildDecider returns the policy that decides verdicts.
+func buildDecider(ctx context.Context, cfg config.Config, log *slog.Logger, s *services) (workers.Decider, error) {
+	return policy.AllowAll{}, nil
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	done, err := migrations.Up(ctx, pool)
+	for _, m := range done {
+		log.Info("migration applied", "name", m)
+	}
+	return err
+}
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	return runPipeline(ctx, e, "run", args, true, true, true)
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	return runPipeline(ctx, e, "serve", args, false, true, false)
+}
+
+func cmdWorker(ctx context.Context, e *env, args []string) error {
+	return runPipeline(ctx, e, "worker", args, false, false, true)
+}
+
+func runPipeline(ctx context.Context, e *env, name string, args []string, embedded, serve, work bool) error {
+	cfg, rest, err := config.Parse(name, args, e.getenv, e.stderr)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%s takes no arguments, got %q", name, rest)
+	}
+	log := cfg.Logger(e.stderr)
+	s := &services{}
+	defer s.Close()
+	if err := openDB(ctx, cfg, log, embedded, s); err != nil {
+		return err
+	}
+	if embedded {
+		if err := migrate(ctx, s.pool, log); err != nil {
+			return err
+		}
+	}
+	if err := openNATS(ctx, cfg, log, embedded, s); err != nil {
+		return err
+	}
+	opts := pipeline.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
+	if work {
+		if opts.Analyzers, err = buildAnalyzers(ctx, cfg, log, s); err != nil {
+			return err
+		}
+		if opts.Decider, err = buildDecider(ctx, cfg, log, s); err != nil {
+			return err
+		}
+	}
+	p, err := pipeline.New(ctx, s.pool, s.nc, opts)
+	if err != nil {
+		return err
+	}
+	if embedded {
+		key, err := devKey(ctx, p.Store, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n\n",
+			cfg.HTTPAddr, key, key, cfg.HTTPAddr)
+	}
+	return p.Run(ctx)
+}
+
+// devKey returns the development API key kept in the data directory,
+// creating the "dev" tenant and an admin key on first use.
+func devKey(ctx context.Context, st *store.Store, dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "dev-api-key")
+	if b, err := os.ReadFile(path); err == nil {
+		key := strings.TrimSpace(string(b))
+		if _, err := st.Authenticate(ctx, key); err == nil {
+			return key, nil
+		}
+	}
+	t, err := st.Tenant(ctx, "dev")
+	if errors.Is(err, store.ErrNotFound) {
+		t, _, err = st.CreateTenant(ctx, "dev", "")
+	}
+	if err != nil {
+		return "", err
+	}
+	key, _, err := st.CreateKey(ctx, t.ID, store.RoleAdmin, "development key created by muster run")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+}
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	cfg, _, err := config.Parse("migrate", args, e.getenv, e.stderr)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(e.stderr)
+	s := &services{}
+	defer s.Close()
+	if err := openDB(ctx, cfg, log, true, s); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.pool, log); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "migrations up to date")
+	return nil
+}
+
+// adminStore opens the database for tenant and key administration.
+func adminStore(ctx context.Context, e *env, name string, args []string) (*store.Store, []string, func(), error) {
+	cfg, rest, err := config.Parse(name, args, e.getenv, e.stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := cfg.Logger(e.stderr)
+	s := &services{}
+	if err := openDB(ctx, cfg, log, true, s); err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	if err := migrate(ctx, s.pool, log); err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	return store.New(s.pool), rest, s.Close, nil
+}
+
+func cmdTenant(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: muster tenant create NAME [--webhook URL] | list")
+	}
+	st, rest, closeFn, err := adminStore(ctx, e, "tenant", args[1:])
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	switch args[0] {
+	case "create":
+		fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		webhook := fs.String("webhook", "", "webhook URL for verdict notifications")
+		if err := fs.Parse(reorder(rest)); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("usage: muster tenant create NAME [--webhook URL]")
+		}
+		t, secret, err := st.CreateTenant(ctx, fs.Arg(0), *webhook)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "tenant %s created: %s\n", t.Name, t.ID)
+		if secret != "" {
+			fmt.Fprintf(e.stdout, "webhook secret (shown once): %s\n", secret)
+		}
+		return nil
+	case "list":
+		ts, err := st.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tWEBHOOK\tCREATED")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.WebhookURL, t.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("unknown tenant command %q", args[0])
+}
+
+func cmdKey(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: muster key create --tenant T --role R [--name N] | list --tenant T | revoke ID")
+	}
+	st, rest, closeFn, err := adminStore(ctx, e, "key", args[1:])
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	fs := flag.NewFlagSet("key "+args[0], flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	tenant := fs.String("tenant", "", "tenant id or name")
+	role := fs.String("role", store.RoleMerchant, "merchant, reviewer, legal or admin")
+	name := fs.String("name", "", "what the key is for")
+	if err := fs.Parse(reorder(rest)); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "create", "list":
+		if *tenant == "" {
+			return errors.New("--tenant is required")
+		}
+		t, err := st.Tenant(ctx, *tenant)
+		if err != nil {
+			return err
+		}
+		if args[0] == "create" {
+			key, k, err := st.CreateKey(ctx, t.ID, *role, *name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "key %s (%s) created for tenant %s; it is shown once:\n", k.Prefix, k.Role, t.Name)
+			fmt.Fprintln(e.stdout, key)
+			return nil
+		}
+		keys, err := st.Keys(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tPREFIX\tROLE\tNAME\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := ""
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Role, k.Name, k.CreatedAt.Format("2006-01-02 15:04"), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return errors.New("usage: muster key revoke ID|PREFIX")
+		}
+		if err := st.RevokeKey(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "revoked")
+		return nil
+	}
+	return fmt.Errorf("unknown key command %q", args[0])
+}
+
+// reorder moves flags before positional arguments so "create NAME --x y" works.
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}

