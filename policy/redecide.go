@@ -1,0 +1,141 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Change is one design whose verdict changed on re-decision.
+type Change struct {
+	DesignID  string `json:"design_id"`
+	TenantID  string `json:"tenant_id"`
+	VerdictID int64  `json:"verdict_id"`
+	// Before and After are the strictest outcomes over all markets.
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// Markets lists the markets whose outcome changed.
+	Markets []string `json:"markets"`
+	// Decision is the new decision.
+	Decision Decision `json:"-"`
+}
+
+// RedecideReport summarises a re-decision run.
+type RedecideReport struct {
+	Version string `json:"version"`
+	// Designs read; Rewritten got a new verdict row (those whose latest
+	// verdict was not already under Version); Changed differ in some market.
+	Designs   int      `json:"designs"`
+	Rewritten int      `json:"rewritten"`
+	Changed   []Change `json:"changed"`
+	// Tenants whose verdicts changed, sorted.
+	Tenants []string `json:"tenants"`
+}
+
+// Redecide re-decides every decided design created at or after since under
+// the live version, writes a verdict row (cause "redecide") for each whose
+// latest verdict was under another version, and calls notify (if not nil)
+// for each design whose outcome changed in some market, after its row is
+// committed. Running it again is a no-op.
+func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify func(context.Context, Change) error) (RedecideReport, error) {
+	if err := a.require(RoleLegal, RoleAdmin); err != nil {
+		return RedecideReport{}, err
+	}
+	st, err := s.State(ctx)
+	if err != nil {
+		return RedecideReport{}, err
+	}
+	if st.Live == nil {
+		return RedecideReport{}, fmt.Errorf("policy: redecide: no live version: %w", ErrNotFound)
+	}
+	live, err := s.Compiled(ctx, *st.Live)
+	if err != nil {
+		return RedecideReport{}, err
+	}
+	rep := RedecideReport{Version: live.Version()}
+	tenants := map[string]bool{}
+	err = s.forEachStored(ctx, since, 200, func(page []storedDesign) error {
+		for _, sd := range page {
+			rep.Designs++
+			var prevVersion string
+			var prev Decision
+			err := s.pool.QueryRow(ctx, `SELECT policy_version, decision FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, sd.Input.DesignID).Scan(&prevVersion, &prev)
+			if err != nil && err != pgx.ErrNoRows {
+				return fmt.Errorf("design %s: latest verdict: %w", sd.Input.DesignID, err)
+			}
+			if prevVersion == live.Version() {
+				continue
+			}
+			dec, err := live.Decide(ctx, sd.Input)
+			if err != nil {
+				return err
+			}
+			ch := Change{DesignID: sd.Input.DesignID, TenantID: sd.Input.TenantID, Before: strictest(prev), After: strictest(dec), Markets: changedMarkets(prev, dec), Decision: dec}
+			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				versions := map[string]string{"policy": dec.PolicyVersion}
+				if err := tx.QueryRow(ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions, cause)
+					VALUES ($1, $2, $3, $4, $5, $6, 'redecide') RETURNING id`, ch.DesignID, ch.TenantID, ch.After, dec.PolicyVersion, dec, versions).Scan(&ch.VerdictID); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, 'verdict.redecided', $3, $4)`,
+					ch.TenantID, ch.DesignID, a.Name, map[string]any{"verdict_id": ch.VerdictID, "outcome": ch.After, "previous": ch.Before,
+						"policy_version": dec.PolicyVersion, "changed_markets": ch.Markets})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("design %s: write verdict: %w", ch.DesignID, err)
+			}
+			rep.Rewritten++
+			if len(ch.Markets) == 0 {
+				continue
+			}
+			rep.Changed = append(rep.Changed, ch)
+			tenants[ch.TenantID] = true
+			if notify != nil {
+				if err := notify(ctx, ch); err != nil {
+					return fmt.Errorf("design %s: notify: %w", ch.DesignID, err)
+				}
+			}
+		}
+		return nil
+	})
+	rep.Tenants = sortedKeys(tenants)
+	if err != nil {
+		return rep, fmt.Errorf("policy: redecide: %w", err)
+	}
+	aerr := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return audit(ctx, tx, "redecide", a, st.Live, map[string]any{"since": since, "designs": rep.Designs, "rewritten": rep.Rewritten, "changed": len(rep.Changed)})
+	})
+	return rep, aerr
+}
+
+func strictest(d Decision) string {
+	out := Allow
+	for _, m := range d.Markets {
+		if Rank(m.Outcome) > Rank(out) {
+			out = m.Outcome
+		}
+	}
+	return out
+}
+
+// changedMarkets lists markets whose outcome differs (a market missing on
+// one side counts as changed).
+func changedMarkets(a, b Decision) []string {
+	before := map[string]string{}
+	for _, m := range a.Markets {
+		before[m.Market] = m.Outcome
+	}
+	var out []string
+	for _, m := range b.Markets {
+		if o, ok := before[m.Market]; !ok || o != m.Outcome {
+			out = append(out, m.Market)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
