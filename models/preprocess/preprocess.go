@@ -1,0 +1,130 @@
+// Package preprocess turns decoded designs into model input tensors exactly
+// as nsfwjs does in the browser: RGB bytes divided by 255 in float32, then
+// tf.image.resizeBilinear with alignCorners=true (tfjs-backend-cpu's kernel,
+// reproduced operation for operation so the tensors are bit-identical).
+package preprocess
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+
+	"github.com/muster-dev/muster/internal/imaging"
+)
+
+// Pixels is an opaque 8-bit RGB(A) raster: 4 bytes per pixel, R, G, B first;
+// the fourth byte is ignored.
+type Pixels struct {
+	Pix    []uint8
+	Stride int
+	Width  int
+	Height int
+}
+
+// FromImage returns the design's pixels on an opaque background. Opaque
+// designs are used as decoded; designs with transparency are composited onto
+// bg with imaging.Image.Flatten (Porter-Duff "over").
+func FromImage(im *imaging.Image, bg color.Color) Pixels {
+	if !im.HasAlpha {
+		n := im.NRGBA
+		return Pixels{Pix: n.Pix, Stride: n.Stride, Width: n.Rect.Dx(), Height: n.Rect.Dy()}
+	}
+	f := im.Flatten(bg)
+	return Pixels{Pix: f.Pix, Stride: f.Stride, Width: f.Rect.Dx(), Height: f.Rect.Dy()}
+}
+
+// RGB returns the pixels as packed RGB bytes, row by row (what the parity
+// test hands to tfjs as an int32 [H,W,3] tensor).
+func (p Pixels) RGB() []uint8 {
+	out := make([]uint8, 0, p.Width*p.Height*3)
+	for y := 0; y < p.Height; y++ {
+		row := p.Pix[y*p.Stride:]
+		for x := 0; x < p.Width; x++ {
+			out = append(out, row[4*x], row[4*x+1], row[4*x+2])
+		}
+	}
+	return out
+}
+
+// unit[v] is float32(v/255) as tfjs computes img.toFloat().div(255).
+var unit = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(float64(i) / 255)
+	}
+	return t
+}()
+
+// ErrEmptyRegion is returned for a crop with no pixels.
+var ErrEmptyRegion = errors.New("empty region")
+
+// ResizeBilinear writes the region r of src, scaled to 0..1 and resized to
+// outW×outH, into dst as HWC float32 (len(dst) must be outW*outH*3). When r
+// already has the output size it is copied unresized, as nsfwjs does. The
+// arithmetic follows tfjs-backend-cpu's ResizeBilinear kernel: source
+// coordinates and blends in float64, each result rounded to float32.
+func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int, alignCorners bool) error {
+	r = r.Intersect(image.Rect(0, 0, src.Width, src.Height))
+	if r.Empty() {
+		return ErrEmptyRegion
+	}
+	if len(dst) != outW*outH*3 {
+		return fmt.Errorf("resize: dst has %d values, want %d", len(dst), outW*outH*3)
+	}
+	inW, inH := r.Dx(), r.Dy()
+	px := func(x, y int) []uint8 {
+		o := (r.Min.Y+y)*src.Stride + (r.Min.X+x)*4
+		return src.Pix[o : o+3]
+	}
+	if inW == outW && inH == outH {
+		i := 0
+		for y := 0; y < inH; y++ {
+			for x := 0; x < inW; x++ {
+				p := px(x, y)
+				dst[i], dst[i+1], dst[i+2] = unit[p[0]], unit[p[1]], unit[p[2]]
+				i += 3
+			}
+		}
+		return nil
+	}
+	effIn := [2]float64{float64(inH), float64(inW)}
+	effOut := [2]float64{float64(outH), float64(outW)}
+	if alignCorners && outH > 1 {
+		effIn[0], effOut[0] = float64(inH-1), float64(outH-1)
+	}
+	if alignCorners && outW > 1 {
+		effIn[1], effOut[1] = float64(inW-1), float64(outW-1)
+	}
+	rowRatio, colRatio := effIn[0]/effOut[0], effIn[1]/effOut[1]
+	// Column sampling positions are the same for every row.
+	type col struct {
+		lo, hi int
+		frac   float64
+	}
+	cols := make([]col, outW)
+	for c := range cols {
+		f := colRatio * float64(c)
+		lo := int(math.Max(0, math.Floor(f)))
+		cols[c] = col{lo: lo, hi: min(inW-1, int(math.Ceil(f))), frac: f - float64(lo)}
+	}
+	i := 0
+	for rr := 0; rr < outH; rr++ {
+		f := rowRatio * float64(rr)
+		top := int(math.Max(0, math.Floor(f)))
+		rowFrac := f - float64(top)
+		bot := min(inH-1, int(math.Ceil(f)))
+		for _, c := range cols {
+			tl, tr, bl, br := px(c.lo, top), px(c.hi, top), px(c.lo, bot), px(c.hi, bot)
+			for d := 0; d < 3; d++ {
+				a, b := float64(unit[tl[d]]), float64(unit[tr[d]])
+				cc, e := float64(unit[bl[d]]), float64(unit[br[d]])
+				t := a + (b-a)*c.frac
+				bo := cc + (e-cc)*c.frac
+				dst[i] = float32(t + (bo-t)*rowFrac)
+				i++
+			}
+		}
+	}
+	return nil
+}
