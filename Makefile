@@ -1,0 +1,60 @@
+# Muster: two commands on a fresh machine.
+#   make run    set everything up and run the all-in-one pipeline on :8080
+#   make test   the whole suite against a real PostgreSQL and a real NATS
+# Parts add their own targets in mk/*.mk.
+
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/muster
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: all build deps run test test-short fuzz bench bench-pipeline vet clean
+
+all: build
+
+## deps: install what the machine lacks (PostgreSQL server binaries, Go modules).
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go is required (https://go.dev/dl)"; exit 1; }
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		echo "installing PostgreSQL server binaries with apt-get"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then useradd --system --home /var/lib/postgresql postgres; fi
+	$(GO) mod download
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/muster
+
+## setup: everything run needs beyond the binary (models, banks), added by mk/*.mk.
+SETUP_TARGETS ?=
+setup: build $(SETUP_TARGETS)
+
+run: setup
+	./$(BIN) run
+
+## test: one throwaway PostgreSQL cluster for the whole run; an embedded NATS per test.
+test: deps
+	$(GO) vet ./...
+	$(GO) run ./internal/pgtest/pgtmp -- $(GO) test -count=1 -timeout 40m ./...
+	$(MAKE) fuzz FUZZTIME=15s
+
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/imaging
+
+test-short: deps
+	$(GO) run ./internal/pgtest/pgtmp -- $(GO) test -short -count=1 ./...
+
+BENCH_TARGETS ?= bench-pipeline
+bench: $(BENCH_TARGETS)
+
+## bench-pipeline: N designs through the running pipeline; designs/s, latency percentiles, time per stage.
+N ?= 200
+bench-pipeline: deps
+	$(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./internal/pipeline/benchpipeline -n $(N)
+
+clean:
+	rm -rf bin
+
+-include mk/*.mk
