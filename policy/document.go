@@ -121,10 +121,17 @@ func (c *Condition) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes one line as a string and several as a list.
 func (c Condition) MarshalJSON() ([]byte, error) {
-	if !strings.Contains(string(c), "\n") {
-		return json.Marshal(string(c))
+	var v any = string(c)
+	if strings.Contains(string(c), "\n") {
+		v = strings.Split(string(c), "\n")
 	}
-	return json.Marshal(strings.Split(string(c), "\n"))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep && and > readable
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // CompileError is a precise error in a policy document: in the file (Rule

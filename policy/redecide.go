@@ -138,4 +138,3 @@ func changedMarkets(a, b Decision) []string {
 	slices.Sort(out)
 	return out
 }
-
