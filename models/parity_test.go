@@ -10,13 +10,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/muster-dev/muster/internal/imaging"
-	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/models"
+	"github.com/muster-dev/muster/models/internal/modeltest"
 	"github.com/muster-dev/muster/models/internal/nodeenv"
 	"github.com/muster-dev/muster/models/internal/testimages"
 	"github.com/muster-dev/muster/models/preprocess"
@@ -53,29 +54,24 @@ func setup(t *testing.T) *testEnv {
 		t.Skip("-short: skipping a test that needs ONNX Runtime, the converted model and Node.js")
 	}
 	envOnce.Do(func() {
-		root, err := nodeenv.RepoRoot()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		e, err := modeltest.Open(ctx)
 		if err != nil {
 			env.err = err
 			return
 		}
-		env.root = root
-		cache := npmfetch.DefaultCacheDir(os.Getenv)
-		if !filepath.IsAbs(cache) {
-			cache = filepath.Join(root, cache)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		env.inst, env.err = models.Setup(ctx, models.SetupConfig{ModelsDir: filepath.Join(root, models.DefaultModelsDir), CacheDir: cache})
-		if env.err != nil {
-			return
-		}
-		env.rt = models.NewRuntime()
-		env.err = env.rt.Init(env.inst.ORTLib)
+		env.root, env.inst, env.rt = e.Root, e.Install, e.Runtime
 	})
 	if env.err != nil {
 		t.Fatalf("model environment unavailable (run `muster models setup`, or pass -short to skip): %v", env.err)
 	}
 	return &env
+}
+
+type refResult struct {
+	Name          string    `json:"name"`
+	Probabilities []float64 `json:"probabilities"`
 }
 
 type parityCase struct {
@@ -98,7 +94,7 @@ func TestParityWithNSFWJS(t *testing.T) {
 	if _, err := nodeenv.Ensure(ctx, nodeDir); err != nil {
 		t.Fatalf("parity needs the Node.js reference (or -short to skip): %v", err)
 	}
-	cases, err := testimages.Generate(56)
+	cases, err := testimages.Generate(50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,40 +121,87 @@ func TestParityWithNSFWJS(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, _ := json.Marshal(list)
-	if err := os.WriteFile(filepath.Join(work, "cases.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// tfjs's pure-JS CPU backend needs about 2 s per image here: split the
+	// cases over one Node process per core.
+	workers := max(1, min(runtime.NumCPU(), 4))
 	start := time.Now()
-	cmd := nodeenv.Command(ctx, nodeDir, nodeenv.Script(e.root, "parity.cjs"), work)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nsfwjs reference run failed: %v\n%s", err, out)
-	}
-	t.Logf("nsfwjs (tfjs cpu) classified %d images in %v", len(cases), time.Since(start).Round(time.Millisecond))
 	var ref struct {
-		Backend string `json:"backend"`
-		TFJS    string `json:"tfjs"`
-		Results []struct {
-			Name          string    `json:"name"`
-			Probabilities []float64 `json:"probabilities"`
-		} `json:"results"`
+		Backend string
+		Results []refResult
 	}
-	b, err = os.ReadFile(filepath.Join(work, "out.json"))
-	if err != nil {
-		t.Fatal(err)
+	refs := make([][]refResult, workers)
+	backends := make([]string, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		dir := filepath.Join(work, fmt.Sprint(w))
+		var part []parityCase
+		for i := w; i < len(list); i += workers {
+			part = append(part, list[i])
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range part {
+			if err := os.Rename(filepath.Join(work, c.RGB), filepath.Join(dir, c.RGB)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, _ := json.Marshal(part)
+		if err := os.WriteFile(filepath.Join(dir, "cases.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func(w int, dir string) {
+			defer wg.Done()
+			cmd := nodeenv.Command(ctx, nodeDir, nodeenv.Script(e.root, "parity.cjs"), dir)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[w] = fmt.Errorf("nsfwjs reference run failed: %v\n%s", err, out)
+				return
+			}
+			var r struct {
+				Backend string      `json:"backend"`
+				Results []refResult `json:"results"`
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "out.json"))
+			if err == nil {
+				err = json.Unmarshal(b, &r)
+			}
+			refs[w], backends[w], errs[w] = r.Results, r.Backend, err
+		}(w, dir)
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if backends[w] != "cpu" {
+			t.Fatalf("reference ran on backend %q, want cpu", backends[w])
+		}
 	}
-	if ref.Backend != "cpu" || len(ref.Results) != len(cases) {
-		t.Fatalf("reference ran on backend %q with %d results, want cpu and %d", ref.Backend, len(ref.Results), len(cases))
+	ref.Backend = "cpu"
+	ref.Results = make([]refResult, len(list))
+	for w := range refs {
+		for j, r := range refs[w] {
+			ref.Results[w+j*workers] = r
+		}
+	}
+	t.Logf("nsfwjs (tfjs cpu, %d node processes) classified %d images in %v", workers, len(cases), time.Since(start).Round(time.Millisecond))
+	resized := func(name string) string {
+		for w := 0; w < workers; w++ {
+			p := filepath.Join(work, fmt.Sprint(w), name+".resized.f32")
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+		return filepath.Join(work, name+".resized.f32")
 	}
 
 	// 1. Preprocessing: Go's tensor against tfjs's, value by value.
 	var maxPre float64
 	exact := 0
 	for i, c := range cases {
-		raw, err := os.ReadFile(filepath.Join(work, c.Name+".resized.f32"))
+		raw, err := os.ReadFile(resized(c.Name))
 		if err != nil {
 			t.Fatal(err)
 		}
