@@ -54,17 +54,17 @@ func (r *Runtime) Init(libPath string) error {
 	if r.libPath != "" {
 		return nil
 	}
-	if ort.IsInitialized() {
-		// Another Runtime in this process already set it up: share it.
-		r.libPath, r.version = libPath, ort.GetVersion()
-		return nil
-	}
 	st, err := os.Stat(libPath)
 	if err != nil {
 		return &RuntimeError{Path: libPath, Err: err}
 	}
 	if !st.Mode().IsRegular() {
 		return &RuntimeError{Path: libPath, Err: errors.New("not a regular file")}
+	}
+	if ort.IsInitialized() {
+		// Another Runtime in this process already set it up: share it.
+		r.libPath, r.version = libPath, ort.GetVersion()
+		return nil
 	}
 	ort.SetSharedLibraryPath(libPath)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
