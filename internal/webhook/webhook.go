@@ -74,6 +74,8 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 
 // Config tunes delivery.
 type Config struct {
+	// Backoff between delivery attempts, indexed by attempt-1 (the last repeats).
+	Backoff []time.Duration
 	Timeout time.Duration
 	Client  *http.Client
 	Logger  *slog.Logger
@@ -83,6 +85,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
+	}
+	if len(c.Backoff) == 0 {
+		c.Backoff = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
 	}
 	if c.Client == nil {
 		c.Client = &http.Client{Timeout: c.Timeout}
@@ -177,7 +182,7 @@ func (s *Sender) handle(ctx context.Context, msg jetstream.Msg) {
 	if err != nil {
 		s.metrics.Webhooks.WithLabelValues("error").Inc()
 		s.cfg.Logger.Warn("webhook: delivery failed", "tenant", ev.TenantID, "design", ev.DesignID, "attempt", attempt, "err", err)
-		_ = msg.Nak() // the consumer's BackOff spaces the retries
+		_ = msg.NakWithDelay(s.cfg.Backoff[min(attempt, len(s.cfg.Backoff))-1])
 		return
 	}
 	s.metrics.Webhooks.WithLabelValues("ok").Inc()
