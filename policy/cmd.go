@@ -18,7 +18,7 @@ import (
 // CmdShow prints the document of a version ("live", "shadow", "draft" or a
 // number; "" means live) as canonical JSON, preceded by a header line.
 func CmdShow(ctx context.Context, st *Store, which string, w io.Writer) error {
-	content, label, err := resolve(ctx, st, which)
+	content, label, err := Resolve(ctx, st, which)
 	if err != nil {
 		return err
 	}
@@ -29,9 +29,9 @@ func CmdShow(ctx context.Context, st *Store, which string, w io.Writer) error {
 	return err
 }
 
-// resolve returns the content of "live", "shadow", "draft", "default" or a
+// Resolve returns the content of "live", "shadow", "draft", "default" or a
 // version number, with a label.
-func resolve(ctx context.Context, st *Store, which string) ([]byte, string, error) {
+func Resolve(ctx context.Context, st *Store, which string) ([]byte, string, error) {
 	switch which {
 	case "", "live", "shadow":
 		s, err := st.State(ctx)
@@ -254,11 +254,11 @@ func CmdDiff(ctx context.Context, st *Store, a, b string, w io.Writer) error {
 }
 
 func cmdDiffContents(ctx context.Context, st *Store, a, b string, w io.Writer, text bool) error {
-	ca, la, err := resolve(ctx, st, a)
+	ca, la, err := Resolve(ctx, st, a)
 	if err != nil {
 		return err
 	}
-	cb, lb, err := resolve(ctx, st, b)
+	cb, lb, err := Resolve(ctx, st, b)
 	if err != nil {
 		return err
 	}

@@ -148,9 +148,14 @@ func buildAnalyzers(ctx context.Context, cfg config.Config, log *slog.Logger, s 
 	return out, nil
 }
 
-// buildDecider returns the policy that decides verdicts.
+// buildDecider returns the live policy from PostgreSQL (seeded with the
+// default pack on first use).
 func buildDecider(ctx context.Context, cfg config.Config, log *slog.Logger, s *services) (workers.Decider, error) {
-	return policy.AllowAll{}, nil
+	d, err := policy.NewDecider(ctx, policy.NewStore(s.pool, policy.Config{Logger: log}), policy.DeciderConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return d, nil
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
@@ -200,9 +205,6 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		if opts.Analyzers, err = buildAnalyzers(ctx, cfg, log, s); err != nil {
 			return err
 		}
-		if opts.Decider, err = buildDecider(ctx, cfg, log, s); err != nil {
-			return err
-		}
 	}
 	p, err := pipeline.New(ctx, s.pool, s.nc, opts)
 	if err != nil {
@@ -231,7 +233,7 @@ func devKey(ctx context.Context, st *store.Store, dataDir string) (string, error
 	}
 	t, err := st.Tenant(ctx, "dev")
 	if errors.Is(err, store.ErrNotFound) {
-		t, _, err = st.CreateTenant(ctx, "dev", "")
+		t, _, err = st.CreatePlatformTenant(ctx, "dev", "")
 	}
 	if err != nil {
 		return "", err
@@ -297,13 +299,18 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 		fs.SetOutput(e.stderr)
 		webhook := fs.String("webhook", "", "webhook URL for verdict notifications")
+		platform := fs.Bool("platform", false, "the platform operator's tenant (its keys reach platform-wide routes such as policy)")
 		if err := fs.Parse(reorder(rest)); err != nil {
 			return err
 		}
 		if fs.NArg() != 1 {
 			return errors.New("usage: muster tenant create NAME [--webhook URL]")
 		}
-		t, secret, err := st.CreateTenant(ctx, fs.Arg(0), *webhook)
+		create := st.CreateTenant
+		if *platform {
+			create = st.CreatePlatformTenant
+		}
+		t, secret, err := create(ctx, fs.Arg(0), *webhook)
 		if err != nil {
 			return err
 		}

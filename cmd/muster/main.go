@@ -40,7 +40,8 @@ func commands() []command {
 		{"worker", "", "workers and webhook delivery only, against external NATS and PostgreSQL", cmdWorker},
 		{"migrate", "", "apply database migrations", cmdMigrate},
 		{"scan", "[--markets M] [--product P] FILE...", "analyse local files in-process and print one JSON object per line", cmdScan},
-		{"tenant", "create NAME [--webhook URL] | list", "manage tenants", cmdTenant},
+		{"tenant", "create NAME [--webhook URL] [--platform] | list", "manage tenants", cmdTenant},
+		{"policy", "show|draft edit FILE|validate [FILE]|backtest --days N|shadow [--off]|publish --note N|rollback --to N --note N|history|diff A B|redecide --since T", "the jurisdiction policy (see docs/policy.md)", cmdPolicy},
 		{"key", "create --tenant T --role R [--name N] | list --tenant T | revoke ID", "manage API keys (roles: merchant, reviewer, legal, admin)", cmdKey},
 		{"help", "", "this text, with every setting", nil},
 	}

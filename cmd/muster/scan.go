@@ -66,13 +66,13 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	log := cfg.Logger(e.stderr)
 	s := &services{}
 	defer s.Close()
-	if needsDatabase(cfg) {
-		if err := openDB(ctx, cfg, log, true, s); err != nil {
-			return err
-		}
-		if err := migrate(ctx, s.pool, log); err != nil {
-			return err
-		}
+	// The policy (and banks) live in PostgreSQL: MUSTER_DATABASE_URL or the
+	// same local cluster as run.
+	if err := openDB(ctx, cfg, log, true, s); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.pool, log); err != nil {
+		return err
 	}
 	analyzers, err := buildAnalyzers(ctx, cfg, log, s)
 	if err != nil {
@@ -97,17 +97,6 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%d of %d files could not be scanned", failed, len(files))
 	}
 	return nil
-}
-
-// needsDatabase reports whether the configured analyzers or policy read
-// banks or rules from PostgreSQL.
-func needsDatabase(cfg config.Config) bool {
-	for _, a := range cfg.Analyzers {
-		if a != "hash" && a != "nsfw" {
-			return true
-		}
-	}
-	return false
 }
 
 func scanFile(ctx context.Context, path string, markets []string, product string, lim imaging.Limits, analyzers []analysis.Analyzer, decider workers.Decider) scanLine {

@@ -21,6 +21,7 @@ import (
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/internal/queue"
 	"github.com/muster-dev/muster/internal/store"
+	"github.com/muster-dev/muster/policy"
 )
 
 // Config tunes the API.
@@ -50,6 +51,7 @@ type Server struct {
 	store   *store.Store
 	queue   *queue.Queue
 	metrics *metrics.Metrics
+	policy  *policy.Store
 	mux     *http.ServeMux
 	routes  []route
 }
@@ -59,23 +61,27 @@ type route struct {
 	roles           []string // nil: public
 	summary         string
 	handler         func(w http.ResponseWriter, r *http.Request, p store.Principal) error
+	// platform routes act on platform-wide resources: only keys of the
+	// platform operator's tenant may call them.
+	platform bool
 }
 
-// New returns the API server.
-func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics) *Server {
-	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, mux: http.NewServeMux()}
+// New returns the API server. pol may be nil (no policy routes).
+func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, pol *policy.Store) *Server {
+	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, policy: pol, mux: http.NewServeMux()}
 	anyRole := []string{store.RoleMerchant, store.RoleReviewer, store.RoleLegal, store.RoleAdmin}
 	s.routes = []route{
-		{"GET", "/healthz", nil, "Liveness", s.healthz},
-		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz},
-		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi},
-		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign},
-		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns},
-		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign},
-		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents},
-		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook},
-		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog},
+		{"GET", "/healthz", nil, "Liveness", s.healthz, false},
+		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz, false},
+		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi, false},
+		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign, false},
+		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns, false},
+		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign, false},
+		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents, false},
+		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false},
+		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false},
 	}
+	s.routes = append(s.routes, s.policyRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 	}
@@ -138,6 +144,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		if rt.roles != nil {
 			var e *Error
 			p, e = s.authenticate(r)
+			if e == nil && rt.platform && !p.Platform {
+				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: rt.pattern + " is for the platform operator's keys only"}
+			}
 			if e == nil && !slices.Contains(rt.roles, p.Role) {
 				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("role %s may not %s %s", p.Role, rt.method, rt.pattern)}
 			}

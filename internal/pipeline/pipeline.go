@@ -24,6 +24,7 @@ import (
 	"github.com/muster-dev/muster/internal/queue"
 	"github.com/muster-dev/muster/internal/store"
 	"github.com/muster-dev/muster/internal/webhook"
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/workers"
 )
 
@@ -32,7 +33,8 @@ type Options struct {
 	Config    config.Config
 	Logger    *slog.Logger
 	Analyzers []analysis.Analyzer
-	Decider   workers.Decider
+	// Decider decides verdicts; nil: the live policy in PostgreSQL.
+	Decider workers.Decider
 	// Serve the HTTP API on Listener (or Config.HTTPAddr when nil).
 	Serve    bool
 	Listener net.Listener
@@ -48,6 +50,7 @@ type Pipeline struct {
 	Store   *store.Store
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
+	Policy  *policy.Store
 	API     *api.Server
 	Worker  *workers.Worker
 	Webhook *webhook.Sender
@@ -67,9 +70,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{opts: opts, Store: store.New(pool), Queue: q, Metrics: metrics.New()}
-	p.API = api.New(api.Config{Limits: cfg.Limits(), Logger: opts.Logger}, p.Store, q, p.Metrics)
+	p := &Pipeline{opts: opts, Store: store.New(pool), Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, policy.Config{Logger: opts.Logger})}
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Logger: opts.Logger}, p.Store, q, p.Metrics, p.Policy)
 	if opts.Work {
+		if opts.Decider == nil {
+			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
+			if err != nil {
+				return nil, fmt.Errorf("policy: %w", err)
+			}
+			opts.Decider = d
+		}
 		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {

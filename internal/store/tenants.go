@@ -35,6 +35,7 @@ func ValidRole(r string) bool {
 type Tenant struct {
 	ID         string    `json:"id"`
 	Name       string    `json:"name"`
+	Platform   bool      `json:"platform"`
 	WebhookURL string    `json:"webhook_url,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	// webhookSecret is only read by the webhook sender.
@@ -47,15 +48,25 @@ func (t Tenant) WebhookSecret() string { return t.webhookSecret }
 // CreateTenant creates a tenant; when webhookURL is set, a webhook secret is
 // generated and returned (once).
 func (s *Store) CreateTenant(ctx context.Context, name, webhookURL string) (Tenant, string, error) {
+	return s.createTenant(ctx, name, webhookURL, false)
+}
+
+// CreatePlatformTenant creates the platform operator's tenant, whose legal,
+// reviewer and admin keys act on platform-wide resources.
+func (s *Store) CreatePlatformTenant(ctx context.Context, name, webhookURL string) (Tenant, string, error) {
+	return s.createTenant(ctx, name, webhookURL, true)
+}
+
+func (s *Store) createTenant(ctx context.Context, name, webhookURL string, platform bool) (Tenant, string, error) {
 	var secret *string
 	if webhookURL != "" {
 		v := "whsec_" + randomToken(24)
 		secret = &v
 	}
 	var t Tenant
-	err := s.pool.QueryRow(ctx, `INSERT INTO tenants (name, webhook_url, webhook_secret) VALUES ($1, NULLIF($2, ''), $3)
-		RETURNING id, name, coalesce(webhook_url, ''), created_at`, name, webhookURL, secret).
-		Scan(&t.ID, &t.Name, &t.WebhookURL, &t.CreatedAt)
+	err := s.pool.QueryRow(ctx, `INSERT INTO tenants (name, webhook_url, webhook_secret, platform) VALUES ($1, NULLIF($2, ''), $3, $4)
+		RETURNING id, name, platform, coalesce(webhook_url, ''), created_at`, name, webhookURL, secret, platform).
+		Scan(&t.ID, &t.Name, &t.Platform, &t.WebhookURL, &t.CreatedAt)
 	if isUniqueViolation(err) {
 		return Tenant{}, "", fmt.Errorf("tenant %q exists: %w", name, ErrConflict)
 	}
@@ -88,9 +99,9 @@ func (s *Store) SetWebhook(ctx context.Context, tenantID, url string) (string, e
 // Tenant returns one tenant by id or name.
 func (s *Store) Tenant(ctx context.Context, idOrName string) (Tenant, error) {
 	var t Tenant
-	err := s.pool.QueryRow(ctx, `SELECT id, name, coalesce(webhook_url, ''), coalesce(webhook_secret, ''), created_at
+	err := s.pool.QueryRow(ctx, `SELECT id, name, platform, coalesce(webhook_url, ''), coalesce(webhook_secret, ''), created_at
 		FROM tenants WHERE id::text = $1 OR name = $1`, idOrName).
-		Scan(&t.ID, &t.Name, &t.WebhookURL, &t.webhookSecret, &t.CreatedAt)
+		Scan(&t.ID, &t.Name, &t.Platform, &t.WebhookURL, &t.webhookSecret, &t.CreatedAt)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("tenant %s: %w", idOrName, notFound(err))
 	}
@@ -99,13 +110,13 @@ func (s *Store) Tenant(ctx context.Context, idOrName string) (Tenant, error) {
 
 // Tenants lists all tenants.
 func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, coalesce(webhook_url, ''), created_at FROM tenants ORDER BY created_at`)
+	rows, err := s.pool.Query(ctx, `SELECT id, name, platform, coalesce(webhook_url, ''), created_at FROM tenants ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 		var t Tenant
-		err := r.Scan(&t.ID, &t.Name, &t.WebhookURL, &t.CreatedAt)
+		err := r.Scan(&t.ID, &t.Name, &t.Platform, &t.WebhookURL, &t.CreatedAt)
 		return t, err
 	})
 }
@@ -114,7 +125,11 @@ func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
 type Principal struct {
 	TenantID string
 	KeyID    string
-	Role     string
+	// KeyPrefix is the key's public part, used to name the actor in audit logs.
+	KeyPrefix string
+	Role      string
+	// Platform is true for keys of the platform operator's tenant.
+	Platform bool
 }
 
 // Key is an API key's stored metadata (never the key itself).
@@ -194,8 +209,9 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Principal, erro
 	var p Principal
 	var hash []byte
 	var revoked *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT id, tenant_id, role, hash, revoked_at FROM api_keys WHERE prefix = $1`, keyPrefix+prefix).
-		Scan(&p.KeyID, &p.TenantID, &p.Role, &hash, &revoked)
+	err := s.pool.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.prefix, k.role, t.platform, k.hash, k.revoked_at
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`, keyPrefix+prefix).
+		Scan(&p.KeyID, &p.TenantID, &p.KeyPrefix, &p.Role, &p.Platform, &hash, &revoked)
 	if err != nil {
 		if notFound(err) == ErrNotFound {
 			return Principal{}, ErrUnauthenticated
