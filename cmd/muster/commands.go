@@ -16,9 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
-	"github.com/muster-dev/muster/internal/analysis"
 	"github.com/muster-dev/muster/internal/config"
-	"github.com/muster-dev/muster/internal/hashing"
 	"github.com/muster-dev/muster/internal/natsembed"
 	"github.com/muster-dev/muster/internal/pgcluster"
 	"github.com/muster-dev/muster/internal/pipeline"
@@ -134,20 +132,6 @@ func openNATS(ctx context.Context, cfg config.Config, log *slog.Logger, embedded
 	return nil
 }
 
-// buildAnalyzers returns the configured analyzers.
-func buildAnalyzers(ctx context.Context, cfg config.Config, log *slog.Logger, s *services) ([]analysis.Analyzer, error) {
-	var out []analysis.Analyzer
-	for _, name := range cfg.Analyzers {
-		switch name {
-		case "hash":
-			out = append(out, hashing.Analyzer{})
-		default:
-			return nil, fmt.Errorf("unknown analyzer %q (available: hash)", name)
-		}
-	}
-	return out, nil
-}
-
 // buildDecider returns the live policy from PostgreSQL (seeded with the
 // default pack on first use).
 func buildDecider(ctx context.Context, cfg config.Config, log *slog.Logger, s *services) (workers.Decider, error) {
@@ -202,7 +186,7 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	}
 	opts := pipeline.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
 	if work {
-		if opts.Analyzers, err = buildAnalyzers(ctx, cfg, log, s); err != nil {
+		if opts.Analyzers, err = pipeline.Analyzers(ctx, cfg, s.pool, log); err != nil {
 			return err
 		}
 	}

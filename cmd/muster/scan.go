@@ -13,6 +13,7 @@ import (
 	"github.com/muster-dev/muster/internal/catalog"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/pipeline"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/workers"
 )
@@ -74,7 +75,7 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err := migrate(ctx, s.pool, log); err != nil {
 		return err
 	}
-	analyzers, err := buildAnalyzers(ctx, cfg, log, s)
+	analyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, log)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func settings() []setting {
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
 		{"ort-lib", "MUSTER_ORT_LIB", "", "path of libonnxruntime.so; empty: the pinned one fetched into the cache", str(func(c *Config) *string { return &c.ORTLib })},
 		{"concurrency", "MUSTER_CONCURRENCY", strconv.Itoa(runtime.NumCPU()), "designs analysed at once per worker process", integer(func(c *Config) *int { return &c.Concurrency })},
-		{"analyzers", "MUSTER_ANALYZERS", "hash", "comma-separated analyzers to run", func(c *Config, v string) error {
+		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw", "comma-separated analyzers to run (hash, nsfw)", func(c *Config, v string) error {
 			c.Analyzers = nil
 			for _, a := range strings.Split(v, ",") {
 				if a = strings.TrimSpace(a); a != "" {
@@ -103,7 +103,7 @@ func settings() []setting {
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
-		{"ort-threads", "MUSTER_ORT_THREADS", "1", "ONNX Runtime intra-op threads per session", integer(func(c *Config) *int { return &c.OrtThreads })},
+		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
