@@ -43,7 +43,7 @@ func (r result) rate() float64 { return float64(r.images) / r.seconds }
 func main() {
 	var (
 		nImages   = flag.Int("images", 16, "distinct images (Go and Node use the same ones)")
-		rounds    = flag.Int("rounds", 4, "passes over the images on the ONNX Runtime side")
+		rounds    = flag.Int("rounds", 6, "passes over the images on the ONNX Runtime side")
 		threads   = flag.Int("threads", runtime.NumCPU(), "intra-op threads of the ONNX Runtime session")
 		skipNode  = flag.Bool("no-node", false, "skip the nsfwjs reference (no ratio)")
 		batchList = flag.String("batches", "1,4,16", "batch sizes")
@@ -116,17 +116,15 @@ func run(nImages, rounds, threads int, skipNode bool, batchList string) error {
 		if _, err := clf.RunBatch(ctx, inputs[:b]); err != nil {
 			return err
 		}
-		raw[b], err = timeBatches(len(inputs), b, rounds, func(lo, hi int) error {
-			_, err := clf.RunBatch(ctx, inputs[lo:hi])
-			return err
-		})
-		if err != nil {
-			return err
-		}
+		// Raw and full runs alternate batch by batch so both see the same
+		// machine load (the machine is shared).
 		a := &pipeline{clf: clf, w: 224, h: 224}
-		full[b], err = timeBatches(len(inputs), b, rounds, func(lo, hi int) error {
-			return a.classify(ctx, pixels[lo:hi])
-		})
+		raw[b], full[b], err = timePair(len(inputs), b, rounds,
+			func(lo, hi int) error {
+				_, err := clf.RunBatch(ctx, inputs[lo:hi])
+				return err
+			},
+			func(lo, hi int) error { return a.classify(ctx, pixels[lo:hi]) })
 		if err != nil {
 			return err
 		}
@@ -222,23 +220,31 @@ func (p *pipeline) classify(ctx context.Context, px []preprocess.Pixels) error {
 	return nil
 }
 
-func timeBatches(n, b, rounds int, f func(lo, hi int) error) (result, error) {
-	var lat []time.Duration
+// timePair times f and g on the same batches, alternating between them.
+func timePair(n, b, rounds int, f, g func(lo, hi int) error) (result, result, error) {
+	var lat [2][]time.Duration
+	var total [2]time.Duration
 	images := 0
-	start := time.Now()
 	for r := 0; r < rounds; r++ {
 		for lo := 0; lo+b <= n; lo += b {
-			t := time.Now()
-			if err := f(lo, lo+b); err != nil {
-				return result{}, err
+			for i, fn := range []func(lo, hi int) error{f, g} {
+				t := time.Now()
+				if err := fn(lo, lo+b); err != nil {
+					return result{}, result{}, err
+				}
+				d := time.Since(t)
+				lat[i] = append(lat[i], d)
+				total[i] += d
 			}
-			lat = append(lat, time.Since(t))
 			images += b
 		}
 	}
-	secs := time.Since(start).Seconds()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return result{images: images, seconds: secs, p50: lat[(len(lat)-1)/2]}, nil
+	var out [2]result
+	for i := range out {
+		sort.Slice(lat[i], func(a, c int) bool { return lat[i][a] < lat[i][c] })
+		out[i] = result{images: images, seconds: total[i].Seconds(), p50: lat[i][(len(lat[i])-1)/2]}
+	}
+	return out[0], out[1], nil
 }
 
 func runNode(ctx context.Context, root string, pixels []preprocess.Pixels, cases []testimages.Case, batches []int) (map[int]result, error) {

@@ -56,6 +56,14 @@ var unit = func() (t [256]float32) {
 	return t
 }()
 
+// unit64 is unit widened to float64, as JavaScript reads a Float32Array.
+var unit64 = func() (t [256]float64) {
+	for i := range t {
+		t[i] = float64(unit[i])
+	}
+	return t
+}()
+
 // ErrEmptyRegion is returned for a crop with no pixels.
 var ErrEmptyRegion = errors.New("empty region")
 
@@ -97,7 +105,8 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 		effIn[1], effOut[1] = float64(inW-1), float64(outW-1)
 	}
 	rowRatio, colRatio := effIn[0]/effOut[0], effIn[1]/effOut[1]
-	// Column sampling positions are the same for every row.
+	// Column sampling positions are the same for every row; lo and hi are
+	// byte offsets into a row.
 	type col struct {
 		lo, hi int
 		frac   float64
@@ -106,7 +115,8 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 	for c := range cols {
 		f := colRatio * float64(c)
 		lo := int(math.Max(0, math.Floor(f)))
-		cols[c] = col{lo: lo, hi: min(inW-1, int(math.Ceil(f))), frac: f - float64(lo)}
+		hi := min(inW-1, int(math.Ceil(f)))
+		cols[c] = col{lo: (r.Min.X + lo) * 4, hi: (r.Min.X + hi) * 4, frac: f - float64(lo)}
 	}
 	i := 0
 	for rr := 0; rr < outH; rr++ {
@@ -114,17 +124,21 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 		top := int(math.Max(0, math.Floor(f)))
 		rowFrac := f - float64(top)
 		bot := min(inH-1, int(math.Ceil(f)))
-		for _, c := range cols {
-			tl, tr, bl, br := px(c.lo, top), px(c.hi, top), px(c.lo, bot), px(c.hi, bot)
+		tRow := src.Pix[(r.Min.Y+top)*src.Stride:]
+		bRow := src.Pix[(r.Min.Y+bot)*src.Stride:]
+		out := dst[i : i+outW*3]
+		for k, c := range cols {
+			tl, tr, bl, br := tRow[c.lo:c.lo+3], tRow[c.hi:c.hi+3], bRow[c.lo:c.lo+3], bRow[c.hi:c.hi+3]
+			o := out[k*3 : k*3+3]
 			for d := 0; d < 3; d++ {
-				a, b := float64(unit[tl[d]]), float64(unit[tr[d]])
-				cc, e := float64(unit[bl[d]]), float64(unit[br[d]])
+				a, b := unit64[tl[d]], unit64[tr[d]]
+				cc, e := unit64[bl[d]], unit64[br[d]]
 				t := a + (b-a)*c.frac
 				bo := cc + (e-cc)*c.frac
-				dst[i] = float32(t + (bo-t)*rowFrac)
-				i++
+				o[d] = float32(t + (bo-t)*rowFrac)
 			}
 		}
+		i += outW * 3
 	}
 	return nil
 }
