@@ -35,7 +35,8 @@ func usage(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Settings (flags go before the command's arguments; the environment applies to every command):")
+	fmt.Fprintln(w, "Settings: environment variables apply to every command; run, serve, worker, migrate, scan and")
+	fmt.Fprintln(w, "models also take them as flags (before the command's arguments).")
 	config.Usage(w)
 }
 
@@ -250,12 +251,14 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// adminStore opens the database for tenant and key administration.
+// adminStore opens the database for tenant and key administration; the
+// settings come from the environment, the arguments are the command's own.
 func adminStore(ctx context.Context, e *env, name string, args []string) (*store.Store, []string, func(), error) {
-	cfg, rest, err := config.Parse(name, args, e.getenv, e.stderr)
+	cfg, _, err := config.Parse(name, nil, e.getenv, e.stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	rest := args
 	log := cfg.Logger(e.stderr)
 	s := &services{}
 	if err := openDB(ctx, cfg, log, true, s); err != nil {

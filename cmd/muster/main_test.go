@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/muster-dev/muster/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// bundle runs the muster command in-process against a fresh database.
+type bundle struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	return &bundle{t: t, env: map[string]string{
+		"MUSTER_DATABASE_URL": pgtest.NewURL(t),
+		"MUSTER_ANALYZERS":    "hash",
+		"MUSTER_DATA_DIR":     t.TempDir(),
+		"MUSTER_LOG_LEVEL":    "error",
+	}}
+}
+
+func (b *bundle) run(args ...string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return b.env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func writePNG(t *testing.T, dir, name string) string {
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestScanPrintsOneJSONLinePerFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := t.TempDir()
+	good := writePNG(t, dir, "good.png")
+	bad := filepath.Join(dir, "bad.png")
+	os.WriteFile(bad, []byte("not an image"), 0o644)
+	out, _, err := b.run("scan", "--markets", "DE,IN", "--product", "mug", good, bad)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 files") {
+		t.Fatalf("err = %v, want one file failed", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	var first, second scanLine
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal([]byte(lines[1]), &second)
+	if first.File != good || first.Error != nil || first.Analyses["hash"] == nil || first.Verdict == nil {
+		t.Fatalf("good file line: %s", lines[0])
+	}
+	if len(first.Verdict.Markets) != 2 || first.Verdict.Markets[1].Market != "IN" || first.Verdict.PolicyVersion == "" {
+		t.Fatalf("verdict %+v", first.Verdict)
+	}
+	if second.Error == nil || !strings.Contains(*second.Error, "not a PNG, JPEG, GIF or WebP") {
+		t.Fatalf("bad file line: %s", lines[1])
+	}
+	if _, _, err := b.run("scan", "--markets", "XX", good); err == nil {
+		t.Fatal("unknown market accepted")
+	}
+}
+
+func TestTenantAndKeyCommands(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out, _, err := b.run("tenant", "create", "shop", "--webhook", "https://example.com/hook")
+	if err != nil || !strings.Contains(out, "tenant shop created") || !strings.Contains(out, "whsec_") {
+		t.Fatalf("tenant create: %v %q", err, out)
+	}
+	key, _, err := b.run("key", "create", "--tenant", "shop", "--role", "merchant", "--name", "upload flow")
+	if err != nil || !strings.HasPrefix(key, "mst_") {
+		t.Fatalf("key create: %v %q", err, key)
+	}
+	out, _, err = b.run("key", "list", "--tenant", "shop")
+	if err != nil || !strings.Contains(out, "merchant") || strings.Contains(out, strings.TrimSpace(key)) {
+		t.Fatalf("key list must show the key's metadata but never the key: %v %q", err, out)
+	}
+	prefix := strings.Join(strings.Split(strings.TrimSpace(key), "_")[:2], "_")
+	if _, _, err := b.run("key", "revoke", prefix); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.run("key", "create", "--tenant", "shop", "--role", "superuser"); err == nil {
+		t.Fatal("unknown role accepted")
+	}
+	if _, _, err := b.run("tenant", "create", "shop"); err == nil {
+		t.Fatal("duplicate tenant accepted")
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"run", "serve", "worker", "migrate", "scan", "tenant", "key", "policy", "MUSTER_DATABASE_URL", "MUSTER_NATS_URL", "MUSTER_MAX_PIXELS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("help lacks %s", want)
+		}
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &out, &out); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func TestBadSettingsAreClearErrors(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"MUSTER_MAX_DELIVER": "zero"}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "MUSTER_MAX_DELIVER") {
+		t.Fatalf("err = %v", err)
+	}
+	err = run(context.Background(), []string{"serve"}, func(string) string { return "" }, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "MUSTER_DATABASE_URL") {
+		t.Fatalf("serve without a database URL: %v", err)
+	}
+}
