@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/muster-dev/muster/internal/analysis"
 	"github.com/muster-dev/muster/internal/api"
@@ -71,6 +72,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		return nil, err
 	}
 	p := &Pipeline{opts: opts, Store: store.New(pool), Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, policy.Config{Logger: opts.Logger})}
+	registerQueueGauges(p.Metrics, q)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Logger: opts.Logger}, p.Store, q, p.Metrics, p.Policy)
 	if opts.Work {
 		if opts.Decider == nil {
@@ -151,4 +153,28 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// registerQueueGauges exports the queue's backlog, in-flight count and dead
+// letters, read from JetStream at scrape time.
+func registerQueueGauges(m *metrics.Metrics, q *queue.Queue) {
+	stat := func(f func(queue.Stats) float64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			s, err := q.Stats(ctx)
+			if err != nil {
+				return -1
+			}
+			return f(s)
+		}
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_queue_pending", Help: "Designs waiting for a worker."},
+			stat(func(s queue.Stats) float64 { return float64(s.Pending) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_queue_in_flight", Help: "Designs delivered and not yet acknowledged."},
+			stat(func(s queue.Stats) float64 { return float64(s.InFlight) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_dead_letters", Help: "Designs in the dead-letter stream."},
+			stat(func(s queue.Stats) float64 { return float64(s.DeadLetters) })),
+	)
 }

@@ -591,6 +591,14 @@ func TestHealthAndOpenAPI(t *testing.T) {
 			}
 		}
 	}
+	resp, _ = http.Get(b.url + "/metrics")
+	metricsText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"muster_queue_pending 0", "muster_dead_letters 0", "muster_http_requests_total"} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Fatalf("/metrics lacks %q", want)
+		}
+	}
 	for _, want := range []string{"/v1/designs", "/v1/designs/{id}", "/healthz", "/readyz", "/metrics"} {
 		if doc.Paths[want] == nil {
 			t.Fatalf("OpenAPI lacks %s", want)
