@@ -187,9 +187,11 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	}
 	opts := pipeline.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
 	if work {
-		if opts.Analyzers, err = pipeline.Analyzers(ctx, cfg, s.pool, log); err != nil {
+		var closeAnalyzers func()
+		if opts.Analyzers, closeAnalyzers, err = pipeline.Analyzers(ctx, cfg, s.pool, log); err != nil {
 			return err
 		}
+		defer closeAnalyzers()
 	}
 	p, err := pipeline.New(ctx, s.pool, s.nc, opts)
 	if err != nil {

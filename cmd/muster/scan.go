@@ -75,10 +75,11 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err := migrate(ctx, s.pool, log); err != nil {
 		return err
 	}
-	analyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, log)
+	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, log)
 	if err != nil {
 		return err
 	}
+	defer closeAnalyzers()
 	decider, err := buildDecider(ctx, cfg, log, s)
 	if err != nil {
 		return err

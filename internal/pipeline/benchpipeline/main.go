@@ -92,10 +92,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	analyzers, err := pipeline.Analyzers(ctx, cfg, pool, nil)
+	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, pool, nil)
 	if err != nil {
 		return err
 	}
+	defer closeAnalyzers()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
