@@ -54,7 +54,9 @@ func (s *services) Close() {
 }
 
 // openDB connects to MUSTER_DATABASE_URL or, when embedded is allowed and
-// it is empty, to a local cluster in the data directory (started if needed).
+// it is empty, to a local cluster in the data directory (started if needed
+// and migrated: a development convenience; an external database is migrated
+// only by run and migrate).
 func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, embedded bool, s *services) error {
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -80,6 +82,9 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, embedded b
 		return fmt.Errorf("database: %w", err)
 	}
 	s.pool = pool
+	if cfg.DatabaseURL == "" {
+		return migrate(ctx, pool, log)
+	}
 	return nil
 }
 
@@ -177,8 +182,8 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	if err := openDB(ctx, cfg, log, embedded, s); err != nil {
 		return err
 	}
-	if embedded {
-		if err := migrate(ctx, s.pool, log); err != nil {
+	if embedded && cfg.DatabaseURL != "" {
+		if err := migrate(ctx, s.pool, log); err != nil { // run migrates an external database too
 			return err
 		}
 	}
@@ -264,10 +269,6 @@ func adminStore(ctx context.Context, e *env, name string, args []string) (*store
 	log := cfg.Logger(e.stderr)
 	s := &services{}
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
-		s.Close()
-		return nil, nil, nil, err
-	}
-	if err := migrate(ctx, s.pool, log); err != nil {
 		s.Close()
 		return nil, nil, nil, err
 	}

@@ -71,9 +71,6 @@ func cmdPolicy(ctx context.Context, e *env, args []string) error {
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.pool, log); err != nil {
-		return err
-	}
 	st := policy.NewStore(s.pool, policy.Config{Logger: log})
 	if err := st.Bootstrap(ctx); err != nil {
 		return err

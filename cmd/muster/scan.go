@@ -72,9 +72,6 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.pool, log); err != nil {
-		return err
-	}
 	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, log)
 	if err != nil {
 		return err
