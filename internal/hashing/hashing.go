@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
 
 	"github.com/corona10/goimagehash"
 
@@ -19,15 +18,16 @@ import (
 // three full-size resizes (1200×1200: ~500 ms → a few ms).
 const thumbSide = 256
 
-// thumbnail scales img so its longer side is at most side, with a box filter
-// (each output pixel the mean of the input pixels it covers).
-func thumbnail(img *image.RGBA, side int) *image.RGBA {
+// thumbnail composites img onto white and scales it so its longer side is
+// at most side, with a box filter (each output pixel the mean of the input
+// pixels it covers), in one pass.
+func thumbnail(img *image.NRGBA, side int) *image.RGBA {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	if w <= side && h <= side {
-		return img
+	tw, th := w, h
+	if w > side || h > side {
+		tw, th = side, h*side/w
 	}
-	tw, th := side, h*side/w
-	if h > w {
+	if h > w && h > side {
 		tw, th = w*side/h, side
 	}
 	tw, th = max(tw, 1), max(th, 1)
@@ -40,9 +40,11 @@ func thumbnail(img *image.RGBA, side int) *image.RGBA {
 			for y := y0; y < y1; y++ {
 				row := img.Pix[y*img.Stride:]
 				for x := x0; x < x1; x++ {
-					r += uint32(row[4*x])
-					g += uint32(row[4*x+1])
-					b += uint32(row[4*x+2])
+					// Non-premultiplied over white: c·a + 255·(1−a).
+					a := uint32(row[4*x+3])
+					r += (uint32(row[4*x])*a + 255*(255-a)) / 255
+					g += (uint32(row[4*x+1])*a + 255*(255-a)) / 255
+					b += (uint32(row[4*x+2])*a + 255*(255-a)) / 255
 					n++
 				}
 			}
@@ -79,7 +81,7 @@ func (Analyzer) Version() string { return "goimagehash-v1.1.0/2" }
 // Analyze hashes the design.
 func (a Analyzer) Analyze(ctx context.Context, d *analysis.Design) (analysis.Result, error) {
 	im := d.Image
-	flat := thumbnail(im.Flatten(color.White), thumbSide)
+	flat := thumbnail(im.NRGBA, thumbSide)
 	p, err := goimagehash.PerceptionHash(flat)
 	if err != nil {
 		return analysis.Result{}, fmt.Errorf("phash: %w", err)

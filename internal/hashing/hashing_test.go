@@ -55,9 +55,9 @@ func TestHashesSurviveScaleButNotContentChange(t *testing.T) {
 
 func TestThumbnail(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ w, h, tw, th int }{{1200, 1200, 256, 256}, {4500, 5400, 213, 256}, {100, 50, 100, 50}, {5000, 10, 256, 1}}
+	tests := []struct{ w, h, tw, th int }{{1200, 1200, 256, 256}, {4500, 5400, 213, 256}, {100, 50, 100, 50}, {5000, 10, 256, 1}, {10, 5000, 1, 256}}
 	for _, tt := range tests {
-		img := image.NewRGBA(image.Rect(0, 0, tt.w, tt.h))
+		img := image.NewNRGBA(image.Rect(0, 0, tt.w, tt.h))
 		got := thumbnail(img, 256).Rect
 		if got.Dx() != tt.tw || got.Dy() != tt.th {
 			t.Fatalf("%dx%d → %dx%d, want %dx%d", tt.w, tt.h, got.Dx(), got.Dy(), tt.tw, tt.th)
@@ -71,5 +71,19 @@ func BenchmarkAnalyze1200(b *testing.B) {
 		if _, err := (Analyzer{}).Analyze(context.Background(), d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestThumbnailCompositesOnWhite(t *testing.T) {
+	t.Parallel()
+	img := image.NewNRGBA(image.Rect(0, 0, 2, 1))
+	img.SetNRGBA(0, 0, color.NRGBA{0, 0, 0, 0})   // transparent → white
+	img.SetNRGBA(1, 0, color.NRGBA{0, 0, 0, 255}) // opaque black
+	th := thumbnail(img, 256)
+	if got := th.RGBAAt(0, 0); got != (color.RGBA{255, 255, 255, 255}) {
+		t.Fatalf("transparent pixel → %v, want white", got)
+	}
+	if got := th.RGBAAt(1, 0); got != (color.RGBA{0, 0, 0, 255}) {
+		t.Fatalf("black pixel → %v", got)
 	}
 }
