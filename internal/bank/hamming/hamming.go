@@ -8,7 +8,9 @@
 // ⌊r/4⌋ of the query's substring (pigeonhole), so the index probes, in each of
 // the four tables, every bucket within that substring radius and verifies the
 // full distance of the codes it finds. Results are exact: the same set as a
-// linear scan, in the same order (distance, then id).
+// linear scan, in the same order (distance, then id). When the radius is so
+// large that probing would cost more than scanning (⌊r/4⌋ ≥ 4 on small
+// indexes), Search scans the codes instead.
 //
 // Memory per entry: 8 bytes for the code, 1 bit for liveness and one 4-byte id
 // in each of the four tables (16 bytes), plus slice growth slack, about 28–36
@@ -147,6 +149,16 @@ func (ix *Index) Search(dst []Hit, q uint64, radius int) []Hit {
 	if s > subBits {
 		s = subBits
 	}
+	// Probing cost grows as C(16, ≤s); past the point where it exceeds a
+	// scan of the codes, scan them instead (same results, checked by the
+	// property test).
+	probes := 0
+	for d := 0; d <= s; d++ {
+		probes += len(ix.masks[d])
+	}
+	if substrings*probes*(4+4*ix.n/buckets) > len(ix.codes) {
+		return ix.scan(dst, start, q, radius)
+	}
 	var qs [substrings]uint16
 	for t := range qs {
 		qs[t] = sub(q, t)
@@ -171,6 +183,21 @@ func (ix *Index) Search(dst []Hit, q uint64, radius int) []Hit {
 						dst = append(dst, Hit{ID: id, Distance: dist})
 					}
 				}
+			}
+		}
+	}
+	sortHits(dst[start:])
+	return dst
+}
+
+func (ix *Index) scan(dst []Hit, start int, q uint64, radius int) []Hit {
+	for w, word := range ix.alive {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &= word - 1
+			id := uint32(w*64 + b)
+			if d := bits.OnesCount64(ix.codes[id] ^ q); d <= radius {
+				dst = append(dst, Hit{ID: id, Distance: d})
 			}
 		}
 	}

@@ -1,0 +1,600 @@
+// Package match finds reference shapes (logos, symbols) inside a design:
+// it trims the design to its content, proposes candidate regions (connected
+// components of colour clusters and of the alpha channel, their proximity
+// groups and the groups inside multi-scale windows), hashes each candidate's
+// binary shape with goimagehash's perceptual hash, looks the hash up in an
+// exact Hamming index of reference variants (8 dihedral transforms × small
+// rotations) and verifies every hit on aligned shape templates before
+// reporting it.
+package match
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/muster-dev/muster/internal/bank/hamming"
+)
+
+// Version identifies the matching algorithm; it changes whenever results can.
+const Version = "match-1"
+
+// Config tunes matching. The zero value means the defaults.
+type Config struct {
+	// WorkSize is the longer side, in pixels, the trimmed design is reduced to.
+	WorkSize int
+	// Radius is the Hamming radius of the index lookup (of 64 bits).
+	Radius int
+	// Angles are the rotations (degrees) of each dihedral reference variant.
+	Angles []float64
+	// Clusters is the number of colour clusters a design is split into.
+	Clusters int
+	// MinRelSize is the smallest candidate, as a share of the work image's
+	// longer side.
+	MinRelSize float64
+	// MaxVerify bounds verifications per candidate region.
+	MaxVerify int
+	// Threshold is the default outline F-score (0..1) a verified match
+	// needs; each reference may carry its own (the bank's threshold).
+	Threshold float64
+	// MinIoU is the intersection over union of the aligned shapes a match
+	// needs besides the outline score (thin shapes have low IoU; blobs of
+	// the wrong silhouette fail it).
+	MinIoU float64
+	// KeepGeneric reports references that are plain geometric shapes (a disc,
+	// a triangle…); by default they are not reported by shape alone.
+	KeepGeneric bool
+	// MaxAspectRatio is the largest ratio between a candidate's and a
+	// reference's aspect ratio (after rotation) that can still match.
+	MaxAspectRatio float64
+}
+
+// Defaults.
+const (
+	DefaultWorkSize       = 576
+	DefaultRadius         = 16
+	DefaultClusters       = 8
+	DefaultMinRelSize     = 0.1
+	DefaultMaxVerify      = 32
+	DefaultThreshold      = 0.96
+	DefaultMinIoU         = 0.55
+	DefaultMaxAspectRatio = 1.3
+)
+
+// DefaultAngles are the reference rotations hashed for each dihedral variant.
+var DefaultAngles = []float64{-10, -5, 0, 5, 10}
+
+// WithDefaults returns c with zero fields set to the defaults.
+func (c Config) WithDefaults() Config {
+	if c.WorkSize == 0 {
+		c.WorkSize = DefaultWorkSize
+	}
+	if c.Radius == 0 {
+		c.Radius = DefaultRadius
+	}
+	if len(c.Angles) == 0 {
+		c.Angles = slices.Clone(DefaultAngles)
+	}
+	if c.Clusters == 0 {
+		c.Clusters = DefaultClusters
+	}
+	if c.MinRelSize == 0 {
+		c.MinRelSize = DefaultMinRelSize
+	}
+	if c.MaxVerify == 0 {
+		c.MaxVerify = DefaultMaxVerify
+	}
+	if c.MinIoU == 0 {
+		c.MinIoU = DefaultMinIoU
+	}
+	if c.Threshold == 0 {
+		c.Threshold = DefaultThreshold
+	}
+	if c.MaxAspectRatio == 0 {
+		c.MaxAspectRatio = DefaultMaxAspectRatio
+	}
+	return c
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.WorkSize < 64 || c.WorkSize > 4096:
+		return fmt.Errorf("match config: WorkSize %d outside 64..4096", c.WorkSize)
+	case c.Radius < 0 || c.Radius > 32:
+		return fmt.Errorf("match config: Radius %d outside 0..32", c.Radius)
+	case c.Clusters < 2 || c.Clusters > 32:
+		return fmt.Errorf("match config: Clusters %d outside 2..32", c.Clusters)
+	case c.MinRelSize <= 0 || c.MinRelSize >= 1:
+		return fmt.Errorf("match config: MinRelSize %g outside (0,1)", c.MinRelSize)
+	case c.Threshold <= 0 || c.Threshold > 1:
+		return fmt.Errorf("match config: Threshold %g outside (0,1]", c.Threshold)
+	case c.MinIoU < 0 || c.MinIoU > 1:
+		return fmt.Errorf("match config: MinIoU %g outside [0,1]", c.MinIoU)
+	case c.MaxAspectRatio < 1:
+		return fmt.Errorf("match config: MaxAspectRatio %g below 1", c.MaxAspectRatio)
+	case c.MaxVerify < 1:
+		return fmt.Errorf("match config: MaxVerify %d below 1", c.MaxVerify)
+	}
+	for _, a := range c.Angles {
+		if a < -45 || a > 45 {
+			return fmt.Errorf("match config: angle %g outside ±45", a)
+		}
+	}
+	return nil
+}
+
+// ErrEmptyReference is returned when a reference image has no shape in it.
+var ErrEmptyReference = errors.New("reference has no shape")
+
+// refSide is the longer side of the stored reference mask.
+const refSide = 128
+
+// screenIoU is the overlap, before alignment, below which a hit is not
+// verified.
+const screenIoU = 0.45
+
+// angleStep is the spacing of the verification templates' rotations.
+const angleStep = 2.5
+
+type reference struct {
+	key       string
+	threshold float64
+	generic   string // name of the plain geometric shape this reference is, if any
+	tmpls     []template
+	aspects   []float64
+	gridMin   float64 // angle of tmpls[0]
+	variants  []uint32
+}
+
+// templateAt returns the verification template of dihedral variant d turned
+// by angle degrees, and its aspect ratio.
+func (r *reference) templateAt(d int, angle float64) (template, float64, bool) {
+	if d&4 != 0 {
+		angle = -angle // R(a)∘D = D∘R(-a) for a mirror D
+	}
+	i := int(math.Round((angle - r.gridMin) / angleStep))
+	if i < 0 || i >= len(r.tmpls) {
+		return template{}, 0, false
+	}
+	a := r.aspects[i]
+	if d&1 != 0 {
+		a = 1 / a
+	}
+	return r.tmpls[i].dihedral(d), a, true
+}
+
+type variant struct {
+	ref      *reference
+	dihedral int
+	angle    float64
+}
+
+// Matcher holds the references and finds them in designs. It is safe for
+// concurrent use; Add and Remove may run while Match runs.
+type Matcher struct {
+	cfg      Config
+	negative *Matcher // shapes that are not marks; nil for a negative matcher itself
+	mu       sync.RWMutex
+	index    *hamming.Index
+	refs     map[string]*reference
+	variants []variant // by index id; ref nil when free
+	free     []uint32
+}
+
+// New returns an empty matcher.
+func New(cfg Config) (*Matcher, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Matcher{cfg: cfg, index: hamming.NewIndex(), refs: map[string]*reference{}}, nil
+}
+
+// SetNegative installs a negative bank: a matcher holding common shapes
+// that are not marks (HMA's "negative banks"). A verified match is dropped
+// when its candidate region matches a negative shape at least as well, so a
+// generic drop, star or shield does not report the one logo that looks like
+// it. Pass nil to remove it.
+func (m *Matcher) SetNegative(neg *Matcher) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.negative = neg
+}
+
+// bestScore returns the best verified score of any reference for a
+// candidate (used on the negative bank).
+func (m *Matcher) bestScore(c *candidate) float64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	best := 0.0
+	hits := m.index.Search(nil, c.hash, m.cfg.Radius)
+	tried := map[*reference]bool{}
+	n := 0
+	for _, h := range hits {
+		if n >= m.cfg.MaxVerify {
+			break
+		}
+		v := m.variants[h.ID]
+		if v.ref == nil || tried[v.ref] {
+			continue
+		}
+		tried[v.ref] = true
+		n++
+		iou, edgeF, _, _ := m.verify(c, v)
+		if iou >= m.cfg.MinIoU && edgeF > best {
+			best = edgeF
+		}
+	}
+	return best
+}
+
+// Config returns the effective configuration.
+func (m *Matcher) Config() Config { return m.cfg }
+
+// Len returns the number of references.
+func (m *Matcher) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.refs)
+}
+
+// Variants returns the number of hashed reference variants in the index.
+func (m *Matcher) Variants() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.index.Len()
+}
+
+// Prepared is a reference whose variants are hashed, ready to be added. It
+// lets callers hash outside the matcher's lock (and in parallel).
+type Prepared struct {
+	key       string
+	threshold float64
+	generic   string
+	tmpls     []template
+	aspects   []float64
+	gridMin   float64
+	hashes    []preparedHash
+}
+
+// Generic names the plain geometric shape (disc, rectangle, triangle, ring…)
+// the reference is indistinguishable from, or "" for a distinctive shape.
+// Generic references are not reported by shape alone.
+func (p *Prepared) Generic() string { return p.generic }
+
+type preparedHash struct {
+	dihedral int
+	angle    float64
+	hash     uint64
+}
+
+// Key returns the reference key.
+func (p *Prepared) Key() string { return p.key }
+
+// Hashes returns the variant hashes (for storage).
+func (p *Prepared) Hashes() []uint64 {
+	out := make([]uint64, len(p.hashes))
+	for i, h := range p.hashes {
+		out[i] = h.hash
+	}
+	return out
+}
+
+// Prepare normalises a reference shape mask and hashes its variants.
+// threshold ≤ 0 means the matcher's default.
+func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared, error) {
+	t := shape.Trim()
+	if t.W < 2 || t.H < 2 {
+		return nil, fmt.Errorf("prepare %s: %w", key, ErrEmptyReference)
+	}
+	s := float64(refSide) / float64(max(t.W, t.H))
+	w, h := max(1, int(float64(t.W)*s+0.5)), max(1, int(float64(t.H)*s+0.5))
+	base := t.Resize(w, h)
+	for i, v := range base.Pix {
+		if v >= 128 {
+			base.Pix[i] = 255
+		} else {
+			base.Pix[i] = 0
+		}
+	}
+	p := &Prepared{key: key, threshold: threshold}
+	maxA := 0.0
+	for _, a := range m.cfg.Angles {
+		maxA = math.Max(maxA, math.Abs(a))
+	}
+	p.gridMin = -(maxA + angleStep)
+	for a := p.gridMin; a <= -p.gridMin+1e-9; a += angleStep {
+		t, asp := makeTemplate(base.Rotate(a))
+		p.tmpls = append(p.tmpls, t)
+		p.aspects = append(p.aspects, asp)
+	}
+	t0, _ := makeTemplate(base)
+	p.generic = genericShape(&t0)
+	for d := 0; d < 8; d++ {
+		dm := base.Dihedral(d)
+		for _, a := range m.cfg.Angles {
+			hv, err := HashMask(dm.Rotate(a))
+			if err != nil {
+				return nil, fmt.Errorf("prepare %s: %w", key, err)
+			}
+			p.hashes = append(p.hashes, preparedHash{dihedral: d, angle: a, hash: hv})
+		}
+	}
+	return p, nil
+}
+
+// Add prepares and adds a reference, replacing any with the same key.
+func (m *Matcher) Add(key string, shape Mask, threshold float64) error {
+	p, err := m.Prepare(key, shape, threshold)
+	if err != nil {
+		return err
+	}
+	m.AddPrepared(p)
+	return nil
+}
+
+// AddPrepared adds a prepared reference, replacing any with the same key.
+func (m *Matcher) AddPrepared(p *Prepared) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.removeLocked(p.key)
+	r := &reference{key: p.key, threshold: p.threshold, generic: p.generic, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
+	for _, h := range p.hashes {
+		var id uint32
+		if n := len(m.free); n > 0 {
+			id = m.free[n-1]
+			m.free = m.free[:n-1]
+		} else {
+			id = uint32(len(m.variants))
+			m.variants = append(m.variants, variant{})
+		}
+		m.variants[id] = variant{ref: r, dihedral: h.dihedral, angle: h.angle}
+		_ = m.index.Add(id, h.hash) // ids come from the free list: never live
+		r.variants = append(r.variants, id)
+	}
+	m.refs[p.key] = r
+}
+
+// Remove deletes a reference; it reports whether it existed.
+func (m *Matcher) Remove(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.removeLocked(key)
+}
+
+func (m *Matcher) removeLocked(key string) bool {
+	r, ok := m.refs[key]
+	if !ok {
+		return false
+	}
+	for _, id := range r.variants {
+		m.index.Remove(id)
+		m.variants[id] = variant{}
+		m.free = append(m.free, id)
+	}
+	delete(m.refs, key)
+	return true
+}
+
+// SetThreshold changes one reference's verification threshold.
+func (m *Matcher) SetThreshold(key string, threshold float64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.refs[key]
+	if ok {
+		r.threshold = threshold
+	}
+	return ok
+}
+
+// Match is one verified reference found in a design.
+type Match struct {
+	Key      string          `json:"key"`
+	Score    float64         `json:"score"`    // the outline F-score (EdgeF), 0..1
+	IoU      float64         `json:"iou"`      // intersection over union of the aligned shapes
+	EdgeF    float64         `json:"edge_f"`   // outline F-score (1 px tolerance) of the aligned shapes
+	Distance int             `json:"distance"` // Hamming distance of the hash lookup
+	Box      image.Rectangle `json:"box"`      // design pixel coordinates
+	Dihedral int             `json:"dihedral"` // reference transform that matched: quarter turns, +4 if mirrored
+	Angle    float64         `json:"angle"`    // rotation in degrees of the matched reference variant
+	Inverted bool            `json:"inverted"` // the shape was found as holes in a filled area
+}
+
+// Stats describe the work one Match call did.
+type Stats struct {
+	WorkW       int     `json:"work_w"`
+	WorkH       int     `json:"work_h"`
+	Components  int     `json:"components"`
+	Candidates  int     `json:"candidates"`
+	Hits        int     `json:"hits"`
+	Verified    int     `json:"verified"`
+	Matches     int     `json:"matches"`
+	Suppressed  int     `json:"suppressed"` // verified matches dropped by the negative bank
+	ElapsedMS   float64 `json:"elapsed_ms"`
+	SegmentMS   float64 `json:"segment_ms"`
+	HashMS      float64 `json:"hash_ms"`
+	VerifyMS    float64 `json:"verify_ms"`
+	References  int     `json:"references"`
+	IndexedHash int     `json:"indexed_hashes"`
+}
+
+// candidate is a proposed region: a set of components (or holes) in the work image.
+type candidate struct {
+	mask     Mask
+	box      image.Rectangle // work coordinates
+	inverted bool
+	hash     uint64
+	tmpl     template
+	aspect   float64
+	tmplDone bool
+}
+
+// Find looks for every reference in img (upright, non-premultiplied pixels).
+func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, error) {
+	start := time.Now()
+	var st Stats
+	if img == nil || img.Rect.Empty() {
+		return nil, st, errors.New("match: empty image")
+	}
+	w := prepare(img, m.cfg.WorkSize)
+	st.WorkW, st.WorkH = w.W, w.H
+	cands, ncomp := m.propose(w)
+	st.Components = ncomp
+	st.Candidates = len(cands)
+	st.SegmentMS = ms(time.Since(start))
+	if err := ctx.Err(); err != nil {
+		return nil, st, err
+	}
+
+	t1 := time.Now()
+	for i := range cands {
+		h, err := HashMask(cands[i].mask)
+		if err != nil {
+			continue
+		}
+		cands[i].hash = h
+	}
+	st.HashMS = ms(time.Since(t1))
+
+	t2 := time.Now()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	st.References, st.IndexedHash = len(m.refs), m.index.Len()
+	type best struct {
+		match Match
+		ref   *reference
+	}
+	found := map[*reference]*best{}
+	var hits []hamming.Hit
+	for ci := range cands {
+		if ci%32 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, st, err
+			}
+		}
+		c := &cands[ci]
+		negBest := -1.0 // not yet computed
+		hits = m.index.Search(hits[:0], c.hash, m.cfg.Radius)
+		st.Hits += len(hits)
+		verified, screened := 0, 0
+		tried := map[*reference]bool{}
+		for _, h := range hits {
+			if verified >= m.cfg.MaxVerify || screened >= 8*m.cfg.MaxVerify {
+				break
+			}
+			v := m.variants[h.ID]
+			if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+				continue
+			}
+			if !c.tmplDone {
+				c.tmpl, c.aspect = makeTemplate(c.mask)
+				c.tmplDone = true
+			}
+			// Cheap screens first: the aspect ratio, then the overlap as the
+			// shapes lie, so the verification budget goes to plausible entries.
+			t, asp, ok := v.ref.templateAt(v.dihedral, v.angle)
+			if !ok {
+				continue
+			}
+			ratio := c.aspect / asp
+			if ratio < 1 {
+				ratio = 1 / ratio
+			}
+			if ratio > m.cfg.MaxAspectRatio {
+				continue
+			}
+			screened++
+			if overlap(&c.tmpl, &t) < screenIoU {
+				continue
+			}
+			tried[v.ref] = true
+			verified++
+			st.Verified++
+			iou, edgeF, d, a := m.verify(c, v)
+			thr := v.ref.threshold
+			if thr <= 0 {
+				thr = m.cfg.Threshold
+			}
+			if edgeF < thr || iou < m.cfg.MinIoU {
+				continue
+			}
+			score := edgeF
+			if m.negative != nil {
+				if negBest < 0 {
+					negBest = m.negative.bestScore(c)
+				}
+				if negBest >= score {
+					st.Suppressed++
+					continue
+				}
+			}
+			b := found[v.ref]
+			if b == nil || score > b.match.Score {
+				found[v.ref] = &best{ref: v.ref, match: Match{
+					Key: v.ref.key, Score: score, IoU: iou, EdgeF: edgeF, Distance: h.Distance,
+					Box: w.toDesign(c.box), Dihedral: d, Angle: a, Inverted: c.inverted,
+				}}
+			}
+		}
+	}
+	st.VerifyMS = ms(time.Since(t2))
+	out := make([]Match, 0, len(found))
+	for _, b := range found {
+		out = append(out, b.match)
+	}
+	slices.SortFunc(out, func(a, b Match) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		if a.Key < b.Key {
+			return -1
+		}
+		if a.Key > b.Key {
+			return 1
+		}
+		return 0
+	})
+	st.Matches = len(out)
+	st.ElapsedMS = ms(time.Since(start))
+	return out, st, nil
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
+
+// verify compares a candidate with a reference variant, refining the angle
+// by one template step either way, and returns the best shape IoU, outline
+// F-score and the transform.
+func (m *Matcher) verify(c *candidate, v variant) (iou, edgeF float64, dihedral int, angle float64) {
+	best := -1.0
+	for _, da := range []float64{0, -angleStep, angleStep} {
+		a := v.angle + da
+		t, asp, ok := v.ref.templateAt(v.dihedral, a)
+		if !ok {
+			continue
+		}
+		ratio := c.aspect / asp
+		if ratio < 1 {
+			ratio = 1 / ratio
+		}
+		if ratio > m.cfg.MaxAspectRatio {
+			continue
+		}
+		u, f := similarity(&c.tmpl, &t, 2)
+		if s := combine(u, f); s > best {
+			best, iou, edgeF, dihedral, angle = s, u, f, v.dihedral, a
+		}
+	}
+	return iou, edgeF, dihedral, angle
+}
+
+// combine ranks verification results: the outline F-score, ties broken by IoU.
+func combine(iou, edgeF float64) float64 { return edgeF + iou/1000 }

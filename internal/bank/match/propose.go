@@ -1,0 +1,240 @@
+package match
+
+import (
+	"hash/fnv"
+	"image"
+	"slices"
+)
+
+// propose splits the work image into colour clusters (and the alpha
+// channel), labels connected components and returns the candidate regions:
+// single components, the holes of filled components (inverted art),
+// proximity groups at several gaps, and the groups of same-colour components
+// inside multi-scale windows.
+func (m *Matcher) propose(w *work) ([]candidate, int) {
+	n := w.W * w.H
+	labels := quantize(w, m.cfg.Clusters, 6)
+	comps := components(labels, w.W, w.H, 255, 0)
+	if w.hasAlpha {
+		al := make([]uint8, n)
+		for i, a := range w.A {
+			if a >= 128 {
+				al[i] = 1
+			}
+		}
+		comps = append(comps, components(al, w.W, w.H, 0, 1)...)
+	}
+	side := max(w.W, w.H)
+	minSide := max(12, int(m.cfg.MinRelSize*float64(side)+0.5))
+	minArea := max(4, n/20000)
+	isBackground := func(c *component) bool {
+		return c.box.Dx() >= w.W*97/100 && c.box.Dy() >= w.H*97/100 && c.area > n/4
+	}
+	bigEnough := func(r image.Rectangle) bool { return max(r.Dx(), r.Dy()) >= minSide }
+
+	// Same-colour lists of usable components, largest first, capped.
+	byColour := map[int][]int{}
+	for i := range comps {
+		c := &comps[i]
+		if c.area < minArea || isBackground(c) {
+			continue
+		}
+		k := c.layer<<8 | int(c.label)
+		byColour[k] = append(byColour[k], i)
+	}
+	colourKeys := make([]int, 0, len(byColour))
+	for k, list := range byColour {
+		slices.SortFunc(list, func(a, b int) int { return comps[b].area - comps[a].area })
+		if len(list) > 300 {
+			byColour[k] = list[:300]
+		}
+		colourKeys = append(colourKeys, k)
+	}
+	slices.Sort(colourKeys)
+
+	var cands []candidate
+	seen := map[uint64]bool{}
+	addGroup := func(members []int) {
+		if len(members) == 0 {
+			return
+		}
+		slices.Sort(members)
+		h := fnv.New64a()
+		for _, i := range members {
+			h.Write([]byte{byte(i), byte(i >> 8), byte(i >> 16)})
+		}
+		key := h.Sum64()
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		box := comps[members[0]].box
+		for _, i := range members[1:] {
+			box = box.Union(comps[i].box)
+		}
+		if !bigEnough(box) {
+			return
+		}
+		mk := NewMask(box.Dx(), box.Dy())
+		for _, i := range members {
+			for _, p := range comps[i].pix {
+				x, y := int(p)%w.W-box.Min.X, int(p)/w.W-box.Min.Y
+				mk.Pix[y*mk.W+x] = 255
+			}
+		}
+		cands = append(cands, candidate{mask: mk, box: box})
+	}
+
+	// Singles, and the holes of single components (a shape knocked out of a fill).
+	for _, k := range colourKeys {
+		for _, i := range byColour[k] {
+			c := &comps[i]
+			if !bigEnough(c.box) {
+				continue
+			}
+			addGroup([]int{i})
+			if hm, hb, ok := holes(c, w.W); ok && bigEnough(hb) {
+				cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
+			}
+		}
+	}
+	// Also the holes of the background (shapes cut out of a plain field are
+	// then the field's holes; usually the same as the other components).
+
+	// Proximity groups.
+	for _, gapRel := range []float64{0.015, 0.04, 0.08} {
+		gap := int(gapRel*float64(side) + 0.5)
+		for _, k := range colourKeys {
+			list := byColour[k]
+			parent := make([]int, len(list))
+			for i := range parent {
+				parent[i] = i
+			}
+			var find func(int) int
+			find = func(i int) int {
+				for parent[i] != i {
+					parent[i] = parent[parent[i]]
+					i = parent[i]
+				}
+				return i
+			}
+			for a := 0; a < len(list); a++ {
+				ba := comps[list[a]].box.Inset(-gap)
+				for b := a + 1; b < len(list); b++ {
+					if ba.Overlaps(comps[list[b]].box) {
+						if ra, rb := find(a), find(b); ra != rb {
+							parent[ra] = rb
+						}
+					}
+				}
+			}
+			groups := map[int][]int{}
+			for i := range list {
+				r := find(i)
+				groups[r] = append(groups[r], list[i])
+			}
+			roots := make([]int, 0, len(groups))
+			for r := range groups {
+				roots = append(roots, r)
+			}
+			slices.Sort(roots)
+			for _, r := range roots {
+				if g := groups[r]; len(g) > 1 {
+					addGroup(g)
+				}
+			}
+		}
+	}
+
+	// Window groups: same-colour components wholly inside a window.
+	for _, rel := range []float64{0.25, 0.35, 0.5, 0.7, 1.0} {
+		s := int(rel*float64(side) + 0.5)
+		stride := max(1, s/4)
+		for y0 := 0; ; y0 += stride {
+			for x0 := 0; ; x0 += stride {
+				win := image.Rect(x0, y0, x0+s, y0+s)
+				for _, k := range colourKeys {
+					var members []int
+					for _, i := range byColour[k] {
+						if comps[i].box.In(win) {
+							members = append(members, i)
+						}
+					}
+					if len(members) > 1 {
+						addGroup(members)
+					}
+				}
+				if x0+s >= w.W {
+					break
+				}
+			}
+			if y0+s >= w.H {
+				break
+			}
+		}
+	}
+	return cands, len(comps)
+}
+
+// holes returns the pixels inside c's box that c does not cover and that
+// are not connected to the box's border: the shape knocked out of c.
+func holes(c *component, stride int) (Mask, image.Rectangle, bool) {
+	box := c.box
+	bw, bh := box.Dx(), box.Dy()
+	if bw < 3 || bh < 3 {
+		return Mask{}, image.Rectangle{}, false
+	}
+	in := make([]bool, bw*bh)
+	for _, p := range c.pix {
+		x, y := int(p)%stride-box.Min.X, int(p)/stride-box.Min.Y
+		in[y*bw+x] = true
+	}
+	outside := make([]bool, bw*bh)
+	var stack []int
+	push := func(x, y int) {
+		i := y*bw + x
+		if !in[i] && !outside[i] {
+			outside[i] = true
+			stack = append(stack, i)
+		}
+	}
+	for x := 0; x < bw; x++ {
+		push(x, 0)
+		push(x, bh-1)
+	}
+	for y := 0; y < bh; y++ {
+		push(0, y)
+		push(bw-1, y)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%bw, i/bw
+		// 4-connectivity for the background (dual of the 8-connected shape)
+		if x > 0 {
+			push(x-1, y)
+		}
+		if x < bw-1 {
+			push(x+1, y)
+		}
+		if y > 0 {
+			push(x, y-1)
+		}
+		if y < bh-1 {
+			push(x, y+1)
+		}
+	}
+	mk := NewMask(bw, bh)
+	area := 0
+	for i := range in {
+		if !in[i] && !outside[i] {
+			mk.Pix[i] = 255
+			area++
+		}
+	}
+	if area*20 < bw*bh {
+		return Mask{}, image.Rectangle{}, false
+	}
+	hb := mk.Bounds(128)
+	return mk.Crop(hb), hb.Add(box.Min), true
+}
