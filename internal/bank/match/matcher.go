@@ -404,6 +404,8 @@ type Match struct {
 	Dihedral int             `json:"dihedral"` // reference transform that matched: quarter turns, +4 if mirrored
 	Angle    float64         `json:"angle"`    // rotation in degrees of the matched reference variant
 	Inverted bool            `json:"inverted"` // the shape was found as holes in a filled area
+	Context  string          `json:"context"`  // what encloses it: "disc", "flag", "disc_on_flag" or "none"
+	workBox  image.Rectangle
 }
 
 // Stats describe the work one Match call did.
@@ -444,8 +446,8 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	}
 	w := prepare(img, m.cfg.WorkSize)
 	st.WorkW, st.WorkH = w.W, w.H
-	cands, ncomp := m.propose(w)
-	st.Components = ncomp
+	cands, comps := m.propose(w)
+	st.Components = len(comps)
 	st.Candidates = len(cands)
 	st.SegmentMS = ms(time.Since(start))
 	if err := ctx.Err(); err != nil {
@@ -538,7 +540,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 			if b == nil || score > b.match.Score {
 				found[v.ref] = &best{ref: v.ref, match: Match{
 					Key: v.ref.key, Score: score, IoU: iou, EdgeF: edgeF, Distance: h.Distance,
-					Box: w.toDesign(c.box), Dihedral: d, Angle: a, Inverted: c.inverted,
+					Box: w.toDesign(c.box), Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
 				}}
 			}
 		}
@@ -546,6 +548,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	st.VerifyMS = ms(time.Since(t2))
 	out := make([]Match, 0, len(found))
 	for _, b := range found {
+		b.match.Context = enclosure(w, comps, b.match.workBox)
 		out = append(out, b.match)
 	}
 	slices.SortFunc(out, func(a, b Match) int {

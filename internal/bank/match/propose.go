@@ -11,7 +11,7 @@ import (
 // single components, the holes of filled components (inverted art),
 // proximity groups at several gaps, and the groups of same-colour components
 // inside multi-scale windows.
-func (m *Matcher) propose(w *work) ([]candidate, int) {
+func (m *Matcher) propose(w *work) ([]candidate, []component) {
 	n := w.W * w.H
 	labels := quantize(w, m.cfg.Clusters, 6)
 	comps := components(labels, w.W, w.H, 255, 0)
@@ -173,7 +173,76 @@ func (m *Matcher) propose(w *work) ([]candidate, int) {
 			}
 		}
 	}
-	return cands, len(comps)
+	return cands, comps
+}
+
+// enclosure describes what encloses box (work coordinates): "disc" when the
+// nearest enclosing region is a filled disc, "flag" when a rectangle of a
+// flag's proportions encloses it (possibly the whole design), "disc_on_flag"
+// for both, and "none".
+func enclosure(w *work, comps []component, box image.Rectangle) string {
+	type enc struct {
+		c    *component
+		area int
+	}
+	var encl []enc
+	for i := range comps {
+		c := &comps[i]
+		if c.layer != 0 || !box.In(c.box) || c.box == box {
+			continue
+		}
+		// it must surround the box, not merely share its bounding box
+		if c.box.Dx() < box.Dx()+4 && c.box.Dy() < box.Dy()+4 {
+			continue
+		}
+		encl = append(encl, enc{c, c.box.Dx() * c.box.Dy()})
+	}
+	slices.SortFunc(encl, func(a, b enc) int { return a.area - b.area })
+	shape := func(c *component) string {
+		bw, bh := c.box.Dx(), c.box.Dy()
+		filled := c.area
+		if hm, _, ok := holes(c, w.W); ok {
+			for _, v := range hm.Pix {
+				if v != 0 {
+					filled++
+				}
+			}
+		}
+		ratio := float64(filled) / float64(bw*bh)
+		aspect := float64(bw) / float64(bh)
+		switch {
+		case aspect > 0.85 && aspect < 1.18 && ratio > 0.7 && ratio < 0.86:
+			return "disc"
+		case ratio > 0.93 && ((aspect > 1.3 && aspect < 2.1) || (aspect > 1/2.1 && aspect < 1/1.3)):
+			return "flag"
+		}
+		return ""
+	}
+	out := ""
+	for i, e := range encl {
+		if i >= 3 {
+			break
+		}
+		switch s := shape(e.c); {
+		case s == "disc" && out == "":
+			out = "disc"
+		case s == "flag" && out == "disc":
+			return "disc_on_flag"
+		case s == "flag":
+			return "flag"
+		}
+	}
+	if out == "" {
+		// the design itself may be the flag
+		aspect := float64(w.W) / float64(w.H)
+		for _, e := range encl {
+			if e.c.box.Dx() >= w.W*97/100 && e.c.box.Dy() >= w.H*97/100 && aspect > 1.3 && aspect < 2.1 && shape(e.c) == "flag" {
+				return "flag"
+			}
+		}
+		return "none"
+	}
+	return out
 }
 
 // holes returns the pixels inside c's box that c does not cover and that

@@ -1,0 +1,178 @@
+package bank
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/internal/bank/match"
+	"github.com/muster-dev/muster/internal/bank/symbols"
+)
+
+// AnalyzerVersion is the analyzer's version: this package's finding logic
+// plus the matching algorithm.
+const AnalyzerVersion = "bank-1+" + match.Version
+
+// Analyzer is the "bank" analyzer: it finds bank entries inside a design.
+type Analyzer struct {
+	set *Set
+	now func() time.Time
+}
+
+// AnalyzerConfig configures the analyzer. The zero value means the defaults.
+type AnalyzerConfig struct {
+	// Now returns the time used for disable-until and allow-list expiry.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with defaults filled in.
+func (c AnalyzerConfig) WithDefaults() AnalyzerConfig {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// NewAnalyzer returns the analyzer over a loaded (and watched) set.
+func NewAnalyzer(set *Set, cfg AnalyzerConfig) *Analyzer {
+	cfg = cfg.WithDefaults()
+	return &Analyzer{set: set, now: cfg.Now}
+}
+
+// Name implements analysis.Analyzer.
+func (a *Analyzer) Name() string { return "bank" }
+
+// Version implements analysis.Analyzer.
+func (a *Analyzer) Version() string { return AnalyzerVersion }
+
+// Summary is the analyzer's Result.Data.
+type Summary struct {
+	Matches []SummaryMatch `json:"matches"`
+	Stats   match.Stats    `json:"stats"`
+	// Skipped counts verified matches of disabled entries.
+	Skipped int `json:"skipped_disabled"`
+}
+
+// SummaryMatch is one match in the summary.
+type SummaryMatch struct {
+	Bank     string  `json:"bank"`
+	EntryID  string  `json:"entry_id"`
+	Score    float64 `json:"score"`
+	IoU      float64 `json:"iou"`
+	Distance int     `json:"distance"`
+	Dihedral int     `json:"dihedral"`
+	Angle    float64 `json:"angle"`
+}
+
+// Analyze implements analysis.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, d *analysis.Design) (analysis.Result, error) {
+	if d == nil || d.Image == nil || d.Image.NRGBA == nil {
+		return analysis.Result{}, errors.New("bank: design has no image")
+	}
+	matches, st, err := a.set.matcher.Find(ctx, d.Image.NRGBA)
+	if err != nil {
+		return analysis.Result{}, err
+	}
+	now := a.now()
+	res := analysis.Result{Versions: map[string]string{}}
+	for name, v := range a.set.Versions() {
+		res.Versions["bank:"+name] = strconv.FormatInt(v, 10)
+	}
+	sum := Summary{Stats: st, Matches: []SummaryMatch{}}
+	for _, m := range matches {
+		bankName, id := splitKey(m.Key)
+		e, ok := a.set.Entry(bankName, id)
+		if !ok {
+			continue // removed since the match
+		}
+		if !e.Active(now) {
+			sum.Skipped++
+			continue
+		}
+		a.set.mu.RLock()
+		kind := a.set.banks[bankName].Kind
+		a.set.mu.RUnlock()
+		dist := m.Distance
+		f := analysis.Finding{
+			Analyzer: a.Name(), Bank: bankName, EntryID: id, Label: e.Label,
+			Score: math.Round(m.Score*1000) / 1000, Distance: &dist,
+			Box: &analysis.Box{X: m.Box.Min.X, Y: m.Box.Min.Y, W: m.Box.Dx(), H: m.Box.Dy()},
+		}
+		allowed := a.set.Allowed(bankName, id, d.TenantID, now)
+		switch kind {
+		case KindSymbol:
+			f.Type = analysis.FindingSymbol
+			f.Attrs = map[string]any{
+				"symbol":      e.Form.Symbol,
+				"form":        matchedForm(e.Form, m),
+				"allowlisted": allowed,
+			}
+		default:
+			f.Type = analysis.FindingTrademark
+			if kind == KindCustom {
+				f.Type = analysis.FindingCustom
+			}
+			f.Attrs = map[string]any{
+				"jurisdictions": nonNil(e.Jurisdictions),
+				"classes":       nonNilInt(e.Classes),
+				"famous":        e.Famous,
+				"owner":         e.Owner,
+				"word_marks":    nonNil(e.WordMarks),
+				"allowlisted":   allowed,
+			}
+		}
+		res.Findings = append(res.Findings, f)
+		sum.Matches = append(sum.Matches, SummaryMatch{Bank: bankName, EntryID: id, Score: f.Score, IoU: m.IoU,
+			Distance: m.Distance, Dihedral: m.Dihedral, Angle: m.Angle})
+	}
+	res.Data = sum
+	return res, nil
+}
+
+// matchedForm is the form of what was found: the reference's form turned
+// and mirrored the way the matched variant was. A mirror swaps a swastika's
+// orientation; the tilt is the reference's tilt plus the variant's rotation
+// (clockwise positive, like the symbol drawings), folded into (-45°, 45°]
+// for the four-fold swastika and (-180°, 180°] otherwise.
+func matchedForm(f Form, m match.Match) map[string]any {
+	orient := f.Orientation
+	tilt := f.TiltDeg
+	if m.Dihedral&4 != 0 {
+		tilt = -tilt
+		switch orient {
+		case symbols.Clockwise:
+			orient = symbols.Counterclockwise
+		case symbols.Counterclockwise:
+			orient = symbols.Clockwise
+		}
+	}
+	// Mask.Rotate turns counter-clockwise for positive angles, quarter turns too.
+	tilt = tilt - m.Angle - 90*float64(m.Dihedral&3)
+	period := 360.0
+	if f.Symbol == symbols.KindSwastika {
+		period = 90
+	}
+	tilt = math.Mod(tilt, period)
+	if tilt > period/2 {
+		tilt -= period
+	}
+	if tilt <= -period/2 {
+		tilt += period
+	}
+	ctx := f.Context
+	if m.Context != "" {
+		ctx = m.Context
+	}
+	if ctx == "" {
+		ctx = "none"
+	}
+	return map[string]any{
+		"orientation": orient,
+		"tilt_deg":    math.Round(tilt*10) / 10,
+		"context":     ctx,
+		"religious":   f.Religious,
+	}
+}
