@@ -274,5 +274,10 @@ func (a NATSAnnouncer) Announce(ctx context.Context, c Change) error {
 	if err := a.Conn.Publish(Subject, b); err != nil {
 		return fmt.Errorf("announce %s v%d: %w", c.Bank, c.Version, err)
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
 	return a.Conn.FlushWithContext(ctx)
 }

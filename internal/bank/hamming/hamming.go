@@ -12,9 +12,10 @@
 // large that probing would cost more than scanning (⌊r/4⌋ ≥ 4 on small
 // indexes), Search scans the codes instead.
 //
-// Memory per entry: 8 bytes for the code, 1 bit for liveness and one 4-byte id
-// in each of the four tables (16 bytes), plus slice growth slack, about 28–36
-// bytes per entry; a fixed 4×65,536 bucket headers (6 MiB) per index.
+// Memory per entry: 8 bytes for the code, 1 bit for liveness and, in each of
+// the four tables, the 4-byte id and a copy of the 8-byte code (48 bytes),
+// about 56 bytes plus slice growth slack (measured: see docs/bank.md); and a
+// fixed 4×65,536 bucket headers (12 MiB) per index.
 package hamming
 
 import (
@@ -50,16 +51,24 @@ type Index struct {
 	codes  []uint64 // by id
 	alive  []uint64 // bitset by id
 	n      int
-	tables [substrings][][]uint32
+	tables [substrings][]bucket
 	// masks[s] lists the 16-bit flip masks of popcount exactly s.
 	masks [][]uint16
+}
+
+// bucket holds the entries whose substring has one value: their ids and,
+// alongside, their full codes, so verifying a candidate reads memory
+// sequentially instead of jumping to the code table.
+type bucket struct {
+	ids   []uint32
+	codes []uint64
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
 	ix := &Index{}
 	for t := range ix.tables {
-		ix.tables[t] = make([][]uint32, buckets)
+		ix.tables[t] = make([]bucket, buckets)
 	}
 	ix.masks = make([][]uint16, subBits+1)
 	for v := 0; v < buckets; v++ {
@@ -105,8 +114,9 @@ func (ix *Index) Add(id uint32, code uint64) error {
 	ix.codes[id] = code
 	ix.alive[id>>6] |= 1 << (id & 63)
 	for t := 0; t < substrings; t++ {
-		s := sub(code, t)
-		ix.tables[t][s] = append(ix.tables[t][s], id)
+		b := &ix.tables[t][sub(code, t)]
+		b.ids = append(b.ids, id)
+		b.codes = append(b.codes, code)
 	}
 	ix.n++
 	return nil
@@ -119,19 +129,18 @@ func (ix *Index) Remove(id uint32) bool {
 	}
 	code := ix.codes[id]
 	for t := 0; t < substrings; t++ {
-		s := sub(code, t)
-		b := ix.tables[t][s]
-		for i, v := range b {
+		b := &ix.tables[t][sub(code, t)]
+		for i, v := range b.ids {
 			if v == id {
-				b[i] = b[len(b)-1]
-				b = b[:len(b)-1]
+				last := len(b.ids) - 1
+				b.ids[i], b.codes[i] = b.ids[last], b.codes[last]
+				b.ids, b.codes = b.ids[:last], b.codes[:last]
 				break
 			}
 		}
-		if len(b) == 0 {
-			b = nil
+		if len(b.ids) == 0 {
+			b.ids, b.codes = nil, nil
 		}
-		ix.tables[t][s] = b
 	}
 	ix.alive[id>>6] &^= 1 << (id & 63)
 	ix.codes[id] = 0
@@ -156,7 +165,9 @@ func (ix *Index) Search(dst []Hit, q uint64, radius int) []Hit {
 	for d := 0; d <= s; d++ {
 		probes += len(ix.masks[d])
 	}
-	if substrings*probes*(4+4*ix.n/buckets) > len(ix.codes) {
+	// A probe costs about a cache miss (~16 sequential code checks); each
+	// candidate one check.
+	if substrings*probes*(16+ix.n/buckets) > ix.n {
 		return ix.scan(dst, start, q, radius)
 	}
 	var qs [substrings]uint16
@@ -166,8 +177,8 @@ func (ix *Index) Search(dst []Hit, q uint64, radius int) []Hit {
 	for t := 0; t < substrings; t++ {
 		for d := 0; d <= s; d++ {
 			for _, m := range ix.masks[d] {
-				for _, id := range ix.tables[t][qs[t]^m] {
-					code := ix.codes[id]
+				b := &ix.tables[t][qs[t]^m]
+				for i, code := range b.codes {
 					// Found in an earlier table already: skip (dedupe without a set).
 					dup := false
 					for u := 0; u < t; u++ {
@@ -180,7 +191,7 @@ func (ix *Index) Search(dst []Hit, q uint64, radius int) []Hit {
 						continue
 					}
 					if dist := bits.OnesCount64(code ^ q); dist <= radius {
-						dst = append(dst, Hit{ID: id, Distance: dist})
+						dst = append(dst, Hit{ID: b.ids[i], Distance: dist})
 					}
 				}
 			}
@@ -225,9 +236,9 @@ func sortHits(h []Hit) {
 func (ix *Index) MemoryBytes() int64 {
 	n := int64(cap(ix.codes))*8 + int64(cap(ix.alive))*8
 	for t := range ix.tables {
-		n += int64(len(ix.tables[t])) * 24
+		n += int64(len(ix.tables[t])) * 48
 		for _, b := range ix.tables[t] {
-			n += int64(cap(b)) * 4
+			n += int64(cap(b.ids))*4 + int64(cap(b.codes))*8
 		}
 	}
 	return n

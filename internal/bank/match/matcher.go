@@ -22,7 +22,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-1"
+const Version = "match-2"
 
 // Config tunes matching. The zero value means the defaults.
 type Config struct {

@@ -27,8 +27,24 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 	side := max(w.W, w.H)
 	minSide := max(12, int(m.cfg.MinRelSize*float64(side)+0.5))
 	minArea := max(4, n/20000)
+	// The background touches the work image's border on three sides or
+	// more. (A design trimmed to its content keeps a margin, so art that
+	// fills the trimmed design never touches the border.)
 	isBackground := func(c *component) bool {
-		return c.box.Dx() >= w.W*97/100 && c.box.Dy() >= w.H*97/100 && c.area > n/4
+		touches := 0
+		if c.box.Min.X == 0 {
+			touches++
+		}
+		if c.box.Min.Y == 0 {
+			touches++
+		}
+		if c.box.Max.X == w.W {
+			touches++
+		}
+		if c.box.Max.Y == w.H {
+			touches++
+		}
+		return touches >= 3 && c.box.Dx() >= w.W*9/10 && c.box.Dy() >= w.H*9/10
 	}
 	bigEnough := func(r image.Rectangle) bool { return max(r.Dx(), r.Dy()) >= minSide }
 
@@ -195,6 +211,10 @@ func enclosure(w *work, comps []component, box image.Rectangle) string {
 		if c.box.Dx() < box.Dx()+4 && c.box.Dy() < box.Dy()+4 {
 			continue
 		}
+		// thin outlines (antialiasing rings) are not what a symbol sits on
+		if c.area*10 < c.box.Dx()*c.box.Dy() {
+			continue
+		}
 		encl = append(encl, enc{c, c.box.Dx() * c.box.Dy()})
 	}
 	slices.SortFunc(encl, func(a, b enc) int { return a.area - b.area })
@@ -210,6 +230,11 @@ func enclosure(w *work, comps []component, box image.Rectangle) string {
 		}
 		ratio := float64(filled) / float64(bw*bh)
 		aspect := float64(bw) / float64(bh)
+		if w.trimmed && bw >= w.W*97/100 && bh >= w.H*97/100 {
+			// the field around the content was trimmed off: it is the
+			// whole design
+			aspect = w.fullAspect
+		}
 		switch {
 		case aspect > 0.85 && aspect < 1.18 && ratio > 0.7 && ratio < 0.86:
 			return "disc"
@@ -220,7 +245,7 @@ func enclosure(w *work, comps []component, box image.Rectangle) string {
 	}
 	out := ""
 	for i, e := range encl {
-		if i >= 3 {
+		if i >= 6 {
 			break
 		}
 		switch s := shape(e.c); {

@@ -12,6 +12,8 @@ type work struct {
 	R, G, B, A []uint8
 	hasAlpha   bool
 	scale      float64     // design pixels per work pixel
+	trimmed    bool        // a uniform border was cut off
+	fullAspect float64     // the design's width/height before trimming
 	off        image.Point // design coordinates of work (0,0)
 }
 
@@ -91,7 +93,8 @@ func prepare(src *image.NRGBA, maxSide int) *work {
 	}
 	w := max(1, int(float64(sw)/scale+0.5))
 	h := max(1, int(float64(sh)/scale+0.5))
-	out := &work{W: w, H: h, scale: float64(sw) / float64(w), off: tb.Min}
+	out := &work{W: w, H: h, scale: float64(sw) / float64(w), off: tb.Min,
+		trimmed: tb != src.Rect, fullAspect: float64(src.Rect.Dx()) / float64(src.Rect.Dy())}
 	n := w * h
 	out.R, out.G, out.B, out.A = make([]uint8, n), make([]uint8, n), make([]uint8, n), make([]uint8, n)
 	xs := make([]int, w+1)

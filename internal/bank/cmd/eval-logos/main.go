@@ -1,9 +1,12 @@
 // Command eval-logos generates the labelled logo set of issue 3 and measures
-// the bank matcher on it (make eval-logos).
+// the bank matcher on it (make eval-logos): the full simple-icons bank plus
+// the drawn symbol bank, with the negative bank built from the calibration
+// half of the distractor sets (the generator draws only from the other half).
 package main
 
 import (
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,9 +17,11 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/muster-dev/muster/internal/bank"
 	"github.com/muster-dev/muster/internal/bank/evallogos"
 	"github.com/muster-dev/muster/internal/bank/iconify"
 	"github.com/muster-dev/muster/internal/bank/match"
+	"github.com/muster-dev/muster/internal/bank/symbols"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/npmfetch"
 )
@@ -34,12 +39,11 @@ func run() error {
 	procs := flag.Int("procs", 1, "GOMAXPROCS (timing is per core at 1)")
 	verbose := flag.Bool("v", false, "list misses and false flags")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this file")
-	limit := flag.Int("bank-limit", 0, "use only the first N bank entries (debugging)")
+	noNeg := flag.Bool("no-negative", false, "run without the negative bank")
+	radius := flag.Int("radius", 0, "Hamming radius (0: default)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*procs)
 	ctx := context.Background()
-	// npmfetch runs npm in a temporary directory under the cache and passes
-	// it as --pack-destination too, so the cache path must be absolute.
 	cache, err := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
 	if err != nil {
 		return err
@@ -63,32 +67,63 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *limit > 0 {
-		brands.Icons = brands.Icons[:*limit]
-	}
-	m, err := match.New(match.Config{})
+	cfg := match.Config{Radius: *radius}
+	m, err := match.New(cfg)
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	for i, ic := range brands.Icons {
-		img, err := iconify.Render(ic, 192, color.NRGBA{0, 0, 0, 255})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "skip", ic.Name, err)
-			continue
+	// Prepared references are cached (rendering and hashing 3,743 logos
+	// takes minutes on one core; workers load them from PostgreSQL).
+	cacheFile := filepath.Join(cache, "eval-simple-icons-"+match.Version+".gob")
+	cached := map[string][]byte{}
+	if f, err := os.Open(cacheFile); err == nil {
+		_ = gob.NewDecoder(f).Decode(&cached)
+		f.Close()
+	}
+	bar := &bank.Progress{W: os.Stderr, Label: "bank simple-icons", Total: len(brands.Icons)}
+	for _, ic := range brands.Icons {
+		var p match.Prepared
+		if b, ok := cached[ic.Name]; !ok || p.UnmarshalBinary(b) != nil {
+			img, err := iconify.Render(ic, bank.RenderSize, color.NRGBA{A: 255})
+			if err != nil {
+				return err
+			}
+			pp, err := m.Prepare(ic.Name, match.MaskFromAlpha(img), 0)
+			if err != nil {
+				return err
+			}
+			p = *pp
+			cached[ic.Name], _ = p.MarshalBinary()
 		}
-		if err := m.Add(ic.Name, match.MaskFromAlpha(img), 0); err != nil {
-			fmt.Fprintln(os.Stderr, "skip", ic.Name, err)
-		}
-		if (i+1)%500 == 0 {
-			fmt.Fprintf(os.Stderr, "bank: %d/%d prepared (%s)\n", i+1, len(brands.Icons), time.Since(t0).Round(time.Millisecond))
+		m.AddPrepared(&p)
+		bar.Add(1)
+	}
+	if f, err := os.Create(cacheFile); err == nil {
+		_ = gob.NewEncoder(f).Encode(cached)
+		f.Close()
+	}
+	for _, s := range symbols.All() {
+		if err := m.Add("symbol:"+s.ID, match.MaskFromAlpha(s.Draw(256)), 0); err != nil {
+			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "bank: %d references, %d hashes in %s\n", m.Len(), m.Variants(), time.Since(t0).Round(time.Millisecond))
+	if !*noNeg {
+		neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: cache, Match: cfg, Keep: func(prefix, name string) bool {
+			return !bank.IsBrandIcon(name) && evallogos.IsCalibration(prefix, name)
+		}}, os.Stderr)
+		if err != nil {
+			return err
+		}
+		m.SetNegative(neg)
+		fmt.Fprintf(os.Stderr, "negative bank: %d shapes (calibration half)\n", neg.Len())
+	}
+	fmt.Fprintf(os.Stderr, "bank: %d references, %d hashes, ready in %s\n", m.Len(), m.Variants(), time.Since(t0).Round(time.Millisecond))
 	g, err := evallogos.NewGenerator(evallogos.Config{Positives: *n, Seed: *seed}, brands, games, tabler)
 	if err != nil {
 		return err
 	}
+	var dists []int
 	detect := func(ctx context.Context, img *imaging.Image) (evallogos.Detection, error) {
 		ms, _, err := m.Find(ctx, img.NRGBA)
 		if err != nil {
@@ -97,6 +132,7 @@ func run() error {
 		var d evallogos.Detection
 		for _, x := range ms {
 			d.EntryIDs = append(d.EntryIDs, x.Key)
+			dists = append(dists, x.Distance)
 		}
 		d.Flagged = len(ms) > 0
 		return d, nil
@@ -105,7 +141,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d\n",
+		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius)
 	rep.Print(os.Stdout)
+	hist := map[int]int{}
+	for _, d := range dists {
+		hist[d]++
+	}
+	fmt.Printf("Hamming distance of reported matches: %v\n", hist)
 	if *verbose {
 		for _, s := range rep.Misses {
 			fmt.Println("miss:", s)

@@ -1,0 +1,18 @@
+# Bank (issue 3): logo-matching evaluation and Hamming index benchmark.
+#   make eval-logos [EVAL_N=150] [EVAL_SEED=1]   recall / flagged share / ms per design
+#   make bench-bank [BENCH_SIZES=1000,100000,1000000] [BENCH_RADIUS=…]
+
+EVAL_N      ?= 150
+EVAL_SEED   ?= 1
+BENCH_SIZES ?= 1000,100000,1000000
+BENCH_RADIUS ?= 0
+
+.PHONY: eval-logos bench-bank
+
+eval-logos:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
+		echo "installing fonts-dejavu"; $(SUDO) apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+	$(GO) run ./internal/bank/cmd/eval-logos -n $(EVAL_N) -seed $(EVAL_SEED) -v
+
+bench-bank:
+	$(GO) run ./internal/bank/cmd/bench-bank -sizes $(BENCH_SIZES) -radius $(BENCH_RADIUS)
