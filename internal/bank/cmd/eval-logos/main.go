@@ -41,6 +41,7 @@ func run() error {
 	jsonOut := flag.String("json", "", "also write the report as JSON to this file")
 	noNeg := flag.Bool("no-negative", false, "run without the negative bank")
 	radius := flag.Int("radius", 0, "Hamming radius (0: default)")
+	threshold := flag.Float64("threshold", 0, "verification threshold (0: default)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*procs)
 	ctx := context.Background()
@@ -67,7 +68,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg := match.Config{Radius: *radius}
+	cfg := match.Config{Radius: *radius, Threshold: *threshold}
 	m, err := match.New(cfg)
 	if err != nil {
 		return err
@@ -141,8 +142,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d\n",
-		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius)
+	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d, threshold %.2f\n",
+		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius, m.Config().Threshold)
 	rep.Print(os.Stdout)
 	hist := map[int]int{}
 	for _, d := range dists {
