@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -192,8 +193,13 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	}
 	opts := pipeline.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
 	if work {
+		if embedded && slices.Contains(cfg.Analyzers, "bank") {
+			if err := pipeline.SeedBanks(ctx, cfg, s.pool, s.nc, e.stderr); err != nil {
+				return fmt.Errorf("seed banks: %w", err)
+			}
+		}
 		var closeAnalyzers func()
-		if opts.Analyzers, closeAnalyzers, err = pipeline.Analyzers(ctx, cfg, s.pool, log); err != nil {
+		if opts.Analyzers, closeAnalyzers, err = pipeline.Analyzers(ctx, cfg, s.pool, s.nc, log); err != nil {
 			return err
 		}
 		defer closeAnalyzers()

@@ -72,7 +72,7 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		return err
 	}
-	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, log)
+	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, nil, log)
 	if err != nil {
 		return err
 	}

@@ -2,20 +2,25 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/internal/bank"
 	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/bank/match"
 	"github.com/muster-dev/muster/internal/hashing"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/nsfw"
 )
 
 // AnalyzerNames lists the analyzers MUSTER_ANALYZERS may name.
-var AnalyzerNames = []string{"hash", "nsfw"}
+var AnalyzerNames = []string{"hash", "nsfw", "bank"}
 
 // Analyzers builds the configured analyzers and returns a function that
 // releases what they hold (ONNX sessions, the runtime). The NSFW classifier
@@ -23,7 +28,11 @@ var AnalyzerNames = []string{"hash", "nsfw"}
 // to ONNX, checksummed) so a fresh machine needs no manual step. One ONNX
 // session with all cores serves every worker goroutine: the classifier
 // batches their images dynamically.
-func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (_ []analysis.Analyzer, closeAll func(), err error) {
+//
+// The bank analyzer loads every bank from PostgreSQL once; with a NATS
+// connection it then applies announced bank changes incrementally until ctx
+// ends (nc may be nil: no live updates, as in `muster scan`).
+func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *nats.Conn, log *slog.Logger) (_ []analysis.Analyzer, closeAll func(), err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -60,9 +69,53 @@ func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *
 			}
 			closers = append(closers, a.Close)
 			out = append(out, a)
+		case "bank":
+			set, err := bank.NewSet(bank.NewStore(pool, nil), bank.SetConfig{Logger: log})
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := set.Load(ctx); err != nil {
+				return nil, nil, fmt.Errorf("analyzer bank: load banks: %w", err)
+			}
+			if len(set.Versions()) == 0 {
+				log.Warn("no banks loaded: the bank analyzer will find nothing (seed them with muster bank seed)")
+			}
+			if nc != nil {
+				if err := set.Watch(ctx, nc); err != nil {
+					return nil, nil, err
+				}
+			}
+			out = append(out, bank.NewAnalyzer(set, bank.AnalyzerConfig{}))
 		default:
 			return nil, nil, fmt.Errorf("unknown analyzer %q (available: %v)", name, AnalyzerNames)
 		}
 	}
 	return out, closeAll, nil
+}
+
+// SeedBanks creates the default banks that do not exist yet: the symbol bank
+// drawn by Muster and the trademark bank imported from the pinned
+// simple-icons package. Progress bars go to progress. nc, if not nil,
+// announces the new versions to running workers.
+func SeedBanks(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *nats.Conn, progress io.Writer) error {
+	var ann bank.Announcer
+	if nc != nil {
+		ann = bank.NATSAnnouncer{Conn: nc}
+	}
+	st := bank.NewStore(pool, ann)
+	if _, err := st.Bank(ctx, bank.SymbolsBank); errors.Is(err, bank.ErrNotFound) {
+		if _, err := bank.SeedSymbols(ctx, st, match.Config{}, "seed", progress); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if _, err := st.Bank(ctx, bank.SimpleIconsBank); errors.Is(err, bank.ErrNotFound) {
+		if _, err := bank.ImportSimpleIcons(ctx, st, bank.ImportOptions{CacheDir: cfg.CacheDir, Actor: "seed"}, progress); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

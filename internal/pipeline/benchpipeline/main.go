@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, pool, nil)
+	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, pool, nc, nil)
 	if err != nil {
 		return err
 	}
