@@ -12,8 +12,8 @@ import (
 
 	"github.com/muster-dev/muster/internal/analysis"
 	"github.com/muster-dev/muster/internal/bank"
-	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/bank/match"
+	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/hashing"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/nsfw"
