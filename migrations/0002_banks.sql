@@ -9,7 +9,7 @@ CREATE TABLE banks (
     version     bigint NOT NULL DEFAULT 1 CHECK (version > 0),
     -- threshold is the verification score (outline F-score, 0..1) a match
     -- with this bank's entries needs.
-    threshold   double precision NOT NULL DEFAULT 0.96 CHECK (threshold > 0 AND threshold <= 1),
+    threshold   double precision NOT NULL DEFAULT 0.97 CHECK (threshold > 0 AND threshold <= 1),
     description text NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now()

@@ -35,7 +35,7 @@ type ImportOptions struct {
 	// DefaultTrademarkJurisdictions and DefaultTrademarkClasses.
 	Jurisdictions []string
 	Classes       []int
-	// Threshold of the bank when it is created; default 0.96.
+	// Threshold of the bank when it is created; default match.DefaultThreshold.
 	Threshold float64
 	// Workers rasterise and hash in parallel; default runtime.GOMAXPROCS(0).
 	Workers int

@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/muster-dev/muster/internal/bank/match"
 )
 
 // Announcer publishes a change after it is committed (see NATSAnnouncer).
@@ -96,7 +98,7 @@ func mapErr(err error) error {
 // of that name and kind exists).
 func (s *Store) CreateBank(ctx context.Context, b Bank, actor string) (Bank, error) {
 	if b.Threshold == 0 {
-		b.Threshold = 0.96
+		b.Threshold = match.DefaultThreshold
 	}
 	if err := ValidateBank(&b); err != nil {
 		return Bank{}, err

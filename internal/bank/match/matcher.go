@@ -57,11 +57,11 @@ type Config struct {
 // Defaults.
 const (
 	DefaultWorkSize       = 576
-	DefaultRadius         = 16
+	DefaultRadius         = 12
 	DefaultClusters       = 8
 	DefaultMinRelSize     = 0.1
 	DefaultMaxVerify      = 32
-	DefaultThreshold      = 0.96
+	DefaultThreshold      = 0.97
 	DefaultMinIoU         = 0.55
 	DefaultMaxAspectRatio = 1.3
 )
