@@ -45,6 +45,11 @@ func Fetch(ctx context.Context, cacheDir string, p Package) (string, error) {
 	if p.Name == "" || p.Version == "" || len(p.SHA256) != 64 {
 		return "", fmt.Errorf("fetch %s: package must be pinned by version and sha256", p)
 	}
+	// npm pack runs in a temporary directory, so the cache path must be absolute.
+	cacheDir, err := filepath.Abs(cacheDir)
+	if err != nil {
+		return "", fmt.Errorf("fetch %s: %w", p, err)
+	}
 	safe := strings.NewReplacer("/", "__", "@", "").Replace(p.Name)
 	root := filepath.Join(cacheDir, "npm", safe+"-"+p.Version+"-"+p.SHA256[:12])
 	dir := filepath.Join(root, "package")
