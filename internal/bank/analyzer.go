@@ -82,6 +82,7 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analysis.Design) (analysis.Re
 		res.Versions["bank:"+name] = strconv.FormatInt(v, 10)
 	}
 	sum := Summary{Stats: st, Matches: []SummaryMatch{}}
+	var forms []Form // the entry's own form, parallel to res.Findings
 	for _, m := range matches {
 		bankName, id := splitKey(m.Key)
 		e, ok := a.set.Entry(bankName, id)
@@ -125,11 +126,73 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analysis.Design) (analysis.Re
 			}
 		}
 		res.Findings = append(res.Findings, f)
+		forms = append(forms, e.Form)
 		sum.Matches = append(sum.Matches, SummaryMatch{Bank: bankName, EntryID: id, Score: f.Score, IoU: m.IoU,
 			Distance: m.Distance, Dihedral: m.Dihedral, Angle: m.Angle})
 	}
+	res.Findings = preferExactForms(res.Findings, forms)
 	res.Data = sum
 	return res, nil
+}
+
+// preferExactForms resolves symbol entries that differ only by chirality or
+// tilt. Matching is invariant to rotation and mirroring, so one drawn 卍
+// also matches the 卐 entries; the observed form (orientation, tilt) tells
+// which entry the design really shows. Among symbol findings of the same
+// kind on the same region, those whose entry's form agrees with the observed
+// form are kept and the others dropped; when none agrees, all are kept.
+func preferExactForms(fs []analysis.Finding, forms []Form) []analysis.Finding {
+	drop := make([]bool, len(fs))
+	exact := func(i int) bool {
+		obs, _ := fs[i].Attrs["form"].(map[string]any)
+		orient, _ := obs["orientation"].(string)
+		tilt, _ := obs["tilt_deg"].(float64)
+		period := 360.0
+		if forms[i].Symbol == symbols.KindSwastika {
+			period = 90
+		}
+		d := math.Mod(math.Abs(tilt-forms[i].TiltDeg), period)
+		d = math.Min(d, period-d)
+		return orient == forms[i].Orientation && d <= 15
+	}
+	for i := range fs {
+		if fs[i].Type != analysis.FindingSymbol {
+			continue
+		}
+		var group []int
+		for j := range fs {
+			if fs[j].Type == analysis.FindingSymbol && forms[j].Symbol == forms[i].Symbol && boxIoU(fs[i].Box, fs[j].Box) >= 0.5 {
+				group = append(group, j)
+			}
+		}
+		anyExact := false
+		for _, j := range group {
+			anyExact = anyExact || exact(j)
+		}
+		if anyExact && !exact(i) {
+			drop[i] = true
+		}
+	}
+	out := fs[:0:0]
+	for i, f := range fs {
+		if !drop[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func boxIoU(a, b *analysis.Box) float64 {
+	if a == nil || b == nil {
+		return 0
+	}
+	x0, y0 := max(a.X, b.X), max(a.Y, b.Y)
+	x1, y1 := min(a.X+a.W, b.X+b.W), min(a.Y+a.H, b.Y+b.H)
+	if x1 <= x0 || y1 <= y0 {
+		return 0
+	}
+	inter := float64((x1 - x0) * (y1 - y0))
+	return inter / (float64(a.W*a.H+b.W*b.H) - inter)
 }
 
 // matchedForm is the form of what was found: the reference's form turned

@@ -77,6 +77,14 @@ func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 			if err := set.Load(ctx); err != nil {
 				return nil, nil, fmt.Errorf("analyzer bank: load banks: %w", err)
 			}
+			// Shapes of non-brand icons that suppress false matches of generic
+			// art (stars, sparkles, eyes); built once, then cached on disk.
+			log.Info("loading the negative bank (the first run rasterises ~10,000 icons)")
+			neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: cfg.CacheDir}, nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("analyzer bank: %w", err)
+			}
+			set.Matcher().SetNegative(neg)
 			if len(set.Versions()) == 0 {
 				log.Warn("no banks loaded: the bank analyzer will find nothing (seed them with muster bank seed)")
 			}
