@@ -11,7 +11,7 @@ BENCH_RADIUS ?= 0
 
 eval-logos:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
-		echo "installing fonts-dejavu"; $(SUDO) apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+		echo "installing fonts-dejavu"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 	$(GO) run ./internal/bank/cmd/eval-logos -n $(EVAL_N) -seed $(EVAL_SEED) -v
 
 bench-bank:
