@@ -62,7 +62,8 @@ func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify f
 			rep.Designs++
 			var prevVersion string
 			var prev Decision
-			err := s.pool.QueryRow(ctx, `SELECT policy_version, decision FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, sd.Input.DesignID).Scan(&prevVersion, &prev)
+			var prevVersions map[string]string
+			err := s.pool.QueryRow(ctx, `SELECT policy_version, decision, versions FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, sd.Input.DesignID).Scan(&prevVersion, &prev, &prevVersions)
 			if err != nil && err != pgx.ErrNoRows {
 				return fmt.Errorf("design %s: latest verdict: %w", sd.Input.DesignID, err)
 			}
@@ -75,7 +76,13 @@ func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify f
 			}
 			ch := Change{DesignID: sd.Input.DesignID, TenantID: sd.Input.TenantID, Before: strictest(prev), After: strictest(dec), Markets: changedMarkets(prev, dec), Decision: dec}
 			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-				versions := map[string]string{"policy": dec.PolicyVersion}
+				// The stored analyses are reused, so the analyzer, model and
+				// bank versions behind them carry over; only the policy changes.
+				versions := map[string]string{}
+				for k, v := range prevVersions {
+					versions[k] = v
+				}
+				versions["policy"] = dec.PolicyVersion
 				if err := tx.QueryRow(ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions, cause)
 					VALUES ($1, $2, $3, $4, $5, $6, 'redecide') RETURNING id`, ch.DesignID, ch.TenantID, ch.After, dec.PolicyVersion, dec, versions).Scan(&ch.VerdictID); err != nil {
 					return err

@@ -66,7 +66,7 @@ func (s dbSetup) seedDesign(t *testing.T, tenant string, n int, product string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.pool.Exec(s.ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions) VALUES ($1,$2,$3,$4,$5,'{}')`,
+	if _, err := s.pool.Exec(s.ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions) VALUES ($1,$2,$3,$4,$5,'{"analyzer:bank":"bank-test","bank:simple-icons":"7"}')`,
 		id, tenant, strictest(d), d.PolicyVersion, d); err != nil {
 		t.Fatal(err)
 	}
@@ -347,6 +347,11 @@ func TestShadowDeciderAndRedecide(t *testing.T) {
 	var n int
 	if err := s.pool.QueryRow(s.ctx, `SELECT count(*) FROM verdicts WHERE cause = 'redecide' AND policy_version = $1`, pv.Name()).Scan(&n); err != nil || n != 12 {
 		t.Errorf("%d redecide verdict rows (err %v), want 12", n, err)
+	}
+	// The analyses are reused, so their versions carry over; the policy's is the new one.
+	if err := s.pool.QueryRow(s.ctx, `SELECT count(*) FROM verdicts WHERE cause = 'redecide' AND versions = jsonb_build_object(
+		'analyzer:bank', 'bank-test', 'bank:simple-icons', '7', 'policy', $1::text)`, pv.Name()).Scan(&n); err != nil || n != 12 {
+		t.Errorf("%d redecide verdicts carry the analyses' versions (err %v), want 12", n, err)
 	}
 	again, err := s.store.Redecide(s.ctx, legal, time.Now().Add(-30*24*time.Hour), nil)
 	if err != nil || again.Rewritten != 0 || len(again.Changed) != 0 {
