@@ -92,6 +92,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if slices.Contains(cfg.Analyzers, "bank") {
+		fmt.Fprintln(stdout, "seeding the default banks (symbols, 3,743 simple-icons logos)…")
+		if err := pipeline.SeedBanks(ctx, cfg, pool, nc, nil); err != nil {
+			return err
+		}
+	}
 	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, pool, nc, nil)
 	if err != nil {
 		return err
