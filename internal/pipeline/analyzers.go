@@ -25,9 +25,9 @@ var AnalyzerNames = []string{"hash", "nsfw", "bank"}
 // Analyzers builds the configured analyzers and returns a function that
 // releases what they hold (ONNX sessions, the runtime). The NSFW classifier
 // is set up on first use (ONNX Runtime and nsfwjs fetched from npm, converted
-// to ONNX, checksummed) so a fresh machine needs no manual step. One ONNX
-// session with all cores serves every worker goroutine: the classifier
-// batches their images dynamically.
+// to ONNX, checksummed) so a fresh machine needs no manual step. Its session
+// pool is sized to the worker's concurrency, the cores shared between the
+// sessions, and images from concurrent analyses are batched dynamically.
 //
 // The bank analyzer loads every bank from PostgreSQL once; with a NATS
 // connection it then applies announced bank changes incrementally until ctx
@@ -63,7 +63,7 @@ func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 			}
 			closers = append(closers, rt.Close)
 			a, err := nsfw.New(rt, nsfw.Config{ModelsDir: inst.ModelsDir,
-				Session: models.SessionConfig{Sessions: 1, IntraOpThreads: cfg.OrtThreads, Logger: log}})
+				Session: models.SessionConfig{Sessions: cfg.Concurrency, IntraOpThreads: cfg.OrtThreads, Logger: log}})
 			if err != nil {
 				return nil, nil, err
 			}

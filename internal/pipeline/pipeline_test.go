@@ -605,3 +605,32 @@ func TestHealthAndOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidQueueMessageIsDeadLettered(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	js, err := b.nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, payload := range []string{"not json", `{"tenant_id":"x"}`, `{"design_id":"00000000-0000-0000-0000-000000000001"}`} {
+		if _, err := js.Publish(queue.SubjectSubmitted, []byte(payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := b.submit(shirt(pngOf(t, 77)), "?wait=20s", nil)
+	if ok.design.Status != store.StatusDecided {
+		t.Fatalf("a valid design next to bad messages: %s", ok.design.Status)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, _ := queueStream(t, b.nc, queue.StreamDead)
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dead letters, want 3 (two malformed, one for a design that does not exist)", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
