@@ -12,11 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/muster-dev/muster/internal/bank"
 	"github.com/muster-dev/muster/internal/bank/match"
-	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/pipeline"
 	"github.com/muster-dev/muster/internal/store"
 )
@@ -43,11 +40,7 @@ func cmdBank(ctx context.Context, e *env, args []string) error {
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet("bank "+verb, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	user := e.getenv("USER")
-	if user == "" {
-		user = "cli"
-	}
-	actor := fs.String("actor", user, "who makes the change (audit trail)")
+	actor := fs.String("actor", e.user(), "who makes the change (audit trail)")
 	kind := fs.String("kind", "", "bank kind")
 	threshold := fs.Float64("threshold", match.DefaultThreshold, "match threshold")
 	description := fs.String("description", "", "bank description")
@@ -66,17 +59,12 @@ func cmdBank(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(reorder(args)); err != nil {
 		return err
 	}
-	cfg, _, err := config.Parse("bank", nil, e.getenv, e.stderr)
+	cfg, _, s, err := e.operator(ctx, "bank")
 	if err != nil {
 		return err
 	}
-	log := cfg.Logger(e.stderr)
-	s := &services{}
 	defer s.Close()
-	if err := openDB(ctx, cfg, log, true, s); err != nil {
-		return err
-	}
-	nc := bankNATS(cfg, e)
+	nc := e.operatorNATS(cfg, "running workers will see this change when they restart")
 	if nc != nil {
 		defer nc.Close()
 	}
@@ -233,21 +221,6 @@ func cmdBank(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown bank verb %q\n%s", verb, bankUsage)
-}
-
-// bankNATS connects to MUSTER_NATS_URL or a running `muster run` to announce
-// bank changes; without NATS, workers pick changes up on their next start.
-func bankNATS(cfg config.Config, e *env) *nats.Conn {
-	url := cfg.NATSURL
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "note: NATS at %s unreachable: running workers will see this change when they restart\n", url)
-		return nil
-	}
-	return nc
 }
 
 func splitList(s string) []string {

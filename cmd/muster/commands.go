@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
@@ -264,21 +265,54 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// adminStore opens the database for tenant and key administration; the
-// settings come from the environment, the arguments are the command's own.
-func adminStore(ctx context.Context, e *env, name string, args []string) (*store.Store, []string, func(), error) {
+// operator opens what an operator command (tenant, key, bank, policy)
+// needs: settings from the environment, the logger and the database (the
+// local cluster when MUSTER_DATABASE_URL is empty). The caller closes s.
+func (e *env) operator(ctx context.Context, name string) (config.Config, *slog.Logger, *services, error) {
 	cfg, _, err := config.Parse(name, nil, e.getenv, e.stderr)
 	if err != nil {
-		return nil, nil, nil, err
+		return cfg, nil, nil, err
 	}
-	rest := args
 	log := cfg.Logger(e.stderr)
 	s := &services{}
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		s.Close()
+		return cfg, nil, nil, err
+	}
+	return cfg, log, s, nil
+}
+
+// user names the operator in audit trails: $USER, or "cli".
+func (e *env) user() string {
+	if u := e.getenv("USER"); u != "" {
+		return u
+	}
+	return "cli"
+}
+
+// operatorNATS connects to MUSTER_NATS_URL or else to a running `muster
+// run` on 127.0.0.1:4222, to tell workers and tenants about a change; it
+// returns nil, with a note saying what is lost, when neither answers.
+func (e *env) operatorNATS(cfg config.Config, lost string) *nats.Conn {
+	url := cfg.NATSURL
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "note: NATS at %s unreachable (%v): %s\n", url, err, lost)
+		return nil
+	}
+	return nc
+}
+
+// adminStore opens the core store for tenant and key administration.
+func adminStore(ctx context.Context, e *env, name string, args []string) (*store.Store, []string, func(), error) {
+	_, _, s, err := e.operator(ctx, name)
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	return store.New(s.pool), rest, s.Close, nil
+	return store.New(s.pool), args, s.Close, nil
 }
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/internal/api"
 	"github.com/muster-dev/muster/internal/config"
@@ -44,11 +43,7 @@ func cmdPolicy(ctx context.Context, e *env, args []string) error {
 	}
 	fs := flag.NewFlagSet("policy "+verb, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	user := e.getenv("USER")
-	if user == "" {
-		user = "cli"
-	}
-	actorName := fs.String("actor", user, "who makes the change (audit log)")
+	actorName := fs.String("actor", e.user(), "who makes the change (audit log)")
 	role := fs.String("role", "legal", "role to act with: legal or admin")
 	days := fs.Int("days", 30, "backtest window in days")
 	note := fs.String("note", "", "change note (required to publish)")
@@ -57,20 +52,15 @@ func cmdPolicy(ctx context.Context, e *env, args []string) error {
 	to := fs.Int("to", 0, "rollback: the version to publish again")
 	since := fs.String("since", "", "redecide: RFC 3339 time or a duration back from now")
 	limit := fs.Int("limit", 50, "history: how many versions")
-	// Settings (database URL…) come from the environment; flags here are the verb's.
-	cfg, _, err := config.Parse("policy", nil, e.getenv, e.stderr)
-	if err != nil {
-		return err
-	}
 	if err := fs.Parse(reorder(args)); err != nil {
 		return err
 	}
-	log := cfg.Logger(e.stderr)
-	s := &services{}
-	defer s.Close()
-	if err := openDB(ctx, cfg, log, true, s); err != nil {
+	// Settings (database URL…) come from the environment; flags here are the verb's.
+	cfg, log, s, err := e.operator(ctx, "policy")
+	if err != nil {
 		return err
 	}
+	defer s.Close()
 	st := policy.NewStore(s.pool, policy.Config{Logger: log})
 	if err := st.Bootstrap(ctx); err != nil {
 		return err
@@ -146,13 +136,8 @@ func parseSince(s string) (time.Time, error) {
 // or the embedded server of a running `muster run`). Without NATS the
 // changes are still recorded in the event log, and a warning says so.
 func changeNotifier(ctx context.Context, cfg config.Config, e *env) (func(context.Context, policy.Change) error, func()) {
-	url := cfg.NATSURL
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "warning: NATS at %s unreachable (%v): tenants will not be notified of changed verdicts\n", url, err)
+	nc := e.operatorNATS(cfg, "tenants will not be notified of changed verdicts")
+	if nc == nil {
 		return nil, func() {}
 	}
 	q, err := queue.Setup(ctx, nc, queue.Config{Replicas: cfg.NATSReplicas})
