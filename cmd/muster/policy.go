@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-
 	"github.com/muster-dev/muster/internal/api"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/queue"
