@@ -156,7 +156,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // permanentError marks failures that retrying cannot fix.
 type permanentError struct{ err error }
 
+// Error implements error.
 func (e permanentError) Error() string { return e.err.Error() }
+// Unwrap returns the cause.
 func (e permanentError) Unwrap() error { return e.err }
 
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {

@@ -49,6 +49,7 @@ type services struct {
 	closers []func()
 }
 
+// Close releases the connections and stops what the process started, in reverse order.
 func (s *services) Close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()

@@ -102,6 +102,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// Error implements error.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 func badRequest(code, format string, args ...any) *Error {
@@ -125,6 +126,7 @@ type statusRecorder struct {
 	code int
 }
 
+// WriteHeader records the status code for metrics.
 func (r *statusRecorder) WriteHeader(code int) {
 	r.code = code
 	r.ResponseWriter.WriteHeader(code)

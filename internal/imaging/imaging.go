@@ -63,6 +63,7 @@ type Error struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Msg + ": " + e.Err.Error()
@@ -70,6 +71,7 @@ func (e *Error) Error() string {
 	return e.Msg
 }
 
+// Unwrap returns the decoder's error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsInputError reports whether err is an *Error (bad input, not a system fault).

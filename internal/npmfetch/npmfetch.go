@@ -26,6 +26,7 @@ type Package struct {
 	SHA256  string // hex sha256 of the .tgz that `npm pack` produces
 }
 
+// String is NAME@VERSION, as npm spells it.
 func (p Package) String() string { return p.Name + "@" + p.Version }
 
 // ErrChecksum is returned when a downloaded tarball does not match its pin.
