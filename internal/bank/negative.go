@@ -51,7 +51,7 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	cacheFile := filepath.Join(opts.CacheDir, "negative-"+match.Version+".gob")
+	cacheFile := filepath.Join(opts.CacheDir, "negative-"+match.EncodingVersion+".gob")
 	cached := map[string][]byte{}
 	if f, err := os.Open(cacheFile); err == nil {
 		_ = gob.NewDecoder(f).Decode(&cached)

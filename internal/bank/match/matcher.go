@@ -22,7 +22,14 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-2"
+const Version = "match-3"
+
+// EncodingVersion identifies the encoding of a Prepared reference
+// (MarshalBinary); caches of prepared references are keyed by it. It changes
+// only when the encoding or what Prepare computes changes, not with every
+// Version: match-3 derives its specificity measures when a reference is
+// added, so references prepared by match-2 load unchanged.
+const EncodingVersion = "match-2"
 
 // Config tunes matching. The zero value means the defaults.
 type Config struct {
@@ -52,6 +59,12 @@ type Config struct {
 	// MaxAspectRatio is the largest ratio between a candidate's and a
 	// reference's aspect ratio (after rotation) that can still match.
 	MaxAspectRatio float64
+	// AmbiguousScore and AmbiguousEntries: a candidate region whose shape
+	// verifies at AmbiguousScore or better against AmbiguousEntries
+	// different references or more is a generic shape (a ring that five
+	// brands use), and no match is reported for it.
+	AmbiguousScore   float64
+	AmbiguousEntries int
 }
 
 // Defaults.
@@ -64,6 +77,10 @@ const (
 	DefaultThreshold      = 0.97
 	DefaultMinIoU         = 0.55
 	DefaultMaxAspectRatio = 1.3
+	DefaultAmbiguousScore = 0.92
+	// DefaultAmbiguousEntries: of the logos found in eval-logos seeds 1 and
+	// 2, none resembled more than one other entry at DefaultAmbiguousScore.
+	DefaultAmbiguousEntries = 3
 )
 
 // DefaultAngles are the reference rotations hashed for each dihedral variant.
@@ -98,6 +115,12 @@ func (c Config) WithDefaults() Config {
 	if c.MaxAspectRatio == 0 {
 		c.MaxAspectRatio = DefaultMaxAspectRatio
 	}
+	if c.AmbiguousScore == 0 {
+		c.AmbiguousScore = DefaultAmbiguousScore
+	}
+	if c.AmbiguousEntries == 0 {
+		c.AmbiguousEntries = DefaultAmbiguousEntries
+	}
 	return c
 }
 
@@ -120,6 +143,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("match config: MaxAspectRatio %g below 1", c.MaxAspectRatio)
 	case c.MaxVerify < 1:
 		return fmt.Errorf("match config: MaxVerify %d below 1", c.MaxVerify)
+	case c.AmbiguousScore <= 0 || c.AmbiguousScore > 1:
+		return fmt.Errorf("match config: AmbiguousScore %g outside (0,1]", c.AmbiguousScore)
+	case c.AmbiguousEntries < 2:
+		return fmt.Errorf("match config: AmbiguousEntries %d below 2", c.AmbiguousEntries)
 	}
 	for _, a := range c.Angles {
 		if a < -45 || a > 45 {
@@ -145,7 +172,8 @@ const angleStep = 2.5
 type reference struct {
 	key       string
 	threshold float64
-	generic   string // name of the plain geometric shape this reference is, if any
+	generic   string  // name of the plain geometric shape this reference is, if any
+	negScore  float64 // how well the negative bank reproduces this reference (0..1)
 	tmpls     []template
 	aspects   []float64
 	gridMin   float64 // angle of tmpls[0]
@@ -201,10 +229,60 @@ func New(cfg Config) (*Matcher, error) {
 // when its candidate region matches a negative shape at least as well, so a
 // generic drop, star or shield does not report the one logo that looks like
 // it. Pass nil to remove it.
+//
+// References that a negative shape itself verifies against at their match
+// threshold are not reported at all (Generic returns GenericNegative):
+// SetNegative scores every reference against neg, which takes a few
+// seconds for a bank of thousands; matching goes on meanwhile.
 func (m *Matcher) SetNegative(neg *Matcher) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.negative = neg
+	refs := make([]*reference, 0, len(m.refs))
+	for _, r := range m.refs {
+		refs = append(refs, r)
+	}
+	m.mu.Unlock()
+	scores := make([]float64, len(refs))
+	if neg != nil {
+		for i, r := range refs {
+			t, asp := uprightTemplate(r.tmpls, r.aspects)
+			scores[i] = neg.negativeScore(t, asp)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.negative != neg {
+		return // replaced meanwhile; that call scores the references
+	}
+	for i, r := range refs {
+		r.negScore = scores[i]
+	}
+}
+
+// Generic tells why a reference is not reported by shape alone: the plain
+// geometric shape it is ("disc", "ring"…), GenericLowInformation,
+// GenericNegative, or "" for a distinctive reference (or an unknown key).
+func (m *Matcher) Generic(key string) string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	r, ok := m.refs[key]
+	switch {
+	case !ok:
+		return ""
+	case r.generic != "":
+		return r.generic
+	case r.negScore >= m.threshold(r):
+		return GenericNegative
+	}
+	return ""
+}
+
+// threshold is the verification threshold of r.
+func (m *Matcher) threshold(r *reference) float64 {
+	if r.threshold > 0 {
+		return r.threshold
+	}
+	return m.cfg.Threshold
 }
 
 // bestScore returns the best verified score of any reference for a
@@ -264,8 +342,12 @@ type Prepared struct {
 }
 
 // Generic names the plain geometric shape (disc, rectangle, triangle, ring…)
-// the reference is indistinguishable from, or "" for a distinctive shape.
-// Generic references are not reported by shape alone.
+// the reference is indistinguishable from, GenericLowInformation for a shape
+// whose outline tells less than a disc's, or "" for a distinctive shape.
+// Generic references are not reported by shape alone. (AddPrepared derives
+// the low-information verdict again, for encodings from earlier versions;
+// reproduction by the negative bank is known only to a Matcher: see
+// Matcher.Generic.)
 func (p *Prepared) Generic() string { return p.generic }
 
 type preparedHash struct {
@@ -316,6 +398,9 @@ func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared,
 	}
 	t0, _ := makeTemplate(base)
 	p.generic = genericShape(&t0)
+	if p.generic == "" && lowInformation(&t0) {
+		p.generic = GenericLowInformation
+	}
 	for d := 0; d < 8; d++ {
 		dm := base.Dihedral(d)
 		for _, a := range m.cfg.Angles {
@@ -340,11 +425,32 @@ func (m *Matcher) Add(key string, shape Mask, threshold float64) error {
 }
 
 // AddPrepared adds a prepared reference, replacing any with the same key.
+//
+// The reference's specificity is derived here, not stored: references
+// prepared by an earlier Version are judged by the same measures.
 func (m *Matcher) AddPrepared(p *Prepared) {
+	up, asp := uprightTemplate(p.tmpls, p.aspects)
+	generic := p.generic
+	if generic == "" && lowInformation(up) {
+		generic = GenericLowInformation
+	}
+	m.mu.RLock()
+	neg := m.negative
+	m.mu.RUnlock()
+	negScore := 0.0
+	if neg != nil {
+		negScore = neg.negativeScore(up, asp)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.negative != neg { // SetNegative ran meanwhile
+		negScore = 0
+		if m.negative != nil {
+			negScore = m.negative.negativeScore(up, asp)
+		}
+	}
 	m.removeLocked(p.key)
-	r := &reference{key: p.key, threshold: p.threshold, generic: p.generic, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
+	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
 	for _, h := range p.hashes {
 		var id uint32
 		if n := len(m.free); n > 0 {
@@ -418,6 +524,7 @@ type Stats struct {
 	Verified    int     `json:"verified"`
 	Matches     int     `json:"matches"`
 	Suppressed  int     `json:"suppressed"` // verified matches dropped by the negative bank
+	Ambiguous   int     `json:"ambiguous"`  // regions dropped for resembling several entries
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -468,10 +575,6 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	st.References, st.IndexedHash = len(m.refs), m.index.Len()
-	type best struct {
-		match Match
-		ref   *reference
-	}
 	found := map[*reference]*best{}
 	var hits []hamming.Hit
 	for ci := range cands {
@@ -481,67 +584,12 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 			}
 		}
 		c := &cands[ci]
-		negBest := -1.0 // not yet computed
 		hits = m.index.Search(hits[:0], c.hash, m.cfg.Radius)
 		st.Hits += len(hits)
-		verified, screened := 0, 0
-		tried := map[*reference]bool{}
-		for _, h := range hits {
-			if verified >= m.cfg.MaxVerify || screened >= 8*m.cfg.MaxVerify {
-				break
-			}
-			v := m.variants[h.ID]
-			if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
-				continue
-			}
-			if !c.tmplDone {
-				c.tmpl, c.aspect = makeTemplate(c.mask)
-				c.tmplDone = true
-			}
-			// Cheap screens first: the aspect ratio, then the overlap as the
-			// shapes lie, so the verification budget goes to plausible entries.
-			t, asp, ok := v.ref.templateAt(v.dihedral, v.angle)
-			if !ok {
-				continue
-			}
-			ratio := c.aspect / asp
-			if ratio < 1 {
-				ratio = 1 / ratio
-			}
-			if ratio > m.cfg.MaxAspectRatio {
-				continue
-			}
-			screened++
-			if overlap(&c.tmpl, &t) < screenIoU {
-				continue
-			}
-			tried[v.ref] = true
-			verified++
-			st.Verified++
-			iou, edgeF, d, a := m.verify(c, v)
-			thr := v.ref.threshold
-			if thr <= 0 {
-				thr = m.cfg.Threshold
-			}
-			if edgeF < thr || iou < m.cfg.MinIoU {
-				continue
-			}
-			score := edgeF
-			if m.negative != nil {
-				if negBest < 0 {
-					negBest = m.negative.bestScore(c)
-				}
-				if negBest >= score {
-					st.Suppressed++
-					continue
-				}
-			}
-			b := found[v.ref]
-			if b == nil || score > b.match.Score {
-				found[v.ref] = &best{ref: v.ref, match: Match{
-					Key: v.ref.key, Score: score, IoU: iou, EdgeF: edgeF, Distance: h.Distance,
-					Box: w.toDesign(c.box), Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
-				}}
+		for _, b := range m.verifyCandidate(c, hits, &st) {
+			if prev := found[b.ref]; prev == nil || b.match.Score > prev.match.Score {
+				b.match.Box = w.toDesign(c.box)
+				found[b.ref] = &best{ref: b.ref, match: b.match}
 			}
 		}
 	}
@@ -569,6 +617,87 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	st.Matches = len(out)
 	st.ElapsedMS = ms(time.Since(start))
 	return out, st, nil
+}
+
+// best is a verified match of one reference.
+type best struct {
+	match Match
+	ref   *reference
+}
+
+// verifyCandidate screens and verifies the index hits of one candidate
+// region (nearest first, within the MaxVerify budget) and returns the
+// matches to report for it: none when the region resembles
+// Config.AmbiguousEntries references or more (a generic shape), and none of
+// a reference that is generic or that the negative bank explains at least
+// as well. It is called with m.mu read-locked.
+func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) []best {
+	var out []best
+	negBest := -1.0 // not yet computed
+	verified, screened, similar := 0, 0, 0
+	tried := map[*reference]bool{}
+	for _, h := range hits {
+		if verified >= m.cfg.MaxVerify || screened >= 8*m.cfg.MaxVerify {
+			break
+		}
+		v := m.variants[h.ID]
+		if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+			continue
+		}
+		if !c.tmplDone {
+			c.tmpl, c.aspect = makeTemplate(c.mask)
+			c.tmplDone = true
+		}
+		// Cheap screens first: the aspect ratio, then the overlap as the
+		// shapes lie, so the verification budget goes to plausible entries.
+		t, asp, ok := v.ref.templateAt(v.dihedral, v.angle)
+		if !ok {
+			continue
+		}
+		ratio := c.aspect / asp
+		if ratio < 1 {
+			ratio = 1 / ratio
+		}
+		if ratio > m.cfg.MaxAspectRatio {
+			continue
+		}
+		screened++
+		if overlap(&c.tmpl, &t) < screenIoU {
+			continue
+		}
+		tried[v.ref] = true
+		verified++
+		st.Verified++
+		iou, edgeF, d, a := m.verify(c, v)
+		if iou < m.cfg.MinIoU {
+			continue
+		}
+		if edgeF >= m.cfg.AmbiguousScore {
+			similar++
+		}
+		thr := m.threshold(v.ref)
+		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric) {
+			continue
+		}
+		if m.negative != nil {
+			if negBest < 0 {
+				negBest = m.negative.bestScore(c)
+			}
+			if negBest >= edgeF {
+				st.Suppressed++
+				continue
+			}
+		}
+		out = append(out, best{ref: v.ref, match: Match{
+			Key: v.ref.key, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: h.Distance,
+			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
+		}})
+	}
+	if similar >= m.cfg.AmbiguousEntries && len(out) > 0 {
+		st.Ambiguous++
+		return nil
+	}
+	return out
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }

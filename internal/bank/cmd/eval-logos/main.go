@@ -76,16 +76,18 @@ func run() error {
 	t0 := time.Now()
 	// Prepared references are cached (rendering and hashing 3,743 logos
 	// takes minutes on one core; workers load them from PostgreSQL).
-	cacheFile := filepath.Join(cache, "eval-simple-icons-"+match.Version+".gob")
+	cacheFile := filepath.Join(cache, "eval-simple-icons-"+match.EncodingVersion+".gob")
 	cached := map[string][]byte{}
 	if f, err := os.Open(cacheFile); err == nil {
 		_ = gob.NewDecoder(f).Decode(&cached)
 		f.Close()
 	}
+	dirty := false
 	bar := &bank.Progress{W: os.Stderr, Label: "bank simple-icons", Total: len(brands.Icons)}
 	for _, ic := range brands.Icons {
 		var p match.Prepared
 		if b, ok := cached[ic.Name]; !ok || p.UnmarshalBinary(b) != nil {
+			dirty = true
 			img, err := iconify.Render(ic, bank.RenderSize, color.NRGBA{A: 255})
 			if err != nil {
 				return err
@@ -100,9 +102,14 @@ func run() error {
 		m.AddPrepared(&p)
 		bar.Add(1)
 	}
-	if f, err := os.Create(cacheFile); err == nil {
-		_ = gob.NewEncoder(f).Encode(cached)
-		f.Close()
+	if dirty { // write and rename, so that concurrent runs never read half a file
+		if f, err := os.Create(cacheFile + ".tmp"); err == nil {
+			err = gob.NewEncoder(f).Encode(cached)
+			f.Close()
+			if err == nil {
+				_ = os.Rename(cacheFile+".tmp", cacheFile)
+			}
+		}
 	}
 	for _, s := range symbols.All() {
 		if err := m.Add("symbol:"+s.ID, match.MaskFromAlpha(s.Draw(256)), 0); err != nil {
