@@ -27,6 +27,8 @@ type Set struct {
 
 	applyMu sync.Mutex // serialises Load and Apply
 
+	symbolBanks sync.Map // names of banks of kind symbol (see protected)
+
 	mu      sync.RWMutex
 	banks   map[string]Bank
 	entries map[string]*Entry            // key bank/id; Prepared and ReferencePNG dropped
@@ -51,12 +53,24 @@ func (c SetConfig) WithDefaults() SetConfig {
 // NewSet returns an empty set reading from store; call Load.
 func NewSet(store *Store, cfg SetConfig) (*Set, error) {
 	cfg = cfg.WithDefaults()
+	s := &Set{store: store, log: cfg.Logger, banks: map[string]Bank{},
+		entries: map[string]*Entry{}, allow: map[string]map[string]*Allow{}}
+	cfg.Match.Protected = s.protected
 	m, err := match.New(cfg.Match)
 	if err != nil {
 		return nil, err
 	}
-	return &Set{store: store, log: cfg.Logger, matcher: m, banks: map[string]Bank{},
-		entries: map[string]*Entry{}, allow: map[string]map[string]*Allow{}}, nil
+	s.matcher = m
+	return s, nil
+}
+
+// protected reports whether an entry key belongs to a symbol bank, whose
+// entries the matcher must never suppress as generic or ambiguous. It reads
+// symbolBanks (not s.mu), so the matcher may call it under its own lock.
+func (s *Set) protected(key string) bool {
+	bank, _ := splitKey(key)
+	_, ok := s.symbolBanks.Load(bank)
+	return ok
 }
 
 // Matcher exposes the set's matcher (e.g. to install a negative bank).
@@ -163,6 +177,9 @@ func (s *Set) Apply(ctx context.Context, ch Change) error {
 // if allow, its allow-list; then records b's version.
 func (s *Set) refresh(ctx context.Context, b Bank, ids []string, allow bool) error {
 	start := time.Now()
+	if b.Kind == KindSymbol {
+		s.symbolBanks.Store(b.Name, true) // before its entries reach the matcher
+	}
 	entries, err := s.store.Entries(ctx, b.Name, ids)
 	if err != nil {
 		return err

@@ -52,18 +52,20 @@ func TestAmbiguousRegionsAreNotReported(t *testing.T) {
 		name      string
 		refs      map[string]float64 // key → shaft half-width
 		entries   int                // Config.AmbiguousEntries (0: default)
+		protected string             // a key Config.Protected names
 		want      []string
 		ambiguous bool
 	}{
-		{"one entry", map[string]float64{"a": 0.15}, 0, []string{"a"}, false},
-		{"two similar entries", map[string]float64{"a": 0.15, "b": 0.16}, 0, []string{"a", "b"}, false},
-		{"three similar entries", map[string]float64{"a": 0.15, "b": 0.16, "c": 0.14}, 0, nil, true},
-		{"three, four allowed", map[string]float64{"a": 0.15, "b": 0.16, "c": 0.14}, 4, []string{"a", "b", "c"}, false},
+		{"one entry", map[string]float64{"a": 0.15}, 0, "", []string{"a"}, false},
+		{"two similar entries", map[string]float64{"a": 0.15, "b": 0.16}, 0, "", []string{"a", "b"}, false},
+		{"three similar entries", map[string]float64{"a": 0.15, "b": 0.16, "c": 0.14}, 0, "", nil, true},
+		{"three, four allowed", map[string]float64{"a": 0.15, "b": 0.16, "c": 0.14}, 4, "", []string{"a", "b", "c"}, false},
+		{"three similar, one protected", map[string]float64{"a": 0.15, "b": 0.16, "c": 0.14}, 0, "b", []string{"b"}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			m, err := match.New(match.Config{AmbiguousEntries: tc.entries})
+			m, err := match.New(match.Config{AmbiguousEntries: tc.entries, Protected: func(k string) bool { return k == tc.protected }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,5 +140,35 @@ func TestGenericReasons(t *testing.T) {
 	img := drawDesign(600, 150, shapeMask(300, sparkle))
 	if got, _, err := m.Find(context.Background(), img); err != nil || len(got) != 0 {
 		t.Errorf("sparkle design: %v, %v; want no match", got, err)
+	}
+}
+
+func TestProtectedEntriesAreNeverSuppressed(t *testing.T) {
+	t.Parallel()
+	disc := func(x, y float64) bool { return math.Hypot(x-0.5, y-0.5) <= 0.5 }
+	img := drawDesign(600, 150, shapeMask(300, disc))
+	for _, protect := range []bool{false, true} {
+		m, err := match.New(match.Config{Protected: func(string) bool { return protect }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Add("symbols/plain-disc", shapeMask(192, disc), 0); err != nil {
+			t.Fatal(err)
+		}
+		neg, err := match.New(match.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := neg.Add("icon:circle", shapeMask(160, disc), 0); err != nil {
+			t.Fatal(err)
+		}
+		m.SetNegative(neg)
+		got, _, err := m.Find(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found := len(got) > 0; found != protect {
+			t.Fatalf("protected=%v: found %v; a generic shape the negative bank explains is reported only when protected", protect, got)
+		}
 	}
 }

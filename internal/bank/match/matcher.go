@@ -22,7 +22,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-3"
+const Version = "match-4"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -65,6 +65,11 @@ type Config struct {
 	// brands use), and no match is reported for it.
 	AmbiguousScore   float64
 	AmbiguousEntries int
+	// Protected, if set, names references (by key) that are reported whenever
+	// they verify: never treated as generic, never suppressed by the negative
+	// bank or by an ambiguous region. The bank set protects its symbol banks:
+	// for a hate symbol a needless review is cheap and a miss is not.
+	Protected func(key string) bool
 }
 
 // Defaults.
@@ -621,8 +626,9 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 
 // best is a verified match of one reference.
 type best struct {
-	match Match
-	ref   *reference
+	match     Match
+	ref       *reference
+	protected bool
 }
 
 // verifyCandidate screens and verifies the index hits of one candidate
@@ -641,7 +647,11 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			break
 		}
 		v := m.variants[h.ID]
-		if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+		if v.ref == nil || tried[v.ref] {
+			continue
+		}
+		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.key)
+		if v.ref.generic != "" && !m.cfg.KeepGeneric && !protected {
 			continue
 		}
 		if !c.tmplDone {
@@ -676,10 +686,10 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			similar++
 		}
 		thr := m.threshold(v.ref)
-		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric) {
+		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric && !protected) {
 			continue
 		}
-		if m.negative != nil {
+		if m.negative != nil && !protected {
 			if negBest < 0 {
 				negBest = m.negative.bestScore(c)
 			}
@@ -688,14 +698,20 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 				continue
 			}
 		}
-		out = append(out, best{ref: v.ref, match: Match{
+		out = append(out, best{ref: v.ref, protected: protected, match: Match{
 			Key: v.ref.key, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: h.Distance,
 			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
 		}})
 	}
 	if similar >= m.cfg.AmbiguousEntries && len(out) > 0 {
 		st.Ambiguous++
-		return nil
+		kept := out[:0]
+		for _, b := range out {
+			if b.protected {
+				kept = append(kept, b)
+			}
+		}
+		return kept
 	}
 	return out
 }
