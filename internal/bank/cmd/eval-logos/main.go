@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/muster-dev/muster/internal/bank"
@@ -68,7 +69,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg := match.Config{Radius: *radius, Threshold: *threshold}
+	// Symbols are protected as in production (bank.Set protects symbol banks).
+	cfg := match.Config{Radius: *radius, Threshold: *threshold, Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
 	m, err := match.New(cfg)
 	if err != nil {
 		return err
