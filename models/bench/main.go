@@ -64,6 +64,9 @@ func run(nImages, rounds, threads int, skipNode bool, batchList string) error {
 		if _, err := fmt.Sscan(s, &b); err != nil || b < 1 {
 			return fmt.Errorf("bad batch size %q", s)
 		}
+		if b > nImages {
+			return fmt.Errorf("batch size %d is larger than -images %d", b, nImages)
+		}
 		batches = append(batches, b)
 	}
 	env, err := modeltest.Open(ctx)
