@@ -79,6 +79,17 @@ type Decision struct {
 	Shadow *Decision `json:"shadow,omitempty"`
 }
 
+// Outcome is the strictest outcome over all markets (allow when none).
+func (d Decision) Outcome() string {
+	out := Allow
+	for _, m := range d.Markets {
+		if Rank(m.Outcome) > Rank(out) {
+			out = m.Outcome
+		}
+	}
+	return out
+}
+
 // AllowAll is the minimal built-in policy: every market is allowed with the
 // reason "no rule matched".
 type AllowAll struct{}

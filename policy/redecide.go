@@ -74,7 +74,7 @@ func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify f
 			if err != nil {
 				return err
 			}
-			ch := Change{DesignID: sd.Input.DesignID, TenantID: sd.Input.TenantID, Before: strictest(prev), After: strictest(dec), Markets: changedMarkets(prev, dec), Decision: dec}
+			ch := Change{DesignID: sd.Input.DesignID, TenantID: sd.Input.TenantID, Before: prev.Outcome(), After: dec.Outcome(), Markets: changedMarkets(prev, dec), Decision: dec}
 			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 				// The stored analyses are reused, so the analyzer, model and
 				// bank versions behind them carry over; only the policy changes.
@@ -117,16 +117,6 @@ func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify f
 		return audit(ctx, tx, "redecide", a, st.Live, map[string]any{"since": since, "designs": rep.Designs, "rewritten": rep.Rewritten, "changed": len(rep.Changed)})
 	})
 	return rep, aerr
-}
-
-func strictest(d Decision) string {
-	out := Allow
-	for _, m := range d.Markets {
-		if Rank(m.Outcome) > Rank(out) {
-			out = m.Outcome
-		}
-	}
-	return out
 }
 
 // changedMarkets lists markets whose outcome differs (a market missing on

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -125,23 +126,13 @@ func ensureTemplate(ctx context.Context, adminURL string) (string, error) {
 }
 
 // withDB replaces the database name in a postgres:// URL.
-func withDB(url, db string) string {
-	cfg, err := pgx.ParseConfig(url)
+func withDB(raw, db string) string {
+	u, err := url.Parse(raw)
 	if err != nil {
-		panic(err)
+		panic(fmt.Sprintf("pgtest: bad database URL: %v", err)) // the harness built it
 	}
-	pre, rest, _ := strings.Cut(url, "?")
-	i := strings.LastIndex(pre, "/")
-	if i < len("postgres://") {
-		pre += "/"
-		i = len(pre) - 1
-	}
-	_ = cfg
-	out := pre[:i+1] + db
-	if rest != "" {
-		out += "?" + rest
-	}
-	return out
+	u.Path = "/" + db
+	return u.String()
 }
 
 // NewURL creates a fresh migrated database for the test, drops it when the

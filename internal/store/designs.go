@@ -219,17 +219,6 @@ type Verdict struct {
 	CreatedAt     time.Time         `json:"created_at"`
 }
 
-// Outcome returns the strictest outcome of a decision.
-func Outcome(d policy.Decision) string {
-	out := policy.Allow
-	for _, m := range d.Markets {
-		if policy.Rank(m.Outcome) > policy.Rank(out) {
-			out = m.Outcome
-		}
-	}
-	return out
-}
-
 // RecordResult stores analyses, findings and the verdict of a design and
 // marks it decided, in one transaction. If the design was already decided
 // (a redelivery after the commit), nothing is written and the existing
@@ -264,7 +253,7 @@ func (s *Store) RecordResult(ctx context.Context, designID string, analyses []An
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}
-		v = Verdict{DesignID: designID, TenantID: tenant, Outcome: Outcome(dec), PolicyVersion: dec.PolicyVersion, Decision: dec, Versions: versions, Cause: "analysis"}
+		v = Verdict{DesignID: designID, TenantID: tenant, Outcome: dec.Outcome(), PolicyVersion: dec.PolicyVersion, Decision: dec, Versions: versions, Cause: "analysis"}
 		if err := tx.QueryRow(ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions, cause)
 			VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id, created_at`, designID, tenant, v.Outcome, v.PolicyVersion, dec, versions, v.Cause).
 			Scan(&v.ID, &v.CreatedAt); err != nil {

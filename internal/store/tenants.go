@@ -209,9 +209,10 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Principal, erro
 	var p Principal
 	var hash []byte
 	var revoked *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.prefix, k.role, t.platform, k.hash, k.revoked_at
+	var lastUsed *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.prefix, k.role, t.platform, k.hash, k.revoked_at, k.last_used_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`, keyPrefix+prefix).
-		Scan(&p.KeyID, &p.TenantID, &p.KeyPrefix, &p.Role, &p.Platform, &hash, &revoked)
+		Scan(&p.KeyID, &p.TenantID, &p.KeyPrefix, &p.Role, &p.Platform, &hash, &revoked, &lastUsed)
 	if err != nil {
 		if notFound(err) == ErrNotFound {
 			return Principal{}, ErrUnauthenticated
@@ -222,8 +223,10 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Principal, erro
 	if subtle.ConstantTimeCompare(sum[:], hash) != 1 || revoked != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	// Best effort, at most once a minute per key.
-	_, _ = s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, p.KeyID)
+	// Best effort, at most once a minute per key: most requests skip the write.
+	if lastUsed == nil || time.Since(*lastUsed) > time.Minute {
+		_, _ = s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = now() WHERE id = $1`, p.KeyID)
+	}
 	return p, nil
 }
 
@@ -231,4 +234,26 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// WebhookDelivery is one attempt to notify a tenant.
+type WebhookDelivery struct {
+	TenantID   string
+	DesignID   string
+	VerdictID  int64 // 0: none (a failure event)
+	URL        string
+	StatusCode int // 0: no response
+	Error      string
+	Attempt    int
+}
+
+// RecordWebhookDelivery stores a delivery attempt.
+func (s *Store) RecordWebhookDelivery(ctx context.Context, d WebhookDelivery) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, design_id, verdict_id, url, status_code, error, attempt)
+		VALUES ($1, $2, NULLIF($3, 0), $4, NULLIF($5, 0), NULLIF($6, ''), $7)`,
+		d.TenantID, d.DesignID, d.VerdictID, d.URL, d.StatusCode, d.Error, d.Attempt)
+	if err != nil {
+		return fmt.Errorf("record webhook delivery for design %s: %w", d.DesignID, err)
+	}
+	return nil
 }

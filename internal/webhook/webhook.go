@@ -169,16 +169,13 @@ func (s *Sender) handle(ctx context.Context, msg jetstream.Msg) {
 		attempt = int(meta.NumDelivered)
 	}
 	code, err := s.post(ctx, t.WebhookURL, t.WebhookSecret(), body)
-	var vid *int64
-	if ev.VerdictID != 0 {
-		vid = &ev.VerdictID
-	}
-	errText := ""
+	d := store.WebhookDelivery{TenantID: ev.TenantID, DesignID: ev.DesignID, VerdictID: ev.VerdictID, URL: t.WebhookURL, StatusCode: code, Attempt: attempt}
 	if err != nil {
-		errText = err.Error()
+		d.Error = err.Error()
 	}
-	_, _ = s.store.Pool().Exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, design_id, verdict_id, url, status_code, error, attempt)
-		VALUES ($1, $2, $3, $4, NULLIF($5, 0), NULLIF($6, ''), $7)`, ev.TenantID, ev.DesignID, vid, t.WebhookURL, code, errText, attempt)
+	if rerr := s.store.RecordWebhookDelivery(ctx, d); rerr != nil {
+		s.cfg.Logger.Warn("webhook: record delivery", "err", rerr)
+	}
 	if err != nil {
 		s.metrics.Webhooks.WithLabelValues("error").Inc()
 		s.cfg.Logger.Warn("webhook: delivery failed", "tenant", ev.TenantID, "design", ev.DesignID, "attempt", attempt, "err", err)
