@@ -473,10 +473,21 @@ func shifted(t *template, dx, dy int) template {
 // when the other outline passes within one pixel); the outline score is what
 // tells a detailed logo from a blob of the same silhouette.
 func similarity(q, r *template, maxShift int) (iou, edgeF float64) {
+	iou, _, edgeF = similarityTol(q, r, maxShift)
+	return iou, edgeF
+}
+
+// similarityTol is similarity that also returns the shapes' overlap with a
+// 1 px tolerance: the smaller of the shares of either shape's pixels that
+// lie within 1 px of the other. For thin line art, which JPEG and
+// resampling thicken or thin by a pixel, it says what IoU says for solid
+// shapes.
+func similarityTol(q, r *template, maxShift int) (iou, tolIoU, edgeF float64) {
 	nq, nr := q.count(), r.count()
 	if nq == 0 || nr == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
+	qd := q.dilate()
 	qe := q.boundary()
 	qed := qe.dilate()
 	re := r.boundary()
@@ -485,13 +496,19 @@ func similarity(q, r *template, maxShift int) (iou, edgeF float64) {
 	for dy := -maxShift; dy <= maxShift; dy++ {
 		for dx := -maxShift; dx <= maxShift; dx++ {
 			rs := shifted(r, dx, dy)
-			var inter, union int
+			rsd := rs.dilate()
+			var inter, union, qIn, rIn int
 			for y := 0; y < tmplSize; y++ {
 				inter += bits.OnesCount64(q[y] & rs[y])
 				union += bits.OnesCount64(q[y] | rs[y])
+				qIn += bits.OnesCount64(q[y] & rsd[y])
+				rIn += bits.OnesCount64(rs[y] & qd[y])
 			}
 			if u := float64(inter) / float64(union); u > iou {
 				iou = u
+			}
+			if t := min(float64(qIn)/float64(nq), float64(rIn)/float64(max(1, rs.count()))); t > tolIoU {
+				tolIoU = t
 			}
 			res := shifted(&re, dx, dy)
 			resd := shifted(&red, dx, dy)
@@ -509,5 +526,5 @@ func similarity(q, r *template, maxShift int) (iou, edgeF float64) {
 			}
 		}
 	}
-	return iou, edgeF
+	return iou, tolIoU, edgeF
 }

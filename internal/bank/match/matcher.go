@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-4"
+const Version = "match-5"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -37,6 +38,14 @@ type Config struct {
 	WorkSize int
 	// Radius is the Hamming radius of the index lookup (of 64 bits).
 	Radius int
+	// Probes is the number of a region's least certain hash bits (those
+	// whose DCT coefficient lies nearest the median, which noise flips) that
+	// the lookup ignores: the index returns the variants within Radius over
+	// the other bits. A small radius keeps the index fast (multi-index
+	// hashing beats a scan by far at radius 7, not at 12); ignoring the
+	// unsure bits recovers the matches whose distance they make. Zero means
+	// DefaultProbes, -1 none.
+	Probes int
 	// Angles are the rotations (degrees) of each dihedral reference variant.
 	Angles []float64
 	// Clusters is the number of colour clusters a design is split into.
@@ -75,7 +84,8 @@ type Config struct {
 // Defaults.
 const (
 	DefaultWorkSize       = 576
-	DefaultRadius         = 12
+	DefaultRadius         = 7
+	DefaultProbes         = 5
 	DefaultClusters       = 8
 	DefaultMinRelSize     = 0.1
 	DefaultMaxVerify      = 32
@@ -98,6 +108,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Radius == 0 {
 		c.Radius = DefaultRadius
+	}
+	if c.Probes == 0 {
+		c.Probes = DefaultProbes
 	}
 	if len(c.Angles) == 0 {
 		c.Angles = slices.Clone(DefaultAngles)
@@ -136,6 +149,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("match config: WorkSize %d outside 64..4096", c.WorkSize)
 	case c.Radius < 0 || c.Radius > 32:
 		return fmt.Errorf("match config: Radius %d outside 0..32", c.Radius)
+	case c.Probes < -1 || c.Probes > 8:
+		return fmt.Errorf("match config: Probes %d outside -1..8", c.Probes)
 	case c.Clusters < 2 || c.Clusters > 32:
 		return fmt.Errorf("match config: Clusters %d outside 2..32", c.Clusters)
 	case c.MinRelSize <= 0 || c.MinRelSize >= 1:
@@ -179,6 +194,7 @@ type reference struct {
 	threshold float64
 	generic   string  // name of the plain geometric shape this reference is, if any
 	negScore  float64 // how well the negative bank reproduces this reference (0..1)
+	thin      bool    // line art: shape overlap is judged with a 1 px tolerance
 	tmpls     []template
 	aspects   []float64
 	gridMin   float64 // angle of tmpls[0]
@@ -296,7 +312,7 @@ func (m *Matcher) bestScore(c *candidate) float64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	best := 0.0
-	hits := m.index.Search(nil, c.hash, m.cfg.Radius)
+	hits := m.lookup(nil, c)
 	tried := map[*reference]bool{}
 	n := 0
 	for _, h := range hits {
@@ -455,7 +471,7 @@ func (m *Matcher) AddPrepared(p *Prepared) {
 		}
 	}
 	m.removeLocked(p.key)
-	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
+	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
 	for _, h := range p.hashes {
 		var id uint32
 		if n := len(m.free); n > 0 {
@@ -510,7 +526,7 @@ type Match struct {
 	Score    float64         `json:"score"`    // the outline F-score (EdgeF), 0..1
 	IoU      float64         `json:"iou"`      // intersection over union of the aligned shapes
 	EdgeF    float64         `json:"edge_f"`   // outline F-score (1 px tolerance) of the aligned shapes
-	Distance int             `json:"distance"` // Hamming distance of the hash lookup
+	Distance int             `json:"distance"` // Hamming distance of the region's hash to the variant's (all 64 bits; the lookup ignores the Probes least certain)
 	Box      image.Rectangle `json:"box"`      // design pixel coordinates
 	Dihedral int             `json:"dihedral"` // reference transform that matched: quarter turns, +4 if mirrored
 	Angle    float64         `json:"angle"`    // rotation in degrees of the matched reference variant
@@ -540,13 +556,16 @@ type Stats struct {
 
 // candidate is a proposed region: a set of components (or holes) in the work image.
 type candidate struct {
-	mask     Mask
-	box      image.Rectangle // work coordinates
-	inverted bool
-	hash     uint64
-	tmpl     template
-	aspect   float64
-	tmplDone bool
+	mask      Mask
+	box       image.Rectangle // work coordinates
+	inverted  bool
+	hash      uint64
+	care      uint64 // the hash bits the lookup counts (not the least certain)
+	tmpl      template
+	aspect    float64
+	tmplDone  bool
+	thick     template // tmpl dilated by a pixel, for line-art references
+	thickDone bool
 }
 
 // Find looks for every reference in img (upright, non-premultiplied pixels).
@@ -568,11 +587,12 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 
 	t1 := time.Now()
 	for i := range cands {
-		h, err := HashMask(cands[i].mask)
+		h, order, err := hashWithMargins(cands[i].mask)
 		if err != nil {
 			continue
 		}
 		cands[i].hash = h
+		cands[i].care = careMask(order, m.cfg.Probes)
 	}
 	st.HashMS = ms(time.Since(t1))
 
@@ -589,7 +609,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 			}
 		}
 		c := &cands[ci]
-		hits = m.index.Search(hits[:0], c.hash, m.cfg.Radius)
+		hits = m.lookup(hits[:0], c)
 		st.Hits += len(hits)
 		for _, b := range m.verifyCandidate(c, hits, &st) {
 			if prev := found[b.ref]; prev == nil || b.match.Score > prev.match.Score {
@@ -622,6 +642,26 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	st.Matches = len(out)
 	st.ElapsedMS = ms(time.Since(start))
 	return out, st, nil
+}
+
+// careMask returns the bits a lookup counts: all but the k least certain
+// (order lists bit positions from least to most certain).
+func careMask(order [64]uint8, k int) uint64 {
+	care := ^uint64(0)
+	for i := 0; i < k; i++ {
+		care &^= 1 << order[i]
+	}
+	return care
+}
+
+// lookup appends the index entries within the radius of c's hash over its
+// care bits, nearest first (then by id). It is called with m.mu read-locked.
+func (m *Matcher) lookup(dst []hamming.Hit, c *candidate) []hamming.Hit {
+	care := c.care
+	if care == 0 {
+		care = ^uint64(0) // a candidate built without margins
+	}
+	return m.index.SearchMasked(dst, c.hash, care, m.cfg.Radius)
 }
 
 // best is a verified match of one reference.
@@ -672,7 +712,17 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			continue
 		}
 		screened++
-		if overlap(&c.tmpl, &t) < screenIoU {
+		if v.ref.thin {
+			// Line art a pixel off overlaps little as it lies: screen
+			// the shapes thickened by a pixel.
+			if !c.thickDone {
+				c.thick, c.thickDone = c.tmpl.dilate(), true
+			}
+			td := t.dilate()
+			if overlap(&c.thick, &td) < screenIoU {
+				continue
+			}
+		} else if overlap(&c.tmpl, &t) < screenIoU {
 			continue
 		}
 		tried[v.ref] = true
@@ -698,8 +748,9 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 				continue
 			}
 		}
+		code, _ := m.index.Code(h.ID)
 		out = append(out, best{ref: v.ref, protected: protected, match: Match{
-			Key: v.ref.key, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: h.Distance,
+			Key: v.ref.key, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: bits.OnesCount64(code ^ c.hash),
 			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
 		}})
 	}
@@ -736,7 +787,10 @@ func (m *Matcher) verify(c *candidate, v variant) (iou, edgeF float64, dihedral 
 		if ratio > m.cfg.MaxAspectRatio {
 			continue
 		}
-		u, f := similarity(&c.tmpl, &t, 2)
+		u, tu, f := similarityTol(&c.tmpl, &t, 2)
+		if v.ref.thin {
+			u = max(u, tu)
+		}
 		if s := combine(u, f); s > best {
 			best, iou, edgeF, dihedral, angle = s, u, f, v.dihedral, a
 		}

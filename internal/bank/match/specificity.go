@@ -82,10 +82,23 @@ func (m *Matcher) negativeScore(t *template, aspect float64) float64 {
 			}
 		}
 	}
-	h, err := HashMask(mk)
+	h, order, err := hashWithMargins(mk)
 	if err != nil {
 		return 0
 	}
-	c := candidate{mask: mk, hash: h, tmpl: *t, aspect: aspect, tmplDone: true}
+	c := candidate{mask: mk, hash: h, care: careMask(order, m.cfg.Probes), tmpl: *t, aspect: aspect, tmplDone: true}
 	return m.bestScore(&c)
+}
+
+// thinRatio: a shape whose pixels number fewer than thinRatio times its
+// outline pixels is line art (strokes under about three template pixels,
+// 6 % of the side, wide).
+const thinRatio = 1.5
+
+// thin reports whether a template is line art, whose overlap with a
+// rendition one pixel thicker or thinner is low although it is the same
+// shape.
+func thin(t *template) bool {
+	b := t.boundary()
+	return float64(t.count()) < thinRatio*float64(b.count())
 }

@@ -39,9 +39,13 @@ func run() error {
 	seed := flag.Uint64("seed", 1, "seed")
 	procs := flag.Int("procs", 1, "GOMAXPROCS (timing is per core at 1)")
 	verbose := flag.Bool("v", false, "list misses and false flags")
+	distances := flag.Bool("distances", false, "explain every logo design and print how far its best region's hash is, per number of ignored bits")
+	dump := flag.String("dump", "", "with -explain, write the missed designs to this directory")
+	explain := flag.Bool("explain", false, "with -v, explain each miss (match.Matcher.Explain)")
 	jsonOut := flag.String("json", "", "also write the report as JSON to this file")
 	noNeg := flag.Bool("no-negative", false, "run without the negative bank")
 	radius := flag.Int("radius", 0, "Hamming radius (0: default)")
+	probes := flag.Int("probes", 0, "least certain hash bits flipped per lookup (0: default, -1: none)")
 	threshold := flag.Float64("threshold", 0, "verification threshold (0: default)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*procs)
@@ -70,7 +74,7 @@ func run() error {
 		return err
 	}
 	// Symbols are protected as in production (bank.Set protects symbol banks).
-	cfg := match.Config{Radius: *radius, Threshold: *threshold, Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
+	cfg := match.Config{Radius: *radius, Probes: *probes, Threshold: *threshold, Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
 	m, err := match.New(cfg)
 	if err != nil {
 		return err
@@ -151,8 +155,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d, threshold %.2f\n",
-		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius, m.Config().Threshold)
+	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d, probes %d, threshold %.2f\n",
+		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius, m.Config().Probes, m.Config().Threshold)
 	rep.Print(os.Stdout)
 	hist := map[int]int{}
 	for _, d := range dists {
@@ -160,11 +164,89 @@ func run() error {
 	}
 	fmt.Printf("Hamming distance of reported matches: %v\n", hist)
 	if *verbose {
+		reasons := map[string]int{}
 		for _, s := range rep.Misses {
 			fmt.Println("miss:", s)
+			if !*explain {
+				continue
+			}
+			var i int
+			if _, err := fmt.Sscanf(s, "#%d", &i); err != nil {
+				continue
+			}
+			smp, err := g.Sample(i)
+			if err != nil {
+				return err
+			}
+			img, err := imaging.Decode(smp.Data, smp.Format, imaging.Limits{})
+			if err != nil {
+				return err
+			}
+			e, err := m.Explain(ctx, img.NRGBA, smp.Slug)
+			if err != nil {
+				return err
+			}
+			reasons[e.Reason]++
+			if *dump != "" {
+				ext := ".png"
+				if smp.Format == "image/jpeg" {
+					ext = ".jpg"
+				}
+				_ = os.MkdirAll(*dump, 0o755)
+				_ = os.WriteFile(filepath.Join(*dump, fmt.Sprintf("%d-%s%s", i, smp.Slug, ext)), smp.Data, 0o644)
+			}
+			fmt.Println("   ", e)
+		}
+		if *explain {
+			fmt.Printf("misses by reason: %v\n", reasons)
 		}
 		for _, s := range rep.FalseFlags {
 			fmt.Println("false flag:", s)
+		}
+	}
+	if *distances {
+		// cover[k][d]: logo designs whose best verified region lies within
+		// distance d of the entry with k bits ignored.
+		var cover [9][65]int
+		verified := 0
+		for i := 0; i < g.Len(); i++ {
+			smp, err := g.Sample(i)
+			if err != nil {
+				return err
+			}
+			if !smp.Positive {
+				continue
+			}
+			img, err := imaging.Decode(smp.Data, smp.Format, imaging.Limits{})
+			if err != nil {
+				return err
+			}
+			e, err := m.Explain(ctx, img.NRGBA, smp.Slug)
+			if err != nil {
+				return err
+			}
+			if e.EdgeF < e.Threshold {
+				continue
+			}
+			verified++
+			for k, d := range e.MaskedDistance {
+				cover[k][d]++
+			}
+		}
+		fmt.Printf("logo designs with a region verifying at threshold: %d/%d; share within radius r with k unsure bits ignored:\n", verified, *n)
+		fmt.Printf("%4s", "k\\r")
+		for r := 0; r <= 14; r++ {
+			fmt.Printf(" %5d", r)
+		}
+		fmt.Println()
+		for k := range cover {
+			fmt.Printf("%4d", k)
+			sum := 0
+			for r := 0; r <= 14; r++ {
+				sum += cover[k][r]
+				fmt.Printf(" %5.1f", 100*float64(sum)/float64(max(verified, 1)))
+			}
+			fmt.Println()
 		}
 	}
 	if *jsonOut != "" {
