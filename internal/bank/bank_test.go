@@ -399,3 +399,49 @@ func TestImportCSV(t *testing.T) {
 		t.Fatal("unknown entry accepted")
 	}
 }
+
+// TestStaleEncodingPreparedAgain: an entry prepared by an earlier algorithm
+// version loads (prepared again from its reference image) and the new form
+// is written back, without a new bank version.
+func TestStaleEncodingPreparedAgain(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	before, err := e.store.Bank(e.ctx, bank.SymbolsBank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := e.pool.Exec(e.ctx, `UPDATE bank_entries SET prepared = $2, algorithm = 'match-0' WHERE bank = $1 AND id = 'z-symbol'`,
+		bank.SymbolsBank, []byte("MUSTER-MATCH-0\nstale"))
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("make the entry stale: %v (%d rows)", err, tag.RowsAffected())
+	}
+	set := loadSet(t, e)
+	an := bank.NewAnalyzer(set, bank.AnalyzerConfig{})
+	d := design(symbolByID("z-symbol"), false, false)
+	d.TenantID = e.tenant
+	res, err := an.Analyze(e.ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if find(res, "z-symbol") == nil {
+		t.Fatalf("z-symbol not found after its stale form was prepared again: %+v", res.Findings)
+	}
+	got, err := e.store.Entry(e.ctx, bank.SymbolsBank, "z-symbol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p match.Prepared
+	if err := p.UnmarshalBinary(got.Prepared); err != nil {
+		t.Fatalf("stored form not rewritten: %v", err)
+	}
+	if got.Algorithm != match.Version {
+		t.Fatalf("algorithm = %q, want %q", got.Algorithm, match.Version)
+	}
+	after, err := e.store.Bank(e.ctx, bank.SymbolsBank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Version != before.Version {
+		t.Fatalf("bank version %d → %d: preparing again is not a content change", before.Version, after.Version)
+	}
+}

@@ -3,6 +3,7 @@ package bank
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/internal/bank/match"
+	"github.com/muster-dev/muster/internal/imaging"
 )
 
 // Set is the live, in-memory view of the banks a worker matches against:
@@ -62,6 +64,31 @@ func NewSet(store *Store, cfg SetConfig) (*Set, error) {
 	}
 	s.matcher = m
 	return s, nil
+}
+
+// reprepare prepares an entry's stored reference image again when its
+// prepared form was encoded by another algorithm version (decodeErr), and
+// writes the new form back so that other workers and later starts load it
+// directly. Entries load after an upgrade without a re-import.
+func (s *Set) reprepare(ctx context.Context, e *Entry, decodeErr error) (*match.Prepared, error) {
+	if !errors.Is(decodeErr, match.ErrStaleEncoding) || len(e.ReferencePNG) == 0 {
+		return nil, decodeErr
+	}
+	img, err := imaging.Decode(e.ReferencePNG, "image/png", imaging.Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("reference image: %w", err)
+	}
+	if err := prepareShape(s.matcher, e, img.NRGBA); err != nil {
+		return nil, err
+	}
+	var p match.Prepared
+	if err := p.UnmarshalBinary(e.Prepared); err != nil {
+		return nil, err
+	}
+	if err := s.store.SetPrepared(ctx, *e); err != nil {
+		s.log.Warn("bank entry prepared again but not stored", "bank", e.Bank, "entry", e.ID, "err", err)
+	}
+	return &p, nil
 }
 
 // protected reports whether an entry key belongs to a symbol bank, whose
@@ -185,13 +212,24 @@ func (s *Set) refresh(ctx context.Context, b Bank, ids []string, allow bool) err
 		return err
 	}
 	present := map[string]bool{}
+	reprepared := 0
+	defer func() {
+		if reprepared > 0 {
+			s.log.Info("bank entries prepared again for the current matching algorithm", "bank", b.Name, "entries", reprepared, "algorithm", match.Version)
+		}
+	}()
 	for i := range entries {
 		e := &entries[i]
 		present[e.ID] = true
 		var p match.Prepared
 		if err := p.UnmarshalBinary(e.Prepared); err != nil {
-			s.log.Warn("bank entry not loaded", "bank", b.Name, "entry", e.ID, "err", err)
-			continue
+			pp, err := s.reprepare(ctx, e, err)
+			if err != nil {
+				s.log.Warn("bank entry not loaded", "bank", b.Name, "entry", e.ID, "err", err)
+				continue
+			}
+			p = *pp
+			reprepared++
 		}
 		s.matcher.AddPrepared(p.WithKey(key(b.Name, e.ID)).WithThreshold(b.Threshold))
 		e.Prepared, e.ReferencePNG = nil, nil

@@ -281,6 +281,23 @@ func (s *Store) Entries(ctx context.Context, bank string, ids []string) ([]Entry
 	return out, nil
 }
 
+// SetPrepared stores an entry's reference prepared again by the current
+// matching algorithm (its encoding changed). It changes no content, so it
+// does not bump the bank version or write an audit row; the algorithm
+// column records the preparing version.
+func (s *Store) SetPrepared(ctx context.Context, e Entry) error {
+	hashes := make([]int64, len(e.Hashes))
+	for i, h := range e.Hashes {
+		hashes[i] = int64(h)
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE bank_entries SET prepared = $3, hashes = $4, algorithm = $5 WHERE bank = $1 AND id = $2`,
+		e.Bank, e.ID, e.Prepared, hashes, e.Algorithm)
+	if err != nil {
+		return fmt.Errorf("entry %s/%s: store prepared reference: %w", e.Bank, e.ID, err)
+	}
+	return nil
+}
+
 // DeleteEntry deletes an entry (its allow-list rows go with it).
 func (s *Store) DeleteEntry(ctx context.Context, bank, id, actor string) (Change, error) {
 	return s.tx(ctx, bank, func(tx pgx.Tx, v int64) (Change, []AuditRecord, error) {

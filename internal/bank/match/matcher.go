@@ -28,9 +28,10 @@ const Version = "match-5"
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
 // only when the encoding or what Prepare computes changes, not with every
-// Version: match-3 derives its specificity measures when a reference is
-// added, so references prepared by match-2 load unchanged.
-const EncodingVersion = "match-2"
+// Version: match-3 hashes elongated references at finer angles. Entries
+// stored by an earlier encoding fail UnmarshalBinary with ErrStaleEncoding
+// and are prepared again from their reference image (bank.Set does so).
+const EncodingVersion = "match-3"
 
 // Config tunes matching. The zero value means the defaults.
 type Config struct {
@@ -58,6 +59,17 @@ type Config struct {
 	// Threshold is the default outline F-score (0..1) a verified match
 	// needs; each reference may carry its own (the bank's threshold).
 	Threshold float64
+	// Relief is how much lower the threshold is for a distinctive
+	// reference: none up to reliefFrom pixels of outline information (a
+	// disc has 16.5; generic brand shapes — a shield, three dots, a ring —
+	// have under 100), rising linearly to Relief at reliefFull and above
+	// (wordmarks, detailed emblems). A chance outline match of a detailed
+	// shape is far less likely than of a simple one, while JPEG and noise
+	// cost detailed outlines more F-score. References whose outline, with
+	// the 1 px tolerance, covers most of the template (dense stripes,
+	// squeezed wordmarks) get none: any busy region scores well against
+	// them by chance. Negative means none.
+	Relief float64
 	// MinIoU is the intersection over union of the aligned shapes a match
 	// needs besides the outline score (thin shapes have low IoU; blobs of
 	// the wrong silhouette fail it).
@@ -90,6 +102,7 @@ const (
 	DefaultMinRelSize     = 0.1
 	DefaultMaxVerify      = 32
 	DefaultThreshold      = 0.97
+	DefaultRelief         = 0.04
 	DefaultMinIoU         = 0.55
 	DefaultMaxAspectRatio = 1.3
 	DefaultAmbiguousScore = 0.92
@@ -130,6 +143,12 @@ func (c Config) WithDefaults() Config {
 	if c.Threshold == 0 {
 		c.Threshold = DefaultThreshold
 	}
+	switch {
+	case c.Relief == 0:
+		c.Relief = DefaultRelief
+	case c.Relief < 0:
+		c.Relief = 0
+	}
 	if c.MaxAspectRatio == 0 {
 		c.MaxAspectRatio = DefaultMaxAspectRatio
 	}
@@ -157,6 +176,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("match config: MinRelSize %g outside (0,1)", c.MinRelSize)
 	case c.Threshold <= 0 || c.Threshold > 1:
 		return fmt.Errorf("match config: Threshold %g outside (0,1]", c.Threshold)
+	case c.Relief > 0.2:
+		return fmt.Errorf("match config: Relief %g above 0.2", c.Relief)
 	case c.MinIoU < 0 || c.MinIoU > 1:
 		return fmt.Errorf("match config: MinIoU %g outside [0,1]", c.MinIoU)
 	case c.MaxAspectRatio < 1:
@@ -182,6 +203,13 @@ var ErrEmptyReference = errors.New("reference has no shape")
 // refSide is the longer side of the stored reference mask.
 const refSide = 128
 
+// The outline information (outlineInformation) at which threshold relief
+// starts and at which it is full (Config.Relief).
+const (
+	reliefFrom = 150
+	reliefFull = 300
+)
+
 // screenIoU is the overlap, before alignment, below which a hit is not
 // verified.
 const screenIoU = 0.45
@@ -195,6 +223,8 @@ type reference struct {
 	generic   string  // name of the plain geometric shape this reference is, if any
 	negScore  float64 // how well the negative bank reproduces this reference (0..1)
 	thin      bool    // line art: shape overlap is judged with a 1 px tolerance
+	info      float64 // outline information of the upright template (specificity.go)
+	dense     bool    // its outline, 1 px tolerance included, covers most of the template
 	tmpls     []template
 	aspects   []float64
 	gridMin   float64 // angle of tmpls[0]
@@ -298,12 +328,18 @@ func (m *Matcher) Generic(key string) string {
 	return ""
 }
 
-// threshold is the verification threshold of r.
+// threshold is the verification threshold of r: its own or the default,
+// less the relief its outline information earns (see Config.Relief).
 func (m *Matcher) threshold(r *reference) float64 {
+	t := m.cfg.Threshold
 	if r.threshold > 0 {
-		return r.threshold
+		t = r.threshold
 	}
-	return m.cfg.Threshold
+	if r.dense {
+		return t
+	}
+	f := (r.info - reliefFrom) / (reliefFull - reliefFrom)
+	return t - m.cfg.Relief*min(1, max(0, f))
 }
 
 // bestScore returns the best verified score of any reference for a
@@ -422,9 +458,10 @@ func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared,
 	if p.generic == "" && lowInformation(&t0) {
 		p.generic = GenericLowInformation
 	}
+	angles := referenceAngles(m.cfg.Angles, float64(max(w, h))/float64(max(1, min(w, h))))
 	for d := 0; d < 8; d++ {
 		dm := base.Dihedral(d)
-		for _, a := range m.cfg.Angles {
+		for _, a := range angles {
 			hv, err := HashMask(dm.Rotate(a))
 			if err != nil {
 				return nil, fmt.Errorf("prepare %s: %w", key, err)
@@ -433,6 +470,28 @@ func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared,
 		}
 	}
 	return p, nil
+}
+
+// referenceAngles returns the rotations hashed for a reference of the given
+// elongation (longer side / shorter side): the configured angles, and for
+// an elongated shape also the angles between them, halving the step at
+// elongation 2 and again at 4. The hash stretches a shape's box to a
+// square, so a wordmark turned by a degree changes its box height, and its
+// hash, by as much as a compact shape turned by several.
+func referenceAngles(angles []float64, elongation float64) []float64 {
+	out := slices.Clone(angles)
+	slices.Sort(out)
+	for split := 2.0; elongation >= split && split <= 4; split *= 2 {
+		var finer []float64
+		for i, a := range out {
+			if i > 0 {
+				finer = append(finer, (out[i-1]+a)/2)
+			}
+			finer = append(finer, a)
+		}
+		out = finer
+	}
+	return out
 }
 
 // Add prepares and adds a reference, replacing any with the same key.
@@ -471,7 +530,7 @@ func (m *Matcher) AddPrepared(p *Prepared) {
 		}
 	}
 	m.removeLocked(p.key)
-	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
+	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), info: outlineInformation(up), dense: outlineDensity(up) >= denseOutline, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
 	for _, h := range p.hashes {
 		var id uint32
 		if n := len(m.free); n > 0 {

@@ -102,3 +102,16 @@ func thin(t *template) bool {
 	b := t.boundary()
 	return float64(t.count()) < thinRatio*float64(b.count())
 }
+
+// denseOutline is the outline density (outlineDensity) from which a
+// reference's outline F-score is inflated by chance: with the 1 px
+// tolerance its outline is near most pixels of any busy region.
+const denseOutline = 0.6
+
+// outlineDensity is the share of the template's pixels that lie within
+// 1 px of its outline.
+func outlineDensity(t *template) float64 {
+	b := t.boundary()
+	d := b.dilate()
+	return float64(d.count()) / float64(tmplSize*tmplSize)
+}

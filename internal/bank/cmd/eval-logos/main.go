@@ -46,6 +46,7 @@ func run() error {
 	noNeg := flag.Bool("no-negative", false, "run without the negative bank")
 	radius := flag.Int("radius", 0, "Hamming radius (0: default)")
 	probes := flag.Int("probes", 0, "least certain hash bits flipped per lookup (0: default, -1: none)")
+	relief := flag.Float64("relief", 0, "threshold relief for distinctive references (0: default, -1: none)")
 	threshold := flag.Float64("threshold", 0, "verification threshold (0: default)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*procs)
@@ -74,7 +75,7 @@ func run() error {
 		return err
 	}
 	// Symbols are protected as in production (bank.Set protects symbol banks).
-	cfg := match.Config{Radius: *radius, Probes: *probes, Threshold: *threshold, Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
+	cfg := match.Config{Radius: *radius, Probes: *probes, Relief: *relief, Threshold: *threshold, Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
 	m, err := match.New(cfg)
 	if err != nil {
 		return err
@@ -155,8 +156,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d, probes %d, threshold %.2f\n",
-		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius, m.Config().Probes, m.Config().Threshold)
+	fmt.Printf("eval-logos: seed %d, %d designs with a logo + %d brand-free, bank %d entries (%d simple-icons + %d symbols), radius %d, probes %d, threshold %.2f, relief %.2f\n",
+		*seed, *n, *n, m.Len(), len(brands.Icons), len(symbols.All()), m.Config().Radius, m.Config().Probes, m.Config().Threshold, m.Config().Relief)
 	rep.Print(os.Stdout)
 	hist := map[int]int{}
 	for _, d := range dists {
