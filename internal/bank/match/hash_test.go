@@ -2,6 +2,7 @@ package match
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -38,5 +39,65 @@ func TestHashWithMarginsIsPerceptionHash(t *testing.T) {
 		if len(seen) != 64 {
 			t.Fatalf("order is not a permutation: %v", order)
 		}
+	}
+}
+
+func TestReferenceAngles(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		elongation float64
+		want       []float64
+	}{
+		{"compact", 1, []float64{-10, -5, 0, 5, 10}},
+		{"just under 2", 1.99, []float64{-10, -5, 0, 5, 10}},
+		{"elongated", 2, []float64{-10, -7.5, -5, -2.5, 0, 2.5, 5, 7.5, 10}},
+		{"wordmark", 6, []float64{-10, -8.75, -7.5, -6.25, -5, -3.75, -2.5, -1.25, 0, 1.25, 2.5, 3.75, 5, 6.25, 7.5, 8.75, 10}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := referenceAngles(DefaultAngles, tc.elongation); !slices.Equal(got, tc.want) {
+				t.Fatalf("referenceAngles(%g) = %v, want %v", tc.elongation, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLineArtAndDenseOutlines(t *testing.T) {
+	t.Parallel()
+	draw := func(f func(x, y int) bool) *template {
+		var tm template
+		for y := 0; y < tmplSize; y++ {
+			for x := 0; x < tmplSize; x++ {
+				if f(x, y) {
+					tm[y] |= 1 << x
+				}
+			}
+		}
+		return &tm
+	}
+	tests := []struct {
+		name        string
+		tmpl        *template
+		thin, dense bool
+	}{
+		{"filled square", draw(func(x, y int) bool { return x >= 4 && x < 44 && y >= 4 && y < 44 }), false, false},
+		{"square outline, 2 px", draw(func(x, y int) bool {
+			in := x >= 4 && x < 44 && y >= 4 && y < 44
+			return in && (x < 6 || x >= 42 || y < 6 || y >= 42)
+		}), true, false},
+		{"stripes", draw(func(x, y int) bool { return x%4 < 2 }), true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := thin(tc.tmpl); got != tc.thin {
+				t.Errorf("thin = %v, want %v", got, tc.thin)
+			}
+			if got := outlineDensity(tc.tmpl) >= denseOutline; got != tc.dense {
+				t.Errorf("dense = %v (density %.2f), want %v", got, outlineDensity(tc.tmpl), tc.dense)
+			}
+		})
 	}
 }

@@ -249,3 +249,39 @@ func alphaBox(img *image.NRGBA) image.Rectangle {
 	}
 	return r
 }
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	white := solid(color.NRGBA{255, 255, 255, 255})
+	withLogo := canvas(1000, 1000, white)
+	logo, err := iconify.RenderRotated(f.icons["matomo"], 400, color.NRGBA{20, 90, 200, 255}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	draw.Draw(withLogo, logo.Rect.Add(image.Pt(300, 300)), logo, image.Point{}, draw.Over)
+	tests := []struct {
+		name, key string
+		design    *image.NRGBA
+		want      string
+	}{
+		{"present", "matomo", withLogo, match.ReasonReported},
+		{"absent", "vk", withLogo, match.ReasonNoShape},
+		{"unknown key", "no-such-entry", withLogo, match.ReasonUnknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := f.m.Explain(context.Background(), tc.design, tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Reason != tc.want {
+				t.Fatalf("reason = %s, want %s (%s)", e.Reason, tc.want, e)
+			}
+			if tc.want == match.ReasonReported && (e.EdgeF < e.Threshold || e.Box.Empty()) {
+				t.Fatalf("reported without a verified region: %s", e)
+			}
+		})
+	}
+}
