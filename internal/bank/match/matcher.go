@@ -23,7 +23,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-5"
+const Version = "match-6"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -86,6 +86,11 @@ type Config struct {
 	// brands use), and no match is reported for it.
 	AmbiguousScore   float64
 	AmbiguousEntries int
+	// AmbiguityRadius is the wider lookup radius with which a region that
+	// verified a match looks for further look-alike entries before it is
+	// reported (look-alikes of a generic shape can lie beyond Radius; only
+	// the few regions that verify pay for it).
+	AmbiguityRadius int
 	// Protected, if set, names references (by key) that are reported whenever
 	// they verify: never treated as generic, never suppressed by the negative
 	// bank or by an ambiguous region. The bank set protects its symbol banks:
@@ -109,6 +114,7 @@ const (
 	// DefaultAmbiguousEntries: of the logos found in eval-logos seeds 1 and
 	// 2, none resembled more than one other entry at DefaultAmbiguousScore.
 	DefaultAmbiguousEntries = 3
+	DefaultAmbiguityRadius  = 12
 )
 
 // DefaultAngles are the reference rotations hashed for each dihedral variant.
@@ -158,6 +164,9 @@ func (c Config) WithDefaults() Config {
 	if c.AmbiguousEntries == 0 {
 		c.AmbiguousEntries = DefaultAmbiguousEntries
 	}
+	if c.AmbiguityRadius == 0 {
+		c.AmbiguityRadius = DefaultAmbiguityRadius
+	}
 	return c
 }
 
@@ -188,6 +197,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("match config: AmbiguousScore %g outside (0,1]", c.AmbiguousScore)
 	case c.AmbiguousEntries < 2:
 		return fmt.Errorf("match config: AmbiguousEntries %d below 2", c.AmbiguousEntries)
+	case c.AmbiguityRadius < c.Radius || c.AmbiguityRadius > 32:
+		return fmt.Errorf("match config: AmbiguityRadius %d outside Radius..32", c.AmbiguityRadius)
 	}
 	for _, a := range c.Angles {
 		if a < -45 || a > 45 {
@@ -813,6 +824,9 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
 		}})
 	}
+	if len(out) > 0 && similar < m.cfg.AmbiguousEntries && m.cfg.AmbiguityRadius > m.cfg.Radius {
+		similar += m.lookAlikes(c, tried, m.cfg.AmbiguousEntries-similar)
+	}
 	if similar >= m.cfg.AmbiguousEntries && len(out) > 0 {
 		st.Ambiguous++
 		kept := out[:0]
@@ -824,6 +838,43 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		return kept
 	}
 	return out
+}
+
+// lookAlikes counts, up to want, the entries not yet tried that c's region
+// resembles at Config.AmbiguousScore, looking up to AmbiguityRadius (nearest
+// first, within the MaxVerify budget). It is called with m.mu read-locked.
+func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) int {
+	care := c.care
+	if care == 0 {
+		care = ^uint64(0)
+	}
+	found, verified := 0, 0
+	for _, h := range m.index.SearchMasked(nil, c.hash, care, m.cfg.AmbiguityRadius) {
+		if found >= want || verified >= m.cfg.MaxVerify {
+			break
+		}
+		v := m.variants[h.ID]
+		if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+			continue
+		}
+		t, asp, ok := v.ref.templateAt(v.dihedral, v.angle)
+		if !ok {
+			continue
+		}
+		ratio := c.aspect / asp
+		if ratio < 1 {
+			ratio = 1 / ratio
+		}
+		if ratio > m.cfg.MaxAspectRatio || overlap(&c.tmpl, &t) < screenIoU {
+			continue
+		}
+		tried[v.ref] = true
+		verified++
+		if iou, edgeF, _, _ := m.verify(c, v); iou >= m.cfg.MinIoU && edgeF >= m.cfg.AmbiguousScore {
+			found++
+		}
+	}
+	return found
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
