@@ -727,11 +727,16 @@ func careMask(order [64]uint8, k int) uint64 {
 // lookup appends the index entries within the radius of c's hash over its
 // care bits, nearest first (then by id). It is called with m.mu read-locked.
 func (m *Matcher) lookup(dst []hamming.Hit, c *candidate) []hamming.Hit {
-	care := c.care
-	if care == 0 {
-		care = ^uint64(0) // a candidate built without margins
+	return m.index.SearchMasked(dst, c.hash, c.lookupCare(), m.cfg.Radius)
+}
+
+// lookupCare returns the hash bits a lookup counts: all but the unsure ones
+// (all, for a candidate hashed without margins).
+func (c *candidate) lookupCare() uint64 {
+	if c.care == 0 {
+		return ^uint64(0)
 	}
-	return m.index.SearchMasked(dst, c.hash, care, m.cfg.Radius)
+	return c.care
 }
 
 // best is a verified match of one reference.
@@ -768,31 +773,14 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			c.tmpl, c.aspect = makeTemplate(c.mask)
 			c.tmplDone = true
 		}
-		// Cheap screens first: the aspect ratio, then the overlap as the
-		// shapes lie, so the verification budget goes to plausible entries.
-		t, asp, ok := v.ref.templateAt(v.dihedral, v.angle)
-		if !ok {
-			continue
-		}
-		ratio := c.aspect / asp
-		if ratio < 1 {
-			ratio = 1 / ratio
-		}
-		if ratio > m.cfg.MaxAspectRatio {
+		// Cheap screens first, so the verification budget goes to
+		// plausible entries.
+		aspectOK, ok := m.screen(c, v)
+		if !aspectOK {
 			continue
 		}
 		screened++
-		if v.ref.thin {
-			// Line art a pixel off overlaps little as it lies: screen
-			// the shapes thickened by a pixel.
-			if !c.thickDone {
-				c.thick, c.thickDone = c.tmpl.dilate(), true
-			}
-			td := t.dilate()
-			if overlap(&c.thick, &td) < screenIoU {
-				continue
-			}
-		} else if overlap(&c.tmpl, &t) < screenIoU {
+		if !ok {
 			continue
 		}
 		tried[v.ref] = true
@@ -844,12 +832,8 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 // resembles at Config.AmbiguousScore, looking up to AmbiguityRadius (nearest
 // first, within the MaxVerify budget). It is called with m.mu read-locked.
 func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) int {
-	care := c.care
-	if care == 0 {
-		care = ^uint64(0)
-	}
 	found, verified := 0, 0
-	for _, h := range m.index.SearchMasked(nil, c.hash, care, m.cfg.AmbiguityRadius) {
+	for _, h := range m.index.SearchMasked(nil, c.hash, c.lookupCare(), m.cfg.AmbiguityRadius) {
 		if found >= want || verified >= m.cfg.MaxVerify {
 			break
 		}
@@ -857,15 +841,7 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) 
 		if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
 			continue
 		}
-		t, asp, ok := v.ref.templateAt(v.dihedral, v.angle)
-		if !ok {
-			continue
-		}
-		ratio := c.aspect / asp
-		if ratio < 1 {
-			ratio = 1 / ratio
-		}
-		if ratio > m.cfg.MaxAspectRatio || overlap(&c.tmpl, &t) < screenIoU {
+		if _, ok := m.screen(c, v); !ok {
 			continue
 		}
 		tried[v.ref] = true
@@ -875,6 +851,35 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) 
 		}
 	}
 	return found
+}
+
+// screen applies the cheap screens to an index hit: whether the aspect
+// ratios fit (aspectOK), and whether the shapes then overlap enough as they
+// lie — thickened by a pixel for line art, which a pixel off overlaps
+// little (ok). c's template must be made.
+func (m *Matcher) screen(c *candidate, v variant) (aspectOK, ok bool) {
+	t, asp, found := v.ref.templateAt(v.dihedral, v.angle)
+	if !found || !m.aspectFits(c.aspect, asp) {
+		return false, false
+	}
+	if !v.ref.thin {
+		return true, overlap(&c.tmpl, &t) >= screenIoU
+	}
+	if !c.thickDone {
+		c.thick, c.thickDone = c.tmpl.dilate(), true
+	}
+	td := t.dilate()
+	return true, overlap(&c.thick, &td) >= screenIoU
+}
+
+// aspectFits reports whether two aspect ratios differ by at most
+// Config.MaxAspectRatio.
+func (m *Matcher) aspectFits(a, b float64) bool {
+	r := a / b
+	if r < 1 {
+		r = 1 / r
+	}
+	return r <= m.cfg.MaxAspectRatio
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
@@ -890,11 +895,7 @@ func (m *Matcher) verify(c *candidate, v variant) (iou, edgeF float64, dihedral 
 		if !ok {
 			continue
 		}
-		ratio := c.aspect / asp
-		if ratio < 1 {
-			ratio = 1 / ratio
-		}
-		if ratio > m.cfg.MaxAspectRatio {
+		if !m.aspectFits(c.aspect, asp) {
 			continue
 		}
 		u, tu, f := similarityTol(&c.tmpl, &t, 2)
