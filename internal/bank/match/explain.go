@@ -92,7 +92,7 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 	bestI := -1
 	for i := range cands {
 		c := &cands[i]
-		h, order, err := hashWithMargins(c.mask)
+		h, order, err := hashWithMargins(c.mask, nil)
 		if err != nil {
 			continue
 		}
@@ -109,7 +109,7 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 	if bestI >= 0 {
 		c := &cands[bestI]
 		e.Box = w.toDesign(c.box)
-		_, order, _ := hashWithMargins(c.mask)
+		_, order, _ := hashWithMargins(c.mask, nil)
 		for k := range e.MaskedDistance {
 			care := careMask(order, k)
 			e.MaskedDistance[k] = 64

@@ -61,13 +61,18 @@ func HashMask(m Mask) (uint64, error) {
 // coefficient lies nearest the median are the ones noise flips. It runs
 // goimagehash's own transforms (grey, 2-D DCT, 8×8 low frequencies,
 // median), so the code is PerceptionHash's (a test holds them equal).
-func hashWithMargins(m Mask) (uint64, [64]uint8, error) {
+// pixels is scratch space of 64×64 values (nil: allocated), so that a caller
+// hashing hundreds of regions allocates it once.
+func hashWithMargins(m Mask, pixels []float64) (uint64, [64]uint8, error) {
 	var order [64]uint8
 	img, err := maskImage(m)
 	if err != nil {
 		return 0, order, err
 	}
-	pixels := make([]float64, hashSize*hashSize)
+	if len(pixels) < hashSize*hashSize {
+		pixels = make([]float64, hashSize*hashSize)
+	}
+	pixels = pixels[:hashSize*hashSize]
 	transforms.Rgb2GrayFast(img, &pixels)
 	transforms.DCT2DFast64(&pixels)
 	flat := transforms.FlattenPixelsFast64(pixels, 8, 8)

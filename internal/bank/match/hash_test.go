@@ -25,7 +25,7 @@ func TestHashWithMarginsIsPerceptionHash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, order, err := hashWithMargins(m)
+		got, order, err := hashWithMargins(m, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -656,8 +656,9 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	}
 
 	t1 := time.Now()
+	scratch := make([]float64, hashSize*hashSize)
 	for i := range cands {
-		h, order, err := hashWithMargins(cands[i].mask)
+		h, order, err := hashWithMargins(cands[i].mask, scratch)
 		if err != nil {
 			continue
 		}

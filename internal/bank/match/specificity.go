@@ -82,7 +82,7 @@ func (m *Matcher) negativeScore(t *template, aspect float64) float64 {
 			}
 		}
 	}
-	h, order, err := hashWithMargins(mk)
+	h, order, err := hashWithMargins(mk, nil)
 	if err != nil {
 		return 0
 	}
