@@ -52,7 +52,7 @@ bench: $(BENCH_TARGETS)
 ## bench-pipeline: N designs through the running pipeline; designs/s, latency percentiles, time per stage.
 N ?= 200
 bench-pipeline: deps
-	$(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./internal/pipeline/benchpipeline -n $(N)
+	$(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benchpipeline -n $(N)
 
 clean:
 	rm -rf bin

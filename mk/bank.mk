@@ -14,10 +14,10 @@ BENCH_RADIUS ?= 0
 eval-logos:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
 		echo "installing fonts-dejavu"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-dejavu-core >/dev/null; }
-	$(GO) run ./internal/bank/cmd/eval-logos -n $(EVAL_N) -seed $(EVAL_SEED) -v
+	$(GO) run ./eval/logos -n $(EVAL_N) -seed $(EVAL_SEED) -v
 
 eval-logos-seeds:
 	@for s in $(EVAL_SEEDS); do $(MAKE) --no-print-directory eval-logos EVAL_N=$(EVAL_N) EVAL_SEED=$$s || exit 1; done
 
 bench-bank:
-	$(GO) run ./internal/bank/cmd/bench-bank -sizes $(BENCH_SIZES) -radius $(BENCH_RADIUS)
+	$(GO) run ./eval/benchbank -sizes $(BENCH_SIZES) -radius $(BENCH_RADIUS)

@@ -3,7 +3,7 @@
 
 ## bench-classifiers: NSFW model under ONNX Runtime vs nsfwjs on tfjs-cpu (images/s, p50, overhead over raw ORT)
 bench-classifiers:
-	$(or $(GO),go) run ./models/bench
+	$(or $(GO),go) run ./eval/benchclassifiers
 
 ## test-models: converter, nsfwjs parity (≥ 50 images through Node), analyzer; fetches ORT and nsfwjs on first run
 test-models:

@@ -17,9 +17,9 @@ import (
 
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/models"
-	"github.com/muster-dev/muster/models/internal/modeltest"
-	"github.com/muster-dev/muster/models/internal/nodeenv"
-	"github.com/muster-dev/muster/models/internal/testimages"
+	"github.com/muster-dev/muster/internal/modeltest"
+	"github.com/muster-dev/muster/internal/nodeenv"
+	"github.com/muster-dev/muster/internal/testimages"
 	"github.com/muster-dev/muster/models/preprocess"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/models"
-	"github.com/muster-dev/muster/models/internal/nodeenv"
+	"github.com/muster-dev/muster/internal/nodeenv"
 )
 
 func TestSetupIdempotentAndRepairs(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/pgtest"
 )
 
@@ -19,7 +19,7 @@ func benchInput() Input {
 		"categories": map[string]float64{"sexual_explicit": 0.1, "sexual_suggestive": 0.3, "drawing": 0.2}})
 	return Input{TenantID: "t", DesignID: "d", Product: "tshirt", Markets: benchMarkets,
 		Analyses: map[string]json.RawMessage{"nsfw": nsfw},
-		Findings: []analysis.Finding{usOnlyMark, famousMark, religiousLeft, hammerSickle}}
+		Findings: []mustertype.Finding{usOnlyMark, famousMark, religiousLeft, hammerSickle}}
 }
 
 // BenchmarkDecide30Markets measures decisions of the default pack for one

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 func docWith(when string, params string) []byte {
@@ -92,9 +92,9 @@ func TestCostLimitSendsToReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var many []analysis.Finding
+	var many []mustertype.Finding
 	for range 40 {
-		many = append(many, analysis.Finding{Type: "custom", Score: 0.1})
+		many = append(many, mustertype.Finding{Type: "custom", Score: 0.1})
 	}
 	d, err := c.Decide(context.Background(), Input{Product: "mug", Markets: []string{"US"}, Findings: many})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/muster-dev/muster/mustertype"
 	"io"
 	"slices"
 	"strings"
@@ -27,12 +28,12 @@ const (
 // Ground kinds.
 const (
 	// GroundStatute is a legal ground: the content is illegal under Ref.
-	GroundStatute = "statute"
+	GroundStatute = mustertype.GroundStatute
 	// GroundTerms is a contractual ground: the content breaks the platform's
 	// terms (clause Ref); no statute is claimed.
-	GroundTerms = "terms"
+	GroundTerms = mustertype.GroundTerms
 	// GroundNone marks allow rules that need no ground.
-	GroundNone = "none"
+	GroundNone = mustertype.GroundNone
 )
 
 // Document is a whole policy: parameters and rules. It is what legal edits
@@ -77,27 +78,6 @@ type Rule struct {
 	// statements of reasons (e.g. STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH).
 	Category string `json:"category,omitempty"`
 	Notes    string `json:"notes,omitempty"`
-}
-
-// Ground is the legal or contractual ground of a rule.
-type Ground struct {
-	// Kind is statute, terms or none.
-	Kind string `json:"kind"`
-	// Ref names the statute ("StGB §86a") or the terms clause.
-	Ref string `json:"ref,omitempty"`
-	// Explanation is one line on why the content falls under Ref.
-	Explanation string `json:"explanation,omitempty"`
-}
-
-// String renders the ground the way Reason.Ground carries it.
-func (g Ground) String() string {
-	switch g.Kind {
-	case GroundTerms:
-		return "terms: " + g.Ref
-	case GroundNone, "":
-		return ""
-	}
-	return g.Ref
 }
 
 // Condition is CEL source. In JSON it is a string or, for readability, a list

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/policy"
 )
 
@@ -21,8 +21,8 @@ func ExampleCompile() {
 	}
 	d, err := pol.Decide(context.Background(), policy.Input{
 		DesignID: "d1", Product: "tshirt", Markets: []string{"DE", "US", "IN"},
-		Findings: []analysis.Finding{{Type: "symbol", Bank: "symbols", EntryID: "hakenkreuz-45", Score: 0.95,
-			Attrs: map[string]any{"symbol": "swastika", "form": map[string]any{"tilt_deg": 45.0, "context": "disc"}}}},
+		Findings: []mustertype.Finding{{Type: "symbol", Bank: "symbols", EntryID: "hakenkreuz-45", Score: 0.95,
+			Attrs: mustertype.Attrs{Symbol: "swastika", Form: &mustertype.SymbolForm{TiltDeg: 45, Context: "disc"}}}},
 	})
 	if err != nil {
 		panic(err)

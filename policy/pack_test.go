@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 type packSetup struct {
@@ -27,19 +27,33 @@ func setup(t *testing.T) packSetup {
 	return packSetup{compiled: c}
 }
 
-func symbol(entry, sym string, form map[string]any) analysis.Finding {
+func symbol(entry, sym string, form map[string]any) mustertype.Finding {
 	attrs := map[string]any{"symbol": sym}
 	if form != nil {
 		attrs["form"] = form
 	}
-	return analysis.Finding{Type: "symbol", Analyzer: "bank", Bank: "symbols", EntryID: entry, Label: entry, Score: 0.93, Attrs: attrs}
+	return mustertype.Finding{Type: "symbol", Analyzer: "bank", Bank: "symbols", EntryID: entry, Label: entry, Score: 0.93, Attrs: attrsOf(attrs)}
 }
 
 // trademark builds a finding the way it arrives from JSON (lists as []any,
 // numbers as float64).
-func trademark(entry string, jur []any, classes []any, famous bool, score float64) analysis.Finding {
-	return analysis.Finding{Type: "trademark", Analyzer: "bank", Bank: "simple-icons", EntryID: entry, Label: entry, Score: score,
-		Attrs: map[string]any{"jurisdictions": jur, "classes": classes, "famous": famous, "owner": entry + " Inc."}}
+func trademark(entry string, jur []any, classes []any, famous bool, score float64) mustertype.Finding {
+	return mustertype.Finding{Type: "trademark", Analyzer: "bank", Bank: "simple-icons", EntryID: entry, Label: entry, Score: score,
+		Attrs: attrsOf(map[string]any{"jurisdictions": jur, "classes": classes, "famous": famous, "owner": entry + " Inc."})}
+}
+
+// attrsOf builds typed attributes from their JSON form, the way the store
+// reads them back.
+func attrsOf(m map[string]any) mustertype.Attrs {
+	var a mustertype.Attrs
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		panic(err)
+	}
+	return a
 }
 
 func nsfwAnalysis(explicit, suggestive float64) map[string]json.RawMessage {
@@ -72,11 +86,11 @@ func TestDefaultPack(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
 	licensed := usOnlyMark
-	licensed.Attrs = map[string]any{"jurisdictions": []any{"US"}, "classes": []any{25.0}, "allowlisted": true}
+	licensed.Attrs = attrsOf(map[string]any{"jurisdictions": []any{"US"}, "classes": []any{25.0}, "allowlisted": true})
 	tests := []struct {
 		name      string
 		product   string
-		findings  []analysis.Finding
+		findings  []mustertype.Finding
 		analyses  map[string]json.RawMessage
 		allowlist []string
 		market    string
@@ -171,7 +185,7 @@ func TestDefaultPack(t *testing.T) {
 	}
 }
 
-func fs(f ...analysis.Finding) []analysis.Finding { return f }
+func fs(f ...mustertype.Finding) []mustertype.Finding { return f }
 
 func codes(rs []Reason) []string {
 	var out []string
@@ -199,7 +213,7 @@ func TestStatementOfReasons(t *testing.T) {
 	s := setup(t)
 	tests := []struct {
 		name      string
-		findings  []analysis.Finding
+		findings  []mustertype.Finding
 		analyses  map[string]json.RawMessage
 		market    string
 		ground    string

@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/pgtest"
 )
 
@@ -43,7 +43,7 @@ func setupDB(t *testing.T) dbSetup {
 
 // seedDesign stores a decided design with its findings and a verdict of the
 // given decision, created age ago.
-func (s dbSetup) seedDesign(t *testing.T, tenant string, n int, product string, markets []string, age time.Duration, findings []analysis.Finding, dec *Compiled) string {
+func (s dbSetup) seedDesign(t *testing.T, tenant string, n int, product string, markets []string, age time.Duration, findings []mustertype.Finding, dec *Compiled) string {
 	t.Helper()
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
 	_, err := s.pool.Exec(s.ctx, `INSERT INTO designs (id, tenant_id, sha256, bytes, width, height, media_type, product, markets, status, created_at, decided_at)
@@ -54,9 +54,6 @@ func (s dbSetup) seedDesign(t *testing.T, tenant string, n int, product string, 
 	}
 	for _, f := range findings {
 		attrs, _ := json.Marshal(f.Attrs)
-		if f.Attrs == nil {
-			attrs = []byte("{}")
-		}
 		if _, err := s.pool.Exec(s.ctx, `INSERT INTO findings (design_id, analyzer, type, bank, entry_id, label, score, attrs) VALUES ($1,'bank',$2,$3,$4,$5,$6,$7)`,
 			id, f.Type, f.Bank, f.EntryID, f.Label, f.Score, attrs); err != nil {
 			t.Fatal(err)

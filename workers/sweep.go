@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/muster-dev/muster/internal/queue"
+	"github.com/muster-dev/muster/queue"
 )
 
 // Sweep re-submits designs that have stayed queued or analysing for longer

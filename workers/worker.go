@@ -18,17 +18,17 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
-	"github.com/muster-dev/muster/internal/queue"
-	"github.com/muster-dev/muster/internal/store"
-	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/store"
 )
 
 // Decider produces a verdict from stored signals.
 type Decider interface {
-	Decide(ctx context.Context, in policy.Input) (policy.Decision, error)
+	Decide(ctx context.Context, in mustertype.Input) (mustertype.Decision, error)
 }
 
 // Config tunes a worker.
@@ -63,27 +63,27 @@ type Worker struct {
 	cfg       Config
 	store     *store.Store
 	queue     *queue.Queue
-	analyzers []analysis.Analyzer
+	analyzers []analyzers.Analyzer
 	decider   Decider
 	metrics   *metrics.Metrics
 }
 
 // New returns a worker.
-func New(cfg Config, st *store.Store, q *queue.Queue, analyzers []analysis.Analyzer, d Decider, m *metrics.Metrics) (*Worker, error) {
+func New(cfg Config, st *store.Store, q *queue.Queue, as []analyzers.Analyzer, d Decider, m *metrics.Metrics) (*Worker, error) {
 	if st == nil || q == nil || d == nil || m == nil {
 		return nil, errors.New("workers: store, queue, decider and metrics are required")
 	}
-	if len(analyzers) == 0 {
+	if len(as) == 0 {
 		return nil, errors.New("workers: at least one analyzer is required")
 	}
 	seen := map[string]bool{}
-	for _, a := range analyzers {
+	for _, a := range as {
 		if seen[a.Name()] {
 			return nil, fmt.Errorf("workers: analyzer %q configured twice", a.Name())
 		}
 		seen[a.Name()] = true
 	}
-	return &Worker{cfg: cfg.WithDefaults(), store: st, queue: q, analyzers: analyzers, decider: d, metrics: m}, nil
+	return &Worker{cfg: cfg.WithDefaults(), store: st, queue: q, analyzers: as, decider: d, metrics: m}, nil
 }
 
 // Run consumes designs until ctx is cancelled, then stops fetching and lets
@@ -311,7 +311,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	w.metrics.StageSeconds.WithLabelValues("decode").Observe(time.Since(t0).Seconds())
 
-	ad := &analysis.Design{ID: d.ID, TenantID: d.TenantID, SHA256: d.SHA256, Product: d.Product, Markets: d.Markets, Title: d.Title, Tags: d.Tags, Image: img}
+	ad := &analyzers.Design{ID: d.ID, TenantID: d.TenantID, SHA256: d.SHA256, Product: d.Product, Markets: d.Markets, Title: d.Title, Tags: d.Tags, Image: img}
 	t0 = time.Now()
 	analyses, findings, versions, err := Analyze(ctx, w.analyzers, ad, w.metrics)
 	if err != nil {
@@ -320,7 +320,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	w.metrics.StageSeconds.WithLabelValues("analyze").Observe(time.Since(t0).Seconds())
 
 	t0 = time.Now()
-	in := policy.Input{TenantID: d.TenantID, DesignID: d.ID, Product: d.Product, Markets: d.Markets, Title: d.Title, Tags: d.Tags,
+	in := mustertype.Input{TenantID: d.TenantID, DesignID: d.ID, Product: d.Product, Markets: d.Markets, Title: d.Title, Tags: d.Tags,
 		Analyses: map[string]json.RawMessage{}, Findings: findings}
 	for _, a := range analyses {
 		in.Analyses[a.Analyzer] = a.Result
@@ -352,11 +352,11 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 // the analyses (JSON results with versions and durations), the findings
 // (tagged with their analyzer) and the versions behind them. It is shared by
 // the worker and `muster scan`.
-func Analyze(ctx context.Context, analyzers []analysis.Analyzer, d *analysis.Design, m *metrics.Metrics) ([]store.Analysis, []analysis.Finding, map[string]string, error) {
+func Analyze(ctx context.Context, as []analyzers.Analyzer, d *analyzers.Design, m *metrics.Metrics) ([]store.Analysis, []mustertype.Finding, map[string]string, error) {
 	var out []store.Analysis
-	var findings []analysis.Finding
+	var findings []mustertype.Finding
 	versions := map[string]string{}
-	for _, a := range analyzers {
+	for _, a := range as {
 		t := time.Now()
 		res, err := a.Analyze(ctx, d)
 		if err != nil {

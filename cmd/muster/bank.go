@@ -12,10 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/muster-dev/muster/internal/bank"
-	"github.com/muster-dev/muster/internal/bank/match"
-	"github.com/muster-dev/muster/internal/pipeline"
-	"github.com/muster-dev/muster/internal/store"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/store"
 )
 
 const bankUsage = `usage: muster bank VERB [FLAGS]
@@ -101,7 +101,7 @@ func cmdBank(ctx context.Context, e *env, args []string) error {
 		}
 		return tw.Flush()
 	case "seed":
-		return pipeline.SeedBanks(ctx, cfg, s.pool, nc, e.stderr)
+		return app.SeedBanks(ctx, cfg, s.pool, nc, e.stderr)
 	case "import":
 		if err := need(1, "import simple-icons"); err != nil {
 			return err

@@ -21,8 +21,8 @@ import (
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/natsembed"
 	"github.com/muster-dev/muster/internal/pgcluster"
-	"github.com/muster-dev/muster/internal/pipeline"
-	"github.com/muster-dev/muster/internal/store"
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/migrations"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/workers"
@@ -193,20 +193,20 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	if err := openNATS(ctx, cfg, log, embedded, s); err != nil {
 		return err
 	}
-	opts := pipeline.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
+	opts := app.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
 	if work {
 		if embedded && slices.Contains(cfg.Analyzers, "bank") {
-			if err := pipeline.SeedBanks(ctx, cfg, s.pool, s.nc, e.stderr); err != nil {
+			if err := app.SeedBanks(ctx, cfg, s.pool, s.nc, e.stderr); err != nil {
 				return fmt.Errorf("seed banks: %w", err)
 			}
 		}
 		var closeAnalyzers func()
-		if opts.Analyzers, closeAnalyzers, err = pipeline.Analyzers(ctx, cfg, s.pool, s.nc, log); err != nil {
+		if opts.Analyzers, closeAnalyzers, err = app.Analyzers(ctx, cfg, s.pool, s.nc, log); err != nil {
 			return err
 		}
 		defer closeAnalyzers()
 	}
-	p, err := pipeline.New(ctx, s.pool, s.nc, opts)
+	p, err := app.New(ctx, s.pool, s.nc, opts)
 	if err != nil {
 		return err
 	}

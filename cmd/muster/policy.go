@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/muster-dev/muster/internal/api"
+	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/internal/config"
-	"github.com/muster-dev/muster/internal/queue"
+	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/policy"
 )
 

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/muster-dev/muster/internal/analysis"
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/catalog"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
-	"github.com/muster-dev/muster/internal/pipeline"
-	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/workers"
 )
 
@@ -22,8 +22,8 @@ import (
 type scanLine struct {
 	File     string                     `json:"file"`
 	Analyses map[string]json.RawMessage `json:"analyses,omitempty"`
-	Findings []analysis.Finding         `json:"findings"`
-	Verdict  *policy.Decision           `json:"verdict,omitempty"`
+	Findings []mustertype.Finding         `json:"findings"`
+	Verdict  *mustertype.Decision           `json:"verdict,omitempty"`
 	Error    *string                    `json:"error"`
 }
 
@@ -72,7 +72,7 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		return err
 	}
-	analyzers, closeAnalyzers, err := pipeline.Analyzers(ctx, cfg, s.pool, nil, log)
+	as, closeAnalyzers, err := app.Analyzers(ctx, cfg, s.pool, nil, log)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	enc := json.NewEncoder(e.stdout)
 	failed := 0
 	for _, f := range files {
-		line := scanFile(ctx, f, markets, *product, cfg.Limits(), analyzers, decider)
+		line := scanFile(ctx, f, markets, *product, cfg.Limits(), as, decider)
 		if line.Error != nil {
 			failed++
 		}
@@ -98,8 +98,8 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func scanFile(ctx context.Context, path string, markets []string, product string, lim imaging.Limits, analyzers []analysis.Analyzer, decider workers.Decider) scanLine {
-	line := scanLine{File: path, Findings: []analysis.Finding{}}
+func scanFile(ctx context.Context, path string, markets []string, product string, lim imaging.Limits, as []analyzers.Analyzer, decider workers.Decider) scanLine {
+	line := scanLine{File: path, Findings: []mustertype.Finding{}}
 	fail := func(err error) scanLine {
 		s := err.Error()
 		line.Error = &s
@@ -120,8 +120,8 @@ func scanFile(ctx context.Context, path string, markets []string, product string
 	if err != nil {
 		return fail(fmt.Errorf("decode %s: %w", path, err))
 	}
-	d := &analysis.Design{ID: filepath.Base(path), Product: product, Markets: markets, Image: img}
-	analyses, findings, _, err := workers.Analyze(ctx, analyzers, d, nil)
+	d := &analyzers.Design{ID: filepath.Base(path), Product: product, Markets: markets, Image: img}
+	analyses, findings, _, err := workers.Analyze(ctx, as, d, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -132,7 +132,7 @@ func scanFile(ctx context.Context, path string, markets []string, product string
 	if findings != nil {
 		line.Findings = findings
 	}
-	dec, err := decider.Decide(ctx, policy.Input{DesignID: d.ID, Product: product, Markets: markets, Analyses: line.Analyses, Findings: findings})
+	dec, err := decider.Decide(ctx, mustertype.Input{DesignID: d.ID, Product: product, Markets: markets, Analyses: line.Analyses, Findings: findings})
 	if err != nil {
 		return fail(err)
 	}

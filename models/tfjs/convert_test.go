@@ -9,7 +9,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/muster-dev/muster/models/internal/modeltest"
+	"github.com/muster-dev/muster/internal/modeltest"
 	"github.com/muster-dev/muster/models/tfjs"
 )
 

@@ -6,14 +6,15 @@
 package signals
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/muster-dev/muster/internal/analysis"
 	"github.com/muster-dev/muster/internal/catalog"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 // Form is the visual form of a symbol finding.
@@ -127,7 +128,7 @@ func MarketOf(code string) Market {
 // Build normalises stored analyses and findings into a Design. Malformed
 // analyzer output is an error naming the analyzer, so a policy never silently
 // ignores a signal.
-func Build(designID, tenantID, product, title string, tags []string, analyses map[string]json.RawMessage, findings []analysis.Finding, allowlist []string) (Design, error) {
+func Build(designID, tenantID, product, title string, tags []string, analyses map[string]json.RawMessage, findings []mustertype.Finding, allowlist []string) (Design, error) {
 	d := Design{ID: designID, Title: title, Tags: nonNil(tags), Tenant: Tenant{ID: tenantID, Allowlist: nonNil(allowlist)}}
 	if p, ok := catalog.LookupProduct(product); ok {
 		d.Product = Product{Name: p.Name, NiceClass: int64(p.NiceClass), Known: true}
@@ -158,33 +159,37 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func normaliseFinding(i int, f analysis.Finding, allowlist []string) Finding {
+func normaliseFinding(i int, f mustertype.Finding, allowlist []string) Finding {
+	at := f.Attrs
 	out := Finding{
 		Index: int64(i), Type: f.Type, Analyzer: f.Analyzer, Bank: f.Bank, Entry: f.EntryID,
 		Label: f.Label, Score: f.Score, Distance: -1,
-		Jurisdictions: strList(f.Attrs["jurisdictions"]),
-		Classes:       intList(f.Attrs["classes"]),
-		Famous:        boolOf(f.Attrs["famous"]),
-		Owner:         strOf(f.Attrs["owner"]),
-		WordMarks:     strList(f.Attrs["word_marks"]),
-		Symbol:        strOf(f.Attrs["symbol"]),
-		Allowlisted:   boolOf(f.Attrs["allowlisted"]) || (f.EntryID != "" && slices.Contains(allowlist, f.EntryID)),
+		Jurisdictions: nonNil(at.Jurisdictions),
+		Classes:       int64s(at.Classes),
+		Famous:        at.Famous,
+		Owner:         at.Owner,
+		WordMarks:     nonNil(at.WordMarks),
+		Symbol:        at.Symbol,
+		Allowlisted:   at.Allowlisted || (f.EntryID != "" && slices.Contains(allowlist, f.EntryID)),
 	}
 	if f.Distance != nil {
 		out.Distance = int64(*f.Distance)
 	}
-	if form, ok := f.Attrs["form"].(map[string]any); ok {
+	if at.Form != nil {
 		out.Form = Form{
-			Orientation: strOf(form["orientation"]),
-			TiltDeg:     floatOf(form["tilt_deg"]),
-			Context:     strOf(form["context"]),
-			Religious:   boolOf(form["religious"]),
+			Orientation: at.Form.Orientation,
+			TiltDeg:     at.Form.TiltDeg,
+			Context:     at.Form.Context,
+			Religious:   at.Form.Religious,
 		}
 	}
 	return out
 }
 
-func buildNSFW(raw json.RawMessage, findings []analysis.Finding) (NSFW, error) {
+// buildNSFW reads the nsfw analyzer's stored result through its own type,
+// mustertype.NSFWResult: unknown fields are an error, so a renamed field
+// fails loudly instead of reading as zero.
+func buildNSFW(raw json.RawMessage, findings []mustertype.Finding) (NSFW, error) {
 	n := NSFW{Categories: map[string]float64{}, Probabilities: map[string]float64{}}
 	for _, k := range nsfwCategories {
 		n.Categories[k] = 0
@@ -193,28 +198,25 @@ func buildNSFW(raw json.RawMessage, findings []analysis.Finding) (NSFW, error) {
 		n.Probabilities[k] = 0
 	}
 	if len(raw) > 0 && string(raw) != "null" {
-		var v struct {
-			Model         string             `json:"model"`
-			ModelVersion  string             `json:"model_version"`
-			Probabilities map[string]float64 `json:"probabilities"`
-			Categories    map[string]float64 `json:"categories"`
-		}
-		if err := json.Unmarshal(raw, &v); err != nil {
+		var v mustertype.NSFWResult
+		if err := decodeStrict(raw, &v); err != nil {
 			return NSFW{}, fmt.Errorf("signals: nsfw analysis: %w", err)
 		}
 		n.Present = true
 		n.Model = strings.Trim(v.Model+"@"+v.ModelVersion, "@")
-		for k, p := range v.Probabilities {
-			n.Probabilities[k] = p
+		p := v.Probabilities
+		for k, x := range map[string]float64{"drawing": p.Drawing, "hentai": p.Hentai, "neutral": p.Neutral, "porn": p.Porn, "sexy": p.Sexy} {
+			n.Probabilities[k] = x
 		}
-		for k, p := range v.Categories {
-			n.Categories[k] = p
-		}
+		c := v.Categories
+		n.Categories[mustertype.CategorySexualExplicit] = c.SexualExplicit
+		n.Categories[mustertype.CategorySexualSuggestive] = c.SexualSuggestive
+		n.Categories[mustertype.CategoryDrawing] = c.Drawing
 	}
 	// Findings of type nsfw raise a category to at least their score, so a
 	// design with findings but no stored analysis is still seen.
 	for _, f := range findings {
-		if f.Type == analysis.FindingNSFW && f.Label != "" {
+		if f.Type == mustertype.FindingNSFW && f.Label != "" {
 			n.Present = true
 			n.Categories[f.Label] = math.Max(n.Categories[f.Label], f.Score)
 		}
@@ -222,117 +224,44 @@ func buildNSFW(raw json.RawMessage, findings []analysis.Finding) (NSFW, error) {
 	return n, nil
 }
 
+// buildOCR reads the ocr analyzer's stored result through
+// mustertype.OCRResult (strictly, like buildNSFW).
 func buildOCR(raw json.RawMessage, allowlist []string) (OCR, error) {
 	o := OCR{WordMarks: []WordMark{}}
 	if len(raw) == 0 || string(raw) == "null" {
 		return o, nil
 	}
-	var v struct {
-		Text      string            `json:"text"`
-		WordMarks []json.RawMessage `json:"word_marks"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var v mustertype.OCRResult
+	if err := decodeStrict(raw, &v); err != nil {
 		return OCR{}, fmt.Errorf("signals: ocr analysis: %w", err)
 	}
 	o.Present, o.Text = true, v.Text
-	for i, w := range v.WordMarks {
-		var s string
-		if json.Unmarshal(w, &s) == nil {
-			o.WordMarks = append(o.WordMarks, WordMark{Mark: s, Jurisdictions: []string{}, Classes: []int64{}})
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(w, &m); err != nil {
-			return OCR{}, fmt.Errorf("signals: ocr word_marks[%d]: want a string or an object: %w", i, err)
-		}
-		wm := WordMark{
-			Mark:          firstNonEmpty(strOf(m["mark"]), strOf(m["label"]), strOf(m["text"])),
-			Entry:         firstNonEmpty(strOf(m["entry_id"]), strOf(m["entry"])),
-			Jurisdictions: strList(m["jurisdictions"]),
-			Classes:       intList(m["classes"]),
-			Famous:        boolOf(m["famous"]),
-		}
-		wm.Allowlisted = boolOf(m["allowlisted"]) || (wm.Entry != "" && slices.Contains(allowlist, wm.Entry))
-		o.WordMarks = append(o.WordMarks, wm)
+	for _, w := range v.WordMarks {
+		o.WordMarks = append(o.WordMarks, WordMark{
+			Mark:          w.Mark,
+			Entry:         w.EntryID,
+			Jurisdictions: nonNil(w.Jurisdictions),
+			Classes:       int64s(w.Classes),
+			Famous:        w.Famous,
+			Allowlisted:   w.Allowlisted || (w.EntryID != "" && slices.Contains(allowlist, w.EntryID)),
+		})
 	}
 	return o, nil
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
+// decodeStrict decodes JSON refusing unknown fields.
+func decodeStrict(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func int64s(l []int) []int64 {
+	out := make([]int64, len(l))
+	for i, n := range l {
+		out[i] = int64(n)
 	}
-	return ""
-}
-
-func strOf(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func boolOf(v any) bool {
-	b, _ := v.(bool)
-	return b
-}
-
-func floatOf(v any) float64 {
-	switch n := v.(type) {
-	case float64:
-		return n
-	case float32:
-		return float64(n)
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	case json.Number:
-		f, _ := n.Float64()
-		return f
-	}
-	return 0
-}
-
-// strList accepts []string (Go callers) and []any (decoded JSON).
-func strList(v any) []string {
-	switch l := v.(type) {
-	case []string:
-		return l
-	case []any:
-		out := make([]string, 0, len(l))
-		for _, e := range l {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return []string{}
-}
-
-// intList accepts []int, []int64 (Go callers) and []any of numbers (JSON).
-func intList(v any) []int64 {
-	switch l := v.(type) {
-	case []int:
-		out := make([]int64, len(l))
-		for i, n := range l {
-			out[i] = int64(n)
-		}
-		return out
-	case []int64:
-		return l
-	case []any:
-		out := make([]int64, 0, len(l))
-		for _, e := range l {
-			switch n := e.(type) {
-			case float64, float32, int, int64, json.Number:
-				out = append(out, int64(floatOf(n)))
-			}
-		}
-		return out
-	}
-	return []int64{}
+	return out
 }
 
 // RegisteredIn reports whether a mark registered in the given jurisdictions

@@ -1,0 +1,367 @@
+package nsfw_test
+
+import (
+	"context"
+	"encoding/json"
+	"image"
+	"math"
+	"os"
+	"reflect"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/models"
+	"github.com/muster-dev/muster/internal/modeltest"
+	"github.com/muster-dev/muster/internal/testimages"
+	"github.com/muster-dev/muster/analyzers/nsfw"
+)
+
+var (
+	envOnce sync.Once
+	env     *modeltest.Env
+	envErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if env != nil {
+		_ = env.Runtime.Close()
+	}
+	os.Exit(code)
+}
+
+// analyzer returns a new analyzer on the shared runtime. Without -short a
+// missing runtime or model fails the test.
+func analyzer(t *testing.T, cfg nsfw.Config) *nsfw.Analyzer {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping a test that needs ONNX Runtime and the converted model")
+	}
+	envOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		env, envErr = modeltest.Open(ctx)
+	})
+	if envErr != nil {
+		t.Fatalf("model environment unavailable (run `muster models setup`, or pass -short to skip): %v", envErr)
+	}
+	cfg.ModelsDir = env.Install.ModelsDir
+	a, err := nsfw.New(env.Runtime, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func design(img *image.NRGBA) *analyzers.Design {
+	opaque := true
+	for i := 3; i < len(img.Pix); i += 4 {
+		opaque = opaque && img.Pix[i] == 255
+	}
+	return &analyzers.Design{ID: "d", Image: &imaging.Image{MediaType: imaging.MediaPNG, NRGBA: img, HasAlpha: !opaque, Orientation: 1}}
+}
+
+// neutralPrint is a large, calm, non-explicit print design.
+func neutralPrint(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			o := img.PixOffset(x, y)
+			img.Pix[o] = uint8(40 + 150*x/w)
+			img.Pix[o+1] = uint8(120 + 100*y/h)
+			img.Pix[o+2] = 200
+			img.Pix[o+3] = 255
+		}
+	}
+	return img
+}
+
+func TestTiles(t *testing.T) {
+	t.Parallel()
+	tiling := nsfw.Tiling{}.WithDefaults()
+	tests := []struct {
+		name      string
+		w, h      int
+		wantTiles int
+		wantSide  int
+	}{
+		{"model input", 224, 224, 0, 0},
+		{"below min side", 447, 3000, 0, 0},
+		{"square 1200", 1200, 1200, 36, 360},
+		{"print 4500x5400", 4500, 5400, 42, 1350},
+		{"landscape 3000x1000", 3000, 1000, 33, 526},
+		{"banner 600x20000", 600, 20000, 48, 600},
+		{"min side", 448, 448, 9, 224},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tiles := tiling.Tiles(tt.w, tt.h, 224)
+			if len(tiles) != tt.wantTiles {
+				t.Fatalf("%d tiles, want %d: %v", len(tiles), tt.wantTiles, tiles)
+			}
+			if len(tiles) > tiling.MaxTiles {
+				t.Fatalf("%d tiles > max %d", len(tiles), tiling.MaxTiles)
+			}
+			bounds := image.Rect(0, 0, tt.w, tt.h)
+			covered := image.Rectangle{}
+			for _, r := range tiles {
+				if r.Dx() != tt.wantSide || r.Dy() != tt.wantSide {
+					t.Errorf("tile %v is not %d square", r, tt.wantSide)
+				}
+				if !r.In(bounds) {
+					t.Errorf("tile %v outside %v", r, bounds)
+				}
+				covered = covered.Union(r)
+			}
+			if len(tiles) > 0 && covered != bounds {
+				t.Errorf("tiles span %v, want %v", covered, bounds)
+			}
+			if tt.h <= 5*tt.w && tt.w <= 5*tt.h {
+				// Every element up to 15 % of the short side lies inside one tile.
+				e := min(tt.w, tt.h) * 15 / 100
+				for y := 0; y+e <= tt.h; y += max(1, tt.h/37) {
+					for x := 0; x+e <= tt.w; x += max(1, tt.w/37) {
+						el := image.Rect(x, y, x+e, y+e)
+						inside := false
+						for _, r := range tiles {
+							inside = inside || el.In(r)
+						}
+						if !inside && len(tiles) > 0 {
+							t.Fatalf("element %v is in no tile", el)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  nsfw.Config
+		ok   bool
+	}{
+		{"defaults", nsfw.Config{}, true},
+		{"threshold above 1", nsfw.Config{ReportThreshold: 1.5}, false},
+		{"overlap 1", nsfw.Config{Tiling: nsfw.Tiling{Overlap: 1}}, false},
+		{"tile fraction 2", nsfw.Config{Tiling: nsfw.Tiling{TileFraction: 2}}, false},
+		{"too many tiles", nsfw.Config{Tiling: nsfw.Tiling{MaxTiles: 1000}}, false},
+		{"huge batch", nsfw.Config{Session: models.SessionConfig{MaxBatch: 1000}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.cfg.WithDefaults().Validate()
+			if (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestSmallElementNotAveragedAway puts an explicit-scoring motif of 20 % of
+// the short side on a large neutral print: the whole-image score stays low,
+// a tile catches it, and the finding's box is the tile around the motif.
+func TestSmallElementNotAveragedAway(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	img := neutralPrint(2000, 2400)
+	motif := image.Rect(1450, 1700, 1850, 2100) // 400 px = 20 % of the short side
+	testimages.SkinMotif(img, motif)
+	res, err := a.Analyze(context.Background(), design(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := res.Data.(nsfw.Result)
+	whole := data.Probabilities.Porn + data.Probabilities.Hentai
+	t.Logf("whole image explicit %.3f, max over %d tiles %.3f", whole, len(data.Tiles), data.Categories.SexualExplicit)
+	if len(data.Tiles) != 42 {
+		t.Fatalf("%d tiles, want 42", len(data.Tiles))
+	}
+	if data.Categories.SexualExplicit < 0.5 {
+		t.Fatalf("sexual_explicit %.3f: the motif was averaged away", data.Categories.SexualExplicit)
+	}
+	if whole > data.Categories.SexualExplicit-0.2 {
+		t.Errorf("whole image explicit %.3f is not clearly below the tile maximum %.3f; the test does not show tiling at work", whole, data.Categories.SexualExplicit)
+	}
+	var f *mustertype.Finding
+	for i := range res.Findings {
+		if res.Findings[i].Label == nsfw.CategorySexualExplicit {
+			f = &res.Findings[i]
+		}
+	}
+	if f == nil || f.Box == nil {
+		t.Fatalf("no sexual_explicit finding with a box: %+v", res.Findings)
+	}
+	fb := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.W, f.Box.Y+f.Box.H)
+	if !motif.In(fb) {
+		t.Errorf("finding box %v does not contain the motif %v", fb, motif)
+	}
+	if f.Type != mustertype.FindingNSFW || f.Score != data.Categories.SexualExplicit {
+		t.Errorf("finding %+v does not match the category score %v", f, data.Categories.SexualExplicit)
+	}
+}
+
+// TestResultJSONShape checks the contract the policy engine reads.
+func TestResultJSONShape(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	res, err := a.Analyze(context.Background(), design(neutralPrint(1200, 900)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(res.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(m); !reflect.DeepEqual(got, []string{"categories", "model", "model_version", "probabilities", "tiles"}) {
+		t.Fatalf("top-level keys %v", got)
+	}
+	if got := keys(m["probabilities"].(map[string]any)); !reflect.DeepEqual(got, []string{"drawing", "hentai", "neutral", "porn", "sexy"}) {
+		t.Fatalf("probability keys %v", got)
+	}
+	if got := keys(m["categories"].(map[string]any)); !reflect.DeepEqual(got, []string{"drawing", "sexual_explicit", "sexual_suggestive"}) {
+		t.Fatalf("category keys %v", got)
+	}
+	tiles := m["tiles"].([]any)
+	if len(tiles) != 48 { // 900 short side: 270 px tiles, 8×6
+		t.Fatalf("%d tiles for 1200×900, want 48", len(tiles))
+	}
+	tile := tiles[0].(map[string]any)
+	if got := keys(tile["box"].(map[string]any)); !reflect.DeepEqual(got, []string{"h", "w", "x", "y"}) {
+		t.Fatalf("tile box keys %v", got)
+	}
+	if m["model"] != models.NSFWModel || m["model_version"] != a.Version() {
+		t.Fatalf("model %v version %v, want %s %s", m["model"], m["model_version"], models.NSFWModel, a.Version())
+	}
+	if res.Versions["model:"+models.NSFWModel] != a.Version() || a.Name() != "nsfw" {
+		t.Fatalf("versions %v, name %s", res.Versions, a.Name())
+	}
+	// Categories are the maximum over the whole image and the tiles.
+	data := res.Data.(nsfw.Result)
+	sum := 0.0
+	maxExplicit := data.Probabilities.Porn + data.Probabilities.Hentai
+	for _, tl := range data.Tiles {
+		maxExplicit = math.Max(maxExplicit, tl.Probabilities.Porn+tl.Probabilities.Hentai)
+	}
+	for _, v := range []float64{data.Probabilities.Drawing, data.Probabilities.Hentai, data.Probabilities.Neutral, data.Probabilities.Porn, data.Probabilities.Sexy} {
+		sum += v
+	}
+	if math.Abs(sum-1) > 1e-4 {
+		t.Errorf("probabilities sum to %v", sum)
+	}
+	if math.Abs(data.Categories.SexualExplicit-maxExplicit) > 2e-6 {
+		t.Errorf("sexual_explicit %v, max over image and tiles %v", data.Categories.SexualExplicit, maxExplicit)
+	}
+}
+
+// TestTransparentDesignOnWhite: transparency is composited onto white, so a
+// transparent design scores exactly as the same design drawn on white.
+func TestTransparentDesignOnWhite(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	cut := image.NewNRGBA(image.Rect(0, 0, 300, 300))
+	onWhite := image.NewNRGBA(cut.Rect)
+	testimages.SkinMotif(cut, image.Rect(60, 60, 240, 240))
+	for i := 0; i < len(cut.Pix); i += 4 {
+		onWhite.Pix[i], onWhite.Pix[i+1], onWhite.Pix[i+2], onWhite.Pix[i+3] = 255, 255, 255, 255
+	}
+	for y := 60; y < 240; y++ {
+		for x := 60; x < 240; x++ {
+			o := cut.PixOffset(x, y)
+			copy(onWhite.Pix[o:o+4], cut.Pix[o:o+4])
+		}
+	}
+	r1, err := a.Analyze(context.Background(), design(cut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := a.Analyze(context.Background(), design(onWhite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := r1.Data.(nsfw.Result).Probabilities, r2.Data.(nsfw.Result).Probabilities
+	if math.Abs(p1.Hentai-p2.Hentai) > 1e-5 || math.Abs(p1.Neutral-p2.Neutral) > 1e-5 {
+		t.Fatalf("transparent %+v, on white %+v", p1, p2)
+	}
+}
+
+// TestConcurrentAnalyzeBatches: concurrent designs share batches and get the
+// same answers as one at a time.
+func TestConcurrentAnalyzeBatches(t *testing.T) {
+	a := analyzer(t, nsfw.Config{Session: models.SessionConfig{Sessions: 2, MaxBatch: 8, MaxWait: 20 * time.Millisecond}, Tiling: nsfw.Tiling{Disabled: true}})
+	cases, err := testimages.Generate(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	designs := make([]*analyzers.Design, len(cases))
+	seq := make([]nsfw.Probabilities, len(cases))
+	for i, c := range cases {
+		im, err := imaging.Decode(c.Data, c.MediaType, imaging.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		designs[i] = &analyzers.Design{Image: im}
+		r, err := a.Analyze(context.Background(), designs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq[i] = r.Data.(nsfw.Result).Probabilities
+	}
+	before := a.Classifier().Stats()
+	var wg sync.WaitGroup
+	got := make([]nsfw.Probabilities, len(cases))
+	errs := make([]error, len(cases))
+	for i := range designs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r, err := a.Analyze(context.Background(), designs[i])
+			errs[i] = err
+			if err == nil {
+				got[i] = r.Data.(nsfw.Result).Probabilities
+			}
+		}(i)
+	}
+	wg.Wait()
+	after := a.Classifier().Stats()
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if d := math.Abs(got[i].Neutral - seq[i].Neutral); d > 1e-4 {
+			t.Errorf("design %d: batched neutral %v, alone %v", i, got[i].Neutral, seq[i].Neutral)
+		}
+	}
+	batches, images := after.Batches-before.Batches, after.Images-before.Images
+	t.Logf("%d concurrent designs ran in %d batches", images, batches)
+	if images != int64(len(cases)) || batches >= images {
+		t.Errorf("%d images in %d batches: no batching happened", images, batches)
+	}
+}
+
+func TestAnalyzeWithoutImage(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	if _, err := a.Analyze(context.Background(), &analyzers.Design{}); err == nil {
+		t.Fatal("Analyze without an image succeeded")
+	}
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,239 @@
+// Package api serves Muster's HTTP API: design submission and verdicts for
+// merchants' upload flows, health, metrics and the OpenAPI document. Every
+// /v1 route is authenticated with a per-tenant API key and checked against
+// the roles allowed on it; one tenant never sees another's data.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/store"
+	"github.com/muster-dev/muster/policy"
+)
+
+// Config tunes the API.
+type Config struct {
+	// Limits for uploaded images (bytes, pixels).
+	Limits imaging.Limits
+	// MaxWait caps ?wait= (default 30s).
+	MaxWait time.Duration
+	Logger  *slog.Logger
+}
+
+// WithDefaults fills in zero fields.
+func (c Config) WithDefaults() Config {
+	c.Limits = c.Limits.WithDefaults()
+	if c.MaxWait == 0 {
+		c.MaxWait = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	queue   *queue.Queue
+	metrics *metrics.Metrics
+	policy  *policy.Store
+	mux     *http.ServeMux
+	routes  []route
+}
+
+type route struct {
+	method, pattern string
+	roles           []string // nil: public
+	summary         string
+	handler         func(w http.ResponseWriter, r *http.Request, p store.Principal) error
+	// platform routes act on platform-wide resources: only keys of the
+	// platform operator's tenant may call them.
+	platform bool
+}
+
+// New returns the API server. pol may be nil (no policy routes).
+func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, pol *policy.Store) *Server {
+	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, policy: pol, mux: http.NewServeMux()}
+	anyRole := []string{store.RoleMerchant, store.RoleReviewer, store.RoleLegal, store.RoleAdmin}
+	s.routes = []route{
+		{"GET", "/healthz", nil, "Liveness", s.healthz, false},
+		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz, false},
+		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi, false},
+		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign, false},
+		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns, false},
+		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign, false},
+		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents, false},
+		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false},
+		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false},
+	}
+	s.routes = append(s.routes, s.policyRoutes()...)
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route for " + r.Method + " " + r.URL.Path})
+	})
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Error is the API's one error shape: {"error": {"code", "message"}}.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func badRequest(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func writeError(w http.ResponseWriter, e *Error) {
+	writeJSON(w, e.Status, map[string]any{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+// WriteHeader records the status code for metrics.
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+type principalKey struct{}
+
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: 200}
+		defer func() {
+			s.metrics.HTTPRequests.WithLabelValues(rt.pattern, fmt.Sprint(rec.code)).Inc()
+			s.metrics.HTTPSeconds.WithLabelValues(rt.pattern).Observe(time.Since(start).Seconds())
+		}()
+		var p store.Principal
+		if rt.roles != nil {
+			var e *Error
+			p, e = s.authenticate(r)
+			if e == nil && rt.platform && !p.Platform {
+				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: rt.pattern + " is for the platform operator's keys only"}
+			}
+			if e == nil && !slices.Contains(rt.roles, p.Role) {
+				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("role %s may not %s %s", p.Role, rt.method, rt.pattern)}
+			}
+			if e != nil {
+				if e.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="muster"`)
+				}
+				writeError(rec, e)
+				return
+			}
+		}
+		if err := rt.handler(rec, r, p); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				var mbe *http.MaxBytesError
+				switch {
+				case errors.As(err, &mbe):
+					e = &Error{Status: http.StatusRequestEntityTooLarge, Code: imaging.CodeTooLarge, Message: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit)}
+				case errors.Is(err, store.ErrNotFound):
+					e = &Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+				case errors.Is(err, store.ErrConflict):
+					e = &Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
+				case errors.Is(err, context.Canceled):
+					return
+				default:
+					s.cfg.Logger.Error("api: internal error", "route", rt.pattern, "err", err)
+					e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+				}
+			}
+			writeError(rec, e)
+		}
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (store.Principal, *Error) {
+	h := r.Header.Get("Authorization")
+	key, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || key == "" {
+		return store.Principal{}, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "send an API key as Authorization: Bearer <key>"}
+	}
+	p, err := s.store.Authenticate(r.Context(), strings.TrimSpace(key))
+	if errors.Is(err, store.ErrUnauthenticated) {
+		return store.Principal{}, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
+	}
+	if err != nil {
+		s.cfg.Logger.Error("api: authenticate", "err", err)
+		return store.Principal{}, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "cannot check credentials now"}
+	}
+	return p, nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "nats": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if !s.queue.Conn().IsConnected() {
+		checks["nats"], status = "not connected", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+	return nil
+}
+
+func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	var body struct {
+		URL string `json:"url"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&body); err != nil {
+		return badRequest("invalid_json", "body must be {\"url\": \"https://…\"}: %v", err)
+	}
+	if body.URL != "" && !strings.HasPrefix(body.URL, "https://") && !strings.HasPrefix(body.URL, "http://") {
+		return badRequest("invalid_url", "webhook url must be http(s)")
+	}
+	secret, err := s.store.SetWebhook(r.Context(), p.TenantID, body.URL)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"url": body.URL, "secret": secret})
+	return nil
+}

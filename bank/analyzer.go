@@ -1,0 +1,232 @@
+package bank
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/bank/symbols"
+)
+
+// AnalyzerVersion is the analyzer's version: this package's finding logic
+// plus the matching algorithm.
+const AnalyzerVersion = "bank-1+" + match.Version
+
+// Analyzer is the "bank" analyzer: it finds bank entries inside a design.
+type Analyzer struct {
+	set *Set
+	now func() time.Time
+}
+
+// AnalyzerConfig configures the analyzer. The zero value means the defaults.
+type AnalyzerConfig struct {
+	// Now returns the time used for disable-until and allow-list expiry.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with defaults filled in.
+func (c AnalyzerConfig) WithDefaults() AnalyzerConfig {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// NewAnalyzer returns the analyzer over a loaded (and watched) set.
+func NewAnalyzer(set *Set, cfg AnalyzerConfig) *Analyzer {
+	cfg = cfg.WithDefaults()
+	return &Analyzer{set: set, now: cfg.Now}
+}
+
+// Name implements analyzers.Analyzer.
+func (a *Analyzer) Name() string { return "bank" }
+
+// Version implements analyzers.Analyzer.
+func (a *Analyzer) Version() string { return AnalyzerVersion }
+
+// Summary is the analyzer's Result.Data.
+type Summary struct {
+	Matches []SummaryMatch `json:"matches"`
+	Stats   match.Stats    `json:"stats"`
+	// Skipped counts verified matches of disabled entries.
+	Skipped int `json:"skipped_disabled"`
+}
+
+// SummaryMatch is one match in the summary.
+type SummaryMatch struct {
+	Bank     string  `json:"bank"`
+	EntryID  string  `json:"entry_id"`
+	Score    float64 `json:"score"`
+	IoU      float64 `json:"iou"`
+	Distance int     `json:"distance"`
+	Dihedral int     `json:"dihedral"`
+	Angle    float64 `json:"angle"`
+}
+
+// Analyze implements analyzers.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	if d == nil || d.Image == nil || d.Image.NRGBA == nil {
+		return analyzers.Result{}, errors.New("bank: design has no image")
+	}
+	matches, st, err := a.set.matcher.Find(ctx, d.Image.NRGBA)
+	if err != nil {
+		return analyzers.Result{}, err
+	}
+	now := a.now()
+	res := analyzers.Result{Versions: map[string]string{}}
+	for name, v := range a.set.Versions() {
+		res.Versions["bank:"+name] = strconv.FormatInt(v, 10)
+	}
+	sum := Summary{Stats: st, Matches: []SummaryMatch{}}
+	var forms []Form // the entry's own form, parallel to res.Findings
+	for _, m := range matches {
+		bankName, id := splitKey(m.Key)
+		e, ok := a.set.Entry(bankName, id)
+		if !ok {
+			continue // removed since the match
+		}
+		if !e.Active(now) {
+			sum.Skipped++
+			continue
+		}
+		a.set.mu.RLock()
+		kind := a.set.banks[bankName].Kind
+		a.set.mu.RUnlock()
+		dist := m.Distance
+		f := mustertype.Finding{
+			Analyzer: a.Name(), Bank: bankName, EntryID: id, Label: e.Label,
+			Score: math.Round(m.Score*1000) / 1000, Distance: &dist,
+			Box: &mustertype.Box{X: m.Box.Min.X, Y: m.Box.Min.Y, W: m.Box.Dx(), H: m.Box.Dy()},
+		}
+		allowed := a.set.Allowed(bankName, id, d.TenantID, now)
+		switch kind {
+		case KindSymbol:
+			f.Type = mustertype.FindingSymbol
+			form := matchedForm(e.Form, m)
+			f.Attrs = mustertype.Attrs{Symbol: e.Form.Symbol, Form: &form, Allowlisted: allowed}
+		default:
+			f.Type = mustertype.FindingTrademark
+			if kind == KindCustom {
+				f.Type = mustertype.FindingCustom
+			}
+			f.Attrs = mustertype.Attrs{
+				Jurisdictions: nonNil(e.Jurisdictions), Classes: nonNilInt(e.Classes), Famous: e.Famous,
+				Owner: e.Owner, WordMarks: nonNil(e.WordMarks), Allowlisted: allowed,
+			}
+		}
+		res.Findings = append(res.Findings, f)
+		forms = append(forms, e.Form)
+		sum.Matches = append(sum.Matches, SummaryMatch{Bank: bankName, EntryID: id, Score: f.Score, IoU: m.IoU,
+			Distance: m.Distance, Dihedral: m.Dihedral, Angle: m.Angle})
+	}
+	res.Findings = preferExactForms(res.Findings, forms)
+	res.Data = sum
+	return res, nil
+}
+
+// preferExactForms resolves symbol entries that differ only by chirality or
+// tilt. Matching is invariant to rotation and mirroring, so one drawn 卍
+// also matches the 卐 entries; the observed form (orientation, tilt) tells
+// which entry the design really shows. Among symbol findings of the same
+// kind on the same region, those whose entry's form agrees with the observed
+// form are kept and the others dropped; when none agrees, all are kept.
+func preferExactForms(fs []mustertype.Finding, forms []Form) []mustertype.Finding {
+	drop := make([]bool, len(fs))
+	exact := func(i int) bool {
+		var orient string
+		var tilt float64
+		if obs := fs[i].Attrs.Form; obs != nil {
+			orient, tilt = obs.Orientation, obs.TiltDeg
+		}
+		period := 360.0
+		if forms[i].Symbol == symbols.KindSwastika {
+			period = 90
+		}
+		d := math.Mod(math.Abs(tilt-forms[i].TiltDeg), period)
+		d = math.Min(d, period-d)
+		return orient == forms[i].Orientation && d <= 15
+	}
+	for i := range fs {
+		if fs[i].Type != mustertype.FindingSymbol {
+			continue
+		}
+		var group []int
+		for j := range fs {
+			if fs[j].Type == mustertype.FindingSymbol && forms[j].Symbol == forms[i].Symbol && boxIoU(fs[i].Box, fs[j].Box) >= 0.5 {
+				group = append(group, j)
+			}
+		}
+		anyExact := false
+		for _, j := range group {
+			anyExact = anyExact || exact(j)
+		}
+		if anyExact && !exact(i) {
+			drop[i] = true
+		}
+	}
+	out := fs[:0:0]
+	for i, f := range fs {
+		if !drop[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func boxIoU(a, b *mustertype.Box) float64 {
+	if a == nil || b == nil {
+		return 0
+	}
+	x0, y0 := max(a.X, b.X), max(a.Y, b.Y)
+	x1, y1 := min(a.X+a.W, b.X+b.W), min(a.Y+a.H, b.Y+b.H)
+	if x1 <= x0 || y1 <= y0 {
+		return 0
+	}
+	inter := float64((x1 - x0) * (y1 - y0))
+	return inter / (float64(a.W*a.H+b.W*b.H) - inter)
+}
+
+// matchedForm is the form of what was found: the reference's form turned
+// and mirrored the way the matched variant was. A mirror swaps a swastika's
+// orientation; the tilt is the reference's tilt plus the variant's rotation
+// (clockwise positive, like the symbol drawings), folded into (-45°, 45°]
+// for the four-fold swastika and (-180°, 180°] otherwise.
+func matchedForm(f Form, m match.Match) mustertype.SymbolForm {
+	orient := f.Orientation
+	tilt := f.TiltDeg
+	if m.Dihedral&4 != 0 {
+		tilt = -tilt
+		switch orient {
+		case symbols.Clockwise:
+			orient = symbols.Counterclockwise
+		case symbols.Counterclockwise:
+			orient = symbols.Clockwise
+		}
+	}
+	// Mask.Rotate turns counter-clockwise for positive angles, quarter turns too.
+	tilt = tilt - m.Angle - 90*float64(m.Dihedral&3)
+	period := 360.0
+	if f.Symbol == symbols.KindSwastika {
+		period = 90
+	}
+	tilt = math.Mod(tilt, period)
+	if tilt > period/2 {
+		tilt -= period
+	}
+	if tilt <= -period/2 {
+		tilt += period
+	}
+	ctx := f.Context
+	if m.Context != "" {
+		ctx = m.Context
+	}
+	if ctx == "" {
+		ctx = "none"
+	}
+	return mustertype.SymbolForm{Orientation: orient, TiltDeg: math.Round(tilt*10) / 10, Context: ctx, Religious: f.Religious}
+}

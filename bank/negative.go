@@ -1,0 +1,112 @@
+package bank
+
+import (
+	"context"
+	"encoding/gob"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/muster-dev/muster/bank/iconify"
+	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/internal/npmfetch"
+)
+
+// NegativeOptions configures LoadNegative. The zero value means the defaults.
+type NegativeOptions struct {
+	// CacheDir holds the npm packages and the prepared negative bank.
+	CacheDir string
+	// Keep selects icons (by set prefix and name); default: every icon that
+	// is not itself a brand (tabler's brand-* icons, coins).
+	Keep func(prefix, name string) bool
+	// Match is the matcher configuration (same as the bank's).
+	Match match.Config
+}
+
+// IsBrandIcon reports whether a distractor-set icon draws a brand or coin
+// mark (tabler's brand-* icons, currency and bitcoin icons), which must not
+// be in a negative bank.
+func IsBrandIcon(name string) bool {
+	return strings.HasPrefix(name, "brand-") || strings.HasPrefix(name, "currency-") || strings.Contains(name, "bitcoin")
+}
+
+// LoadNegative builds the negative bank — the shapes of
+// @iconify-json/game-icons and @iconify-json/tabler, which are not marks —
+// as a matcher to install with Set.Matcher().SetNegative. The prepared
+// shapes are cached in CacheDir, so only the first run rasterises them.
+func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer) (*match.Matcher, error) {
+	if opts.CacheDir == "" {
+		opts.CacheDir = filepath.Join("var", "cache")
+	}
+	if abs, err := filepath.Abs(opts.CacheDir); err == nil {
+		opts.CacheDir = abs
+	}
+	if opts.Keep == nil {
+		opts.Keep = func(_, name string) bool { return !IsBrandIcon(name) }
+	}
+	m, err := match.New(opts.Match)
+	if err != nil {
+		return nil, err
+	}
+	cacheFile := filepath.Join(opts.CacheDir, "negative-"+match.EncodingVersion+".gob")
+	cached := map[string][]byte{}
+	if f, err := os.Open(cacheFile); err == nil {
+		_ = gob.NewDecoder(f).Decode(&cached)
+		f.Close()
+	}
+	dirty := false
+	for _, pkg := range []npmfetch.Package{iconify.GameIcons, iconify.Tabler} {
+		dir, err := npmfetch.Fetch(ctx, opts.CacheDir, pkg)
+		if err != nil {
+			return nil, fmt.Errorf("negative bank: %w", err)
+		}
+		set, err := iconify.Load(dir)
+		if err != nil {
+			return nil, fmt.Errorf("negative bank: %w", err)
+		}
+		var keep []iconify.Icon
+		for _, ic := range set.Icons {
+			if opts.Keep(set.Prefix, ic.Name) {
+				keep = append(keep, ic)
+			}
+		}
+		bar := &Progress{W: progress, Label: "negative bank " + set.Prefix, Total: len(keep)}
+		for _, ic := range keep {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			k := set.Prefix + ":" + ic.Name
+			var p match.Prepared
+			if b, ok := cached[k]; !ok || p.UnmarshalBinary(b) != nil {
+				img, err := iconify.Render(ic, RenderSize, color.NRGBA{A: 255})
+				if err != nil {
+					bar.Add(1)
+					continue
+				}
+				pp, err := m.Prepare(k, match.MaskFromAlpha(img), 0)
+				if err != nil {
+					bar.Add(1)
+					continue
+				}
+				p = *pp
+				cached[k], _ = p.MarshalBinary()
+				dirty = true
+			}
+			m.AddPrepared(&p)
+			bar.Add(1)
+		}
+	}
+	if dirty {
+		if f, err := os.Create(cacheFile + ".tmp"); err == nil {
+			err = gob.NewEncoder(f).Encode(cached)
+			f.Close()
+			if err == nil {
+				_ = os.Rename(cacheFile+".tmp", cacheFile)
+			}
+		}
+	}
+	return m, nil
+}

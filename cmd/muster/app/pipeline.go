@@ -1,0 +1,180 @@
+// Package pipeline assembles Muster's parts — store, JetStream layout, API,
+// workers, webhook sender — from a configuration and runs the ones a process
+// is meant to run. `muster run`, `serve` and `worker` and the end-to-end
+// tests all build the pipeline here, the same way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/store"
+	"github.com/muster-dev/muster/webhook"
+	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/workers"
+)
+
+// Options choose what a process runs.
+type Options struct {
+	Config    config.Config
+	Logger    *slog.Logger
+	Analyzers []analyzers.Analyzer
+	// Decider decides verdicts; nil: the live policy in PostgreSQL.
+	Decider workers.Decider
+	// Serve the HTTP API on Listener (or Config.HTTPAddr when nil).
+	Serve    bool
+	Listener net.Listener
+	// Work runs the analysis workers and the webhook sender.
+	Work bool
+	// QueueConfig overrides the JetStream settings derived from Config.
+	QueueConfig *queue.Config
+}
+
+// Pipeline is an assembled process.
+type Pipeline struct {
+	opts    Options
+	Store   *store.Store
+	Queue   *queue.Queue
+	Metrics *metrics.Metrics
+	Policy  *policy.Store
+	API     *api.Server
+	Worker  *workers.Worker
+	Webhook *webhook.Sender
+}
+
+// New sets up the JetStream layout and builds the parts.
+func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (*Pipeline, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := opts.Config
+	qc := queue.Config{Replicas: cfg.NATSReplicas, AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver}
+	if opts.QueueConfig != nil {
+		qc = *opts.QueueConfig
+	}
+	q, err := queue.Setup(ctx, nc, qc)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{opts: opts, Store: store.New(pool), Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, policy.Config{Logger: opts.Logger})}
+	registerQueueGauges(p.Metrics, q)
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Logger: opts.Logger}, p.Store, q, p.Metrics, p.Policy)
+	if opts.Work {
+		if opts.Decider == nil {
+			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
+			if err != nil {
+				return nil, fmt.Errorf("policy: %w", err)
+			}
+			opts.Decider = d
+		}
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Logger: opts.Logger},
+			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		p.Webhook = webhook.New(webhook.Config{Logger: opts.Logger}, p.Store, q, p.Metrics)
+	}
+	return p, nil
+}
+
+// Run runs the enabled parts until ctx is cancelled, then shuts them down
+// gracefully: the API stops accepting, workers drain in-flight designs.
+func (p *Pipeline) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if p.opts.Serve {
+		ln := p.opts.Listener
+		if ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", p.opts.Config.HTTPAddr); err != nil {
+				return fmt.Errorf("listen on %s: %w", p.opts.Config.HTTPAddr, err)
+			}
+		}
+		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			p.opts.Logger.Info("API listening", "addr", ln.Addr().String())
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+				cancel()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			sctx, c := context.WithTimeout(context.Background(), 35*time.Second) // longer than the longest wait
+			defer c()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+	if p.opts.Work {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			if err := p.Worker.Run(ctx); err != nil {
+				errc <- err
+				cancel()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if err := p.Webhook.Run(ctx); err != nil {
+				errc <- err
+				cancel()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			p.Worker.Sweep(ctx, time.Minute)
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// registerQueueGauges exports the queue's backlog, in-flight count and dead
+// letters, read from JetStream at scrape time.
+func registerQueueGauges(m *metrics.Metrics, q *queue.Queue) {
+	stat := func(f func(queue.Stats) float64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			s, err := q.Stats(ctx)
+			if err != nil {
+				return -1
+			}
+			return f(s)
+		}
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_queue_pending", Help: "Designs waiting for a worker."},
+			stat(func(s queue.Stats) float64 { return float64(s.Pending) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_queue_in_flight", Help: "Designs delivered and not yet acknowledged."},
+			stat(func(s queue.Stats) float64 { return float64(s.InFlight) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_dead_letters", Help: "Designs in the dead-letter stream."},
+			stat(func(s queue.Stats) float64 { return float64(s.DeadLetters) })),
+	)
+}
