@@ -44,4 +44,3 @@ type Result struct {
 	// analyzer itself (e.g. "bank:simple-icons" → "42"), stored with the verdict.
 	Versions map[string]string
 }
-

@@ -19,9 +19,9 @@ import (
 
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
-	"github.com/muster-dev/muster/policy"
 )
 
 // Config tunes the API.

@@ -19,9 +19,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/catalog"
 	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 )
@@ -39,8 +39,8 @@ const (
 type DesignView struct {
 	store.Design
 	// Duplicate is true when the submission matched an earlier one.
-	Duplicate bool               `json:"duplicate"`
-	Verdict   *store.Verdict     `json:"verdict"`
+	Duplicate bool                 `json:"duplicate"`
+	Verdict   *store.Verdict       `json:"verdict"`
 	Findings  []mustertype.Finding `json:"findings"`
 }
 

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
-	"github.com/muster-dev/muster/policy"
 )
 
 // Policy routes act on the platform-wide policy: only keys of the platform

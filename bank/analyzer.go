@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 // AnalyzerVersion is the analyzer's version: this package's finding logic

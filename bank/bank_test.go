@@ -14,13 +14,13 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/natstest"
 	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -3,8 +3,8 @@ package bank
 import (
 	"testing"
 
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/bank/symbols"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 func TestPreferExactForms(t *testing.T) {

@@ -120,17 +120,3 @@ BEGIN
 END $$;
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
     FOR EACH ROW EXECUTE FUNCTION events_append_only();
-
--- webhook_deliveries records every attempt to notify a tenant.
-CREATE TABLE webhook_deliveries (
-    id          bigserial PRIMARY KEY,
-    tenant_id   uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    design_id   uuid REFERENCES designs (id) ON DELETE CASCADE,
-    verdict_id  bigint,
-    url         text NOT NULL,
-    status_code integer,
-    error       text,
-    attempt     integer NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries (tenant_id, id DESC);

@@ -83,4 +83,3 @@ CREATE TABLE policy_backtests (
     finished_at    timestamptz
 );
 
-CREATE INDEX designs_created ON designs (created_at, id);

@@ -1,11 +1,18 @@
 // Package migrations holds Muster's SQL schema as numbered files
 // (NNNN_name.sql), embedded in the binary and applied in order, each in its
-// own transaction, recorded in schema_migrations.
+// own transaction, recorded in schema_migrations with the sha256 of its
+// text. On every start the recorded checksums are compared with the
+// embedded files: an applied migration that was edited afterwards is an
+// error (*ChecksumError), never a silent skip. Each file's header names the
+// package that owns the tables it touches; a migration touches only its
+// owner's tables.
 package migrations
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -27,6 +34,19 @@ type Migration struct {
 	Version int
 	Name    string
 	SQL     string
+	// SHA256 is the hex sha256 of SQL.
+	SHA256 string
+}
+
+// ChecksumError reports an applied migration whose embedded text no longer
+// matches what was applied.
+type ChecksumError struct {
+	Name              string
+	Applied, Embedded string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("migration %s was changed after it was applied (applied sha256 %.12s, embedded %.12s): add a new migration instead of editing an applied one", e.Name, e.Applied, e.Embedded)
 }
 
 // All returns the embedded migrations in version order.
@@ -51,7 +71,8 @@ func All() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
+		sum := sha256.Sum256(b)
+		out = append(out, Migration{Version: v, Name: name, SQL: string(b), SHA256: hex.EncodeToString(sum[:])})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
@@ -73,31 +94,41 @@ func Up(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID)
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+		ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS sha256 text`); err != nil {
 		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	applied := map[int]bool{}
-	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	applied := map[int]string{}
+	rows, err := conn.Query(ctx, `SELECT version, coalesce(sha256, '') FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
 	}
-	vs, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
+	var v int
+	var sum string
+	if _, err := pgx.ForEachRow(rows, []any{&v, &sum}, func() error { applied[v] = sum; return nil }); err != nil {
 		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
-	}
-	for _, v := range vs {
-		applied[v] = true
 	}
 	var done []string
 	for _, m := range all {
-		if applied[m.Version] {
+		recorded, ok := applied[m.Version]
+		switch {
+		case ok && recorded == "":
+			// Applied before checksums were kept: record the current text
+			// (from now on an edit is detected).
+			if _, err := conn.Exec(ctx, `UPDATE schema_migrations SET sha256 = $2 WHERE version = $1`, m.Version, m.SHA256); err != nil {
+				return done, fmt.Errorf("migrate %s: record checksum: %w", m.Name, err)
+			}
+			continue
+		case ok && recorded != m.SHA256:
+			return done, &ChecksumError{Name: m.Name, Applied: recorded, Embedded: m.SHA256}
+		case ok:
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)`, m.Version, m.Name, m.SHA256)
 			return err
 		})
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/internal/nodeenv"
+	"github.com/muster-dev/muster/models"
 )
 
 func TestSetupIdempotentAndRepairs(t *testing.T) {

@@ -154,3 +154,30 @@ type Verdict struct {
 	Actor     string    `json:"actor,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// NewVerdict is a verdict recorded after analysis: a re-decision under a
+// new policy or a reviewer's decision. The store records it with its event
+// in one transaction.
+type NewVerdict struct {
+	DesignID string
+	Decision Decision
+	// Versions are the analyzer, model, bank and policy versions behind it.
+	Versions map[string]string
+	// Cause is CauseRedecide or CauseReview.
+	Cause string
+	// Actor is who decided (a reviewer, or the operator running redecide).
+	Actor string
+	// Event is the event type appended with the verdict
+	// ("verdict.redecided", "verdict.reviewed").
+	Event string
+	// EventData is merged into the event's data (the verdict id, outcome,
+	// previous outcome and policy version are always recorded).
+	EventData map[string]any
+}
+
+// StoredDesign is a decided design rebuilt from its stored rows: exactly the
+// input the policy decided on, without re-running any model.
+type StoredDesign struct {
+	Input     Input
+	CreatedAt time.Time
+}

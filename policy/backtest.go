@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/muster-dev/muster/mustertype"
 	"slices"
 	"time"
 
@@ -155,7 +156,7 @@ func (s *Store) runBacktest(ctx context.Context, id int64, content []byte, base 
 // compareOver evaluates both versions on every stored design since since.
 func compareOver(ctx context.Context, s *Store, since time.Time, live, draft *Compiled, progress func(done int) error) (*BacktestResult, error) {
 	res := &BacktestResult{Live: live.Version(), Draft: draft.Version(), Markets: map[string]*MarketChanges{}}
-	err := s.forEachStored(ctx, since, 500, func(page []storedDesign) error {
+	err := s.forEachStored(ctx, since, 500, func(page []mustertype.StoredDesign) error {
 		for _, sd := range page {
 			a, err := live.Decide(ctx, sd.Input)
 			if err != nil {

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/store"
 )
 
 // benchMarkets are 30 markets: the ones the pack names and large others.
@@ -50,7 +51,7 @@ func BenchmarkDecide30Markets(b *testing.B) {
 // (each design evaluated under both versions, 2 markets each).
 func BenchmarkBacktestRate(b *testing.B) {
 	pool := pgtest.New(b)
-	st := NewStore(pool, Config{})
+	st := NewStore(pool, store.New(pool), Config{})
 	ctx := context.Background()
 	if err := st.Bootstrap(ctx); err != nil {
 		b.Fatal(err)

@@ -2,12 +2,26 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/muster-dev/muster/mustertype"
 )
+
+// notFound is implemented by the store's not-found errors.
+type notFound interface{ NotFound() bool }
+
+// isNotFound reports whether err means "no such row" (a design that has no
+// verdict yet).
+func isNotFound(err error) bool {
+	var nf notFound
+	return errors.Is(err, pgx.ErrNoRows) || (errors.As(err, &nf) && nf.NotFound())
+}
 
 // Change is one design whose verdict changed on re-decision.
 type Change struct {
@@ -57,44 +71,33 @@ func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify f
 	}
 	rep := RedecideReport{Version: live.Version()}
 	tenants := map[string]bool{}
-	err = s.forEachStored(ctx, since, 200, func(page []storedDesign) error {
+	err = s.forEachStored(ctx, since, 200, func(page []mustertype.StoredDesign) error {
 		for _, sd := range page {
 			rep.Designs++
-			var prevVersion string
-			var prev Decision
-			var prevVersions map[string]string
-			err := s.pool.QueryRow(ctx, `SELECT policy_version, decision, versions FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, sd.Input.DesignID).Scan(&prevVersion, &prev, &prevVersions)
-			if err != nil && err != pgx.ErrNoRows {
+			prev, err := s.designs.LatestVerdict(ctx, sd.Input.DesignID)
+			if err != nil && !isNotFound(err) {
 				return fmt.Errorf("design %s: latest verdict: %w", sd.Input.DesignID, err)
 			}
-			if prevVersion == live.Version() {
+			if prev.PolicyVersion == live.Version() {
 				continue
 			}
 			dec, err := live.Decide(ctx, sd.Input)
 			if err != nil {
 				return err
 			}
-			ch := Change{DesignID: sd.Input.DesignID, TenantID: sd.Input.TenantID, Before: prev.Outcome(), After: dec.Outcome(), Markets: changedMarkets(prev, dec), Decision: dec}
-			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-				// The stored analyses are reused, so the analyzer, model and
-				// bank versions behind them carry over; only the policy changes.
-				versions := map[string]string{}
-				for k, v := range prevVersions {
-					versions[k] = v
-				}
-				versions["policy"] = dec.PolicyVersion
-				if err := tx.QueryRow(ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions, cause)
-					VALUES ($1, $2, $3, $4, $5, $6, 'redecide') RETURNING id`, ch.DesignID, ch.TenantID, ch.After, dec.PolicyVersion, dec, versions).Scan(&ch.VerdictID); err != nil {
-					return err
-				}
-				_, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, 'verdict.redecided', $3, $4)`,
-					ch.TenantID, ch.DesignID, a.Name, map[string]any{"verdict_id": ch.VerdictID, "outcome": ch.After, "previous": ch.Before,
-						"policy_version": dec.PolicyVersion, "changed_markets": ch.Markets})
-				return err
-			})
+			ch := Change{DesignID: sd.Input.DesignID, TenantID: sd.Input.TenantID, Before: prev.Decision.Outcome(), After: dec.Outcome(), Markets: changedMarkets(prev.Decision, dec), Decision: dec}
+			// The stored analyses are reused, so the analyzer, model and
+			// bank versions behind them carry over; only the policy changes.
+			versions := map[string]string{}
+			maps.Copy(versions, prev.Versions)
+			versions["policy"] = dec.PolicyVersion
+			v, err := s.designs.RecordVerdict(ctx, mustertype.NewVerdict{DesignID: ch.DesignID, Decision: dec, Versions: versions,
+				Cause: mustertype.CauseRedecide, Actor: a.Name, Event: "verdict.redecided",
+				EventData: map[string]any{"changed_markets": ch.Markets}})
 			if err != nil {
 				return fmt.Errorf("design %s: write verdict: %w", ch.DesignID, err)
 			}
+			ch.VerdictID = v.ID
 			rep.Rewritten++
 			if len(ch.Markets) == 0 {
 				continue

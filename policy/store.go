@@ -53,15 +53,18 @@ func (a Actor) require(roles ...string) error {
 // Store keeps policy versions, the draft, the pointers, the audit log and
 // backtests in PostgreSQL.
 type Store struct {
-	pool  *pgxpool.Pool
-	cache *Cache
-	cfg   Config
+	pool    *pgxpool.Pool
+	designs Designs
+	cache   *Cache
+	cfg     Config
 }
 
-// NewStore returns a store on pool; compiled versions are cached.
-func NewStore(pool *pgxpool.Pool, cfg Config) *Store {
+// NewStore returns a store of policy versions on pool (it owns the policy_*
+// tables); backtests and re-decisions read designs and record verdicts
+// through designs (the store). Compiled versions are cached.
+func NewStore(pool *pgxpool.Pool, designs Designs, cfg Config) *Store {
 	cfg = cfg.WithDefaults()
-	return &Store{pool: pool, cache: NewCache(cfg, 8), cfg: cfg}
+	return &Store{pool: pool, designs: designs, cache: NewCache(cfg, 8), cfg: cfg}
 }
 
 // Version is an immutable policy version.

@@ -12,8 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/store"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -33,7 +34,7 @@ type dbSetup struct {
 func setupDB(t *testing.T) dbSetup {
 	t.Helper()
 	pool := pgtest.New(t)
-	st := NewStore(pool, Config{})
+	st := NewStore(pool, store.New(pool), Config{})
 	ctx := context.Background()
 	if err := st.Bootstrap(ctx); err != nil {
 		t.Fatal(err)

@@ -197,27 +197,6 @@ func (s *Store) StartAnalysis(ctx context.Context, id string, attempt int) (Desi
 	return d, nil
 }
 
-// Analysis is one stored analyzer result.
-type Analysis struct {
-	Analyzer   string          `json:"analyzer"`
-	Version    string          `json:"version"`
-	Result     json.RawMessage `json:"result"`
-	DurationMS float64         `json:"duration_ms"`
-}
-
-// Verdict is a stored verdict.
-type Verdict struct {
-	ID            int64             `json:"id"`
-	DesignID      string            `json:"design_id"`
-	TenantID      string            `json:"tenant_id"`
-	Outcome       string            `json:"outcome"`
-	PolicyVersion string            `json:"policy_version"`
-	Decision      mustertype.Decision   `json:"decision"`
-	Versions      map[string]string `json:"versions"`
-	Cause         string            `json:"cause"`
-	CreatedAt     time.Time         `json:"created_at"`
-}
-
 // RecordResult stores analyses, findings and the verdict of a design and
 // marks it decided, in one transaction. If the design was already decided
 // (a redelivery after the commit), nothing is written and the existing
@@ -249,7 +228,7 @@ func (s *Store) RecordResult(ctx context.Context, designID string, analyses []An
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}
-		v = Verdict{DesignID: designID, TenantID: tenant, Outcome: dec.Outcome(), PolicyVersion: dec.PolicyVersion, Decision: dec, Versions: versions, Cause: "analysis"}
+		v = Verdict{DesignID: designID, TenantID: tenant, Outcome: dec.Outcome(), PolicyVersion: dec.PolicyVersion, Decision: dec, Versions: versions, Cause: mustertype.CauseAnalysis}
 		if err := tx.QueryRow(ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions, cause)
 			VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id, created_at`, designID, tenant, v.Outcome, v.PolicyVersion, dec, versions, v.Cause).
 			Scan(&v.ID, &v.CreatedAt); err != nil {
@@ -306,9 +285,9 @@ func (s *Store) MarkFailed(ctx context.Context, designID, reason string) (bool, 
 // LatestVerdict returns the newest verdict of a design.
 func (s *Store) LatestVerdict(ctx context.Context, designID string) (Verdict, error) {
 	var v Verdict
-	err := s.pool.QueryRow(ctx, `SELECT id, design_id, tenant_id, outcome, policy_version, decision, versions, cause, created_at
+	err := s.pool.QueryRow(ctx, `SELECT id, design_id, tenant_id, outcome, policy_version, decision, versions, cause, coalesce(actor, ''), created_at
 		FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, designID).
-		Scan(&v.ID, &v.DesignID, &v.TenantID, &v.Outcome, &v.PolicyVersion, &v.Decision, &v.Versions, &v.Cause, &v.CreatedAt)
+		Scan(&v.ID, &v.DesignID, &v.TenantID, &v.Outcome, &v.PolicyVersion, &v.Decision, &v.Versions, &v.Cause, &v.Actor, &v.CreatedAt)
 	if err != nil {
 		return Verdict{}, notFound(err)
 	}
@@ -317,15 +296,23 @@ func (s *Store) LatestVerdict(ctx context.Context, designID string) (Verdict, er
 
 // Findings returns a design's findings.
 func (s *Store) Findings(ctx context.Context, designID string) ([]mustertype.Finding, error) {
-	rows, err := s.pool.Query(ctx, `SELECT analyzer, type, bank, entry_id, label, score, distance, box, attrs FROM findings WHERE design_id = $1 ORDER BY id`, designID)
+	rows, err := s.pool.Query(ctx, `SELECT `+findingCols+` FROM findings WHERE design_id = $1 ORDER BY id`, designID)
 	if err != nil {
 		return nil, fmt.Errorf("findings of %s: %w", designID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (mustertype.Finding, error) {
-		var f mustertype.Finding
-		err := r.Scan(&f.Analyzer, &f.Type, &f.Bank, &f.EntryID, &f.Label, &f.Score, &f.Distance, &f.Box, &f.Attrs)
-		return f, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (mustertype.Finding, error) { return scanFinding(r) })
+}
+
+// findingCols are the columns scanFinding reads, in its order.
+const findingCols = `analyzer, type, bank, entry_id, label, score, distance, box, attrs`
+
+// scanFinding is the one way a stored finding is read back. Extra leading
+// destinations (e.g. the design id) are scanned before the finding's
+// columns.
+func scanFinding(r pgx.Row, lead ...any) (mustertype.Finding, error) {
+	var f mustertype.Finding
+	err := r.Scan(append(lead, &f.Analyzer, &f.Type, &f.Bank, &f.EntryID, &f.Label, &f.Score, &f.Distance, &f.Box, &f.Attrs)...)
+	return f, err
 }
 
 // Analyses returns a design's stored analyses.

@@ -11,8 +11,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// ErrNotFound is returned when a row does not exist (or belongs to another tenant).
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a row does not exist (or belongs to another
+// tenant). Callers that must not import the store recognise it by its
+// NotFound method.
+var ErrNotFound error = notFoundError{}
+
+type notFoundError struct{}
+
+func (notFoundError) Error() string { return "not found" }
+
+// NotFound marks the error as "no such row".
+func (notFoundError) NotFound() bool { return true }
 
 // ErrConflict is returned when a request conflicts with stored state.
 var ErrConflict = errors.New("conflict")

@@ -19,9 +19,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 )

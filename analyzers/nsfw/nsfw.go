@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 
 	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/preprocess"
+	"github.com/muster-dev/muster/mustertype"
 )
 
 // AnalyzerName is the analyzer's Name().

@@ -18,13 +18,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
+	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/natsembed"
 	"github.com/muster-dev/muster/internal/pgcluster"
-	"github.com/muster-dev/muster/cmd/muster/app"
-	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/migrations"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/workers"
 )
 
@@ -144,7 +144,7 @@ func openNATS(ctx context.Context, cfg config.Config, log *slog.Logger, embedded
 // buildDecider returns the live policy from PostgreSQL (seeded with the
 // default pack on first use).
 func buildDecider(ctx context.Context, cfg config.Config, log *slog.Logger, s *services) (workers.Decider, error) {
-	d, err := policy.NewDecider(ctx, policy.NewStore(s.pool, policy.Config{Logger: log}), policy.DeciderConfig{})
+	d, err := policy.NewDecider(ctx, policy.NewStore(s.pool, store.New(s.pool), policy.Config{Logger: log}), policy.DeciderConfig{})
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}

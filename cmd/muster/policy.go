@@ -5,13 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/muster-dev/muster/store"
 	"os"
 	"time"
 
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/internal/config"
-	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/queue"
 )
 
 const policyUsage = `usage: muster policy VERB [FLAGS]
@@ -60,7 +61,7 @@ func cmdPolicy(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	st := policy.NewStore(s.pool, policy.Config{Logger: log})
+	st := policy.NewStore(s.pool, store.New(s.pool), policy.Config{Logger: log})
 	if err := st.Bootstrap(ctx); err != nil {
 		return err
 	}

@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 
 	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/catalog"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
-	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/workers"
 )
 
@@ -22,8 +22,8 @@ import (
 type scanLine struct {
 	File     string                     `json:"file"`
 	Analyses map[string]json.RawMessage `json:"analyses,omitempty"`
-	Findings []mustertype.Finding         `json:"findings"`
-	Verdict  *mustertype.Decision           `json:"verdict,omitempty"`
+	Findings []mustertype.Finding       `json:"findings"`
+	Verdict  *mustertype.Decision       `json:"verdict,omitempty"`
 	Error    *string                    `json:"error"`
 }
 

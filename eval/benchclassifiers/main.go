@@ -23,12 +23,12 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/internal/imaging"
-	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/internal/modeltest"
 	"github.com/muster-dev/muster/internal/nodeenv"
 	"github.com/muster-dev/muster/internal/testimages"
-	"github.com/muster-dev/muster/analyzers/nsfw"
+	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/preprocess"
 )
 

@@ -38,12 +38,12 @@ import (
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/natsembed"
 	"github.com/muster-dev/muster/internal/pgtest"
-	"github.com/muster-dev/muster/cmd/muster/app"
-	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/migrations"
+	"github.com/muster-dev/muster/store"
 )
 
 func main() {

@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/eval/logos/evallogos"
 	"github.com/muster-dev/muster/bank/iconify"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
+	"github.com/muster-dev/muster/eval/logos/evallogos"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/npmfetch"
 )

@@ -9,9 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/muster-dev/muster/internal/nodeenv"
 	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/models"
-	"github.com/muster-dev/muster/internal/nodeenv"
 )
 
 // Env is a ready model environment.

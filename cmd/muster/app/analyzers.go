@@ -11,12 +11,12 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/hashing"
+	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/internal/config"
-	"github.com/muster-dev/muster/analyzers/hashing"
 	"github.com/muster-dev/muster/models"
-	"github.com/muster-dev/muster/analyzers/nsfw"
 )
 
 // AnalyzerNames lists the analyzers MUSTER_ANALYZERS may name.

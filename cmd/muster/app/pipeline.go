@@ -22,10 +22,10 @@ import (
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
-	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/workers"
 )
 
@@ -71,7 +71,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{opts: opts, Store: store.New(pool), Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, policy.Config{Logger: opts.Logger})}
+	st := store.New(pool)
+	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	registerQueueGauges(p.Metrics, q)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Logger: opts.Logger}, p.Store, q, p.Metrics, p.Policy)
 	if opts.Work {

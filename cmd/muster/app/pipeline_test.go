@@ -23,15 +23,15 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/api"
-	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/analyzers/hashing"
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/natstest"
 	"github.com/muster-dev/muster/internal/pgtest"
-	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
-	"github.com/muster-dev/muster/policy"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/muster-dev/muster/mustertype"
+)
+
+// Verdict is a recorded verdict.
+type Verdict = mustertype.Verdict
+
+// Analysis is one stored analyzer result.
+type Analysis = mustertype.Analysis
+
+// InTx runs fn in one transaction; packages that own tables next to the
+// store's (review items recorded with a verdict) write through the same tx.
+func (s *Store) InTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// RecordVerdict records a verdict made after analysis (a re-decision or a
+// human decision) and its event, in one transaction.
+func (s *Store) RecordVerdict(ctx context.Context, nv mustertype.NewVerdict) (Verdict, error) {
+	var v Verdict
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		v, err = s.RecordVerdictTx(ctx, tx, nv)
+		return err
+	})
+	return v, err
+}
+
+// RecordVerdictTx is RecordVerdict inside the caller's transaction. The
+// design row is locked so concurrent decisions on one design are ordered.
+func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.NewVerdict) (Verdict, error) {
+	if nv.Cause == "" || nv.Event == "" {
+		return Verdict{}, fmt.Errorf("record verdict of design %s: cause and event are required", nv.DesignID)
+	}
+	var tenant, status string
+	if err := tx.QueryRow(ctx, `SELECT tenant_id, status FROM designs WHERE id = $1 FOR UPDATE`, nv.DesignID).Scan(&tenant, &status); err != nil {
+		return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, notFound(err))
+	}
+	var previous string
+	err := tx.QueryRow(ctx, `SELECT outcome FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, nv.DesignID).Scan(&previous)
+	if err != nil && err != pgx.ErrNoRows {
+		return Verdict{}, fmt.Errorf("record verdict of design %s: previous: %w", nv.DesignID, err)
+	}
+	v := Verdict{DesignID: nv.DesignID, TenantID: tenant, Outcome: nv.Decision.Outcome(), PolicyVersion: nv.Decision.PolicyVersion,
+		Decision: nv.Decision, Versions: nv.Versions, Cause: nv.Cause, Actor: nv.Actor}
+	if v.Versions == nil {
+		v.Versions = map[string]string{}
+	}
+	var actor *string
+	if nv.Actor != "" {
+		actor = &nv.Actor
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO verdicts (design_id, tenant_id, outcome, policy_version, decision, versions, cause, actor)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id, created_at`, v.DesignID, tenant, v.Outcome, v.PolicyVersion, v.Decision, v.Versions, v.Cause, actor).
+		Scan(&v.ID, &v.CreatedAt); err != nil {
+		return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
+	}
+	data := map[string]any{}
+	maps.Copy(data, nv.EventData)
+	data["verdict_id"], data["outcome"], data["previous"], data["policy_version"], data["cause"] = v.ID, v.Outcome, previous, v.PolicyVersion, v.Cause
+	if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, $3, $4, $5)`,
+		tenant, nv.DesignID, nv.Event, nv.Actor, data); err != nil {
+		return Verdict{}, fmt.Errorf("record verdict of design %s: event: %w", nv.DesignID, err)
+	}
+	return v, nil
+}
+
+// StoredDesigns reads up to limit decided designs created at or after since,
+// after the keyset cursor (afterAt, afterID), with their analyses and
+// findings read through the same scan as everywhere else, so a new finding
+// field reaches backtests and re-decisions. No model is re-run.
+func (s *Store) StoredDesigns(ctx context.Context, since, afterAt time.Time, afterID string, limit int) ([]mustertype.StoredDesign, error) {
+	if afterID == "" {
+		afterID = "00000000-0000-0000-0000-000000000000"
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT d.id::text, d.tenant_id::text, d.product, d.markets, d.title, d.tags, d.description, d.created_at
+		FROM designs d
+		WHERE d.status = 'decided' AND d.created_at >= $1 AND (d.created_at, d.id) > ($2, $3::uuid)
+		ORDER BY d.created_at, d.id
+		LIMIT $4`, since, afterAt, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("stored designs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mustertype.StoredDesign, error) {
+		var sd mustertype.StoredDesign
+		in := &sd.Input
+		err := r.Scan(&in.DesignID, &in.TenantID, &in.Product, &in.Markets, &in.Title, &in.Tags, &in.Description, &sd.CreatedAt)
+		return sd, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stored designs: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(out))
+	idx := make(map[string]int, len(out))
+	for i, sd := range out {
+		ids[i], idx[sd.Input.DesignID] = sd.Input.DesignID, i
+		out[i].Input.Analyses = map[string]json.RawMessage{}
+		out[i].Input.Findings = []mustertype.Finding{}
+	}
+	arows, err := s.pool.Query(ctx, `SELECT design_id::text, analyzer, result FROM analyses WHERE design_id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("stored designs: analyses: %w", err)
+	}
+	var id, analyzer string
+	var result json.RawMessage
+	if _, err := pgx.ForEachRow(arows, []any{&id, &analyzer, &result}, func() error {
+		out[idx[id]].Input.Analyses[analyzer] = append(json.RawMessage(nil), result...)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("stored designs: analyses: %w", err)
+	}
+	frows, err := s.pool.Query(ctx, `SELECT design_id::text, `+findingCols+` FROM findings WHERE design_id = ANY($1::uuid[]) ORDER BY id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("stored designs: findings: %w", err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var did string
+		f, err := scanFinding(frows, &did)
+		if err != nil {
+			return nil, fmt.Errorf("stored designs: findings: %w", err)
+		}
+		out[idx[did]].Input.Findings = append(out[idx[did]].Input.Findings, f)
+	}
+	return out, frows.Err()
+}
+
+// CountStoredDesigns counts decided designs created at or after since.
+func (s *Store) CountStoredDesigns(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM designs WHERE status = 'decided' AND created_at >= $1`, since).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count stored designs: %w", err)
+	}
+	return n, nil
+}
