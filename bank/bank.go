@@ -8,6 +8,7 @@ package bank
 import (
 	"errors"
 	"fmt"
+	"github.com/muster-dev/muster/bank/match"
 	"regexp"
 	"slices"
 	"strings"
@@ -176,3 +177,8 @@ var (
 	DefaultTrademarkJurisdictions = []string{"US", "EU"}
 	DefaultTrademarkClasses       = []int{25, 21, 16}
 )
+
+// Version is the version of bank matching: the analyzer's finding logic plus
+// the matching algorithm. The bank analyzer (analyzers/banks) reports it,
+// and drawn entries record it as their source.
+const Version = "bank-1+" + match.Version

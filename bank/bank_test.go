@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/banks"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
@@ -194,7 +195,7 @@ func TestAnalyzerSymbolFormsAndAllowList(t *testing.T) {
 	e := setup(t)
 	set := loadSet(t, e)
 	now := time.Now()
-	an := bank.NewAnalyzer(set, bank.AnalyzerConfig{Now: func() time.Time { return now }})
+	an := banks.New(set, banks.Config{Now: func() time.Time { return now }})
 	tests := []struct {
 		name, symbol, entry  string
 		mirrored, onFlag     bool
@@ -348,7 +349,7 @@ func TestIncrementalUpdatesOverNATS(t *testing.T) {
 			}
 		}
 	}
-	res, err := bank.NewAnalyzer(w1, bank.AnalyzerConfig{}).Analyze(e.ctx, &analyzers.Design{Image: &imaging.Image{NRGBA: c}})
+	res, err := banks.New(w1, banks.Config{}).Analyze(e.ctx, &analyzers.Design{Image: &imaging.Image{NRGBA: c}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +421,7 @@ func TestStaleEncodingPreparedAgain(t *testing.T) {
 		t.Fatalf("make the entry stale: %v (%d rows)", err, tag.RowsAffected())
 	}
 	set := loadSet(t, e)
-	an := bank.NewAnalyzer(set, bank.AnalyzerConfig{})
+	an := banks.New(set, banks.Config{})
 	d := design(symbolByID("z-symbol"), false, false)
 	d.TenantID = e.tenant
 	res, err := an.Analyze(e.ctx, d)

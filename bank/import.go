@@ -213,7 +213,7 @@ func SeedSymbols(ctx context.Context, store *Store, cfg match.Config, actor stri
 	bar := &Progress{W: progress, Label: "seed symbols", Total: len(all)}
 	var entries []Entry
 	for _, s := range all {
-		e := Entry{ID: s.ID, Label: s.Label, Source: "drawn:" + AnalyzerVersion, Notes: s.Notes,
+		e := Entry{ID: s.ID, Label: s.Label, Source: "drawn:" + Version, Notes: s.Notes,
 			Form: Form{Symbol: s.Kind, Orientation: s.Form.Orientation, TiltDeg: s.Form.TiltDeg, Context: s.Form.Context, Religious: s.Form.Religious}}
 		if err := prepareShape(m, &e, s.Draw(256)); err != nil {
 			return Change{}, fmt.Errorf("seed symbols: %s: %w", s.ID, err)

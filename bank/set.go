@@ -95,9 +95,19 @@ func (s *Set) reprepare(ctx context.Context, e *Entry, decodeErr error) (*match.
 // entries the matcher must never suppress as generic or ambiguous. It reads
 // symbolBanks (not s.mu), so the matcher may call it under its own lock.
 func (s *Set) protected(key string) bool {
-	bank, _ := splitKey(key)
+	bank, _ := SplitKey(key)
 	_, ok := s.symbolBanks.Load(bank)
 	return ok
+}
+
+// Kind returns a bank's kind ("" for an unknown bank).
+func (s *Set) Kind(bank string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if b, ok := s.banks[bank]; ok {
+		return b.Kind
+	}
+	return ""
 }
 
 // Matcher exposes the set's matcher (e.g. to install a negative bank).
@@ -105,7 +115,8 @@ func (s *Set) Matcher() *match.Matcher { return s.matcher }
 
 func key(bank, id string) string { return bank + "/" + id }
 
-func splitKey(k string) (bank, id string) {
+// SplitKey splits a matcher key into the bank and the entry id.
+func SplitKey(k string) (bank, id string) {
 	bank, id, _ = strings.Cut(k, "/")
 	return bank, id
 }
@@ -244,7 +255,7 @@ func (s *Set) refresh(ctx context.Context, b Bank, ids []string, allow bool) err
 	defer s.mu.Unlock()
 	if ids == nil { // full load: drop what is gone
 		for k := range s.entries {
-			if bn, id := splitKey(k); bn == b.Name && !present[id] {
+			if bn, id := SplitKey(k); bn == b.Name && !present[id] {
 				delete(s.entries, k)
 				s.matcher.Remove(k)
 			}
@@ -262,14 +273,14 @@ func (s *Set) refresh(ctx context.Context, b Bank, ids []string, allow bool) err
 	}
 	if old, ok := s.banks[b.Name]; ok && old.Threshold != b.Threshold {
 		for k := range s.entries {
-			if bn, _ := splitKey(k); bn == b.Name {
+			if bn, _ := SplitKey(k); bn == b.Name {
 				s.matcher.SetThreshold(k, b.Threshold)
 			}
 		}
 	}
 	if allow {
 		for k := range s.allow {
-			if bn, _ := splitKey(k); bn == b.Name {
+			if bn, _ := SplitKey(k); bn == b.Name {
 				delete(s.allow, k)
 			}
 		}

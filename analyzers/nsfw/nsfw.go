@@ -210,3 +210,25 @@ func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 func box(r image.Rectangle) mustertype.Box {
 	return mustertype.Box{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()}
 }
+
+// Open sets up the NSFW model on first use (nsfwjs fetched from npm,
+// converted to ONNX, checksummed) so a fresh machine needs no manual step,
+// and opens the analyzer on the shared runtime. Its session pool is sized to
+// the worker's concurrency and images from concurrent analyses are batched
+// dynamically. It is the analyzer's entry in the registry.
+func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() error, error) {
+	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: d.ModelsDir, CacheDir: d.CacheDir, ORTLib: d.ORTLib, Logger: d.Logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
+	}
+	rt, err := d.Runtime(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
+	}
+	a, err := New(rt, Config{ModelsDir: inst.ModelsDir,
+		Session: models.SessionConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads, Logger: d.Logger}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, a.Close, nil
+}

@@ -11,94 +11,99 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/banks"
 	"github.com/muster-dev/muster/analyzers/hashing"
 	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/models"
+	"github.com/muster-dev/muster/mustertype"
 )
 
-// AnalyzerNames lists the analyzers MUSTER_ANALYZERS may name.
-var AnalyzerNames = []string{"hash", "nsfw", "bank"}
+// Registry lists every analyzer Muster can run, in the order the worker
+// runs them. Adding an analyzer is one package under analyzers/ and one line
+// here.
+func Registry() []analyzers.Registration {
+	return []analyzers.Registration{
+		{Name: mustertype.AnalyzerHash, Open: hashing.Open},
+		{Name: mustertype.AnalyzerNSFW, Open: nsfw.Open},
+		{Name: mustertype.AnalyzerBank, Open: banks.Open},
+	}
+}
 
-// Analyzers builds the configured analyzers and returns a function that
-// releases what they hold (ONNX sessions, the runtime). The NSFW classifier
-// is set up on first use (ONNX Runtime and nsfwjs fetched from npm, converted
-// to ONNX, checksummed) so a fresh machine needs no manual step. Its session
-// pool is sized to the worker's concurrency, the cores shared between the
-// sessions, and images from concurrent analyses are batched dynamically.
-//
-// The bank analyzer loads every bank from PostgreSQL once; with a NATS
-// connection it then applies announced bank changes incrementally until ctx
-// ends (nc may be nil: no live updates, as in `muster scan`).
+// AnalyzerNames lists the analyzers MUSTER_ANALYZERS may name.
+func AnalyzerNames() []string {
+	var out []string
+	for _, r := range Registry() {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// Analyzers opens the configured analyzers, in cfg.Analyzers order, from
+// the registry and returns a function that releases what they hold (ONNX
+// sessions, the runtime). Model-based analyzers share one ONNX Runtime, set
+// up on first use. nc may be nil: no live bank updates, as in `muster scan`.
 func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *nats.Conn, log *slog.Logger) (_ []analyzers.Analyzer, closeAll func(), err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	var closers []func() error
-	closeAll = func() {
+	// release is a local, not the named result: an error return sets the
+	// result to nil before the deferred cleanup runs.
+	release := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			_ = closers[i]()
 		}
 	}
 	defer func() {
 		if err != nil {
-			closeAll()
+			release()
 		}
 	}()
-	var out []analyzers.Analyzer
-	for _, name := range cfg.Analyzers {
-		switch name {
-		case "hash":
-			out = append(out, hashing.Analyzer{})
-		case "nsfw":
+	var rt *models.Runtime
+	deps := analyzers.Deps{
+		ModelsDir: cfg.ModelsDir, CacheDir: cfg.CacheDir, ORTLib: cfg.ORTLib,
+		Concurrency: cfg.Concurrency, OrtThreads: cfg.OrtThreads,
+		Pool: pool, NATS: nc, Logger: log,
+		Runtime: func(ctx context.Context) (*models.Runtime, error) {
+			if rt != nil {
+				return rt, nil
+			}
 			inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: cfg.ModelsDir, CacheDir: cfg.CacheDir, ORTLib: cfg.ORTLib, Logger: log})
 			if err != nil {
-				return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
+				return nil, err
 			}
-			rt := models.NewRuntime()
-			if err := rt.Init(inst.ORTLib); err != nil {
-				return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
+			r := models.NewRuntime()
+			if err := r.Init(inst.ORTLib); err != nil {
+				return nil, err
 			}
-			closers = append(closers, rt.Close)
-			a, err := nsfw.New(rt, nsfw.Config{ModelsDir: inst.ModelsDir,
-				Session: models.SessionConfig{Sessions: cfg.Concurrency, IntraOpThreads: cfg.OrtThreads, Logger: log}})
-			if err != nil {
-				return nil, nil, err
-			}
-			closers = append(closers, a.Close)
-			out = append(out, a)
-		case "bank":
-			set, err := bank.NewSet(bank.NewStore(pool, nil), bank.SetConfig{Logger: log})
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := set.Load(ctx); err != nil {
-				return nil, nil, fmt.Errorf("analyzer bank: load banks: %w", err)
-			}
-			// Shapes of non-brand icons that suppress false matches of generic
-			// art (stars, sparkles, eyes); built once, then cached on disk.
-			log.Info("loading the negative bank (the first run rasterises ~10,000 icons)")
-			neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: cfg.CacheDir}, nil)
-			if err != nil {
-				return nil, nil, fmt.Errorf("analyzer bank: %w", err)
-			}
-			set.Matcher().SetNegative(neg)
-			if len(set.Versions()) == 0 {
-				log.Warn("no banks loaded: the bank analyzer will find nothing (seed them with muster bank seed)")
-			}
-			if nc != nil {
-				if err := set.Watch(ctx, nc); err != nil {
-					return nil, nil, err
-				}
-			}
-			out = append(out, bank.NewAnalyzer(set, bank.AnalyzerConfig{}))
-		default:
-			return nil, nil, fmt.Errorf("unknown analyzer %q (available: %v)", name, AnalyzerNames)
-		}
+			rt = r
+			closers = append(closers, r.Close)
+			return rt, nil
+		},
 	}
-	return out, closeAll, nil
+	reg := map[string]analyzers.Opener{}
+	for _, r := range Registry() {
+		reg[r.Name] = r.Open
+	}
+	var out []analyzers.Analyzer
+	for _, name := range cfg.Analyzers {
+		open, ok := reg[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("unknown analyzer %q (available: %v)", name, AnalyzerNames())
+		}
+		a, closeFn, err := open(ctx, deps)
+		if err != nil {
+			return nil, nil, err
+		}
+		if closeFn != nil {
+			closers = append(closers, closeFn)
+		}
+		out = append(out, a)
+	}
+	return out, release, nil
 }
 
 // SeedBanks creates the default banks that do not exist yet: the symbol bank

@@ -1,6 +1,7 @@
-package bank
+package banks
 
 import (
+	"github.com/muster-dev/muster/bank"
 	"testing"
 
 	"github.com/muster-dev/muster/bank/symbols"
@@ -15,28 +16,28 @@ func TestPreferExactForms(t *testing.T) {
 		return mustertype.Finding{Type: mustertype.FindingSymbol, EntryID: id, Box: b,
 			Attrs: mustertype.Attrs{Form: &mustertype.SymbolForm{Orientation: orient, TiltDeg: tilt}}}
 	}
-	hakenkreuzUpright := Form{Symbol: symbols.KindSwastika, Orientation: symbols.Clockwise}
-	hakenkreuz45 := Form{Symbol: symbols.KindSwastika, Orientation: symbols.Clockwise, TiltDeg: 45}
-	religiousLeft := Form{Symbol: symbols.KindSwastika, Orientation: symbols.Counterclockwise, Religious: true}
-	religiousRight := Form{Symbol: symbols.KindSwastika, Orientation: symbols.Clockwise, Religious: true}
+	hakenkreuzUpright := bank.Form{Symbol: symbols.KindSwastika, Orientation: symbols.Clockwise}
+	hakenkreuz45 := bank.Form{Symbol: symbols.KindSwastika, Orientation: symbols.Clockwise, TiltDeg: 45}
+	religiousLeft := bank.Form{Symbol: symbols.KindSwastika, Orientation: symbols.Counterclockwise, Religious: true}
+	religiousRight := bank.Form{Symbol: symbols.KindSwastika, Orientation: symbols.Clockwise, Religious: true}
 	tests := []struct {
 		name  string
 		fs    []mustertype.Finding
-		forms []Form
+		forms []bank.Form
 		want  []string
 	}{
 		{"a drawn 卍 keeps the left-facing religious entry",
 			[]mustertype.Finding{sym("hakenkreuz-upright", box, "counterclockwise", 0), sym("swastika-religious-left", box, "counterclockwise", 0), sym("swastika-religious-right", box, "counterclockwise", 0)},
-			[]Form{hakenkreuzUpright, religiousLeft, religiousRight}, []string{"swastika-religious-left"}},
+			[]bank.Form{hakenkreuzUpright, religiousLeft, religiousRight}, []string{"swastika-religious-left"}},
 		{"a 45° 卐 keeps the Hakenkreuz",
 			[]mustertype.Finding{sym("hakenkreuz-45", box, "clockwise", 44), sym("swastika-religious-right", box, "clockwise", 44)},
-			[]Form{hakenkreuz45, religiousRight}, []string{"hakenkreuz-45"}},
+			[]bank.Form{hakenkreuz45, religiousRight}, []string{"hakenkreuz-45"}},
 		{"an upright 卐 is ambiguous: both stay",
 			[]mustertype.Finding{sym("hakenkreuz-upright", box, "clockwise", 0), sym("swastika-religious-right", box, "clockwise", 0)},
-			[]Form{hakenkreuzUpright, religiousRight}, []string{"hakenkreuz-upright", "swastika-religious-right"}},
+			[]bank.Form{hakenkreuzUpright, religiousRight}, []string{"hakenkreuz-upright", "swastika-religious-right"}},
 		{"other regions and trademarks are untouched",
 			[]mustertype.Finding{sym("hakenkreuz-upright", far, "counterclockwise", 0), sym("swastika-religious-left", box, "counterclockwise", 0), {Type: mustertype.FindingTrademark, EntryID: "nike", Box: box}},
-			[]Form{hakenkreuzUpright, religiousLeft, {}}, []string{"hakenkreuz-upright", "swastika-religious-left", "nike"}},
+			[]bank.Form{hakenkreuzUpright, religiousLeft, {}}, []string{"hakenkreuz-upright", "swastika-religious-left", "nike"}},
 	}
 	for _, tt := range tests {
 		got := preferExactForms(tt.fs, tt.forms)

@@ -1,13 +1,20 @@
-package bank
+// Package banks is the "bank" analyzer: it finds the entries of the
+// trademark and symbol banks (package bank) inside a design and reports them
+// as typed findings, with the tenant's licences applied and the symbol's
+// observed form (orientation, tilt, context).
+package banks
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"time"
 
 	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
 	"github.com/muster-dev/muster/mustertype"
@@ -15,36 +22,36 @@ import (
 
 // AnalyzerVersion is the analyzer's version: this package's finding logic
 // plus the matching algorithm.
-const AnalyzerVersion = "bank-1+" + match.Version
+const AnalyzerVersion = bank.Version
 
 // Analyzer is the "bank" analyzer: it finds bank entries inside a design.
 type Analyzer struct {
-	set *Set
+	set *bank.Set
 	now func() time.Time
 }
 
-// AnalyzerConfig configures the analyzer. The zero value means the defaults.
-type AnalyzerConfig struct {
+// Config configures the analyzer. The zero value means the defaults.
+type Config struct {
 	// Now returns the time used for disable-until and allow-list expiry.
 	Now func() time.Time
 }
 
 // WithDefaults returns c with defaults filled in.
-func (c AnalyzerConfig) WithDefaults() AnalyzerConfig {
+func (c Config) WithDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	return c
 }
 
-// NewAnalyzer returns the analyzer over a loaded (and watched) set.
-func NewAnalyzer(set *Set, cfg AnalyzerConfig) *Analyzer {
+// New returns the analyzer over a loaded (and watched) set.
+func New(set *bank.Set, cfg Config) *Analyzer {
 	cfg = cfg.WithDefaults()
 	return &Analyzer{set: set, now: cfg.Now}
 }
 
 // Name implements analyzers.Analyzer.
-func (a *Analyzer) Name() string { return "bank" }
+func (a *Analyzer) Name() string { return mustertype.AnalyzerBank }
 
 // Version implements analyzers.Analyzer.
 func (a *Analyzer) Version() string { return AnalyzerVersion }
@@ -73,7 +80,7 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 	if d == nil || d.Image == nil || d.Image.NRGBA == nil {
 		return analyzers.Result{}, errors.New("bank: design has no image")
 	}
-	matches, st, err := a.set.matcher.Find(ctx, d.Image.NRGBA)
+	matches, st, err := a.set.Matcher().Find(ctx, d.Image.NRGBA)
 	if err != nil {
 		return analyzers.Result{}, err
 	}
@@ -83,9 +90,9 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		res.Versions["bank:"+name] = strconv.FormatInt(v, 10)
 	}
 	sum := Summary{Stats: st, Matches: []SummaryMatch{}}
-	var forms []Form // the entry's own form, parallel to res.Findings
+	var forms []bank.Form // the entry's own form, parallel to res.Findings
 	for _, m := range matches {
-		bankName, id := splitKey(m.Key)
+		bankName, id := bank.SplitKey(m.Key)
 		e, ok := a.set.Entry(bankName, id)
 		if !ok {
 			continue // removed since the match
@@ -94,9 +101,7 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			sum.Skipped++
 			continue
 		}
-		a.set.mu.RLock()
-		kind := a.set.banks[bankName].Kind
-		a.set.mu.RUnlock()
+		kind := a.set.Kind(bankName)
 		dist := m.Distance
 		f := mustertype.Finding{
 			Analyzer: a.Name(), Bank: bankName, EntryID: id, Label: e.Label,
@@ -105,13 +110,13 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		}
 		allowed := a.set.Allowed(bankName, id, d.TenantID, now)
 		switch kind {
-		case KindSymbol:
+		case bank.KindSymbol:
 			f.Type = mustertype.FindingSymbol
 			form := matchedForm(e.Form, m)
 			f.Attrs = mustertype.Attrs{Symbol: e.Form.Symbol, Form: &form, Allowlisted: allowed}
 		default:
 			f.Type = mustertype.FindingTrademark
-			if kind == KindCustom {
+			if kind == bank.KindCustom {
 				f.Type = mustertype.FindingCustom
 			}
 			f.Attrs = mustertype.Attrs{
@@ -135,7 +140,7 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 // which entry the design really shows. Among symbol findings of the same
 // kind on the same region, those whose entry's form agrees with the observed
 // form are kept and the others dropped; when none agrees, all are kept.
-func preferExactForms(fs []mustertype.Finding, forms []Form) []mustertype.Finding {
+func preferExactForms(fs []mustertype.Finding, forms []bank.Form) []mustertype.Finding {
 	drop := make([]bool, len(fs))
 	exact := func(i int) bool {
 		var orient string
@@ -196,7 +201,7 @@ func boxIoU(a, b *mustertype.Box) float64 {
 // orientation; the tilt is the reference's tilt plus the variant's rotation
 // (clockwise positive, like the symbol drawings), folded into (-45°, 45°]
 // for the four-fold swastika and (-180°, 180°] otherwise.
-func matchedForm(f Form, m match.Match) mustertype.SymbolForm {
+func matchedForm(f bank.Form, m match.Match) mustertype.SymbolForm {
 	orient := f.Orientation
 	tilt := f.TiltDeg
 	if m.Dihedral&4 != 0 {
@@ -229,4 +234,55 @@ func matchedForm(f Form, m match.Match) mustertype.SymbolForm {
 		ctx = "none"
 	}
 	return mustertype.SymbolForm{Orientation: orient, TiltDeg: math.Round(tilt*10) / 10, Context: ctx, Religious: f.Religious}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilInt(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return s
+}
+
+// Open loads every bank from PostgreSQL and the negative bank (shapes of
+// non-brand icons that suppress false matches of generic art; built once,
+// then cached on disk), and with a NATS connection applies announced bank
+// changes incrementally until ctx ends. It is the analyzer's entry in the
+// registry.
+func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() error, error) {
+	if d.Pool == nil {
+		return nil, nil, errors.New("analyzer bank: no database")
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	set, err := bank.NewSet(bank.NewStore(d.Pool, nil), bank.SetConfig{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := set.Load(ctx); err != nil {
+		return nil, nil, fmt.Errorf("analyzer bank: load banks: %w", err)
+	}
+	log.Info("loading the negative bank (the first run rasterises ~10,000 icons)")
+	neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: d.CacheDir}, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyzer bank: %w", err)
+	}
+	set.Matcher().SetNegative(neg)
+	if len(set.Versions()) == 0 {
+		log.Warn("no banks loaded: the bank analyzer will find nothing (seed them with muster bank seed)")
+	}
+	if d.NATS != nil {
+		if err := set.Watch(ctx, d.NATS); err != nil {
+			return nil, nil, err
+		}
+	}
+	return New(set, Config{}), nil, nil
 }
