@@ -56,7 +56,7 @@ func cmdBank(ctx context.Context, e *env, args []string) error {
 	tenant := fs.String("tenant", "", "tenant id or name")
 	evidence := fs.String("evidence", "", "licence or ownership evidence")
 	expires := fs.String("expires", "", "allowance expiry (RFC 3339)")
-	if err := fs.Parse(reorder(args)); err != nil {
+	if err := fs.Parse(reorder(fs, args)); err != nil {
 		return err
 	}
 	cfg, _, s, err := e.operator(ctx, "bank")

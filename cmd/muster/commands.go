@@ -331,7 +331,7 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		fs.SetOutput(e.stderr)
 		webhook := fs.String("webhook", "", "webhook URL for verdict notifications")
 		platform := fs.Bool("platform", false, "the platform operator's tenant (its keys reach platform-wide routes such as policy)")
-		if err := fs.Parse(reorder(rest)); err != nil {
+		if err := fs.Parse(reorder(fs, rest)); err != nil {
 			return err
 		}
 		if fs.NArg() != 1 {
@@ -379,7 +379,7 @@ func cmdKey(ctx context.Context, e *env, args []string) error {
 	tenant := fs.String("tenant", "", "tenant id or name")
 	role := fs.String("role", store.RoleMerchant, "merchant, reviewer, legal or admin")
 	name := fs.String("name", "", "what the key is for")
-	if err := fs.Parse(reorder(rest)); err != nil {
+	if err := fs.Parse(reorder(fs, rest)); err != nil {
 		return err
 	}
 	switch args[0] {
@@ -427,14 +427,22 @@ func cmdKey(ctx context.Context, e *env, args []string) error {
 	return fmt.Errorf("unknown key command %q", args[0])
 }
 
-// reorder moves flags before positional arguments so "create NAME --x y" works.
-func reorder(args []string) []string {
+// reorder moves flags before positional arguments so "create NAME --x y"
+// works. A flag takes the next word as its value only when it is not a
+// boolean flag of fs ("--platform acme" keeps acme as a positional
+// argument); "--" ends the flags.
+func reorder(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if strings.HasPrefix(a, "-") {
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && !isBoolFlag(fs, name) && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -443,4 +451,14 @@ func reorder(args []string) []string {
 		pos = append(pos, a)
 	}
 	return append(flags, pos...)
+}
+
+// isBoolFlag reports whether fs defines name as a boolean flag.
+func isBoolFlag(fs *flag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/jackc/pgx/v5"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,5 +144,42 @@ func TestBadSettingsAreClearErrors(t *testing.T) {
 	err = run(context.Background(), []string{"serve"}, func(string) string { return "" }, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "MUSTER_DATABASE_URL") {
 		t.Fatalf("serve without a database URL: %v", err)
+	}
+}
+
+// TestTenantCreateFlagOrders: a boolean flag never swallows the next word,
+// whatever the order of flags and the name.
+func TestTenantCreateFlagOrders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"bool flag before the name", []string{"tenant", "create", "--platform", "acme", "--webhook", "https://example.com/hook"}},
+		{"bool flag after the name", []string{"tenant", "create", "acme", "--platform", "--webhook", "https://example.com/hook"}},
+		{"flags first", []string{"tenant", "create", "--webhook", "https://example.com/hook", "--platform", "acme"}},
+		{"bool flag with a value", []string{"tenant", "create", "--platform=true", "acme"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			out, _, err := b.run(tc.args...)
+			if err != nil || !strings.Contains(out, "tenant acme created") {
+				t.Fatalf("%v: %v %q", tc.args, err, out)
+			}
+			if slices.Contains(tc.args, "--webhook") && !strings.Contains(out, "whsec_") {
+				t.Fatalf("%v: webhook not set: %q", tc.args, out)
+			}
+			var platform bool
+			conn, err := pgx.Connect(context.Background(), b.env["MUSTER_DATABASE_URL"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			if err := conn.QueryRow(context.Background(), `SELECT platform FROM tenants WHERE name = 'acme'`).Scan(&platform); err != nil || !platform {
+				t.Fatalf("acme platform = %v, %v; want true", platform, err)
+			}
+		})
 	}
 }

@@ -52,7 +52,7 @@ func cmdPolicy(ctx context.Context, e *env, args []string) error {
 	to := fs.Int("to", 0, "rollback: the version to publish again")
 	since := fs.String("since", "", "redecide: RFC 3339 time or a duration back from now")
 	limit := fs.Int("limit", 50, "history: how many versions")
-	if err := fs.Parse(reorder(args)); err != nil {
+	if err := fs.Parse(reorder(fs, args)); err != nil {
 		return err
 	}
 	// Settings (database URL…) come from the environment; flags here are the verb's.

@@ -34,7 +34,7 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	product := fs.String("product", "tshirt", "product type")
 	// Settings flags are accepted too; split them off first.
 	var own, rest []string
-	re := reorder(args)
+	re := reorder(fs, args)
 	for i := 0; i < len(re); i++ {
 		a := re[i]
 		if a == "--markets" || a == "-markets" || a == "--product" || a == "-product" {
