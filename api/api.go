@@ -19,7 +19,6 @@ import (
 
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
-	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 )
@@ -51,24 +50,36 @@ type Server struct {
 	store   *store.Store
 	queue   *queue.Queue
 	metrics *metrics.Metrics
-	policy  *policy.Store
 	mux     *http.ServeMux
 	routes  []route
 }
 
-type route struct {
-	method, pattern string
-	roles           []string // nil: public
-	summary         string
-	handler         func(w http.ResponseWriter, r *http.Request, p store.Principal) error
-	// platform routes act on platform-wide resources: only keys of the
+// Route is one route of the API. Packages that serve their own resources
+// over the API (policy/policyhttp) build Routes and the composition root
+// hands them to New, so the API core does not import them; every route goes
+// through the same authentication, role check, error shape, metrics and
+// OpenAPI document.
+type Route struct {
+	Method, Pattern string
+	Roles           []string // nil: public
+	Summary         string
+	Handler         Handler
+	// Platform routes act on platform-wide resources: only keys of the
 	// platform operator's tenant may call them.
-	platform bool
+	Platform bool
 }
 
-// New returns the API server. pol may be nil (no policy routes).
-func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, pol *policy.Store) *Server {
-	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, policy: pol, mux: http.NewServeMux()}
+// Handler serves one authenticated request; a returned *Error is written
+// as is, store.ErrNotFound and store.ErrConflict become 404 and 409, other
+// errors a logged 500.
+type Handler func(w http.ResponseWriter, r *http.Request, p store.Principal) error
+
+type route = Route
+
+// New returns the API server with its own routes and the route groups
+// other packages serve through it.
+func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, groups ...[]Route) *Server {
+	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, mux: http.NewServeMux()}
 	anyRole := []string{store.RoleMerchant, store.RoleReviewer, store.RoleLegal, store.RoleAdmin}
 	s.routes = []route{
 		{"GET", "/healthz", nil, "Liveness", s.healthz, false},
@@ -81,9 +92,11 @@ func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, pol *p
 		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false},
 		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false},
 	}
-	s.routes = append(s.routes, s.policyRoutes()...)
+	for _, g := range groups {
+		s.routes = append(s.routes, g...)
+	}
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +117,25 @@ type Error struct {
 
 // Error implements error.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// BadRequest is a 400 with the given code and message.
+func BadRequest(code, format string, args ...any) *Error {
+	return badRequest(code, format, args...)
+}
+
+// WriteJSON writes v as indented JSON with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
+// ReadJSON decodes a JSON body of at most 1 MiB into v, refusing unknown
+// fields; a malformed body is a 400 invalid_json.
+func ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("invalid_json", "%v", err)
+	}
+	return nil
+}
 
 func badRequest(code, format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
@@ -139,18 +171,18 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, code: 200}
 		defer func() {
-			s.metrics.HTTPRequests.WithLabelValues(rt.pattern, fmt.Sprint(rec.code)).Inc()
-			s.metrics.HTTPSeconds.WithLabelValues(rt.pattern).Observe(time.Since(start).Seconds())
+			s.metrics.HTTPRequests.WithLabelValues(rt.Pattern, fmt.Sprint(rec.code)).Inc()
+			s.metrics.HTTPSeconds.WithLabelValues(rt.Pattern).Observe(time.Since(start).Seconds())
 		}()
 		var p store.Principal
-		if rt.roles != nil {
+		if rt.Roles != nil {
 			var e *Error
 			p, e = s.authenticate(r)
-			if e == nil && rt.platform && !p.Platform {
-				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: rt.pattern + " is for the platform operator's keys only"}
+			if e == nil && rt.Platform && !p.Platform {
+				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: rt.Pattern + " is for the platform operator's keys only"}
 			}
-			if e == nil && !slices.Contains(rt.roles, p.Role) {
-				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("role %s may not %s %s", p.Role, rt.method, rt.pattern)}
+			if e == nil && !slices.Contains(rt.Roles, p.Role) {
+				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("role %s may not %s %s", p.Role, rt.Method, rt.Pattern)}
 			}
 			if e != nil {
 				if e.Status == http.StatusUnauthorized {
@@ -160,7 +192,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 		}
-		if err := rt.handler(rec, r, p); err != nil {
+		if err := rt.Handler(rec, r, p); err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
 				var mbe *http.MaxBytesError
@@ -174,7 +206,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				case errors.Is(err, context.Canceled):
 					return
 				default:
-					s.cfg.Logger.Error("api: internal error", "route", rt.pattern, "err", err)
+					s.cfg.Logger.Error("api: internal error", "route", rt.Pattern, "err", err)
 					e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 				}
 			}

@@ -53,23 +53,23 @@ func (s *Server) OpenAPI() map[string]any {
 	}
 	paths := map[string]any{}
 	for _, rt := range s.routes {
-		op := map[string]any{"summary": rt.summary, "operationId": strings.ToLower(rt.method) + strings.NewReplacer("/", "_", "{", "", "}", "", ".", "_").Replace(rt.pattern)}
-		if rt.roles != nil {
+		op := map[string]any{"summary": rt.Summary, "operationId": strings.ToLower(rt.Method) + strings.NewReplacer("/", "_", "{", "", "}", "", ".", "_").Replace(rt.Pattern)}
+		if rt.Roles != nil {
 			op["security"] = []any{map[string]any{"apiKey": []string{}}}
-			op["x-roles"] = rt.roles
+			op["x-roles"] = rt.Roles
 		}
 		if _, ok := op["responses"]; !ok {
 			op["responses"] = map[string]any{"200": map[string]any{"description": "OK"}, "default": errorResp}
 		}
-		for k, v := range extra[rt.method+" "+rt.pattern] {
+		for k, v := range extra[rt.Method+" "+rt.Pattern] {
 			op[k] = v
 		}
-		item, _ := paths[rt.pattern].(map[string]any)
+		item, _ := paths[rt.Pattern].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
-			paths[rt.pattern] = item
+			paths[rt.Pattern] = item
 		}
-		item[strings.ToLower(rt.method)] = op
+		item[strings.ToLower(rt.Method)] = op
 	}
 	paths["/metrics"] = map[string]any{"get": map[string]any{"summary": "Prometheus metrics", "operationId": "get_metrics", "responses": map[string]any{"200": map[string]any{"description": "text exposition format"}}}}
 	return map[string]any{

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/store"
 	"os"
 	"time"
 
-	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/queue"
@@ -146,5 +146,5 @@ func changeNotifier(ctx context.Context, cfg config.Config, e *env) (func(contex
 		fmt.Fprintf(e.stderr, "warning: %v: tenants will not be notified\n", err)
 		return nil, func() {}
 	}
-	return api.NotifyChange(q), func() { _ = nc.Drain() }
+	return policyhttp.NotifyChange(q), func() { _ = nc.Drain() }
 }

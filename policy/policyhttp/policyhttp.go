@@ -1,10 +1,16 @@
-package api
+// Package policyhttp serves the platform policy over the API: show, diff,
+// draft, validate, backtest, shadow, publish, rollback and re-decide. It
+// builds api.Routes that the composition root hands to the API, so the API
+// core never compiles against the rule engine.
+package policyhttp
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/muster-dev/muster/api"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -14,29 +20,39 @@ import (
 	"github.com/muster-dev/muster/store"
 )
 
-// Policy routes act on the platform-wide policy: only keys of the platform
-// operator's tenant reach them, and only with the roles listed per route.
-func (s *Server) policyRoutes() []route {
-	if s.policy == nil {
-		return nil
+// Server serves the policy routes.
+type Server struct {
+	policy *policy.Store
+	queue  *queue.Queue
+	log    *slog.Logger
+}
+
+// Routes returns the policy routes. They act on the platform-wide policy:
+// only keys of the platform operator's tenant reach them, and only with the
+// roles listed per route. Verdicts changed by a re-decision are announced on
+// q.
+func Routes(pol *policy.Store, q *queue.Queue, log *slog.Logger) []api.Route {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
+	s := &Server{policy: pol, queue: q, log: log}
 	read := []string{store.RoleLegal, store.RoleAdmin, store.RoleReviewer}
 	edit := []string{store.RoleLegal, store.RoleAdmin}
 	legal := []string{store.RoleLegal}
-	return []route{
-		{"GET", "/v1/policy", read, "Show a policy version (?which=live|shadow|draft|default|N)", s.getPolicy, true},
-		{"GET", "/v1/policy/versions", read, "Policy version history", s.policyVersions, true},
-		{"GET", "/v1/policy/diff", read, "Diff two versions (?a=live&b=draft)", s.policyDiff, true},
-		{"GET", "/v1/policy/audit", read, "Policy audit log", s.policyAudit, true},
-		{"PUT", "/v1/policy/draft", edit, "Save the draft (type-checked)", s.putDraft, true},
-		{"POST", "/v1/policy/validate", edit, "Type-check a policy document without saving", s.validatePolicy, true},
-		{"POST", "/v1/policy/backtests", edit, "Backtest the draft over stored analyses ({days})", s.startBacktest, true},
-		{"GET", "/v1/policy/backtests/{id}", edit, "A backtest's progress and result", s.getBacktest, true},
-		{"POST", "/v1/policy/shadow", edit, "Put the draft in shadow ({note})", s.setShadow, true},
-		{"DELETE", "/v1/policy/shadow", edit, "Stop shadowing", s.clearShadow, true},
-		{"POST", "/v1/policy/publish", legal, "Publish the draft ({note, draft_revision})", s.publishPolicy, true},
-		{"POST", "/v1/policy/rollback", legal, "Publish an older version again ({to, expect_live, note})", s.rollbackPolicy, true},
-		{"POST", "/v1/policy/redecide", edit, "Re-decide stored designs under the live version ({since})", s.redecide, true},
+	return []api.Route{
+		{Method: "GET", Pattern: "/v1/policy", Roles: read, Summary: "Show a policy version (?which=live|shadow|draft|default|N)", Handler: s.getPolicy, Platform: true},
+		{Method: "GET", Pattern: "/v1/policy/versions", Roles: read, Summary: "Policy version history", Handler: s.policyVersions, Platform: true},
+		{Method: "GET", Pattern: "/v1/policy/diff", Roles: read, Summary: "Diff two versions (?a=live&b=draft)", Handler: s.policyDiff, Platform: true},
+		{Method: "GET", Pattern: "/v1/policy/audit", Roles: read, Summary: "Policy audit log", Handler: s.policyAudit, Platform: true},
+		{Method: "PUT", Pattern: "/v1/policy/draft", Roles: edit, Summary: "Save the draft (type-checked)", Handler: s.putDraft, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/validate", Roles: edit, Summary: "Type-check a policy document without saving", Handler: s.validatePolicy, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/backtests", Roles: edit, Summary: "Backtest the draft over stored analyses ({days})", Handler: s.startBacktest, Platform: true},
+		{Method: "GET", Pattern: "/v1/policy/backtests/{id}", Roles: edit, Summary: "A backtest's progress and result", Handler: s.getBacktest, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/shadow", Roles: edit, Summary: "Put the draft in shadow ({note})", Handler: s.setShadow, Platform: true},
+		{Method: "DELETE", Pattern: "/v1/policy/shadow", Roles: edit, Summary: "Stop shadowing", Handler: s.clearShadow, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/publish", Roles: legal, Summary: "Publish the draft ({note, draft_revision})", Handler: s.publishPolicy, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/rollback", Roles: legal, Summary: "Publish an older version again ({to, expect_live, note})", Handler: s.rollbackPolicy, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/redecide", Roles: edit, Summary: "Re-decide stored designs under the live version ({since})", Handler: s.redecide, Platform: true},
 	}
 }
 
@@ -49,24 +65,15 @@ func policyError(err error) error {
 	var ce *policy.CompileError
 	switch {
 	case errors.As(err, &ce):
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_policy", Message: err.Error()}
+		return &api.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_policy", Message: err.Error()}
 	case errors.Is(err, policy.ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: err.Error()}
+		return &api.Error{Status: http.StatusForbidden, Code: "forbidden", Message: err.Error()}
 	case errors.Is(err, policy.ErrConflict):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
+		return &api.Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
 	case errors.Is(err, policy.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+		return &api.Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
 	}
 	return err
-}
-
-func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("invalid_json", "%v", err)
-	}
-	return nil
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
@@ -74,7 +81,7 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, _ store.Princ
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"label": label, "document": json.RawMessage(content)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"label": label, "document": json.RawMessage(content)})
 	return nil
 }
 
@@ -87,14 +94,14 @@ func (s *Server) policyVersions(w http.ResponseWriter, r *http.Request, _ store.
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"state": st, "versions": vs})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"state": st, "versions": vs})
 	return nil
 }
 
 func (s *Server) policyDiff(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
 	a, b := r.URL.Query().Get("a"), r.URL.Query().Get("b")
 	if a == "" || b == "" {
-		return badRequest("invalid_diff", "give two versions: ?a=live&b=draft (live, shadow, draft, default or a number)")
+		return api.BadRequest("invalid_diff", "give two versions: ?a=live&b=draft (live, shadow, draft, default or a number)")
 	}
 	ca, la, err := policy.Resolve(r.Context(), s.policy, a)
 	if err != nil {
@@ -116,7 +123,7 @@ func (s *Server) policyDiff(w http.ResponseWriter, r *http.Request, _ store.Prin
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, d)
+	api.WriteJSON(w, http.StatusOK, d)
 	return nil
 }
 
@@ -125,7 +132,7 @@ func (s *Server) policyAudit(w http.ResponseWriter, r *http.Request, _ store.Pri
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"audit": a})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"audit": a})
 	return nil
 }
 
@@ -146,7 +153,7 @@ func (s *Server) putDraft(w http.ResponseWriter, r *http.Request, p store.Princi
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"revision": d.Revision, "base_version": d.BaseVersion})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"revision": d.Revision, "base_version": d.BaseVersion})
 	return nil
 }
 
@@ -159,7 +166,7 @@ func (s *Server) validatePolicy(w http.ResponseWriter, r *http.Request, _ store.
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "rules": len(doc.Rules), "params": len(doc.Params)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "rules": len(doc.Rules), "params": len(doc.Params)})
 	return nil
 }
 
@@ -167,11 +174,11 @@ func (s *Server) startBacktest(w http.ResponseWriter, r *http.Request, p store.P
 	var req struct {
 		Days int `json:"days"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
 	if req.Days < 1 || req.Days > 365 {
-		return badRequest("invalid_days", "days must be 1..365")
+		return api.BadRequest("invalid_days", "days must be 1..365")
 	}
 	id, err := s.policy.StartBacktest(r.Context(), actor(p), req.Days)
 	if err != nil {
@@ -179,24 +186,24 @@ func (s *Server) startBacktest(w http.ResponseWriter, r *http.Request, p store.P
 	}
 	go func() {
 		if err := s.policy.RunBacktest(context.WithoutCancel(r.Context()), id); err != nil {
-			s.cfg.Logger.Error("backtest failed", "id", id, "err", err)
+			s.log.Error("backtest failed", "id", id, "err", err)
 		}
 	}()
 	w.Header().Set("Location", "/v1/policy/backtests/"+strconv.FormatInt(id, 10))
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": id})
+	api.WriteJSON(w, http.StatusAccepted, map[string]any{"id": id})
 	return nil
 }
 
 func (s *Server) getBacktest(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no backtest " + r.PathValue("id")}
+		return &api.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no backtest " + r.PathValue("id")}
 	}
 	b, err := s.policy.Backtest(r.Context(), id)
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, b)
+	api.WriteJSON(w, http.StatusOK, b)
 	return nil
 }
 
@@ -204,14 +211,14 @@ func (s *Server) setShadow(w http.ResponseWriter, r *http.Request, p store.Princ
 	var req struct {
 		Note string `json:"note"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
 	v, err := s.policy.SetShadow(r.Context(), actor(p), req.Note)
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, v)
+	api.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -228,14 +235,14 @@ func (s *Server) publishPolicy(w http.ResponseWriter, r *http.Request, p store.P
 		Note          string `json:"note"`
 		DraftRevision int64  `json:"draft_revision"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
 	v, err := s.policy.Publish(r.Context(), actor(p), policy.PublishRequest{Note: req.Note, DraftRevision: req.DraftRevision})
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusCreated, v)
+	api.WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -245,14 +252,14 @@ func (s *Server) rollbackPolicy(w http.ResponseWriter, r *http.Request, p store.
 		ExpectLive int    `json:"expect_live"`
 		Note       string `json:"note"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
 	v, err := s.policy.Rollback(r.Context(), actor(p), req.To, req.ExpectLive, req.Note)
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusCreated, v)
+	api.WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -260,14 +267,14 @@ func (s *Server) redecide(w http.ResponseWriter, r *http.Request, p store.Princi
 	var req struct {
 		Since time.Time `json:"since"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
 	rep, err := s.policy.Redecide(r.Context(), actor(p), req.Since, NotifyChange(s.queue))
 	if err != nil {
 		return policyError(err)
 	}
-	writeJSON(w, http.StatusOK, rep)
+	api.WriteJSON(w, http.StatusOK, rep)
 	return nil
 }
 
