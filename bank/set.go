@@ -148,6 +148,22 @@ func (s *Set) Versions() map[string]int64 {
 	return out
 }
 
+// ActiveByKind counts the loaded entries that are active at now, per bank
+// kind (trademark, symbol, custom). The bank analyzer reports a missing
+// signal when a kind the policy relies on has none.
+func (s *Set) ActiveByKind(now time.Time) map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]int{}
+	for k, e := range s.entries {
+		b, _ := SplitKey(k)
+		if e.Active(now) {
+			out[s.banks[b].Kind]++
+		}
+	}
+	return out
+}
+
 // Entry returns the metadata of a loaded entry.
 func (s *Set) Entry(bank, id string) (Entry, bool) {
 	s.mu.RLock()

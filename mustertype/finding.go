@@ -8,6 +8,10 @@ const (
 	FindingNSFW      = "nsfw"
 	FindingText      = "text"
 	FindingPhrase    = "phrase"
+	// FindingIncomplete is an analyzer's report that a signal is missing
+	// (its bank is empty or absent, its model could not run); Label says
+	// what. The policy engine holds every market for review on it.
+	FindingIncomplete = "incomplete"
 )
 
 // Finding is one typed thing an analyzer found in a design. Attrs carries the

@@ -9,6 +9,7 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
 
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/policy/signals"
 )
 
@@ -19,6 +20,10 @@ const (
 	// CodeRuleError marks a rule whose condition failed at run time (cost
 	// limit, missing key): the market goes to review, never silently allow.
 	CodeRuleError = "rule_error"
+	// CodeAnalysisIncomplete marks a market held for review because an
+	// analyzer reported that a signal is missing (an empty or absent bank,
+	// a model that could not run): never allowed on a missing signal.
+	CodeAnalysisIncomplete = "analysis_incomplete"
 )
 
 // activation resolves the condition variables without allocating a map per
@@ -127,6 +132,15 @@ func (c *Compiled) decide(ctx context.Context, in Input, design signals.Design) 
 			g := r.groundFor(m)
 			mv.Reasons = append(mv.Reasons, Reason{Rule: r.Name, Code: r.Code, Outcome: r.Outcome,
 				Message: r.message(), Ground: g.String(), Findings: res.findings, Legal: &g, Notes: r.Notes})
+		}
+		// Fail closed: a missing signal holds the market for review
+		// whatever the rules say (it is the engine's rule, not the pack's,
+		// so no policy edit can turn it off).
+		for i, f := range in.Findings {
+			if f.Type == mustertype.FindingIncomplete {
+				mv.Reasons = append(mv.Reasons, Reason{Code: CodeAnalysisIncomplete, Outcome: Review, Findings: []int{i},
+					Message: "analysis incomplete: " + f.Label})
+			}
 		}
 		if len(mv.Reasons) == 0 {
 			mv.Reasons = []Reason{{Code: CodeNoRuleMatched, Outcome: Allow, Message: "no rule matched"}}

@@ -130,6 +130,16 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			Distance: m.Distance, Dihedral: m.Dihedral, Angle: m.Angle})
 	}
 	res.Findings = preferExactForms(res.Findings, forms)
+	// Fail closed: with no active symbol or trademark entries the analyzer
+	// "finds nothing" only because it cannot look; say so, and the policy
+	// holds the design for review.
+	active := a.set.ActiveByKind(now)
+	for _, k := range []string{bank.KindSymbol, bank.KindTrademark} {
+		if active[k] == 0 {
+			res.Findings = append(res.Findings, mustertype.Finding{Type: mustertype.FindingIncomplete, Analyzer: a.Name(),
+				Label: "no active " + k + " bank entries loaded"})
+		}
+	}
 	res.Data = sum
 	return res, nil
 }

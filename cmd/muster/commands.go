@@ -195,7 +195,9 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	}
 	opts := app.Options{Config: cfg, Logger: log, Serve: serve, Work: work}
 	if work {
-		if embedded && slices.Contains(cfg.Analyzers, "bank") {
+		// Every entry point that analyses seeds the same default banks as
+		// run: a worker on a fresh database must not "find nothing".
+		if slices.Contains(cfg.Analyzers, "bank") {
 			if err := app.SeedBanks(ctx, cfg, s.pool, s.nc, e.stderr); err != nil {
 				return fmt.Errorf("seed banks: %w", err)
 			}

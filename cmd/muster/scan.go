@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/cmd/muster/app"
@@ -71,6 +72,13 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	// same local cluster as run.
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		return err
+	}
+	if slices.Contains(cfg.Analyzers, "bank") {
+		// The same default banks as run: a scan on a fresh data directory
+		// must not allow what it could not look for.
+		if err := app.SeedBanks(ctx, cfg, s.pool, nil, e.stderr); err != nil {
+			return fmt.Errorf("seed banks: %w", err)
+		}
 	}
 	as, closeAnalyzers, err := app.Analyzers(ctx, cfg, s.pool, nil, log)
 	if err != nil {

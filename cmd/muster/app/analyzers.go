@@ -111,6 +111,18 @@ func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 // simple-icons package. Progress bars go to progress. nc, if not nil,
 // announces the new versions to running workers.
 func SeedBanks(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *nats.Conn, progress io.Writer) error {
+	// Several workers may start on one fresh database: seed under a
+	// session-level advisory lock so only one imports.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("seed banks: %w", err)
+	}
+	defer conn.Release()
+	const seedLock = 0x6d757374_62616e6b // "mustbank"
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(seedLock)); err != nil {
+		return fmt.Errorf("seed banks: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(seedLock))
 	var ann bank.Announcer
 	if nc != nil {
 		ann = bank.NATSAnnouncer{Conn: nc}
