@@ -19,6 +19,7 @@ import (
 
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/internal/netguard"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 )
@@ -29,7 +30,9 @@ type Config struct {
 	Limits imaging.Limits
 	// MaxWait caps ?wait= (default 30s).
 	MaxWait time.Duration
-	Logger  *slog.Logger
+	// WebhookGuard refuses webhook URLs that point at internal addresses.
+	WebhookGuard netguard.Guard
+	Logger       *slog.Logger
 }
 
 // WithDefaults fills in zero fields.
@@ -259,8 +262,10 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, p store.Prin
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&body); err != nil {
 		return badRequest("invalid_json", "body must be {\"url\": \"https://…\"}: %v", err)
 	}
-	if body.URL != "" && !strings.HasPrefix(body.URL, "https://") && !strings.HasPrefix(body.URL, "http://") {
-		return badRequest("invalid_url", "webhook url must be http(s)")
+	if body.URL != "" {
+		if err := s.cfg.WebhookGuard.CheckURL(r.Context(), body.URL); err != nil {
+			return badRequest("invalid_url", "webhook url: %v", err)
+		}
 	}
 	secret, err := s.store.SetWebhook(r.Context(), p.TenantID, body.URL)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/muster-dev/muster/internal/netguard"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -77,8 +78,11 @@ type Config struct {
 	// Backoff between delivery attempts, indexed by attempt-1 (the last repeats).
 	Backoff []time.Duration
 	Timeout time.Duration
-	Client  *http.Client
-	Logger  *slog.Logger
+	// Guard keeps deliveries away from internal addresses (checked when
+	// connecting, redirects to other hosts refused). Used when Client is nil.
+	Guard  netguard.Guard
+	Client *http.Client
+	Logger *slog.Logger
 }
 
 // WithDefaults fills in zero fields.
@@ -90,7 +94,7 @@ func (c Config) WithDefaults() Config {
 		c.Backoff = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
 	}
 	if c.Client == nil {
-		c.Client = &http.Client{Timeout: c.Timeout}
+		c.Client = c.Guard.Client(c.Timeout)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/netguard"
 )
 
 // Config is the whole configuration.
@@ -38,6 +39,9 @@ type Config struct {
 	LogFormat     string
 	OrtThreads    int
 	ShutdownGrace time.Duration
+	// WebhookAllowNets lists internal networks webhooks may reach
+	// (comma-separated CIDR prefixes); empty refuses every internal address.
+	WebhookAllowNets string
 }
 
 // setting describes one configuration entry.
@@ -105,6 +109,7 @@ func settings() []setting {
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}
@@ -136,6 +141,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 // Validate checks the values.
 func (c Config) Validate() error {
 	var errs []error
+	if _, err := netguard.ParseAllow(c.WebhookAllowNets); err != nil {
+		errs = append(errs, fmt.Errorf("webhook-allow-nets: %w", err))
+	}
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("concurrency must be 1..256, got %d", c.Concurrency))
 	}
@@ -199,4 +207,10 @@ func Usage(w io.Writer) {
 		fmt.Fprintf(tw, "--%s\t%s\t%s\t%s\n", s.flag, s.env, def, s.help)
 	}
 	tw.Flush()
+}
+
+// WebhookGuard is the guard for outbound webhook requests.
+func (c Config) WebhookGuard() netguard.Guard {
+	allow, _ := netguard.ParseAllow(c.WebhookAllowNets) // validated
+	return netguard.Guard{Allow: allow}
 }

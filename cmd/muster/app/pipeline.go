@@ -75,7 +75,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	st := store.New(pool)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	registerQueueGauges(p.Metrics, q)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), Logger: opts.Logger}, p.Store, q, p.Metrics, policyhttp.Routes(p.Policy, q, opts.Logger))
+	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics, policyhttp.Routes(p.Policy, q, opts.Logger))
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -89,7 +89,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		if err != nil {
 			return nil, err
 		}
-		p.Webhook = webhook.New(webhook.Config{Logger: opts.Logger}, p.Store, q, p.Metrics)
+		p.Webhook = webhook.New(webhook.Config{Guard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics)
 	}
 	return p, nil
 }

@@ -53,7 +53,8 @@ type option func(*app.Options)
 
 func testConfig() config.Config {
 	return config.Config{HTTPAddr: "127.0.0.1:0", Concurrency: 4, Analyzers: []string{"hash"}, MaxBytes: 2 << 20, MaxPixels: 4_000_000,
-		AckWait: 2 * time.Second, MaxDeliver: 3, NATSReplicas: 1, ShutdownGrace: 5 * time.Second}
+		AckWait: 2 * time.Second, MaxDeliver: 3, NATSReplicas: 1, ShutdownGrace: 5 * time.Second,
+		WebhookAllowNets: "127.0.0.0/8"} // the tests' webhook receivers listen on loopback
 }
 
 func testQueue() *queue.Config {
@@ -437,6 +438,9 @@ func TestAuthAndTenantIsolation(t *testing.T) {
 		{"reviewer cannot submit", "POST", "/v1/designs", reviewerKey, body, ct, 403, "forbidden"},
 		{"merchant cannot set webhook", "PUT", "/v1/webhook", b.key, strings.NewReader(`{"url":"https://x"}`), "application/json", 403, "forbidden"},
 		{"unknown route", "GET", "/v2/nothing", b.key, nil, "", 404, "not_found"},
+		{"webhook to cloud metadata", "PUT", "/v1/webhook", b.adminKey, strings.NewReader(`{"url":"http://169.254.169.254/latest/meta-data/"}`), "application/json", 400, "invalid_url"},
+		{"webhook without a host", "PUT", "/v1/webhook", b.adminKey, strings.NewReader(`{"url":"http://"}`), "application/json", 400, "invalid_url"},
+		{"webhook to a private address", "PUT", "/v1/webhook", b.adminKey, strings.NewReader(`{"url":"https://10.0.0.5/hook"}`), "application/json", 400, "invalid_url"},
 	}
 	for _, tt := range tests {
 		r := b.do(tt.method, tt.path, tt.key, tt.body, tt.ct, nil)
