@@ -220,8 +220,10 @@ func (s *Server) wrap(rt route) http.Handler {
 
 func (s *Server) authenticate(r *http.Request) (store.Principal, *Error) {
 	h := r.Header.Get("Authorization")
-	key, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || key == "" {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	scheme, key, ok := strings.Cut(h, " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer")
+	if !ok || strings.TrimSpace(key) == "" {
 		return store.Principal{}, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "send an API key as Authorization: Bearer <key>"}
 	}
 	p, err := s.store.Authenticate(r.Context(), strings.TrimSpace(key))

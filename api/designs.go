@@ -249,6 +249,13 @@ func validateText(nd store.NewDesign) error {
 		if utf8.RuneCountInString(v) > max {
 			return badRequest("invalid_text", "%s is longer than %d characters", name, max)
 		}
+		// C0 control characters (NUL among them, which PostgreSQL refuses)
+		// and DEL are refused; tab and newline only in the description.
+		for _, r := range v {
+			if (r < 0x20 || r == 0x7f) && !(name == "description" && (r == '\n' || r == '\t' || r == '\r')) {
+				return badRequest("invalid_text", "%s contains the control character U+%04X", name, r)
+			}
+		}
 		return nil
 	}
 	if err := check("title", nd.Title, maxTitle); err != nil {

@@ -172,7 +172,11 @@ func (b *bundle) do(method, path, key string, body io.Reader, contentType string
 		b.t.Fatal(err)
 	}
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		if k, ok := strings.CutPrefix(key, "lower:"); ok {
+			req.Header.Set("Authorization", "bearer "+k) // the scheme is case-insensitive
+		} else {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -381,6 +385,8 @@ func TestBadInput(t *testing.T) {
 		{"no design", form{fields: map[string]string{"markets": "DE", "product": "tshirt"}}, nil, "", "", 400, "missing_design"},
 		{"wait too long", shirt(good), nil, "", "?wait=5m", 400, "invalid_wait"},
 		{"title too long", form{file: good, fields: map[string]string{"markets": "DE", "product": "tshirt", "title": strings.Repeat("x", 301)}}, nil, "", "", 400, "invalid_text"},
+		{"NUL in title", form{file: good, fields: map[string]string{"markets": "DE", "product": "tshirt", "title": "a\x00b"}}, nil, "", "", 400, "invalid_text"},
+		{"control character in a tag", form{file: good, fields: map[string]string{"markets": "DE", "product": "tshirt", "tags": "ok,bad\x07"}}, nil, "", "", 400, "invalid_text"},
 		{"raw text body", form{}, []byte("hi"), "text/plain", "?markets=DE&product=tshirt", 415, "unsupported_media_type"},
 		{"raw image bad market", form{}, good, "image/png", "?markets=ZZ&product=tshirt", 400, "invalid_markets"},
 	}
@@ -431,6 +437,7 @@ func TestAuthAndTenantIsolation(t *testing.T) {
 		code                    string
 	}{
 		{"no key", "GET", "/v1/designs/" + id, "", nil, "", 401, "unauthenticated"},
+		{"lowercase scheme is accepted", "GET", "/v1/designs/" + id, "lower:" + b.key, nil, "", 200, ""},
 		{"garbage key", "GET", "/v1/designs/" + id, "mst_nope_nope", nil, "", 401, "unauthenticated"},
 		{"revoked key", "GET", "/v1/designs/" + id, revoked, nil, "", 401, "unauthenticated"},
 		{"other tenant", "GET", "/v1/designs/" + id, otherKey, nil, "", 404, "not_found"},
