@@ -83,7 +83,11 @@ type Entry struct {
 	// confusables, OCR confusions, spacing or edits. Use it for codes such
 	// as "88", whose OCR forms ("BB") are ordinary.
 	Strict bool
-	Phrase *PhraseInfo // jurisdiction data of a phrase; nil for word marks
+	// StandaloneOnly entries match only as the whole of a line: numeric
+	// codes such as "18" or "88" are ordinary numbers inside a phrase
+	// ("18 x 24 poster", "Class of 88").
+	StandaloneOnly bool
+	Phrase         *PhraseInfo // jurisdiction data of a phrase; nil for word marks
 }
 
 // Method says which normalisation found a match.
@@ -122,15 +126,16 @@ type Match struct {
 
 // BlockGrade reports whether a policy may block on this match alone (in the
 // phrase's banned jurisdictions, or where the mark is protected): a slogan
-// or greeting found without edits, or a word mark found without edits that
-// is distinctive or stands alone. Codes, fuzzy matches and generic marks in
-// running text are review grade.
+// or greeting that some jurisdiction bans, found without edits, or a word
+// mark found without edits that is distinctive or stands alone. Codes,
+// phrases no law bans, fuzzy matches and generic marks in running text are
+// review grade.
 func (m Match) BlockGrade() bool {
 	if m.Method == MethodFuzzy {
 		return false
 	}
 	if m.Kind == KindPhrase {
-		return m.Phrase != nil && m.Phrase.Category != CategoryCode
+		return m.Phrase != nil && m.Phrase.Category != CategoryCode && len(m.Phrase.Banned) > 0
 	}
 	return !m.Generic || m.Standalone
 }
@@ -502,12 +507,16 @@ func (m *Matcher) build(text string, tk *tokens, best map[[3]int32]candidate) []
 		e := &m.entries[t.entry]
 		start, end := tk.toks[c.ta].start, tk.toks[c.tb].end
 		la, lb := tk.toks[c.ta].line, tk.toks[c.tb].line
+		standalone := c.ta == tk.lineTok[la][0] && c.tb+1 == tk.lineTok[lb][1]
+		if e.StandaloneOnly && !standalone {
+			continue
+		}
 		out = append(out, Match{
 			EntryID: e.ID, Bank: e.Bank, Kind: e.Kind, Mark: t.text,
 			Start: start, End: end, Text: string(rs[start:end]),
 			Method: c.method, Distance: c.dist, Spaced: c.spaced,
 			Generic:    t.generic,
-			Standalone: c.ta == tk.lineTok[la][0] && c.tb+1 == tk.lineTok[lb][1],
+			Standalone: standalone,
 			Phrase:     e.Phrase,
 		})
 	}

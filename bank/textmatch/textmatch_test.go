@@ -47,6 +47,7 @@ func testEntries() []textmatch.Entry {
 		{ID: "sieg-heil", Bank: "phrases", Kind: textmatch.KindPhrase, Terms: []string{"Sieg Heil"}, Phrase: sloganPhrase},
 		{ID: "meine-ehre", Bank: "phrases", Kind: textmatch.KindPhrase, Terms: []string{"Meine Ehre heißt Treue"}, Phrase: sloganPhrase},
 		{ID: "88", Bank: "phrases", Kind: textmatch.KindPhrase, Terms: []string{"88"}, Strict: true, Phrase: codePhrase},
+		{ID: "18", Bank: "phrases", Kind: textmatch.KindPhrase, Terms: []string{"18"}, Strict: true, StandaloneOnly: true, Phrase: codePhrase},
 		{ID: "1488", Bank: "phrases", Kind: textmatch.KindPhrase, Terms: []string{"1488", "14/88"}, Strict: true, Phrase: codePhrase},
 		{ID: "hh", Bank: "phrases", Kind: textmatch.KindPhrase, Terms: []string{"HH"}, Strict: true, Phrase: codePhrase},
 	}
@@ -117,6 +118,8 @@ func TestMatch(t *testing.T) {
 		{"code run together", "1488", []want{{"1488", "exact", "1488"}}},
 		{"code spaced", "14 88", []want{{"1488", "exact", "14 88"}}},
 		{"HH code", "HH crew", []want{{"hh", "exact", "HH"}}},
+		{"standalone-only code alone", "  18 ", []want{{"18", "exact", "18"}}},
+		{"standalone-only code in a phrase", "18 x 24 poster", nil},
 		{"HH not in a word", "HHH", nil},
 		{"empty", "", nil},
 		{"only punctuation", "!!! ??? ...", nil},
