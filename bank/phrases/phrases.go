@@ -184,7 +184,7 @@ func All() []Phrase {
 			Sources: []string{srcADL + "zog"},
 			Notes:   "Antisemitic conspiracy term. Review."},
 		{ID: "code-rahowa", Label: "RaHoWa (\"Racial Holy War\")", Category: textmatch.CategoryCode,
-			Terms: []string{"RaHoWa", "Racial Holy War"},
+			Terms:   []string{"RaHoWa", "Racial Holy War"},
 			Sources: []string{srcADL + "rahowa"},
 			Notes:   "Review."},
 		{ID: "code-wpww", Label: "WPWW (\"White Pride World Wide\")", Category: textmatch.CategoryCode,
