@@ -223,9 +223,11 @@ type Matcher struct {
 	pats    [numLevels][][]int32 // pattern id → terms, per level
 	fz      *fuzzyIndex          // nil when no term is long enough or NoFuzzy
 	fzTerms [][]int32            // fuzzy pattern id → terms
-	fzLong  int                  // shortest fuzzy pattern (ocr runes) with budget 2, or 1<<30
 	maxTok  int                  // most words in a fuzzy term
-	skipped []Skip
+	// fzMaxLen[k] and fzLongK[k]: longest fuzzy pattern of ≥ k words, and
+	// shortest such with a two-edit budget (1<<30 if none).
+	fzMaxLen, fzLongK []int
+	skipped           []Skip
 }
 
 // Compile builds a Matcher for entries. Entry ids must be unique within a
@@ -235,7 +237,7 @@ func Compile(entries []Entry, cfg Config) (*Matcher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Matcher{cfg: cfg, norm: newNormalizer(), entries: slices.Clone(entries), fzLong: 1 << 30}
+	m := &Matcher{cfg: cfg, norm: newNormalizer(), entries: slices.Clone(entries)}
 	seen := map[[2]string]bool{}
 	var patterns [numLevels][][]rune
 	patIdx := [numLevels]map[string]int32{{}, {}, {}}
@@ -312,9 +314,6 @@ func Compile(entries []Entry, cfg Config) (*Matcher, error) {
 					id = fz.add(slices.Clone(ocr), budget)
 					fzIdx[string(ocr)] = id
 					m.fzTerms = append(m.fzTerms, nil)
-					if budget == 2 {
-						m.fzLong = min(m.fzLong, len(ocr))
-					}
 				}
 				m.fzTerms[id] = append(m.fzTerms[id], ti)
 				m.maxTok = max(m.maxTok, t.nTokens)
@@ -326,7 +325,27 @@ func Compile(entries []Entry, cfg Config) (*Matcher, error) {
 		m.ac[l] = buildAutomaton(patterns[l])
 	}
 	if fz != nil && len(fz.patterns) > 0 {
+		fz.seal()
 		m.fz = fz
+		// The longest fuzzy pattern, and the shortest with two edits, per
+		// number of words: a window of k words is compared only with terms
+		// of at least k words.
+		m.fzMaxLen = make([]int, m.maxTok+2)
+		m.fzLongK = make([]int, m.maxTok+2)
+		for k := range m.fzLongK {
+			m.fzLongK[k] = 1 << 30
+		}
+		for id, tis := range m.fzTerms {
+			n := len(fz.patterns[id])
+			for _, ti := range tis {
+				for k := 1; k <= m.terms[ti].nTokens; k++ {
+					m.fzMaxLen[k] = max(m.fzMaxLen[k], n)
+					if fz.budget[id] == 2 {
+						m.fzLongK[k] = min(m.fzLongK[k], n)
+					}
+				}
+			}
+		}
 	}
 	return m, nil
 }
@@ -441,6 +460,7 @@ func (m *Matcher) fuzzy(tk *tokens, add func(candidate)) {
 		}
 	}
 	seen := map[int32]bool{}
+	var h hasher
 	for i := range tk.toks {
 		allWords := true
 		for j := i; j < len(tk.toks) && j-i < m.maxTok; j++ {
@@ -450,18 +470,18 @@ func (m *Matcher) fuzzy(tk *tokens, add func(candidate)) {
 			allWords = allWords && isWord != nil && isWord[j]
 			a, b := s.first[i], s.first[j+1]
 			n := int(b - a)
-			if n > m.fz.maxLen+2 {
+			nWords := j - i + 1
+			if n > m.fzMaxLen[nWords]+2 {
 				break
 			}
 			if n < m.fz.minLen-1 || int(fold.first[j+1]-fold.first[i]) < m.cfg.FuzzyMinRunes || allWords {
 				continue // too short to misspell, or ordinary words, not a misspelt mark
 			}
 			d := 1
-			if n+2 >= m.fzLong {
+			if n+2 >= m.fzLongK[nWords] {
 				d = 2
 			}
-			nWords := j - i + 1
-			m.fz.lookup(s.runes[a:b], d, seen, func(id int32, dist int) {
+			m.fz.lookup(s.runes[a:b], d, &h, seen, func(id int32, dist int) {
 				if dist == 0 {
 					return // the same ocr form: the automaton's business
 				}
