@@ -15,14 +15,15 @@ import (
 
 // Design is a decoded design with the metadata its merchant gave.
 type Design struct {
-	ID       string
-	TenantID string
-	SHA256   string
-	Product  string
-	Markets  []string
-	Title    string
-	Tags     []string
-	Image    *imaging.Image
+	ID          string
+	TenantID    string
+	SHA256      string
+	Product     string
+	Markets     []string
+	Title       string
+	Tags        []string
+	Description string
+	Image       *imaging.Image
 }
 
 // Analyzer inspects a design and returns a typed result. Implementations must

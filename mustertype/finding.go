@@ -90,6 +90,13 @@ type Attrs struct {
 	Generic bool `json:"generic,omitempty"`
 	// Standalone marks a match that is the whole line or field.
 	Standalone bool `json:"standalone,omitempty"`
+	// BlockGrade marks a text match a policy may block on alone (a banned
+	// slogan read without edits; a distinctive or standalone mark).
+	BlockGrade bool `json:"block_grade,omitempty"`
+	// Category is a phrase's category: "slogan", "greeting" or "code".
+	Category string `json:"category,omitempty"`
+	// Ground is the legal ground a phrase's bank entry cites.
+	Ground string `json:"ground,omitempty"`
 	// Jurisdictions (above) also carries where a phrase is banned.
 }
 

@@ -7,6 +7,8 @@ const (
 	AnalyzerNSFW = "nsfw"
 	AnalyzerBank = "bank"
 	AnalyzerOCR  = "ocr"
+	// AnalyzerListing screens the listing's title, tags and description.
+	AnalyzerListing = "listing"
 )
 
 // NSFWProbabilities are the NSFW model's five class probabilities.

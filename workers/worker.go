@@ -311,7 +311,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	w.metrics.StageSeconds.WithLabelValues("decode").Observe(time.Since(t0).Seconds())
 
-	ad := &analyzers.Design{ID: d.ID, TenantID: d.TenantID, SHA256: d.SHA256, Product: d.Product, Markets: d.Markets, Title: d.Title, Tags: d.Tags, Image: img}
+	ad := &analyzers.Design{ID: d.ID, TenantID: d.TenantID, SHA256: d.SHA256, Product: d.Product, Markets: d.Markets, Title: d.Title, Tags: d.Tags, Description: d.Description, Image: img}
 	t0 = time.Now()
 	analyses, findings, versions, err := Analyze(ctx, w.analyzers, ad, w.metrics)
 	if err != nil {

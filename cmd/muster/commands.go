@@ -197,7 +197,7 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	if work {
 		// Every entry point that analyses seeds the same default banks as
 		// run: a worker on a fresh database must not "find nothing".
-		if slices.Contains(cfg.Analyzers, "bank") {
+		if slices.Contains(cfg.Analyzers, "bank") || slices.Contains(cfg.Analyzers, "listing") {
 			if err := app.SeedBanks(ctx, cfg, s.pool, s.nc, e.stderr); err != nil {
 				return fmt.Errorf("seed banks: %w", err)
 			}

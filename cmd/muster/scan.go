@@ -73,7 +73,7 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err := openDB(ctx, cfg, log, true, s); err != nil {
 		return err
 	}
-	if slices.Contains(cfg.Analyzers, "bank") {
+	if slices.Contains(cfg.Analyzers, "bank") || slices.Contains(cfg.Analyzers, "listing") {
 		// The same default banks as run: a scan on a fresh data directory
 		// must not allow what it could not look for.
 		if err := app.SeedBanks(ctx, cfg, s.pool, nil, e.stderr); err != nil {

@@ -52,6 +52,22 @@ type Finding struct {
 	Symbol      string   `cel:"symbol"`
 	Form        Form     `cel:"form"`
 	Allowlisted bool     `cel:"allowlisted"`
+	// Match is "text" for a word mark or phrase found in text.
+	Match string `cel:"match"`
+	// Field is where matched text came from: "image" (OCR), "title",
+	// "tags", "description".
+	Field string `cel:"field"`
+	// Method is how the text matched: exact, spaced, skeleton,
+	// ocr_confusion, fuzzy.
+	Method string `cel:"method"`
+	// Generic marks a word mark that is also an ordinary word.
+	Generic bool `cel:"generic"`
+	// Standalone marks a match that is the whole line or field.
+	Standalone bool `cel:"standalone"`
+	// BlockGrade marks a text match a policy may block on alone.
+	BlockGrade bool `cel:"block_grade"`
+	// Category is a phrase's category: slogan, greeting or code.
+	Category string `cel:"category"`
 }
 
 // NSFW is the sexual-content classifier's output. Every known category and
@@ -171,6 +187,13 @@ func normaliseFinding(i int, f mustertype.Finding, allowlist []string) Finding {
 		WordMarks:     nonNil(at.WordMarks),
 		Symbol:        at.Symbol,
 		Allowlisted:   at.Allowlisted || (f.EntryID != "" && slices.Contains(allowlist, f.EntryID)),
+		Match:         at.Match,
+		Field:         at.Field,
+		Method:        at.Method,
+		Generic:       at.Generic,
+		Standalone:    at.Standalone,
+		BlockGrade:    at.BlockGrade,
+		Category:      at.Category,
 	}
 	if f.Distance != nil {
 		out.Distance = int64(*f.Distance)

@@ -13,9 +13,11 @@ import (
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/banks"
 	"github.com/muster-dev/muster/analyzers/hashing"
+	"github.com/muster-dev/muster/analyzers/listing"
 	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/bank/wordmarks"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/mustertype"
@@ -29,6 +31,7 @@ func Registry() []analyzers.Registration {
 		{Name: mustertype.AnalyzerHash, Open: hashing.Open},
 		{Name: mustertype.AnalyzerNSFW, Open: nsfw.Open},
 		{Name: mustertype.AnalyzerBank, Open: banks.Open},
+		{Name: mustertype.AnalyzerListing, Open: listing.Open},
 	}
 }
 
@@ -141,6 +144,32 @@ func SeedBanks(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 		}
 	} else if err != nil {
 		return err
+	}
+	// Word marks of the trademark bank: each brand's name and aliases from
+	// the pinned simple-icons releases (entries that have them already are
+	// left as they are; one bank version when any changed).
+	wm, err := wordmarks.Load(ctx, cfg.CacheDir)
+	if err != nil {
+		return fmt.Errorf("seed word marks: %w", err)
+	}
+	current, _, err := st.TextEntries(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, e := range current {
+		if e.Bank == bank.SimpleIconsBank {
+			have[e.ID] = true
+		}
+	}
+	missing := map[string][]string{}
+	for slug, marks := range wm.Map() {
+		if !have[slug] {
+			missing[slug] = marks
+		}
+	}
+	if _, err := st.SetWordMarks(ctx, bank.SimpleIconsBank, missing, "seed"); err != nil {
+		return fmt.Errorf("seed word marks: %w", err)
 	}
 	return nil
 }

@@ -63,6 +63,17 @@ func testQueue() *queue.Config {
 
 func setup(t *testing.T, opts ...option) *bundle {
 	t.Helper()
+	return setupWith(t, func(_ *bundle, o *app.Options) {
+		for _, f := range opts {
+			f(o)
+		}
+	})
+}
+
+// setupWith is setup with an option that sees the bundle (its database and
+// NATS connection) before the pipeline starts.
+func setupWith(t *testing.T, opt func(*bundle, *app.Options)) *bundle {
+	t.Helper()
 	b := &bundle{t: t, pool: pgtest.New(t), nc: natstest.New(t)}
 	b.st = store.New(b.pool)
 	ctx := context.Background()
@@ -79,9 +90,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 	}
 	o := app.Options{Config: testConfig(), Analyzers: []analyzers.Analyzer{hashing.Analyzer{}}, Decider: policy.AllowAll{},
 		Serve: true, Work: true, QueueConfig: testQueue()}
-	for _, f := range opts {
-		f(&o)
-	}
+	opt(b, &o)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
