@@ -30,6 +30,7 @@ type command struct {
 // env is what every subcommand receives.
 type env struct {
 	getenv         func(string) string
+	stdin          io.Reader // os.Stdin; nil in tests
 	stdout, stderr io.Writer
 }
 
@@ -39,7 +40,7 @@ func commands() []command {
 		{"serve", "", "the API only, against external NATS and PostgreSQL (MUSTER_NATS_URL, MUSTER_DATABASE_URL)", cmdServe},
 		{"worker", "", "workers and webhook delivery only, against external NATS and PostgreSQL", cmdWorker},
 		{"migrate", "", "apply database migrations", cmdMigrate},
-		{"scan", "[--markets M] [--product P] FILE...", "analyse local files in-process and print one JSON object per line", cmdScan},
+		{"scan", "[--markets M] [--product P] [--files-from F|-] FILE|DIR|-...", "analyse local files in-process and print one JSON object per line", cmdScan},
 		{"tenant", "create NAME [--webhook URL] [--platform] | list", "manage tenants", cmdTenant},
 		{"policy", "show|draft edit FILE|validate [FILE]|backtest --days N|shadow [--off]|publish --note N|rollback --to N --note N|history|diff A B|redecide --since T", "the jurisdiction policy (see docs/policy.md)", cmdPolicy},
 		{"key", "create --tenant T --role R [--name N] | list --tenant T | revoke ID", "manage API keys (roles: merchant, reviewer, legal, admin)", cmdKey},
@@ -51,6 +52,9 @@ func commands() []command {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if stdout == os.Stdout { // the real process, not a test
+		e.stdin = os.Stdin
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil
