@@ -13,6 +13,7 @@ import (
 
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
@@ -298,3 +299,40 @@ func TestReviewAuthorisationMatrix(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestRedecideKeepsTheHumanDecision(t *testing.T) {
+	t.Parallel()
+	b, k := reviewSetup(t)
+	d := b.submit(shirt(pngOf(t, 33)), "?wait=10s", nil).design
+	var it review.Item
+	if st, _ := b.call("POST", "/v1/review/claim", k.alice, "", &it); st != 200 {
+		t.Fatalf("claim: %d", st)
+	}
+	var res review.Result
+	if st, code := b.call("POST", "/v1/review/items/"+itoa(it.ID)+"/decision", k.alice, `{"markets":{"DE":"block","FR":"block"},"reason":"trademark_infringement"}`, &res); st != 200 {
+		t.Fatalf("decision: %d %s", st, code)
+	}
+	// The live policy (the default pack) allows this plain design
+	// everywhere: a re-decision would flip the human blocks.
+	pol := policy.NewStore(b.pool, app.NewStore(b.pool, testConfig(), nil), policy.Config{})
+	if err := pol.Bootstrap(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		rep, err := pol.Redecide(t.Context(), policy.Actor{Name: "ops", Role: store.RoleLegal}, time.Time{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.HeldByHuman != 1 || len(rep.Changed) != 0 {
+			t.Fatalf("redecide report %+v", rep)
+		}
+	}
+	v, err := b.st.LatestVerdict(t.Context(), d.ID)
+	if err != nil || v.ID != res.Verdict.ID || v.Outcome != "block" {
+		t.Fatalf("after redecide the latest verdict is %+v (%v), want the human one %d", v, err, res.Verdict.ID)
+	}
+	// The disagreement is put to a reviewer, once.
+	if n := b.count(`SELECT count(*) FROM review_items WHERE design_id = $1 AND kind = 'redecide' AND state = 'open'`, d.ID); n != 1 {
+		t.Fatalf("%d open re-decision items, want 1", n)
+	}
+}
