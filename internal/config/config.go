@@ -42,6 +42,12 @@ type Config struct {
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
+	// ReviewLease is how long a reviewer's claim on an item lasts without a
+	// heartbeat (zero: 10 minutes).
+	ReviewLease time.Duration
+	// ReviewQARate is the share of automated allows and blocks sampled into
+	// the QA review queue, 0..1 (zero: none).
+	ReviewQARate float64
 	// DecodeBudget is how many pixels a process decodes at once (API and
 	// workers each); a decode waits for its width×height in the budget.
 	DecodeBudget int64
@@ -50,6 +56,18 @@ type Config struct {
 	// HTTPMaxConns bounds the API's open connections.
 	HTTPMaxConns int
 }
+
+// WithDefaults fills in zero fields that have a non-zero default (for
+// configurations built in code rather than parsed).
+func (c Config) WithDefaults() Config {
+	if c.ReviewLease == 0 {
+		c.ReviewLease = DefaultReviewLease
+	}
+	return c
+}
+
+// DefaultReviewLease is the default review claim lease (ROOST Coop's too).
+const DefaultReviewLease = 10 * time.Minute
 
 // setting describes one configuration entry.
 type setting struct {
@@ -91,6 +109,16 @@ func settings() []setting {
 			return nil
 		}
 	}
+	float := func(f func(c *Config) *float64) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("want a number, got %q", v)
+			}
+			*f(c) = n
+			return nil
+		}
+	}
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
@@ -120,6 +148,8 @@ func settings() []setting {
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
+		{"review-lease", "MUSTER_REVIEW_LEASE", DefaultReviewLease.String(), "how long a reviewer's claim on an item lasts without a heartbeat; an expired claim returns the item to its queue", dur(func(c *Config) *time.Duration { return &c.ReviewLease })},
+		{"review-qa-rate", "MUSTER_REVIEW_QA_RATE", "0.01", "share of automated allows and blocks sampled into the QA review queue (0..1; 0: none)", float(func(c *Config) *float64 { return &c.ReviewQARate })},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}
@@ -180,6 +210,12 @@ func (c Config) Validate() error {
 	}
 	if c.NATSReplicas != 1 && c.NATSReplicas != 3 && c.NATSReplicas != 5 {
 		errs = append(errs, fmt.Errorf("nats-replicas must be 1, 3 or 5, got %d", c.NATSReplicas))
+	}
+	if c.ReviewLease != 0 && (c.ReviewLease < 10*time.Second || c.ReviewLease > 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("review-lease must be between 10s and 24h, got %s", c.ReviewLease))
+	}
+	if c.ReviewQARate < 0 || c.ReviewQARate > 1 {
+		errs = append(errs, fmt.Errorf("review-qa-rate must be between 0 and 1, got %g", c.ReviewQARate))
 	}
 	if len(c.Analyzers) == 0 {
 		errs = append(errs, errors.New("at least one analyzer is required"))

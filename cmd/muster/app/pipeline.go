@@ -30,6 +30,8 @@ import (
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/review/reviewhttp"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
 	"github.com/muster-dev/muster/workers"
@@ -58,6 +60,7 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
+	Review  *review.Service
 	Banks   *bank.Store
 	API     *api.Server
 	Worker  *workers.Worker
@@ -78,14 +81,17 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(pool)
+	st := NewStore(pool, cfg, opts.Logger)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	registerQueueGauges(p.Metrics, q)
+	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
+	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
-		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}))
+		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
+		reviewhttp.Routes(p.Review))
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -102,6 +108,24 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		p.Webhook = webhook.New(webhook.Config{Guard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics)
 	}
 	return p, nil
+}
+
+// ReviewConfig is the review service's configuration from the process's
+// (a QA rate of 0 turns sampling off).
+func ReviewConfig(cfg config.Config, log *slog.Logger) review.Config {
+	cfg = cfg.WithDefaults()
+	qa := cfg.ReviewQARate
+	if qa == 0 {
+		qa = -1
+	}
+	return review.Config{Lease: cfg.ReviewLease, QARate: qa, Logger: log}
+}
+
+// NewStore returns the store every process that records verdicts uses:
+// the review queue's hook runs inside each verdict's transaction, so a
+// verdict with a market in review never exists without its review item.
+func NewStore(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) *store.Store {
+	return store.New(pool, store.WithVerdictHook(review.NewHook(ReviewConfig(cfg, log))))
 }
 
 // Run runs the enabled parts until ctx is cancelled, then shuts them down
