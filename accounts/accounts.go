@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,18 +95,26 @@ type Service struct {
 	// hashing bounds concurrent argon2id computations.
 	hashing chan struct{}
 	// dummy is verified against for unknown emails so that their answer
-	// takes as long as a wrong password's.
-	dummy string
+	// takes as long as a wrong password's; made on first use.
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // New returns the service.
 func New(pool *pgxpool.Pool, cfg Config) *Service {
 	cfg = cfg.WithDefaults()
-	dummy, err := HashPassword(GeneratePassword(), cfg.Params)
-	if err != nil {
-		panic(err) // a generated password is always within bounds
-	}
-	return &Service{pool: pool, cfg: cfg, hashing: make(chan struct{}, cfg.HashConcurrency), dummy: dummy}
+	return &Service{pool: pool, cfg: cfg, hashing: make(chan struct{}, cfg.HashConcurrency)}
+}
+
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		h, err := HashPassword(GeneratePassword(), s.cfg.Params)
+		if err != nil {
+			panic(err) // a generated password is always within bounds
+		}
+		s.dummy = h
+	})
+	return s.dummy
 }
 
 // Config returns the effective configuration.
@@ -391,7 +400,7 @@ func (s *Service) Login(ctx context.Context, email, password string, m Meta) (Se
 		)
 		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+`, u.password_hash FROM console_users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1`, email), &hash)
 		if errors.Is(err, pgx.ErrNoRows) {
-			known, hash = false, s.dummy
+			known, hash = false, s.dummyHash()
 		} else if err != nil {
 			return fmt.Errorf("sign-in: %w", err)
 		}

@@ -42,6 +42,9 @@ type Config struct {
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
+	// ConsoleSecureCookies marks the console's cookies Secure on plain-HTTP
+	// requests too (behind a TLS-terminating proxy).
+	ConsoleSecureCookies bool
 }
 
 // setting describes one configuration entry.
@@ -110,6 +113,14 @@ func settings() []setting {
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
+		{"console-secure-cookies", "MUSTER_CONSOLE_SECURE_COOKIES", "false", "mark console cookies Secure even on plain HTTP (set behind a TLS-terminating proxy; requests over TLS always get Secure cookies)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			c.ConsoleSecureCookies = b
+			return nil
+		}},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}

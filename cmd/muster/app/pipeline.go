@@ -19,8 +19,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/policy"
@@ -44,6 +46,9 @@ type Options struct {
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
 	QueueConfig *queue.Config
+	// Accounts overrides the console accounts' settings (tests: cheap
+	// password hashing).
+	Accounts *accounts.Config
 }
 
 // Pipeline is an assembled process.
@@ -54,8 +59,12 @@ type Pipeline struct {
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
 	API     *api.Server
-	Worker  *workers.Worker
-	Webhook *webhook.Sender
+	// Accounts are the console's users and sessions; Console the web
+	// console served beside the API at /console/.
+	Accounts *accounts.Service
+	Console  *console.Server
+	Worker   *workers.Worker
+	Webhook  *webhook.Sender
 }
 
 // New sets up the JetStream layout and builds the parts.
@@ -76,6 +85,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	registerQueueGauges(p.Metrics, q)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics, policyhttp.Routes(p.Policy, q, opts.Logger))
+	acfg := accounts.Config{}
+	if opts.Accounts != nil {
+		acfg = *opts.Accounts
+	}
+	p.Accounts = accounts.New(pool, acfg)
+	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+	if err != nil {
+		return nil, err
+	}
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -109,7 +128,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				return fmt.Errorf("listen on %s: %w", p.opts.Config.HTTPAddr, err)
 			}
 		}
-		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -155,6 +174,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// Handler is what the server serves: the console under /console/, the API
+// everywhere else.
+func (p *Pipeline) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/console/", p.Console)
+	mux.Handle("/console", p.Console)
+	mux.Handle("/", p.API)
+	return mux
 }
 
 // registerQueueGauges exports the queue's backlog, in-flight count and dead
