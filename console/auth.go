@@ -32,11 +32,6 @@ func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.cfg.Sec
 // in a short-lived cookie and echoed in the form (double submit: there is
 // no session yet to bind it to).
 func (s *Server) signinForm(w http.ResponseWriter, r *http.Request, _ *accounts.Session) error {
-	if sess, err := s.session(r); err == nil {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
-		_ = sess
-		return nil
-	}
 	return s.renderSignin(w, r, http.StatusOK, r.URL.Query().Get("next"), "", "")
 }
 
