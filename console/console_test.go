@@ -80,8 +80,8 @@ func setup(t *testing.T, cfg console.Config) *bundle {
 // client is a browser-like HTTP client with a cookie jar that does not
 // follow redirects.
 type client struct {
-	t    *testing.T
-	b    *bundle
+	t     *testing.T
+	b     *bundle
 	http  *http.Client
 	csrf  string
 	email string
