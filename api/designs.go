@@ -63,16 +63,8 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 	img, err := imaging.Decode(sub.data, sub.declared, s.cfg.Limits)
 	if err != nil {
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
-		var ie *imaging.Error
-		if errors.As(err, &ie) {
-			status := http.StatusUnprocessableEntity
-			switch ie.Code {
-			case imaging.CodeTooLarge, imaging.CodeTooManyPixels:
-				status = http.StatusRequestEntityTooLarge
-			case imaging.CodeUnsupported, imaging.CodeMediaMismatch:
-				status = http.StatusUnsupportedMediaType
-			}
-			return &Error{Status: status, Code: ie.Code, Message: ie.Error()}
+		if e, ok := ImageError(err); ok {
+			return e
 		}
 		return err
 	}
@@ -405,4 +397,23 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request, _ store.Princip
 	writeJSON(w, http.StatusOK, map[string]any{"products": catalog.Products, "eu_members": catalog.EUMembers,
 		"markets": "ISO 3166-1 alpha-2 country codes, plus EU"})
 	return nil
+}
+
+// ImageError maps a decoding failure caused by the input (an
+// *imaging.Error) to the API's error: 413 for too many bytes or pixels, 415
+// for an unsupported or mismatched type, 422 otherwise. ok is false for any
+// other error.
+func ImageError(err error) (e *Error, ok bool) {
+	var ie *imaging.Error
+	if !errors.As(err, &ie) {
+		return nil, false
+	}
+	status := http.StatusUnprocessableEntity
+	switch ie.Code {
+	case imaging.CodeTooLarge, imaging.CodeTooManyPixels:
+		status = http.StatusRequestEntityTooLarge
+	case imaging.CodeUnsupported, imaging.CodeMediaMismatch:
+		status = http.StatusUnsupportedMediaType
+	}
+	return &Error{Status: status, Code: ie.Code, Message: ie.Error()}, true
 }

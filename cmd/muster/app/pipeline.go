@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/muster-dev/muster/policy/policyhttp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,10 +21,14 @@ import (
 	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/bankhttp"
 	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
@@ -58,6 +61,7 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
+	Banks   *bank.Store
 	API     *api.Server
 	// Accounts are the console's users and sessions; Console the web
 	// console served beside the API at /console/.
@@ -84,7 +88,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	st := store.New(pool)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	registerQueueGauges(p.Metrics, q)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics, policyhttp.Routes(p.Policy, q, opts.Logger))
+	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
+	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics,
+		policyhttp.Routes(p.Policy, q, opts.Logger),
+		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}))
 	acfg := accounts.Config{}
 	if opts.Accounts != nil {
 		acfg = *opts.Accounts
@@ -208,4 +215,34 @@ func registerQueueGauges(m *metrics.Metrics, q *queue.Queue) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_dead_letters", Help: "Designs in the dead-letter stream."},
 			stat(func(s queue.Stats) float64 { return float64(s.DeadLetters) })),
 	)
+}
+
+// licenceChanged re-decides the tenant's designs that matched the entry,
+// with the licence as it now stands, so a licence granted turns a block
+// into allow (and a revoked one back) without re-analysing the images;
+// reviewers' decisions are left alone.
+func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName, entryID string) error {
+	designs, err := p.Store.StoredDesignsWithEntry(ctx, tenantID, bankName, entryID)
+	if err != nil || len(designs) == 0 {
+		return err
+	}
+	allowed, err := p.Banks.Allowed(ctx, bankName, entryID, tenantID, time.Now())
+	if err != nil {
+		return err
+	}
+	adjust := func(in *mustertype.Input) {
+		for i := range in.Findings {
+			if f := &in.Findings[i]; f.Bank == bankName && f.EntryID == entryID {
+				f.Attrs.Allowlisted = allowed
+			}
+		}
+	}
+	event := "verdict.licence_revoked"
+	if allowed {
+		event = "verdict.licence_granted"
+	}
+	rep, err := p.Policy.Reconsider(ctx, policy.Actor{Name: actor, Role: policy.RoleLegal}, designs, adjust, event, policyhttp.NotifyChange(p.Queue))
+	p.opts.Logger.Info("licence change re-decided", "tenant", tenantID, "bank", bankName, "entry", entryID,
+		"designs", rep.Designs, "changed", len(rep.Changed), "held", rep.Held)
+	return err
 }
