@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,4 +121,48 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	}
 	t.Logf("screenshot: %s", p)
 	return p
+}
+
+// Log collects a tab's console messages (calls of the console API,
+// uncaught exceptions and browser log entries such as CSP violations)
+// from the moment Watch is called until the test ends.
+type Log struct {
+	mu   sync.Mutex
+	msgs []chromedp.ConsoleMessage
+}
+
+// Watch starts collecting ctx's console messages. Call it before
+// navigating.
+func Watch(t testing.TB, ctx context.Context) *Log {
+	t.Helper()
+	wctx, cancel := context.WithCancel(ctx)
+	l := &Log{}
+	msgs := chromedp.Console(wctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			l.msgs = append(l.msgs, m)
+			l.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return l
+}
+
+// Errors returns the errors and exceptions seen so far.
+func (l *Log) Errors() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, m := range l.msgs {
+		if m.IsException() || m.Type == "error" {
+			out = append(out, m.String())
+		}
+	}
+	return out
 }
