@@ -60,7 +60,7 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
 		return err
 	}
-	img, err := imaging.Decode(sub.data, sub.declared, s.cfg.Limits)
+	img, err := s.cfg.Gate.Decode(r.Context(), sub.data, sub.declared, s.cfg.Limits)
 	if err != nil {
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
 		if e, ok := ImageError(err); ok {
@@ -131,6 +131,11 @@ func (s *Server) parseWait(r *http.Request) (time.Duration, error) {
 // body, and the metadata from form fields or the query string.
 func (s *Server) readSubmission(w http.ResponseWriter, r *http.Request) (submission, error) {
 	limit := s.cfg.Limits.MaxBytes
+	// A declared length over the limit is refused before a byte is read.
+	if r.ContentLength > limit+1<<20 {
+		return submission{}, &Error{Status: http.StatusRequestEntityTooLarge, Code: imaging.CodeTooLarge,
+			Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes (design) plus 1 MiB (form)", r.ContentLength, limit)}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20) // room for multipart framing and fields
 	var sub submission
 	fields := map[string][]string{}

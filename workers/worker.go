@@ -40,6 +40,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Limits for decoding.
 	Limits imaging.Limits
+	// Gate bounds the memory of decodes running at once (nil: no bound).
+	Gate   *imaging.Gate
 	Logger *slog.Logger
 }
 
@@ -305,9 +307,12 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	w.metrics.StageSeconds.WithLabelValues("fetch").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
-	img, err := imaging.Decode(data, d.MediaType, w.cfg.Limits)
-	if err != nil {
+	img, err := w.cfg.Gate.Decode(ctx, data, d.MediaType, w.cfg.Limits)
+	if imaging.IsInputError(err) {
 		return permanentError{fmt.Errorf("decode design %s: %w", d.ID, err)}
+	}
+	if err != nil {
+		return fmt.Errorf("decode design %s: %w", d.ID, err)
 	}
 	w.metrics.StageSeconds.WithLabelValues("decode").Observe(time.Since(t0).Seconds())
 

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/analyzers"
@@ -25,6 +26,7 @@ import (
 	"github.com/muster-dev/muster/bank/bankhttp"
 	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/policy"
@@ -89,7 +91,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	registerQueueGauges(p.Metrics, q)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
-	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics,
+	gate := imaging.NewGate(cfg.DecodeBudget)
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}))
 	acfg := accounts.Config{}
@@ -110,7 +113,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
@@ -135,7 +138,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				return fmt.Errorf("listen on %s: %w", p.opts.Config.HTTPAddr, err)
 			}
 		}
-		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		maxConns := p.opts.Config.HTTPMaxConns
+		if maxConns <= 0 {
+			maxConns = 1024
+		}
+		ln = netutil.LimitListener(ln, maxConns)
+		readTimeout := p.opts.Config.HTTPReadTimeout
+		if readTimeout <= 0 {
+			readTimeout = time.Minute
+		}
+		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
+			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
