@@ -67,7 +67,11 @@ func cmdScan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	files, err := scanInputs(named, *filesFrom, e.stdin)
+	stdin := e.in
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	files, err := scanInputs(named, *filesFrom, stdin)
 	if *filesFromTemp && *filesFrom != "" {
 		os.Remove(*filesFrom)
 	}

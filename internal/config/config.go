@@ -48,6 +48,9 @@ type Config struct {
 	// ReviewQARate is the share of automated allows and blocks sampled into
 	// the QA review queue, 0..1 (zero: none).
 	ReviewQARate float64
+	// ConsoleSecureCookies marks the console's cookies Secure on plain-HTTP
+	// requests too (behind a TLS-terminating proxy).
+	ConsoleSecureCookies bool
 	// DecodeBudget is how many pixels a process decodes at once (API and
 	// workers each); a decode waits for its width×height in the budget.
 	DecodeBudget int64
@@ -150,6 +153,14 @@ func settings() []setting {
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
 		{"review-lease", "MUSTER_REVIEW_LEASE", DefaultReviewLease.String(), "how long a reviewer's claim on an item lasts without a heartbeat; an expired claim returns the item to its queue", dur(func(c *Config) *time.Duration { return &c.ReviewLease })},
 		{"review-qa-rate", "MUSTER_REVIEW_QA_RATE", "0.01", "share of automated allows and blocks sampled into the QA review queue (0..1; 0: none)", float(func(c *Config) *float64 { return &c.ReviewQARate })},
+		{"console-secure-cookies", "MUSTER_CONSOLE_SECURE_COOKIES", "false", "mark console cookies Secure even on plain HTTP (set behind a TLS-terminating proxy; requests over TLS always get Secure cookies)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			c.ConsoleSecureCookies = b
+			return nil
+		}},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}

@@ -19,10 +19,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
 
+	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/bankhttp"
+	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
@@ -51,6 +53,9 @@ type Options struct {
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
 	QueueConfig *queue.Config
+	// Accounts overrides the console accounts' settings (tests: cheap
+	// password hashing).
+	Accounts *accounts.Config
 }
 
 // Pipeline is an assembled process.
@@ -63,8 +68,12 @@ type Pipeline struct {
 	Review  *review.Service
 	Banks   *bank.Store
 	API     *api.Server
-	Worker  *workers.Worker
-	Webhook *webhook.Sender
+	// Accounts are the console's users and sessions; Console the web
+	// console served beside the API at /console/.
+	Accounts *accounts.Service
+	Console  *console.Server
+	Worker   *workers.Worker
+	Webhook  *webhook.Sender
 }
 
 // New sets up the JetStream layout and builds the parts.
@@ -92,6 +101,17 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
 		reviewhttp.Routes(p.Review))
+
+	acfg := accounts.Config{}
+	if opts.Accounts != nil {
+		acfg = *opts.Accounts
+	}
+	p.Accounts = accounts.New(pool, acfg)
+	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+	if err != nil {
+		return nil, err
+	}
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -152,7 +172,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		if readTimeout <= 0 {
 			readTimeout = time.Minute
 		}
-		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
+		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
 			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
 		wg.Add(2)
 		go func() {
@@ -199,6 +219,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// Handler is what the server serves: the console under /console/, the API
+// everywhere else.
+func (p *Pipeline) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/console/", p.Console)
+	mux.Handle("/console", p.Console)
+	mux.Handle("/", p.API)
+	return mux
 }
 
 // registerQueueGauges exports the queue's backlog, in-flight count and dead
