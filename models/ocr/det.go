@@ -12,7 +12,7 @@ import (
 const (
 	defaultBinThresh   = 0.3
 	defaultBoxThresh   = 0.6
-	defaultUnclipRatio = 1.5
+	defaultUnclipRatio = 2.0
 	maxCandidates      = 1000
 	minSize            = 3
 )
@@ -51,8 +51,6 @@ type region struct {
 	// score is the mean probability inside the box (DB's box score).
 	score  float64
 	curved bool
-	// edge is set when the region touches an inner edge of a tile.
-	edge bool
 }
 
 // outline is the region's polygon: the top edge then the bottom edge back.

@@ -5,8 +5,8 @@
 // arched lines; every line is rectified along its centre line before
 // recognition, so curved, rotated and upside-down text reaches the
 // recogniser straight and upright. Recognition is CTC over the model's
-// dictionary plus space. Large print files are read twice: whole (large
-// text) and in tiles at a higher resolution (small text). See docs/ocr.md.
+// dictionary plus space. Large print files are detected twice: at the
+// usual resolution (large text) and at twice it (small text). See docs/ocr.md.
 package ocr
 
 import (
@@ -34,13 +34,13 @@ type Config struct {
 	// (default 960, PaddleOCR's det_limit_side_len). Small designs are
 	// enlarged up to 2× towards it.
 	DetMaxSide int
-	// TileFrom is the long side from which a second detection pass runs
-	// over tiles at twice the whole pass's resolution (default 2400: a
-	// 4500×5400 print file is tiled, a 1200×1200 design is not). 0 uses the
-	// default; a negative value disables tiling.
-	TileFrom int
-	// TileSide is the tile side in model pixels (default 960).
-	TileSide int
+	// HiResFrom is the long side from which a second detection pass runs
+	// over the whole image at HiResSide, for text too small for the first
+	// (default 2400: a 4500×5400 print file gets it, a 1200×1200 design
+	// does not). Negative disables it.
+	HiResFrom int
+	// HiResSide is the second pass's long side (default 2×DetMaxSide).
+	HiResSide int
 	// BinThresh, BoxThresh and UnclipRatio are DB post-processing's
 	// thresholds (defaults 0.3, 0.6, 1.5: PaddleOCR's).
 	BinThresh, BoxThresh, UnclipRatio float64
@@ -67,11 +67,11 @@ func (c Config) WithDefaults() Config {
 	if c.DetMaxSide == 0 {
 		c.DetMaxSide = 960
 	}
-	if c.TileFrom == 0 {
-		c.TileFrom = 2400
+	if c.HiResFrom == 0 {
+		c.HiResFrom = 2400
 	}
-	if c.TileSide == 0 {
-		c.TileSide = 960
+	if c.HiResSide == 0 {
+		c.HiResSide = 2 * c.DetMaxSide
 	}
 	if c.BinThresh == 0 {
 		c.BinThresh = defaultBinThresh
@@ -102,8 +102,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.DetMaxSide < 64 || c.DetMaxSide > 4096 || c.DetMaxSide%32 != 0:
 		return fmt.Errorf("ocr config: DetMaxSide %d must be a multiple of 32 in 64..4096", c.DetMaxSide)
-	case c.TileSide < 64 || c.TileSide > 4096 || c.TileSide%32 != 0:
-		return fmt.Errorf("ocr config: TileSide %d must be a multiple of 32 in 64..4096", c.TileSide)
+	case c.HiResSide < 64 || c.HiResSide > 8192:
+		return fmt.Errorf("ocr config: HiResSide %d out of range 64..8192", c.HiResSide)
 	case c.BinThresh <= 0 || c.BinThresh >= 1 || c.BoxThresh <= 0 || c.BoxThresh >= 1:
 		return errors.New("ocr config: thresholds must be in (0,1)")
 	case c.UnclipRatio <= 0 || c.UnclipRatio > 5:
@@ -480,69 +480,30 @@ func readingOrder(lines []Line) []Line {
 	return out
 }
 
-// detect runs the whole-image pass and, for large images, the tiled pass,
-// and merges their regions.
+// detect runs the whole-image pass and, for large images, a second pass at
+// twice the resolution, and merges their regions.
 func (e *Engine) detect(ctx context.Context, src *raster) ([]region, error) {
 	long := max(src.w, src.h)
+	full := image.Rect(0, 0, src.w, src.h)
 	scale := math.Min(float64(e.cfg.DetMaxSide)/float64(long), 2)
-	whole, err := e.detectRect(ctx, src, image.Rect(0, 0, src.w, src.h), scale, nil)
+	whole, err := e.detectRect(ctx, src, full, scale)
 	if err != nil {
 		return nil, err
 	}
-	if e.cfg.TileFrom < 0 || long < e.cfg.TileFrom {
+	if e.cfg.HiResFrom < 0 || long < e.cfg.HiResFrom {
 		return whole, nil
 	}
-	// Tiles at twice the whole pass's resolution, TileSide model pixels
-	// each, overlapping by a quarter.
-	tscale := 2 * scale
-	side := int(float64(e.cfg.TileSide) / tscale) // tile side in design pixels
-	var tiled []region
-	for _, rc := range tileRects(src.w, src.h, side, side/4) {
-		inner := innerEdges(rc, src.w, src.h)
-		regs, err := e.detectRect(ctx, src, rc, tscale, &inner)
-		if err != nil {
-			return nil, err
-		}
-		tiled = append(tiled, regs...)
+	// One run over the whole image at the higher resolution costs less than
+	// overlapping tiles covering it, and cuts no line at a tile seam.
+	hi, err := e.detectRect(ctx, src, full, float64(e.cfg.HiResSide)/float64(long))
+	if err != nil {
+		return nil, err
 	}
-	return mergeRegions(whole, tiled), nil
-}
-
-// edges says which sides of a tile lie inside the image.
-type edges struct {
-	rect                     image.Rectangle
-	left, top, right, bottom bool
-}
-
-func innerEdges(rc image.Rectangle, w, h int) edges {
-	return edges{rect: rc, left: rc.Min.X > 0, top: rc.Min.Y > 0, right: rc.Max.X < w, bottom: rc.Max.Y < h}
-}
-
-// tileRects covers w×h with side×side tiles overlapping by at least ov,
-// the last row and column flush with the edges.
-func tileRects(w, h, side, ov int) []image.Rectangle {
-	starts := func(n int) []int {
-		if n <= side {
-			return []int{0}
-		}
-		k := int(math.Ceil(float64(n-ov) / float64(side-ov)))
-		out := make([]int, k)
-		for i := range out {
-			out[i] = int(math.Round(float64(i) * float64(n-side) / float64(k-1)))
-		}
-		return out
-	}
-	var out []image.Rectangle
-	for _, y := range starts(h) {
-		for _, x := range starts(w) {
-			out = append(out, image.Rect(x, y, min(x+side, w), min(y+side, h)))
-		}
-	}
-	return out
+	return mergeRegions(whole, hi), nil
 }
 
 // detectRect runs detection over rc of the image at the given scale.
-func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle, scale float64, inner *edges) ([]region, error) {
+func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle, scale float64) ([]region, error) {
 	tw, th := detSize(rc.Dx(), rc.Dy(), scale)
 	rgb := src.resize(rc, tw, th)
 	out, err := e.det.Run(ctx, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th)})
@@ -555,52 +516,30 @@ func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle
 	}
 	sx, sy := float64(rc.Dx())/float64(tw), float64(rc.Dy())/float64(th)
 	regs := dbRegions(out.Data, tw, th, dbParams{e.cfg.BinThresh, e.cfg.BoxThresh, e.cfg.UnclipRatio}, sx, sy, rc.Min)
-	if inner != nil {
-		margin := 3 * math.Max(sx, sy)
-		for i := range regs {
-			b := regs[i].bounds()
-			ir := inner.rect
-			regs[i].edge = (inner.left && b.X0 <= float64(ir.Min.X)+margin) || (inner.top && b.Y0 <= float64(ir.Min.Y)+margin) ||
-				(inner.right && b.X1 >= float64(ir.Max.X)-margin) || (inner.bottom && b.Y1 >= float64(ir.Max.Y)-margin)
-		}
-	}
 	return regs, nil
 }
 
-// mergeRegions adds the tiles' regions to the whole pass's: a tile region
-// mostly inside a whole-pass region is the same text (the whole pass
-// sees it entire); a tile region cut by its tile's inner edge is dropped
-// when another tile's region covers it; among the rest, duplicates from
-// overlapping tiles keep the larger.
-func mergeRegions(whole, tiled []region) []region {
+// mergeRegions adds the high-resolution pass's regions to the whole
+// pass's: one mostly inside a whole-pass region is the same text (read
+// from the whole pass); the rest is text too small for the whole pass.
+func mergeRegions(whole, hi []region) []region {
 	out := append([]region(nil), whole...)
 	wb := make([]bounds, len(whole))
 	for i, r := range whole {
 		wb[i] = r.bounds()
 	}
-	covered := func(b bounds, others []bounds, frac float64) bool {
-		for _, o := range others {
-			if b.intersect(o).area() > frac*b.area() {
-				return true
+	for _, r := range hi {
+		b := r.bounds()
+		covered := false
+		for _, o := range wb {
+			if b.intersect(o).area() > 0.5*b.area() {
+				covered = true
+				break
 			}
 		}
-		return false
-	}
-	// Larger tile regions first, so a whole copy wins over a cut one.
-	sort.SliceStable(tiled, func(i, j int) bool {
-		if tiled[i].edge != tiled[j].edge {
-			return !tiled[i].edge
+		if !covered {
+			out = append(out, r)
 		}
-		return tiled[i].bounds().area() > tiled[j].bounds().area()
-	})
-	var kept []bounds
-	for _, r := range tiled {
-		b := r.bounds()
-		if covered(b, wb, 0.5) || covered(b, kept, 0.5) {
-			continue
-		}
-		out = append(out, r)
-		kept = append(kept, b)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package ocr_test
 
 import (
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -148,5 +149,60 @@ func TestReadsDesigns(t *testing.T) {
 				t.Errorf("arched text was not followed as a curve: %+v", res.Lines)
 			}
 		})
+	}
+}
+
+// TestPrintFileSmallText reads a 4500×5400 print file with a large title
+// and a small line in a corner (60 px letters, 1 % of the height): the
+// whole-image pass sees the title, the high-resolution pass the small line.
+func TestPrintFileSmallText(t *testing.T) {
+	t.Parallel()
+	e := engine(t)
+	img := render(t, textrender.Design{W: 4500, H: 5400, Background: white, Lines: []textrender.Line{
+		{Text: "MOUNTAIN CLUB", Size: 420, CX: 2250, CY: 2000, Colour: black},
+		{Text: "established nineteen", Size: 60, CX: 3700, CY: 5000, Colour: black},
+	}})
+	res, err := e.Read(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := res.Text()
+	t.Logf("read %q in %v (det %v, rec %v), %d regions", text, res.Detect+res.Classify+res.Recognize, res.Detect, res.Recognize, res.Regions)
+	for _, w := range []string{"MOUNTAIN", "CLUB", "established", "nineteen"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("did not read %q in %q", w, text)
+		}
+	}
+}
+
+// TestInstallRefusesAlteredModels: a model file that no longer matches
+// its pin is not loaded.
+func TestInstallRefusesAlteredModels(t *testing.T) {
+	t.Parallel()
+	engine(t) // installs into var/models
+	root, _ := filepath.Abs("../..")
+	src := filepath.Join(root, models.DefaultModelsDir, ocr.ModelName)
+	dir := filepath.Join(t.TempDir(), ocr.ModelName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "ppocr_keys_v1.txt" {
+			b = append(b, 'x')
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ocr.LoadManifest(dir); !errors.Is(err, models.ErrModelNotInstalled) {
+		t.Fatalf("altered dictionary: %v, want ErrModelNotInstalled", err)
+	}
+	if _, err := ocr.LoadManifest(src); err != nil {
+		t.Fatalf("installed models: %v", err)
 	}
 }

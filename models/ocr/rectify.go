@@ -22,7 +22,7 @@ const maxStripWidth = 1600
 // straight line is the crop of a rotated box (PaddleOCR's
 // get_rotate_crop_image); a curved one is unrolled along its centre line,
 // so an arched word becomes a straight strip. When the strip is smaller
-// than the text, each output pixel averages k×k samples (k ≤ 4) instead of
+// than the text, each output pixel averages k×k samples (k ≤ 8) instead of
 // decimating.
 func rectify(src *raster, line []pt, half float64, h int) strip {
 	// Cumulative arc length and smoothed tangents at the vertices.
@@ -42,7 +42,7 @@ func rectify(src *raster, line []pt, half float64, h int) strip {
 	for i := range line {
 		tans[i] = tangentAt(line, i)
 	}
-	k := clampi(int(math.Ceil(1/s)), 1, 4)
+	k := clampi(int(math.Ceil(1/s)), 1, 8)
 	out := strip{w: w, h: h, rgb: make([]float32, 3*w*h)}
 	inv := 1 / float32(k*k)
 	for x := 0; x < w; x++ {
