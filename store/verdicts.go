@@ -47,7 +47,8 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 		return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, notFound(err))
 	}
 	var previous string
-	err := tx.QueryRow(ctx, `SELECT outcome FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, nv.DesignID).Scan(&previous)
+	var prevDecision mustertype.Decision
+	err := tx.QueryRow(ctx, `SELECT outcome, decision FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, nv.DesignID).Scan(&previous, &prevDecision)
 	if err != nil && err != pgx.ErrNoRows {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: previous: %w", nv.DesignID, err)
 	}
@@ -72,7 +73,32 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 		tenant, nv.DesignID, nv.Event, nv.Actor, data); err != nil {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: event: %w", nv.DesignID, err)
 	}
+	// A verdict that changes any market's outcome is announced (waiters,
+	// webhooks) through the outbox, committed with the verdict.
+	if MarketsChanged(prevDecision, v.Decision) {
+		if err := enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictChanged, TenantID: tenant, DesignID: nv.DesignID, VerdictID: v.ID, Outcome: v.Outcome}); err != nil {
+			return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
+		}
+	}
 	return v, nil
+}
+
+// MarketsChanged reports whether any market's outcome differs between two
+// decisions (a market present on one side only counts as changed).
+func MarketsChanged(before, after mustertype.Decision) bool {
+	was := map[string]string{}
+	for _, m := range before.Markets {
+		was[m.Market] = m.Outcome
+	}
+	if len(before.Markets) != len(after.Markets) {
+		return true
+	}
+	for _, m := range after.Markets {
+		if o, ok := was[m.Market]; !ok || o != m.Outcome {
+			return true
+		}
+	}
+	return false
 }
 
 // StoredDesigns reads up to limit decided designs created at or after since,

@@ -18,6 +18,7 @@ type Metrics struct {
 	HTTPRequests    *prometheus.CounterVec
 	HTTPSeconds     *prometheus.HistogramVec
 	Webhooks        *prometheus.CounterVec
+	RateLimited     *prometheus.CounterVec
 }
 
 // New creates and registers the collectors (plus Go and process collectors).
@@ -48,10 +49,13 @@ func New() *Metrics {
 			Name: "muster_http_request_seconds", Help: "HTTP request latency by route.", Buckets: buckets,
 		}, []string{"route"}),
 		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "muster_webhook_deliveries_total", Help: "Webhook delivery attempts by result (ok, error).",
+			Name: "muster_webhook_deliveries_total", Help: "Webhook delivery attempts by result (ok, error, gave_up; deferred: a busy tenant's event handed back, not an attempt).",
 		}, []string{"result"}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "muster_rate_limited_total", Help: "Requests refused with 429 for a tenant's request rate, by tier.",
+		}, []string{"tier"}),
 	}
-	r.MustRegister(m.Submissions, m.Verdicts, m.Failures, m.AnalyzerSeconds, m.StageSeconds, m.HTTPRequests, m.HTTPSeconds, m.Webhooks,
+	r.MustRegister(m.Submissions, m.Verdicts, m.Failures, m.AnalyzerSeconds, m.StageSeconds, m.HTTPRequests, m.HTTPSeconds, m.Webhooks, m.RateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/muster-dev/muster/policy/policyhttp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,7 +22,9 @@ import (
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/outbox"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
@@ -44,6 +45,12 @@ type Options struct {
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
 	QueueConfig *queue.Config
+	// WebhookConfig overrides the webhook settings derived from Config
+	// (Guard and Logger are always set from Config).
+	WebhookConfig *webhook.Config
+	// NoRelay leaves the outbox unpublished, as if the process died right
+	// after every commit (tests of crash recovery).
+	NoRelay bool
 }
 
 // Pipeline is an assembled process.
@@ -56,6 +63,7 @@ type Pipeline struct {
 	API     *api.Server
 	Worker  *workers.Worker
 	Webhook *webhook.Sender
+	Relay   *outbox.Relay
 }
 
 // New sets up the JetStream layout and builds the parts.
@@ -74,8 +82,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	}
 	st := store.New(pool)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
+	p.Relay = outbox.New(outbox.Config{Logger: opts.Logger}, st, q)
+	kick := p.Relay.Kick
+	if opts.NoRelay {
+		kick = func() {}
+	}
 	registerQueueGauges(p.Metrics, q)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics, policyhttp.Routes(p.Policy, q, opts.Logger))
+	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
+		policyhttp.Routes(p.Policy, q, opts.Logger), webhook.Routes(webhook.NewLog(pool)))
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -84,14 +98,31 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Outbox: kick, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
 		}
-		p.Webhook = webhook.New(webhook.Config{Guard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics)
+		wc := webhook.Config{Concurrency: cfg.WebhookConcurrency, PerTenant: cfg.WebhookPerTenant}
+		if opts.WebhookConfig != nil {
+			wc = *opts.WebhookConfig
+		}
+		wc.Guard, wc.Logger = cfg.WebhookGuard(), opts.Logger
+		p.Webhook = webhook.New(wc, p.Store, q, p.Metrics)
 	}
 	return p, nil
+}
+
+// Tiers maps the configured tiers to the API's limits; nil (no limits)
+// when the configuration sets none.
+func Tiers(cfg config.Config) map[string]api.Tier {
+	if cfg.TierFree == (config.Tier{}) && cfg.TierPaid == (config.Tier{}) {
+		return nil
+	}
+	conv := func(t config.Tier) api.Tier {
+		return api.Tier{RequestsPerSecond: t.Rate, Burst: t.Burst, MaxPending: t.Pending}
+	}
+	return map[string]api.Tier{store.TierFree: conv(cfg.TierFree), store.TierPaid: conv(cfg.TierPaid)}
 }
 
 // Run runs the enabled parts until ctx is cancelled, then shuts them down
@@ -127,6 +158,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			_ = srv.Shutdown(sctx)
 		}()
 	}
+	// The relay outlives the API and workers: what they commit while
+	// draining is published before the process ends.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		if !p.opts.NoRelay {
+			_ = p.Relay.Run(relayCtx)
+		}
+	}()
 	if p.opts.Work {
 		wg.Add(3)
 		go func() {
@@ -149,6 +191,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	stopRelay()
+	<-relayDone
+	if !p.opts.NoRelay {
+		fctx, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if _, err := p.Relay.Flush(fctx); err != nil {
+			p.opts.Logger.Warn("outbox: final flush (the next relay publishes the rest)", "err", err)
+		}
+		c()
+	}
 	close(errc)
 	var errs []error
 	for err := range errc {
