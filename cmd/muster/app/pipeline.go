@@ -187,7 +187,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}()
 		go func() {
 			defer wg.Done()
-			p.Worker.Sweep(ctx, time.Minute)
+			p.Worker.Sweep(ctx, workers.SweepConfig{})
 		}()
 	}
 	wg.Wait()
