@@ -29,6 +29,8 @@ import (
 type Config struct {
 	// Limits for uploaded images (bytes, pixels).
 	Limits imaging.Limits
+	// Gate bounds the memory of decodes running at once (nil: no bound).
+	Gate *imaging.Gate
 	// MaxWait caps ?wait= (default 30s).
 	MaxWait time.Duration
 	// WebhookGuard refuses webhook URLs that point at internal addresses.

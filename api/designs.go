@@ -60,19 +60,11 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
 		return err
 	}
-	img, err := imaging.Decode(sub.data, sub.declared, s.cfg.Limits)
+	img, err := s.cfg.Gate.Decode(r.Context(), sub.data, sub.declared, s.cfg.Limits)
 	if err != nil {
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
-		var ie *imaging.Error
-		if errors.As(err, &ie) {
-			status := http.StatusUnprocessableEntity
-			switch ie.Code {
-			case imaging.CodeTooLarge, imaging.CodeTooManyPixels:
-				status = http.StatusRequestEntityTooLarge
-			case imaging.CodeUnsupported, imaging.CodeMediaMismatch:
-				status = http.StatusUnsupportedMediaType
-			}
-			return &Error{Status: status, Code: ie.Code, Message: ie.Error()}
+		if e, ok := ImageError(err); ok {
+			return e
 		}
 		return err
 	}
@@ -176,6 +168,11 @@ func (s *Server) parseWait(r *http.Request) (time.Duration, error) {
 // body, and the metadata from form fields or the query string.
 func (s *Server) readSubmission(w http.ResponseWriter, r *http.Request) (submission, error) {
 	limit := s.cfg.Limits.MaxBytes
+	// A declared length over the limit is refused before a byte is read.
+	if r.ContentLength > limit+1<<20 {
+		return submission{}, &Error{Status: http.StatusRequestEntityTooLarge, Code: imaging.CodeTooLarge,
+			Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes (design) plus 1 MiB (form)", r.ContentLength, limit)}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20) // room for multipart framing and fields
 	var sub submission
 	fields := map[string][]string{}
@@ -442,4 +439,23 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request, _ store.Princip
 	writeJSON(w, http.StatusOK, map[string]any{"products": catalog.Products, "eu_members": catalog.EUMembers,
 		"markets": "ISO 3166-1 alpha-2 country codes, plus EU"})
 	return nil
+}
+
+// ImageError maps a decoding failure caused by the input (an
+// *imaging.Error) to the API's error: 413 for too many bytes or pixels, 415
+// for an unsupported or mismatched type, 422 otherwise. ok is false for any
+// other error.
+func ImageError(err error) (e *Error, ok bool) {
+	var ie *imaging.Error
+	if !errors.As(err, &ie) {
+		return nil, false
+	}
+	status := http.StatusUnprocessableEntity
+	switch ie.Code {
+	case imaging.CodeTooLarge, imaging.CodeTooManyPixels:
+		status = http.StatusRequestEntityTooLarge
+	case imaging.CodeUnsupported, imaging.CodeMediaMismatch:
+		status = http.StatusUnsupportedMediaType
+	}
+	return &Error{Status: status, Code: ie.Code, Message: ie.Error()}, true
 }

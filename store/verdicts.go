@@ -127,6 +127,11 @@ func (s *Store) StoredDesigns(ctx context.Context, since, afterAt time.Time, aft
 	if err != nil {
 		return nil, fmt.Errorf("stored designs: %w", err)
 	}
+	return s.fillStored(ctx, out)
+}
+
+// fillStored reads the analyses and findings of the designs in out.
+func (s *Store) fillStored(ctx context.Context, out []mustertype.StoredDesign) ([]mustertype.StoredDesign, error) {
 	if len(out) == 0 {
 		return out, nil
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	// Outbox is called after a transaction that wrote to the store's
 	// outbox, so the relay publishes without waiting for its next pass.
 	Outbox func()
+	// Gate bounds the memory of decodes running at once (nil: no bound).
+	Gate   *imaging.Gate
 	Logger *slog.Logger
 }
 
@@ -301,9 +303,12 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	w.metrics.StageSeconds.WithLabelValues("fetch").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
-	img, err := imaging.Decode(data, d.MediaType, w.cfg.Limits)
-	if err != nil {
+	img, err := w.cfg.Gate.Decode(ctx, data, d.MediaType, w.cfg.Limits)
+	if imaging.IsInputError(err) {
 		return permanentError{fmt.Errorf("decode design %s: %w", d.ID, err)}
+	}
+	if err != nil {
+		return fmt.Errorf("decode design %s: %w", d.ID, err)
 	}
 	w.metrics.StageSeconds.WithLabelValues("decode").Observe(time.Since(t0).Seconds())
 

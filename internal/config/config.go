@@ -49,6 +49,13 @@ type Config struct {
 	// TierFree and TierPaid are the tiers' request rates and quotas. Both
 	// zero (a Config built in code) means no limits.
 	TierFree, TierPaid Tier
+	// DecodeBudget is how many pixels a process decodes at once (API and
+	// workers each); a decode waits for its width×height in the budget.
+	DecodeBudget int64
+	// HTTPReadTimeout bounds reading one request, body included.
+	HTTPReadTimeout time.Duration
+	// HTTPMaxConns bounds the API's open connections.
+	HTTPMaxConns int
 }
 
 // Tier is one tier's limits: "rate=R,burst=B,pending=P" in a setting.
@@ -178,6 +185,9 @@ func settings() []setting {
 		}},
 		{"max-bytes", "MUSTER_MAX_BYTES", strconv.Itoa(imaging.DefaultMaxBytes), "largest accepted upload in bytes", int64v(func(c *Config) *int64 { return &c.MaxBytes })},
 		{"max-pixels", "MUSTER_MAX_PIXELS", strconv.Itoa(imaging.DefaultMaxPixels), "largest accepted width×height, checked from the header before decoding", int64v(func(c *Config) *int64 { return &c.MaxPixels })},
+		{"decode-budget", "MUSTER_DECODE_BUDGET", strconv.Itoa(imaging.DefaultDecodeBudget), "pixels decoded at once per process (API and workers each); larger decodes wait their turn", int64v(func(c *Config) *int64 { return &c.DecodeBudget })},
+		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
+		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
@@ -227,6 +237,15 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("concurrency must be 1..256, got %d", c.Concurrency))
+	}
+	if c.DecodeBudget < 1_000_000 {
+		errs = append(errs, fmt.Errorf("decode-budget must be at least 1000000 pixels, got %d", c.DecodeBudget))
+	}
+	if c.HTTPReadTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("http-read-timeout must be at least 1s, got %v", c.HTTPReadTimeout))
+	}
+	if c.HTTPMaxConns < 1 {
+		errs = append(errs, fmt.Errorf("http-max-conns must be at least 1, got %d", c.HTTPMaxConns))
 	}
 	if c.MaxBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max-bytes must be at least 1024, got %d", c.MaxBytes))

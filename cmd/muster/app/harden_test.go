@@ -53,9 +53,9 @@ func (b *bundle) submitAs(key string, f form, query string) response {
 	return b.do("POST", "/v1/designs"+query, key, body, ct, nil)
 }
 
-// getJSON GETs path with key and decodes a 200 answer into out; it returns
+// fetchJSON GETs base+path with key and decodes a 200 answer into out; it returns
 // the status and the response.
-func (b *bundle) getJSON(base, path, key string, out any) (int, http.Header, []byte) {
+func (b *bundle) fetchJSON(base, path, key string, out any) (int, http.Header, []byte) {
 	b.t.Helper()
 	req, _ := http.NewRequest("GET", base+path, nil)
 	if key != "" {
@@ -204,7 +204,7 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 	var all page
 	b.waitFor("two attempts", 30*time.Second, func() bool {
 		all = page{}
-		b.getJSON(b.url, "/v1/webhooks/deliveries", b.adminKey, &all)
+		b.fetchJSON(b.url, "/v1/webhooks/deliveries", b.adminKey, &all)
 		return len(all.Deliveries) >= 2
 	})
 	last, first := all.Deliveries[0], all.Deliveries[1] // newest first
@@ -215,26 +215,26 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 		t.Fatalf("one event, two attempts, one delivery id: %+v", all.Deliveries)
 	}
 	var p1, p2 page
-	b.getJSON(b.url, "/v1/webhooks/deliveries?limit=1", b.key, &p1) // merchants may read them too
+	b.fetchJSON(b.url, "/v1/webhooks/deliveries?limit=1", b.key, &p1) // merchants may read them too
 	if len(p1.Deliveries) != 1 || p1.Next == "" || p1.Deliveries[0].ID != last.ID {
 		t.Fatalf("first page %+v", p1)
 	}
-	b.getJSON(b.url, "/v1/webhooks/deliveries?limit=1&before="+p1.Next, b.key, &p2)
+	b.fetchJSON(b.url, "/v1/webhooks/deliveries?limit=1&before="+p1.Next, b.key, &p2)
 	if len(p2.Deliveries) != 1 || p2.Deliveries[0].ID != first.ID {
 		t.Fatalf("second page %+v", p2)
 	}
 	var byDesign page
-	b.getJSON(b.url, "/v1/webhooks/deliveries?design_id="+d.design.ID, b.key, &byDesign)
+	b.fetchJSON(b.url, "/v1/webhooks/deliveries?design_id="+d.design.ID, b.key, &byDesign)
 	if len(byDesign.Deliveries) != 2 {
 		t.Fatalf("by design: %+v", byDesign)
 	}
 	other := b.tenant("other")
 	var theirs page
-	if st, _, raw := b.getJSON(b.url, "/v1/webhooks/deliveries", other.admin, &theirs); st != 200 || len(theirs.Deliveries) != 0 {
+	if st, _, raw := b.fetchJSON(b.url, "/v1/webhooks/deliveries", other.admin, &theirs); st != 200 || len(theirs.Deliveries) != 0 {
 		t.Fatalf("another tenant: %d %s", st, raw)
 	}
 	for _, q := range []string{"?limit=0", "?limit=x", "?before=-1", "?design_id=nope"} {
-		if st, _, raw := b.getJSON(b.url, "/v1/webhooks/deliveries"+q, b.key, nil); st != 400 {
+		if st, _, raw := b.fetchJSON(b.url, "/v1/webhooks/deliveries"+q, b.key, nil); st != 400 {
 			t.Fatalf("%s: %d %s", q, st, raw)
 		}
 	}
@@ -297,11 +297,11 @@ func TestRateLimitAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, base := range []string{b.url, second, b.url} {
-		if st, _, raw := b.getJSON(base, "/v1/designs", b.key, nil); st != 200 {
+		if st, _, raw := b.fetchJSON(base, "/v1/designs", b.key, nil); st != 200 {
 			t.Fatalf("request %d within the burst: %d %s", i+1, st, raw)
 		}
 	}
-	st, h, raw := b.getJSON(second, "/v1/designs", b.key, nil)
+	st, h, raw := b.fetchJSON(second, "/v1/designs", b.key, nil)
 	if st != http.StatusTooManyRequests {
 		t.Fatalf("fourth request, on the other instance: %d %s (a per-process limiter allows it)", st, raw)
 	}
@@ -316,12 +316,12 @@ func TestRateLimitAcrossInstances(t *testing.T) {
 		t.Fatalf("Retry-After %q", h.Get("Retry-After"))
 	}
 	for i := range 10 {
-		if st, _, raw := b.getJSON(second, "/v1/designs", paid.merchant, nil); st != 200 {
+		if st, _, raw := b.fetchJSON(second, "/v1/designs", paid.merchant, nil); st != 200 {
 			t.Fatalf("paid tenant request %d: %d %s", i, st, raw)
 		}
 	}
 	// Unauthenticated and public routes are not charged to anyone.
-	if st, _, _ := b.getJSON(b.url, "/healthz", "", nil); st != 200 {
+	if st, _, _ := b.fetchJSON(b.url, "/healthz", "", nil); st != 200 {
 		t.Fatalf("healthz: %d", st)
 	}
 }

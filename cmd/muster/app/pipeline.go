@@ -17,11 +17,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/bankhttp"
 	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/outbox"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/policy/policyhttp"
@@ -60,6 +65,7 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
+	Banks   *bank.Store
 	API     *api.Server
 	Worker  *workers.Worker
 	Webhook *webhook.Sender
@@ -88,8 +94,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		kick = func() {}
 	}
 	registerQueueGauges(p.Metrics, q)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
-		policyhttp.Routes(p.Policy, q, opts.Logger), webhook.Routes(webhook.NewLog(pool)))
+	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
+	gate := imaging.NewGate(cfg.DecodeBudget)
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
+		policyhttp.Routes(p.Policy, q, opts.Logger),
+		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
+		webhook.Routes(webhook.NewLog(pool)))
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -98,7 +108,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Outbox: kick, Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
@@ -140,7 +150,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				return fmt.Errorf("listen on %s: %w", p.opts.Config.HTTPAddr, err)
 			}
 		}
-		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		maxConns := p.opts.Config.HTTPMaxConns
+		if maxConns <= 0 {
+			maxConns = 1024
+		}
+		ln = netutil.LimitListener(ln, maxConns)
+		readTimeout := p.opts.Config.HTTPReadTimeout
+		if readTimeout <= 0 {
+			readTimeout = time.Minute
+		}
+		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
+			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -230,4 +250,34 @@ func registerQueueGauges(m *metrics.Metrics, q *queue.Queue) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_dead_letters", Help: "Designs in the dead-letter stream."},
 			stat(func(s queue.Stats) float64 { return float64(s.DeadLetters) })),
 	)
+}
+
+// licenceChanged re-decides the tenant's designs that matched the entry,
+// with the licence as it now stands, so a licence granted turns a block
+// into allow (and a revoked one back) without re-analysing the images;
+// reviewers' decisions are left alone.
+func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName, entryID string) error {
+	designs, err := p.Store.StoredDesignsWithEntry(ctx, tenantID, bankName, entryID)
+	if err != nil || len(designs) == 0 {
+		return err
+	}
+	allowed, err := p.Banks.Allowed(ctx, bankName, entryID, tenantID, time.Now())
+	if err != nil {
+		return err
+	}
+	adjust := func(in *mustertype.Input) {
+		for i := range in.Findings {
+			if f := &in.Findings[i]; f.Bank == bankName && f.EntryID == entryID {
+				f.Attrs.Allowlisted = allowed
+			}
+		}
+	}
+	event := "verdict.licence_revoked"
+	if allowed {
+		event = "verdict.licence_granted"
+	}
+	rep, err := p.Policy.Reconsider(ctx, policy.Actor{Name: actor, Role: policy.RoleLegal}, designs, adjust, event, policyhttp.NotifyChange(p.Queue))
+	p.opts.Logger.Info("licence change re-decided", "tenant", tenantID, "bank", bankName, "entry", entryID,
+		"designs", rep.Designs, "changed", len(rep.Changed), "held", rep.Held)
+	return err
 }
