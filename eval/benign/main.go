@@ -10,12 +10,12 @@ package main
 
 import (
 	"context"
-	"image"
-	"image/png"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"os/signal"

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/eval/benign/benigngen"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/modeltest"
@@ -35,7 +36,6 @@ import (
 	"github.com/muster-dev/muster/internal/testimages"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/preprocess"
-	"github.com/muster-dev/muster/analyzers/nsfw"
 )
 
 // P is a five-class probability vector: drawing, hentai, neutral, porn, sexy.
@@ -47,14 +47,14 @@ func (p P) sexy() float64     { return float64(p[4]) }
 // TileRec is one tile's measurements.
 type TileRec struct {
 	Box    [4]int    `json:"box"`
-	Dec    P         `json:"dec"`            // decimated, as nsfwjs resizes (the old tiles)
-	Area   P         `json:"area"`           // area pre-filtered
-	Flip   *P        `json:"flip,omitempty"` // area pre-filtered, mirrored (when Area is not clearly safe)
-	Flat   float32   `json:"flat"`           // share of pixels near the dominant colour
-	Colors int       `json:"colors"`         // distinct 4-bit colours
-	Edge   float32   `json:"edge"`           // share of pixels with a strong gradient
-	Ent    float32   `json:"ent"`            // luminance entropy, bits (32 bins)
-	Skin   float32   `json:"skin"`           // share of skin-tone pixels
+	Dec    P         `json:"dec"`             // decimated, as nsfwjs resizes (the old tiles)
+	Area   P         `json:"area"`            // area pre-filtered
+	Flip   *P        `json:"flip,omitempty"`  // area pre-filtered, mirrored (when Area is not clearly safe)
+	Flat   float32   `json:"flat"`            // share of pixels near the dominant colour
+	Colors int       `json:"colors"`          // distinct 4-bit colours
+	Edge   float32   `json:"edge"`            // share of pixels with a strong gradient
+	Ent    float32   `json:"ent"`             // luminance entropy, bits (32 bins)
+	Skin   float32   `json:"skin"`            // share of skin-tone pixels
 	Motif  float32   `json:"motif,omitempty"` // share of the motif inside this tile (positives)
 	_      [0]func() // not comparable
 }

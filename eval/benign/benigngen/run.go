@@ -51,19 +51,19 @@ type Cause struct {
 
 // Result is one scanned design.
 type Result struct {
-	Name     string              `json:"name"`
-	Split    string              `json:"split"`
-	Desc     string              `json:"desc"`
-	Kind     string              `json:"kind"`
-	Ground   string              `json:"ground"`
-	Format   string              `json:"format"`
-	Big      bool                `json:"big"`
-	Outcomes map[string]string   `json:"outcomes"`
-	Causes   []Cause             `json:"causes"`
+	Name     string                 `json:"name"`
+	Split    string                 `json:"split"`
+	Desc     string                 `json:"desc"`
+	Kind     string                 `json:"kind"`
+	Ground   string                 `json:"ground"`
+	Format   string                 `json:"format"`
+	Big      bool                   `json:"big"`
+	Outcomes map[string]string      `json:"outcomes"`
+	Causes   []Cause                `json:"causes"`
 	NSFW     *mustertype.NSFWResult `json:"nsfw,omitempty"`
-	NSFWMS   float64             `json:"nsfw_ms"`
-	TotalMS  float64             `json:"total_ms"`
-	Err      string              `json:"error,omitempty"`
+	NSFWMS   float64                `json:"nsfw_ms"`
+	TotalMS  float64                `json:"total_ms"`
+	Err      string                 `json:"error,omitempty"`
 }
 
 // Scan decodes the sample's bytes with the one decoding path and runs it
