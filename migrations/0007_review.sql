@@ -103,6 +103,10 @@ CREATE TABLE review_items (
     -- when the item (re-)entered its queue: creation, escalation
     ready_at     timestamptz NOT NULL DEFAULT now()
 );
+-- every claim and decision updates a row: room for HOT updates, and vacuum
+-- and analyze often, so the
+-- claim keeps walking the claim index as the table fills and drains
+ALTER TABLE review_items SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.05, autovacuum_analyze_scale_factor = 0.02);
 -- the claim order: priority, then oldest first
 CREATE INDEX review_items_claim ON review_items (priority DESC, created_at, id) WHERE state = 'open';
 CREATE INDEX review_items_queue_claim ON review_items (queue, priority DESC, created_at, id) WHERE state = 'open';

@@ -110,6 +110,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	seedDur := time.Since(t0)
+	// Statistics as autovacuum keeps them (within its one-minute naptime):
+	// without them the planner takes the just-filled table for empty.
+	if _, err := pool.Exec(ctx, `ANALYZE`); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "seeded %d pending items in %s (%.0f verdicts+items/s through the store)\n", *items, seedDur.Round(time.Millisecond), float64(*items)/seedDur.Seconds())
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
