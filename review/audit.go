@@ -62,6 +62,16 @@ func chainHash(prev []byte, id int64, at time.Time, actor, action, tenant, desig
 	return h.Sum(nil)
 }
 
+// legacyChainHash is the content hash of rows appended before
+// review_audit_append (migration 0011): the same fields, formatted in Go.
+func legacyChainHash(prev []byte, id int64, at time.Time, actor, action, tenant, design string, item int64, data []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	fmt.Fprintf(h, "muster-review-audit-v1\n%d\n%s\n%q\n%q\n%s\n%s\n%d\n", id, at.UTC().Format(time.RFC3339Nano), actor, action, tenant, design, item)
+	h.Write(data)
+	return h.Sum(nil)
+}
+
 var genesis = make([]byte, sha256.Size)
 
 // appendAudit appends a row to the chain inside tx (one call of
@@ -139,7 +149,8 @@ func VerifyAudit(ctx context.Context, pool DB) (VerifyReport, error) {
 				rep.BrokenAt, rep.Problem = want, fmt.Sprintf("row %d is missing (next row is %d)", want, id)
 			case !bytes.Equal(prevHash, prev):
 				rep.BrokenAt, rep.Problem = id, "its prev_hash does not match the previous row's hash (a row before it was changed or removed)"
-			case !bytes.Equal(chainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash):
+			case !bytes.Equal(chainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash) &&
+				!bytes.Equal(legacyChainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash):
 				rep.BrokenAt, rep.Problem = id, "its content does not match its hash (the row was edited)"
 			}
 			if rep.BrokenAt != 0 {
