@@ -25,6 +25,7 @@ import (
 	"github.com/muster-dev/muster/internal/natstest"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -68,7 +69,7 @@ func setup(t *testing.T, cfg console.Config) *bundle {
 			}
 		}
 	}
-	b.con, err = console.New(cfg, console.Deps{Accounts: b.acc, Store: b.st, Blobs: q})
+	b.con, err = console.New(cfg, console.Deps{Accounts: b.acc, Store: b.st, Blobs: q, Review: review.New(b.st, q, nil, review.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}

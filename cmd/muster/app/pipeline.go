@@ -56,6 +56,8 @@ type Options struct {
 	// Accounts overrides the console accounts' settings (tests: cheap
 	// password hashing).
 	Accounts *accounts.Config
+	// Console overrides the console's settings (tests: a fast heartbeat).
+	Console *console.Config
 }
 
 // Pipeline is an assembled process.
@@ -107,8 +109,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		acfg = *opts.Accounts
 	}
 	p.Accounts = accounts.New(pool, acfg)
-	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
-		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+	ccfg := console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger}
+	if opts.Console != nil {
+		ccfg = *opts.Console
+		ccfg.Logger = opts.Logger
+	}
+	p.Console, err = console.New(ccfg,
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review})
 	if err != nil {
 		return nil, err
 	}
