@@ -23,7 +23,7 @@ import (
 )
 
 // logoAnalyzer "finds" a trademark in a box of every design, so the item
-// page has a box to draw.
+// page has a box to draw, and suggestive content, so the design is blurred.
 type logoAnalyzer struct{}
 
 func (logoAnalyzer) Name() string    { return "testlogo" }
@@ -31,7 +31,8 @@ func (logoAnalyzer) Version() string { return "1" }
 func (logoAnalyzer) Analyze(_ context.Context, d *analyzers.Design) (analyzers.Result, error) {
 	f := mustertype.Finding{Type: mustertype.FindingTrademark, Analyzer: "testlogo", Bank: "test", EntryID: "acme", Label: "Acme logo", Score: 0.71,
 		Box: &mustertype.Box{X: 4, Y: 6, W: 20, H: 12}, Attrs: mustertype.Attrs{Owner: "Acme Corp", Jurisdictions: []string{"EU"}}}
-	return analyzers.Result{Data: map[string]int{"found": 1}, Findings: []mustertype.Finding{f}}, nil
+	nsfw := mustertype.Finding{Type: mustertype.FindingNSFW, Analyzer: "testlogo", Label: mustertype.CategorySexualSuggestive, Score: 0.8}
+	return analyzers.Result{Data: map[string]int{"found": 1}, Findings: []mustertype.Finding{f, nsfw}}, nil
 }
 
 // consoleSetup is a pipeline whose policy holds DE for review, with the
@@ -133,6 +134,9 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 		t.Fatalf("lease not renewed by the heartbeat: %v → %v", before, after)
 	}
 	browsertest.Screenshot(t, ctx, "item")
+	// Wellness: sexual content is blurred until revealed (click or r).
+	run(chromedp.WaitVisible(chromedp.CSS(".design.sensitive.blurred")), chromedp.Click(chromedp.CSS("[data-reveal]")),
+		chromedp.WaitVisible(chromedp.CSS(".design.revealed")), chromedp.KeyEvent("r"), chromedp.WaitVisible(chromedp.CSS(".design.blurred")))
 	// Keyboard: ? opens the help; a allows every market (and picks an allow
 	// reason); n submits and asks for the next item.
 	run(chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.CSS("#help")), chromedp.KeyEvent("\x1b"))
