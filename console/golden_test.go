@@ -111,7 +111,7 @@ func TestGoldenReviewPages(t *testing.T) {
 		{Market: "US", Outcome: "allow", Reasons: []mustertype.Reason{{Code: "no_rule_matched", Outcome: "allow", Message: "no rule matched"}}},
 	}}}
 	c := review.ItemContext{Item: item, Verdict: &ver, Verdicts: []mustertype.Verdict{ver}, Findings: []mustertype.Finding{finding, nsfw},
-		Design: store.Design{ID: item.DesignID, Width: 200, Height: 100, MediaType: "image/png", Product: "tshirt", Title: "Sun wheel <b>shirt</b>", Tags: []string{"pagan", "sun"}, CreatedAt: at},
+		Design:   store.Design{ID: item.DesignID, Width: 200, Height: 100, MediaType: "image/png", Product: "tshirt", Title: "Sun wheel <b>shirt</b>", Tags: []string{"pagan", "sun"}, CreatedAt: at},
 		Comments: []review.Comment{{ID: 1, ItemID: 7, Author: "user:other@example.com", Body: "Looks like the Thule variant?", Kind: "comment", CreatedAt: at}},
 		History:  []review.AuditEntry{{ID: 2, At: at, Actor: sess.User.Actor(), Action: review.ActionClaimed}, {ID: 1, At: at, Actor: "system", Action: review.ActionOpened}}}
 	id := itemData{C: c, Mine: true, LeaseUntil: "09:10:00 UTC", Reasons: review.Reasons(), Queues: queues[1:], HeartbeatS: 60, Tags: "pagan, sun", Sensitive: true,
