@@ -77,19 +77,35 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 	nd.Width, nd.Height = img.Width(), img.Height()
 	nd.MediaType = img.MediaType
 
-	ctx := r.Context()
-	if err := s.queue.PutBlob(ctx, nd.SHA256, sub.data); err != nil {
-		return err
+	if t, ok := s.tier(p); ok {
+		nd.MaxPending = t.MaxPending
 	}
-	d, created, err := s.store.InsertDesign(ctx, nd)
+
+	ctx := r.Context()
+	stored, err := s.queue.PutBlob(ctx, nd.SHA256, sub.data)
 	if err != nil {
 		return err
 	}
+	// The row insert enqueues the design through the outbox in the same
+	// transaction: committed means it will be analysed.
+	d, created, err := s.store.InsertDesign(ctx, nd)
+	if err != nil {
+		if stored {
+			s.dropBlob(ctx, nd.SHA256) // no orphan from a refused insert
+		}
+		return err
+	}
 	if created {
+		s.cfg.Outbox()
 		s.metrics.Submissions.WithLabelValues("created").Inc()
-		if err := s.queue.Submit(ctx, queue.Submitted{DesignID: d.ID, TenantID: d.TenantID}); err != nil {
-			// The design stays queued; the worker's sweeper re-submits it.
-			s.cfg.Logger.Error("api: enqueue design", "design", d.ID, "err", err)
+		if !stored {
+			// The bytes were there before: make sure blob collection did
+			// not take them just before this row committed (it holds the
+			// blob's lock while it checks references; the insert held it
+			// shared, so a deletion happened before the row existed).
+			if err := s.ensureBlob(ctx, nd.SHA256, sub.data); err != nil {
+				return err
+			}
 		}
 	} else {
 		s.metrics.Submissions.WithLabelValues("duplicate").Inc()
@@ -106,6 +122,27 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 	}
 	writeJSON(w, status, view)
 	return nil
+}
+
+// dropBlob deletes bytes this request stored when no design references
+// them (a refused insert), under the blob's lock so a concurrent upload of
+// the same bytes keeps them.
+func (s *Server) dropBlob(ctx context.Context, sha string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := s.store.WithUnreferencedBlob(ctx, sha, func(ctx context.Context) error { return s.queue.DeleteBlob(ctx, sha) }); err != nil {
+		s.cfg.Logger.Warn("api: drop orphan blob (blob collection will)", "sha256", sha, "err", err)
+	}
+}
+
+// ensureBlob stores the bytes again if they vanished.
+func (s *Server) ensureBlob(ctx context.Context, sha string, data []byte) error {
+	ok, err := s.queue.HasBlob(ctx, sha)
+	if err != nil || ok {
+		return err
+	}
+	_, err = s.queue.PutBlob(ctx, sha, data)
+	return err
 }
 
 func (s *Server) parseWait(r *http.Request) (time.Duration, error) {

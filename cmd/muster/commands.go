@@ -329,7 +329,7 @@ func adminStore(ctx context.Context, e *env, name string, args []string) (*store
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: muster tenant create NAME [--webhook URL] | list")
+		return errors.New("usage: muster tenant create NAME [--webhook URL] [--platform] [--tier free|paid] | list | tier NAME free|paid")
 	}
 	st, rest, closeFn, err := adminStore(ctx, e, "tenant", args[1:])
 	if err != nil {
@@ -342,8 +342,12 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		fs.SetOutput(e.stderr)
 		webhook := fs.String("webhook", "", "webhook URL for verdict notifications")
 		platform := fs.Bool("platform", false, "the platform operator's tenant (its keys reach platform-wide routes such as policy)")
+		tier := fs.String("tier", "", "free or paid (default: free; paid for --platform); the numbers are MUSTER_TIER_FREE and MUSTER_TIER_PAID")
 		if err := fs.Parse(reorder(fs, rest)); err != nil {
 			return err
+		}
+		if *tier != "" && !store.ValidTier(*tier) {
+			return fmt.Errorf("--tier must be free or paid, got %q", *tier)
 		}
 		if fs.NArg() != 1 {
 			return errors.New("usage: muster tenant create NAME [--webhook URL]")
@@ -356,7 +360,13 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "tenant %s created: %s\n", t.Name, t.ID)
+		if *tier != "" && *tier != t.Tier {
+			if err := st.SetTenantTier(ctx, t.ID, *tier); err != nil {
+				return err
+			}
+			t.Tier = *tier
+		}
+		fmt.Fprintf(e.stdout, "tenant %s created: %s (%s tier)\n", t.Name, t.ID, t.Tier)
 		if secret != "" {
 			fmt.Fprintf(e.stdout, "webhook secret (shown once): %s\n", secret)
 		}
@@ -367,11 +377,20 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tWEBHOOK\tCREATED")
+		fmt.Fprintln(tw, "ID\tNAME\tTIER\tWEBHOOK\tCREATED")
 		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.WebhookURL, t.CreatedAt.Format("2006-01-02 15:04"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Tier, t.WebhookURL, t.CreatedAt.Format("2006-01-02 15:04"))
 		}
 		return tw.Flush()
+	case "tier":
+		if len(rest) != 2 {
+			return errors.New("usage: muster tenant tier NAME free|paid")
+		}
+		if err := st.SetTenantTier(ctx, rest[0], rest[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "tenant %s is on the %s tier\n", rest[0], rest[1])
+		return nil
 	}
 	return fmt.Errorf("unknown tenant command %q", args[0])
 }

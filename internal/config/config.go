@@ -51,6 +51,13 @@ type Config struct {
 	// ConsoleSecureCookies marks the console's cookies Secure on plain-HTTP
 	// requests too (behind a TLS-terminating proxy).
 	ConsoleSecureCookies bool
+	// WebhookConcurrency and WebhookPerTenant bound deliveries in flight
+	// per process and per tenant.
+	WebhookConcurrency int
+	WebhookPerTenant   int
+	// TierFree and TierPaid are the tiers' request rates and quotas. Both
+	// zero (a Config built in code) means no limits.
+	TierFree, TierPaid Tier
 	// DecodeBudget is how many pixels a process decodes at once (API and
 	// workers each); a decode waits for its width×height in the budget.
 	DecodeBudget int64
@@ -71,6 +78,63 @@ func (c Config) WithDefaults() Config {
 
 // DefaultReviewLease is the default review claim lease (ROOST Coop's too).
 const DefaultReviewLease = 10 * time.Minute
+
+// Tier is one tier's limits: "rate=R,burst=B,pending=P" in a setting.
+type Tier struct {
+	// Rate is the sustained number of API requests per second.
+	Rate float64
+	// Burst is how many requests may come at once above the rate.
+	Burst int
+	// Pending is how many designs may wait for a verdict at once.
+	Pending int
+}
+
+// String formats the tier as its setting.
+func (t Tier) String() string {
+	return "rate=" + strconv.FormatFloat(t.Rate, 'g', -1, 64) + ",burst=" + strconv.Itoa(t.Burst) + ",pending=" + strconv.Itoa(t.Pending)
+}
+
+// ParseTier reads "rate=R,burst=B,pending=P" (every key required).
+func ParseTier(v string) (Tier, error) {
+	var t Tier
+	seen := map[string]bool{}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return t, fmt.Errorf("want rate=R,burst=B,pending=P, got %q", v)
+		}
+		var err error
+		switch k {
+		case "rate":
+			t.Rate, err = strconv.ParseFloat(val, 64)
+		case "burst":
+			t.Burst, err = strconv.Atoi(val)
+		case "pending":
+			t.Pending, err = strconv.Atoi(val)
+		default:
+			return t, fmt.Errorf("unknown key %q in %q: want rate, burst, pending", k, v)
+		}
+		if err != nil {
+			return t, fmt.Errorf("%s: want a number, got %q", k, val)
+		}
+		seen[k] = true
+	}
+	if len(seen) != 3 {
+		return t, fmt.Errorf("want rate=R,burst=B,pending=P, got %q", v)
+	}
+	if t.Rate <= 0 || t.Burst < 1 || t.Pending < 1 {
+		return t, fmt.Errorf("rate, burst and pending must be positive, got %q", v)
+	}
+	return t, nil
+}
+
+// Default tiers, priced the way print-on-demand platforms meter their
+// APIs: a free tier at 120 requests a minute (Printful's public limit) and
+// a paid tier at 600 a minute (Printify's).
+const (
+	DefaultTierFree = "rate=2,burst=60,pending=100"
+	DefaultTierPaid = "rate=10,burst=300,pending=5000"
+)
 
 // setting describes one configuration entry.
 type setting struct {
@@ -122,6 +186,16 @@ func settings() []setting {
 			return nil
 		}
 	}
+	tier := func(f func(c *Config) *Tier) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			t, err := ParseTier(v)
+			if err != nil {
+				return err
+			}
+			*f(c) = t
+			return nil
+		}
+	}
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
@@ -161,6 +235,10 @@ func settings() []setting {
 			c.ConsoleSecureCookies = b
 			return nil
 		}},
+		{"webhook-concurrency", "MUSTER_WEBHOOK_CONCURRENCY", "32", "webhook deliveries in flight per process", integer(func(c *Config) *int { return &c.WebhookConcurrency })},
+		{"webhook-per-tenant", "MUSTER_WEBHOOK_PER_TENANT", "4", "webhook deliveries in flight per tenant (a slow receiver holds only these)", integer(func(c *Config) *int { return &c.WebhookPerTenant })},
+		{"tier-free", "MUSTER_TIER_FREE", DefaultTierFree, "free tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierFree })},
+		{"tier-paid", "MUSTER_TIER_PAID", DefaultTierPaid, "paid tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierPaid })},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}
@@ -194,6 +272,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, err := netguard.ParseAllow(c.WebhookAllowNets); err != nil {
 		errs = append(errs, fmt.Errorf("webhook-allow-nets: %w", err))
+	}
+	if c.WebhookConcurrency < 0 || c.WebhookPerTenant < 0 || (c.WebhookConcurrency > 0 && c.WebhookPerTenant > c.WebhookConcurrency) {
+		errs = append(errs, fmt.Errorf("webhook-per-tenant (%d) must be at most webhook-concurrency (%d)", c.WebhookPerTenant, c.WebhookConcurrency))
 	}
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("concurrency must be 1..256, got %d", c.Concurrency))

@@ -29,6 +29,7 @@ import (
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/outbox"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
@@ -58,6 +59,12 @@ type Options struct {
 	Accounts *accounts.Config
 	// Console overrides the console's settings (tests: a fast heartbeat).
 	Console *console.Config
+	// WebhookConfig overrides the webhook settings derived from Config
+	// (Guard and Logger are always set from Config).
+	WebhookConfig *webhook.Config
+	// NoRelay leaves the outbox unpublished, as if the process died right
+	// after every commit (tests of crash recovery).
+	NoRelay bool
 }
 
 // Pipeline is an assembled process.
@@ -76,6 +83,7 @@ type Pipeline struct {
 	Console  *console.Server
 	Worker   *workers.Worker
 	Webhook  *webhook.Sender
+	Relay    *outbox.Relay
 }
 
 // New sets up the JetStream layout and builds the parts.
@@ -94,15 +102,21 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	}
 	st := NewStore(pool, cfg, opts.Logger)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
+	p.Relay = outbox.New(outbox.Config{Logger: opts.Logger}, st, q)
+	kick := p.Relay.Kick
+	if opts.NoRelay {
+		kick = func() {}
+	}
 	registerQueueGauges(p.Metrics, q)
 	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
 	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics,
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
-		reviewhttp.Routes(p.Review))
+		reviewhttp.Routes(p.Review),
+		webhook.Routes(webhook.NewLog(pool)))
 
 	acfg := accounts.Config{}
 	if opts.Accounts != nil {
@@ -127,12 +141,17 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
 		}
-		p.Webhook = webhook.New(webhook.Config{Guard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics)
+		wc := webhook.Config{Concurrency: cfg.WebhookConcurrency, PerTenant: cfg.WebhookPerTenant}
+		if opts.WebhookConfig != nil {
+			wc = *opts.WebhookConfig
+		}
+		wc.Guard, wc.Logger = cfg.WebhookGuard(), opts.Logger
+		p.Webhook = webhook.New(wc, p.Store, q, p.Metrics)
 	}
 	return p, nil
 }
@@ -153,6 +172,18 @@ func ReviewConfig(cfg config.Config, log *slog.Logger) review.Config {
 // verdict with a market in review never exists without its review item.
 func NewStore(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) *store.Store {
 	return store.New(pool, store.WithVerdictHook(review.NewHook(ReviewConfig(cfg, log))))
+}
+
+// Tiers maps the configured tiers to the API's limits; nil (no limits)
+// when the configuration sets none.
+func Tiers(cfg config.Config) map[string]api.Tier {
+	if cfg.TierFree == (config.Tier{}) && cfg.TierPaid == (config.Tier{}) {
+		return nil
+	}
+	conv := func(t config.Tier) api.Tier {
+		return api.Tier{RequestsPerSecond: t.Rate, Burst: t.Burst, MaxPending: t.Pending}
+	}
+	return map[string]api.Tier{store.TierFree: conv(cfg.TierFree), store.TierPaid: conv(cfg.TierPaid)}
 }
 
 // Run runs the enabled parts until ctx is cancelled, then shuts them down
@@ -198,6 +229,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			_ = srv.Shutdown(sctx)
 		}()
 	}
+	// The relay outlives the API and workers: what they commit while
+	// draining is published before the process ends.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		if !p.opts.NoRelay {
+			_ = p.Relay.Run(relayCtx)
+		}
+	}()
 	if p.opts.Work {
 		wg.Add(3)
 		go func() {
@@ -216,10 +258,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}()
 		go func() {
 			defer wg.Done()
-			p.Worker.Sweep(ctx, time.Minute)
+			p.Worker.Sweep(ctx, workers.SweepConfig{})
 		}()
 	}
 	wg.Wait()
+	stopRelay()
+	<-relayDone
+	if !p.opts.NoRelay {
+		fctx, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if _, err := p.Relay.Flush(fctx); err != nil {
+			p.opts.Logger.Warn("outbox: final flush (the next relay publishes the rest)", "err", err)
+		}
+		c()
+	}
 	close(errc)
 	var errs []error
 	for err := range errc {
