@@ -221,9 +221,13 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		if err != nil {
 			return fmt.Errorf("development console logins: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n",
-			cfg.HTTPAddr, key, key, cfg.HTTPAddr)
-		fmt.Fprintf(e.stdout, "  Console: http://localhost%s/console/\n", cfg.HTTPAddr)
+		host := cfg.HTTPAddr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"%s/v1/designs?wait=5s\"\n",
+			host, key, key, host)
+		fmt.Fprintf(e.stdout, "  Console: http://%s/console/\n", host)
 		for _, l := range logins {
 			fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
 		}
