@@ -236,3 +236,110 @@ func TestConsoleReviewTenantScope(t *testing.T) {
 		}
 	}
 }
+
+// consoleClient is a signed-in console user over plain HTTP (no browser):
+// it keeps the cookies and the session's CSRF token.
+type consoleClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+	// last is where the last POST's redirects ended.
+	last string
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *bundle) consoleUser(t *testing.T, email string) *consoleClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cc := &consoleClient{t: t, base: b.url, c: &http.Client{Jar: jar}}
+	page := cc.get("/console/signin")
+	page = cc.post("/console/signin", url.Values{"csrf": {csrfRe.FindStringSubmatch(page)[1]}, "email": {email}, "password": {"correct horse battery"}}, 200)
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("%s: not signed in:\n%s", email, page)
+	}
+	cc.csrf = m[1]
+	return cc
+}
+
+func (cc *consoleClient) get(path string) string {
+	cc.t.Helper()
+	resp, err := cc.c.Get(cc.base + path)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := new(strings.Builder)
+	_, _ = io.Copy(buf, resp.Body)
+	return buf.String()
+}
+
+// post sends a form (the CSRF token added) and follows redirects; it
+// fails the test unless the final status is want.
+func (cc *consoleClient) post(path string, form url.Values, want int) string {
+	cc.t.Helper()
+	if cc.csrf != "" {
+		form.Set("csrf", cc.csrf)
+	}
+	resp, err := cc.c.PostForm(cc.base+path, form)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := new(strings.Builder)
+	_, _ = io.Copy(buf, resp.Body)
+	if resp.StatusCode != want {
+		cc.t.Fatalf("POST %s: %d, want %d:\n%s", path, resp.StatusCode, want, buf.String())
+	}
+	cc.last = resp.Request.URL.Path + "?" + resp.Request.URL.RawQuery
+	return buf.String()
+}
+
+// TestConsoleAppealFourEyes: a reviewer blocks DE in the console; the
+// merchant appeals; the same reviewer is not handed the appeal (four
+// eyes), another reviewer is, sees the appeal in the item page and
+// overturns it; the merchant sees the block lifted.
+func TestConsoleAppealFourEyes(t *testing.T) {
+	t.Parallel()
+	b, acc := consoleSetup(t)
+	plat, _ := b.st.Tenant(context.Background(), "platform")
+	if _, err := acc.CreateUser(context.Background(), accounts.NewUser{TenantID: plat.ID, Email: "bo@platform.example", Role: accounts.RoleReviewer, Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.submit(form{file: pngOf(t, 43), fields: map[string]string{"markets": "DE,US", "product": "tshirt"}}, "?wait=10s", nil)
+	if r.design.Verdict == nil || r.design.Verdict.Outcome != mustertype.Review {
+		t.Fatalf("submit: %+v", r.design.Verdict)
+	}
+	rita := b.consoleUser(t, "rita@platform.example")
+	page := rita.post("/console/review/next", url.Values{}, 200)
+	m := regexp.MustCompile(`action="/console/review/items/(\d+)/decision"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no item page after claim:\n%s", page)
+	}
+	rita.post("/console/review/items/"+m[1]+"/decision", url.Values{"m_DE": {"block"}, "m_US": {"keep"}, "reason": {"trademark_infringement"}, "note": {"clear copy"}, "next": {"1"}}, 200)
+	g := b.do("GET", "/v1/designs/"+r.design.ID, b.key, nil, "", nil)
+	if g.design.Verdict == nil || g.design.Verdict.Outcome != mustertype.Block {
+		t.Fatalf("after block: %+v", g.design.Verdict)
+	}
+	if status, code := b.call("POST", "/v1/designs/"+r.design.ID+"/appeals", b.key, `{"message":"I own this mark"}`, nil); status != 201 {
+		t.Fatalf("appeal: %d %s", status, code)
+	}
+	// Four eyes: Rita is not handed her own decision's appeal.
+	rita.post("/console/review/next", url.Values{"queue": {"appeals"}}, 200)
+	if !strings.Contains(rita.last, "empty=appeals") {
+		t.Fatalf("rita was handed the appeal: %s", rita.last)
+	}
+	bo := b.consoleUser(t, "bo@platform.example")
+	page = bo.post("/console/review/next", url.Values{"queue": {"appeals"}}, 200)
+	if !strings.Contains(page, "I own this mark") || !strings.Contains(page, "user:rita@platform.example made the appealed decision") {
+		t.Fatalf("appeal page:\n%s", page)
+	}
+	m = regexp.MustCompile(`action="/console/review/items/(\d+)/decision"`).FindStringSubmatch(page)
+	bo.post("/console/review/items/"+m[1]+"/decision", url.Values{"appeal": {"overturn"}, "reason": {"licensed"}, "next": {"1"}}, 200)
+	g = b.do("GET", "/v1/designs/"+r.design.ID, b.key, nil, "", nil)
+	if g.design.Verdict == nil || g.design.Verdict.Outcome != mustertype.Allow {
+		t.Fatalf("after overturn: %+v", g.design.Verdict)
+	}
+}
