@@ -143,6 +143,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			Summary: "Queues of flagged designs, appeals and QA samples: claim, decide, escalate.", Roles: reviewRoles})
 		s.routes = append(s.routes, s.reviewRoutes()...)
 	}
+	s.sections = append(s.sections, Section{Key: "users", Title: "Users", Path: "/console/users",
+		Summary: "Console users: add, unlock, disable, reset passwords.", Roles: adminRoles})
+	s.routes = append(s.routes, s.userRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}

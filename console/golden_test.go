@@ -77,6 +77,8 @@ func TestGoldenPages(t *testing.T) {
 		{"home", "home", s.page(nil, sess, "Muster console", "", homeData{Sections: s.visibleSections(sess)})},
 		{"account", "account", s.page(nil, &grey, "Your account", "account", accountData{Message: "Preferences saved."})},
 		{"error", "error", s.page(nil, sess, "Forbidden", "", errorf(403, "Your role (reviewer) may not open this page."))},
+		{"users", "users", s.page(nil, sess, "Console users", "users", usersData{Users: []accounts.User{sess.User, {ID: "u2", Email: "lena@example.com", Role: "legal", TenantName: "acme", LockedUntil: &sess.CreatedAt}},
+			Roles: []string{"reviewer", "legal", "admin"}, Created: "lena@example.com", Password: "GENERATED-ONCE"})},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
