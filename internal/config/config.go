@@ -63,6 +63,9 @@ type Config struct {
 	DecodeBudget int64
 	// HTTPReadTimeout bounds reading one request, body included.
 	HTTPReadTimeout time.Duration
+	// MetricsAddr is where Prometheus metrics are served ("off": nowhere);
+	// never on the API's own address.
+	MetricsAddr string
 	// HTTPMaxConns bounds the API's open connections.
 	HTTPMaxConns int
 }
@@ -199,7 +202,8 @@ func settings() []setting {
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
-		{"http-addr", "MUSTER_HTTP_ADDR", ":8080", "API listen address", str(func(c *Config) *string { return &c.HTTPAddr })},
+		{"http-addr", "MUSTER_HTTP_ADDR", "127.0.0.1:8080", "API listen address (loopback by default; :8080 for every interface)", str(func(c *Config) *string { return &c.HTTPAddr })},
+		{"metrics-addr", "MUSTER_METRICS_ADDR", "127.0.0.1:9464", "where Prometheus metrics are served, apart from the API (off: not served)", str(func(c *Config) *string { return &c.MetricsAddr })},
 		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
 		{"cache-dir", "MUSTER_CACHE_DIR", "var/cache", "downloaded npm packages (models, ONNX Runtime, brand data)", str(func(c *Config) *string { return &c.CacheDir })},
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},

@@ -50,6 +50,9 @@ type Options struct {
 	// Serve the HTTP API on Listener (or Config.HTTPAddr when nil).
 	Serve    bool
 	Listener net.Listener
+	// MetricsListener serves /metrics (or Config.MetricsAddr when nil;
+	// "off" or empty: not served). Only with Serve.
+	MetricsListener net.Listener
 	// Work runs the analysis workers and the webhook sender.
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
@@ -228,6 +231,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			defer c()
 			_ = srv.Shutdown(sctx)
 		}()
+		if mln, err := p.metricsListener(); err != nil {
+			return err
+		} else if mln != nil {
+			msrv := &http.Server{Handler: p.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				p.opts.Logger.Info("metrics listening", "addr", mln.Addr().String())
+				if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					p.opts.Logger.Error("metrics server", "err", err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				<-ctx.Done()
+				_ = msrv.Close()
+			}()
+		}
 	}
 	// The relay outlives the API and workers: what they commit while
 	// draining is published before the process ends.
@@ -341,4 +362,21 @@ func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName
 	p.opts.Logger.Info("licence change re-decided", "tenant", tenantID, "bank", bankName, "entry", entryID,
 		"designs", rep.Designs, "changed", len(rep.Changed), "held", rep.Held)
 	return err
+}
+
+// metricsListener is where /metrics is served: Options.MetricsListener,
+// else Config.MetricsAddr; nil when that is empty or "off".
+func (p *Pipeline) metricsListener() (net.Listener, error) {
+	if p.opts.MetricsListener != nil {
+		return p.opts.MetricsListener, nil
+	}
+	addr := p.opts.Config.MetricsAddr
+	if addr == "" || addr == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
