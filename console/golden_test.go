@@ -119,7 +119,8 @@ func TestGoldenReviewPages(t *testing.T) {
 	id := itemData{C: c, Mine: true, LeaseUntil: "09:10:00 UTC", Reasons: review.Reasons(), Queues: queues[1:], HeartbeatS: 60, Tags: "pagan, sun", Sensitive: true,
 		Markets: []marketRow{{Market: "DE", Automated: "review", Current: "review", Reasons: ver.Decision.Markets[0].Reasons, NeedsDecision: true},
 			{Market: "US", Automated: "allow", Current: "allow", Reasons: ver.Decision.Markets[1].Reasons}},
-		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true}, {N: 2, F: nsfw}},
+		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference"}, {N: 2, F: nsfw}},
+		Tiles:    []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
 		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}}}
 	audit := auditData{Entries: c.History, Actor: "user:rev@example.com", Item: "7", CSV: "/console/review/audit?format=csv&item=7", Actions: []string{review.ActionClaimed, review.ActionDecided}}
 	qa := review.QAReport{Decided: 40, Agreed: 38, Rate: 0.95, ByCode: []review.Agreement{{Key: "trademark_block", Decided: 20, Agreed: 19, Rate: 0.95}}, ByAnalyzer: []review.Agreement{{Key: "bank", Decided: 30, Agreed: 28, Rate: 28.0 / 30}}}

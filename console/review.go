@@ -52,6 +52,7 @@ func (s *Server) reviewRoutes() []Route {
 		{"POST", "/console/review/items/{id}/comments", reviewRoles, "Add an internal comment", s.comment},
 		{"GET", "/console/review/audit", reviewRoles, "Review audit log, filterable, CSV export", s.auditPage},
 		{"GET", "/console/review/qa", reviewRoles, "QA agreement with the automated outcome, per rule and analyzer", s.qaPage},
+		{"GET", "/console/banks/{bank}/entries/{entry}/reference", reviewRoles, "A bank entry's reference image (shown beside the region it matched)", s.reference},
 	}
 }
 
@@ -199,6 +200,15 @@ type findingRow struct {
 	HasBox   bool
 	Relied   bool
 	Category string
+	// Reference is the matched bank entry's reference image URL ("" when
+	// the finding names no entry or references are not served).
+	Reference string
+}
+
+// tileRow is an NSFW tile that scored, drawn over the design.
+type tileRow struct {
+	X, Y, W, H int
+	Score      float64
 }
 
 type itemData struct {
@@ -207,6 +217,7 @@ type itemData struct {
 	LeaseUntil string
 	Markets    []marketRow
 	Boxes      []boxRow
+	Tiles      []tileRow
 	Findings   []findingRow
 	Sensitive  bool
 	Reasons    []review.ReasonCode
@@ -275,7 +286,12 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 		relied[findingKey(f)] = true
 	}
 	for i, f := range c.Findings {
-		fr := findingRow{N: i + 1, F: f, HasBox: f.Box != nil, Relied: relied[findingKey(f)], Category: f.Attrs.Category}
+		fr := findingRow{N: i + 1, F: f, HasBox: f.Box != nil && f.Box.W > 0 && f.Box.H > 0, Relied: relied[findingKey(f)], Category: f.Attrs.Category}
+		if s.deps.References != nil && f.Bank != "" && f.EntryID != "" {
+			if b, err := s.deps.References.Reference(r.Context(), f.Bank, f.EntryID); err == nil && len(b) > 0 {
+				fr.Reference = "/console/banks/" + url.PathEscape(f.Bank) + "/entries/" + url.PathEscape(f.EntryID) + "/reference"
+			}
+		}
 		d.Findings = append(d.Findings, fr)
 		if f.Type == mustertype.FindingNSFW && f.Score >= 0.5 {
 			d.Sensitive = true
@@ -289,12 +305,60 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 			d.Boxes = append(d.Boxes, boxRow{N: i + 1, X: f.Box.X, Y: f.Box.Y, W: f.Box.W, H: f.Box.H, LabelY: ly, Label: label})
 		}
 	}
+	d.Tiles = s.nsfwTiles(r.Context(), c.Design.ID)
+	if len(d.Tiles) > 0 {
+		d.Sensitive = true
+	}
 	for _, code := range c.Item.Codes {
 		if strings.Contains(code, "sexual") || strings.Contains(code, "nsfw") {
 			d.Sensitive = true
 		}
 	}
 	s.render(w, r, http.StatusOK, "item", s.page(r, sess, fmt.Sprintf("Item %d", c.Item.ID), "review", d))
+	return nil
+}
+
+// nsfwTiles are the NSFW analyzer's tiles whose sexual score (porn +
+// hentai + sexy) reached 0.5, read from the stored analysis.
+func (s *Server) nsfwTiles(ctx context.Context, designID string) []tileRow {
+	as, err := s.deps.Store.Analyses(ctx, designID)
+	if err != nil {
+		s.cfg.Logger.Warn("console: analyses", "design", designID, "err", err)
+		return nil
+	}
+	var out []tileRow
+	for _, a := range as {
+		if a.Analyzer != mustertype.AnalyzerNSFW {
+			continue
+		}
+		var res mustertype.NSFWResult
+		if err := json.Unmarshal(a.Result, &res); err != nil {
+			continue
+		}
+		for _, t := range res.Tiles {
+			p := t.Probabilities
+			if sc := p.Porn + p.Hentai + p.Sexy; sc >= 0.5 && t.Box.W > 0 && t.Box.H > 0 {
+				out = append(out, tileRow{X: t.Box.X, Y: t.Box.Y, W: t.Box.W, H: t.Box.H, Score: sc})
+			}
+		}
+	}
+	return out
+}
+
+// reference serves a bank entry's reference image. Banks are the
+// platform's: every reviewer may see what a finding matched.
+func (s *Server) reference(w http.ResponseWriter, r *http.Request, _ *accounts.Session) error {
+	if s.deps.References == nil {
+		return errorf(http.StatusNotFound, "No reference images here.")
+	}
+	b, err := s.deps.References.Reference(r.Context(), r.PathValue("bank"), r.PathValue("entry"))
+	if err != nil || len(b) == 0 {
+		return errorf(http.StatusNotFound, "No such bank entry.")
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	_, _ = w.Write(b)
 	return nil
 }
 

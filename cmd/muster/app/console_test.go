@@ -119,6 +119,10 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.boxes rect").length`)); n != 1 {
 		t.Fatalf("%d boxes drawn", n)
 	}
+	// Beside the finding, the matched region cut out of the design.
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".sensitive-crops svg.crop image").length`)); n != 1 {
+		t.Fatalf("%d matched-region crops (blurred while the design is)", n)
+	}
 	if got := text(`tr[data-market="DE"] td:nth-child(2)`); got != "review" {
 		t.Fatalf("DE automated %q", got)
 	}

@@ -132,7 +132,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		ccfg.Logger = opts.Logger
 	}
 	p.Console, err = console.New(ccfg,
-		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review})
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review, References: bankReferences{p.Banks}})
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +298,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// bankReferences serves bank entries' reference images to the console.
+type bankReferences struct{ banks *bank.Store }
+
+// Reference returns an entry's reference PNG.
+func (b bankReferences) Reference(ctx context.Context, bankName, entryID string) ([]byte, error) {
+	e, err := b.banks.Entry(ctx, bankName, entryID)
+	if err != nil {
+		return nil, err
+	}
+	return e.ReferencePNG, nil
 }
 
 // Handler is what the server serves: the console under /console/, the API
