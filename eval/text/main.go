@@ -65,7 +65,11 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		return env.Bench(ctx, designs, *rounds, os.Stdout)
+		if err := env.Bench(ctx, designs, *rounds, os.Stdout); err != nil {
+			return err
+		}
+		fmt.Printf("load average at the end: %s (2 cores; figures above shrink on an idle machine)\n", loadavg())
+		return nil
 	}
 	devSeeds, err := seeds(*dev)
 	if err != nil {
@@ -107,7 +111,7 @@ func run() error {
 			return err
 		}
 		rep.Print(os.Stdout)
-		fmt.Printf("(%s set took %v)\n", set.name, time.Since(start).Round(time.Second))
+		fmt.Printf("(%s set took %v; load average %s)\n", set.name, time.Since(start).Round(time.Second), loadavg())
 	}
 	return nil
 }
@@ -128,4 +132,18 @@ func save(dir string, ds []evaltext.Design) error {
 		fmt.Fprintf(f, "%s\t%s\t%s\t%s\t%q\t%s\n", d.ID, d.Style, d.Kind, d.Entry, d.Text(), strings.Join(d.Fonts, ","))
 	}
 	return nil
+}
+
+// loadavg is the machine's 1/5/15-minute load average, printed with the
+// timings: the machine is shared.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

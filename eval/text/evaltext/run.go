@@ -15,6 +15,10 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/wordmarks"
@@ -229,8 +233,14 @@ func Expected(d Design, market string) string {
 	return mustertype.Review
 }
 
+// normWords splits text into upper-case words with diacritics folded
+// (Ü → U, ß → SS): the matcher folds them too, and the model's dictionary
+// lacks some (ß, ö), so a reading is not counted wrong for them.
 func normWords(s string) []string {
-	s = strings.ToUpper(s)
+	s = strings.ReplaceAll(strings.ToUpper(s), "ß", "SS")
+	if t, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s); err == nil {
+		s = t
+	}
 	f := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	return f
 }
