@@ -55,6 +55,10 @@ type Config struct {
 	Alphabet string
 	// RecBatch is the most strips one recognition run takes (default 8).
 	RecBatch int
+	// MaxRegions bounds the regions recognised per design (default 300):
+	// a texture that looks like text everywhere cannot make a design cost
+	// minutes. The largest regions are kept; Result.Dropped counts the rest.
+	MaxRegions int
 	// NoClassifier skips the 0°/180° classifier.
 	NoClassifier bool
 }
@@ -94,6 +98,9 @@ func (c Config) WithDefaults() Config {
 	if c.RecBatch == 0 {
 		c.RecBatch = 8
 	}
+	if c.MaxRegions == 0 {
+		c.MaxRegions = 300
+	}
 	return c
 }
 
@@ -110,6 +117,8 @@ func (c Config) Validate() error {
 		return errors.New("ocr config: UnclipRatio must be in (0,5]")
 	case c.RecBatch < 1 || c.RecBatch > 64:
 		return errors.New("ocr config: RecBatch must be in 1..64")
+	case c.MaxRegions < 1:
+		return errors.New("ocr config: MaxRegions must be positive")
 	}
 	return nil
 }
@@ -223,8 +232,9 @@ type Result struct {
 	// rest of Detect+Classify+Recognize is Muster's pre- and
 	// post-processing).
 	Inference time.Duration
-	// Regions is how many text regions detection found.
-	Regions int
+	// Regions is how many text regions detection found; Dropped how many
+	// of them were not recognised (past MaxRegions).
+	Regions, Dropped int
 }
 
 // timed runs one session and adds its time to acc.
@@ -265,6 +275,11 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	res.Regions = len(regs)
 	if len(regs) == 0 {
 		return res, nil
+	}
+	if len(regs) > e.cfg.MaxRegions {
+		sort.SliceStable(regs, func(i, j int) bool { return regs[i].bounds().area() > regs[j].bounds().area() })
+		res.Dropped = len(regs) - e.cfg.MaxRegions
+		regs = regs[:e.cfg.MaxRegions]
 	}
 	strips := make([]strip, len(regs))
 	for i, r := range regs {
