@@ -52,6 +52,7 @@ func run() error {
 	detSide := flag.Int("det-side", 0, "detection long side (default: the engine's)")
 	out := flag.String("out", "", "write the generated designs and a truth file here")
 	verbose := flag.Bool("v", false, "print every miss")
+	genOnly := flag.Bool("gen-only", false, "only generate the designs into -out")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -100,6 +101,9 @@ func run() error {
 			if err := save(*out, all); err != nil {
 				return err
 			}
+		}
+		if *genOnly {
+			continue
 		}
 		start := time.Now()
 		var vw *os.File

@@ -304,26 +304,63 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 		return Result{}, err
 	}
 	inverted := make([]bool, len(regs))
-	if e.cfg.RetryScore > 0 {
-		var idx []int
-		var again []strip
-		for i, d := range texts {
-			if d.score < e.cfg.RetryScore {
-				idx = append(idx, i)
-				again = append(again, strips[i].invert())
-			}
+	// Second readings, only for the lines that need them: a line the
+	// classifier turned is also read as it was (the classifier is easily
+	// fooled by distressed or stylised letters), and a line read with low
+	// confidence is also read from its negative (light on dark, outlines),
+	// with the holes in its letters filled (distressed prints) and turned
+	// round (upside-down text the classifier missed). The best reading
+	// wins.
+	type alt struct {
+		i         int
+		s         strip
+		turn, inv bool
+	}
+	better := func(alts []alt) error {
+		if len(alts) == 0 {
+			return nil
 		}
-		if len(again) > 0 {
-			more, err := e.recognize(ctx, again, &res.Inference)
-			if err != nil {
-				return Result{}, err
-			}
-			for k, i := range idx {
-				if more[k].score > texts[i].score && more[k].text != "" {
-					texts[i], inverted[i] = more[k], true
+		ss := make([]strip, len(alts))
+		for k, a := range alts {
+			ss[k] = a.s
+		}
+		more, err := e.recognize(ctx, ss, &res.Inference)
+		if err != nil {
+			return err
+		}
+		for k, a := range alts {
+			if more[k].text != "" && more[k].score > texts[a.i].score {
+				texts[a.i], inverted[a.i] = more[k], a.inv
+				if a.turn {
+					flipped[a.i] = !flipped[a.i]
+					strips[a.i] = a.s
 				}
 			}
 		}
+		return nil
+	}
+	// First the orientation, then the rest from the better orientation.
+	var turned []alt
+	wasFlipped := append([]bool(nil), flipped...)
+	for i := range texts {
+		if flipped[i] {
+			turned = append(turned, alt{i: i, s: strips[i].rotate180(), turn: true})
+		}
+	}
+	if err := better(turned); err != nil {
+		return Result{}, err
+	}
+	var alts []alt
+	for i, d := range texts {
+		if e.cfg.RetryScore > 0 && d.score < e.cfg.RetryScore {
+			alts = append(alts, alt{i: i, s: strips[i].invert(), inv: true}, alt{i: i, s: strips[i].closeInk()})
+			if !wasFlipped[i] { // both orientations not read yet
+				alts = append(alts, alt{i: i, s: strips[i].rotate180(), turn: true})
+			}
+		}
+	}
+	if err := better(alts); err != nil {
+		return Result{}, err
 	}
 	res.Recognize = time.Since(t2)
 	var pieces []piece
