@@ -434,8 +434,10 @@ func chainPieces(ps []piece) [][]piece {
 			if dist > 2*max(hi, hj) || ta.dot(tb) < math.Cos(40*math.Pi/180) {
 				continue
 			}
-			// Ahead of A's end, not beside or behind it.
-			if gap.dot(ta) < -hi || math.Abs(gap.cross(ta)) > hi {
+			// Ahead of A's end, not beside or behind it. Both ends carry
+			// the unclip margin, so touching words overlap by up to the
+			// two half heights.
+			if gap.dot(ta) < -(hi+hj) || math.Abs(gap.cross(ta)) > hi {
 				continue
 			}
 			cands = append(cands, cand{i, j, dist})
