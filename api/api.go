@@ -96,6 +96,9 @@ type Route struct {
 	// Platform routes act on platform-wide resources: only keys of the
 	// platform operator's tenant may call them.
 	Platform bool
+	// Doc adds fields to the route's OpenAPI operation (parameters,
+	// requestBody, responses).
+	Doc map[string]any
 }
 
 // Handler serves one authenticated request; a returned *Error is written
@@ -111,15 +114,15 @@ func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, groups
 	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, mux: http.NewServeMux()}
 	anyRole := []string{store.RoleMerchant, store.RoleReviewer, store.RoleLegal, store.RoleAdmin}
 	s.routes = []route{
-		{"GET", "/healthz", nil, "Liveness", s.healthz, false},
-		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz, false},
-		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi, false},
-		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign, false},
-		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns, false},
-		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign, false},
-		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents, false},
-		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false},
-		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false},
+		{"GET", "/healthz", nil, "Liveness", s.healthz, false, nil},
+		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz, false, nil},
+		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi, false, nil},
+		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign, false, nil},
+		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns, false, nil},
+		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign, false, nil},
+		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents, false, nil},
+		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false, nil},
+		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false, nil},
 	}
 	for _, g := range groups {
 		s.routes = append(s.routes, g...)

@@ -238,7 +238,9 @@ func (s *Store) StartAnalysis(ctx context.Context, id string, attempt int) (Desi
 func (s *Store) RecordResult(ctx context.Context, designID string, analyses []Analysis, findings []mustertype.Finding, dec mustertype.Decision, versions map[string]string) (v Verdict, recorded bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status, tenant string
-		if err := tx.QueryRow(ctx, `SELECT status, tenant_id FROM designs WHERE id = $1 FOR UPDATE`, designID).Scan(&status, &tenant); err != nil {
+		var markets []string
+		var designAt time.Time
+		if err := tx.QueryRow(ctx, `SELECT status, tenant_id, markets, created_at FROM designs WHERE id = $1 FOR UPDATE`, designID).Scan(&status, &tenant, &markets, &designAt); err != nil {
 			return notFound(err)
 		}
 		if status == StatusDecided || status == StatusFailed {
@@ -275,7 +277,16 @@ func (s *Store) RecordResult(ctx context.Context, designID string, analyses []An
 			tenant, designID, map[string]any{"verdict_id": v.ID, "outcome": v.Outcome, "policy_version": v.PolicyVersion}); err != nil {
 			return err
 		}
-		return enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictRecorded, TenantID: tenant, DesignID: designID, VerdictID: v.ID, Outcome: v.Outcome})
+		if err := enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictRecorded, TenantID: tenant, DesignID: designID, VerdictID: v.ID, Outcome: v.Outcome}); err != nil {
+			return err
+		}
+		if s.hook == nil {
+			return nil
+		}
+		if findings == nil {
+			findings = []mustertype.Finding{}
+		}
+		return s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Findings: findings, Markets: markets, DesignCreatedAt: designAt})
 	})
 	if err != nil {
 		return Verdict{}, false, fmt.Errorf("record result of design %s: %w", designID, err)
@@ -329,10 +340,7 @@ func (s *Store) MarkFailed(ctx context.Context, designID, reason string) (bool, 
 
 // LatestVerdict returns the newest verdict of a design.
 func (s *Store) LatestVerdict(ctx context.Context, designID string) (Verdict, error) {
-	var v Verdict
-	err := s.pool.QueryRow(ctx, `SELECT id, design_id, tenant_id, outcome, policy_version, decision, versions, cause, coalesce(actor, ''), created_at
-		FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, designID).
-		Scan(&v.ID, &v.DesignID, &v.TenantID, &v.Outcome, &v.PolicyVersion, &v.Decision, &v.Versions, &v.Cause, &v.Actor, &v.CreatedAt)
+	v, err := scanVerdict(s.pool.QueryRow(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, designID))
 	if err != nil {
 		return Verdict{}, notFound(err)
 	}

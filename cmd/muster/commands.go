@@ -217,8 +217,17 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n\n",
+		logins, err := devLogins(ctx, p.Accounts, p.Store, cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("development console logins: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n",
 			cfg.HTTPAddr, key, key, cfg.HTTPAddr)
+		fmt.Fprintf(e.stdout, "  Console: http://localhost%s/console/\n", cfg.HTTPAddr)
+		for _, l := range logins {
+			fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
+		}
+		fmt.Fprintf(e.stdout, "           (development logins, kept in %s; change them under your account)\n\n", filepath.Join(cfg.DataDir, "dev-console-logins"))
 	}
 	return p.Run(ctx)
 }

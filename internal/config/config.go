@@ -49,6 +49,15 @@ type Config struct {
 	// TierFree and TierPaid are the tiers' request rates and quotas. Both
 	// zero (a Config built in code) means no limits.
 	TierFree, TierPaid Tier
+	// ReviewLease is how long a reviewer's claim on an item lasts without a
+	// heartbeat (zero: 10 minutes).
+	ReviewLease time.Duration
+	// ReviewQARate is the share of automated allows and blocks sampled into
+	// the QA review queue, 0..1 (zero: none).
+	ReviewQARate float64
+	// ConsoleSecureCookies marks the console's cookies Secure on plain-HTTP
+	// requests too (behind a TLS-terminating proxy).
+	ConsoleSecureCookies bool
 	// DecodeBudget is how many pixels a process decodes at once (API and
 	// workers each); a decode waits for its width×height in the budget.
 	DecodeBudget int64
@@ -115,6 +124,18 @@ const (
 	DefaultTierPaid = "rate=10,burst=300,pending=5000"
 )
 
+// WithDefaults fills in zero fields that have a non-zero default (for
+// configurations built in code rather than parsed).
+func (c Config) WithDefaults() Config {
+	if c.ReviewLease == 0 {
+		c.ReviewLease = DefaultReviewLease
+	}
+	return c
+}
+
+// DefaultReviewLease is the default review claim lease (ROOST Coop's too).
+const DefaultReviewLease = 10 * time.Minute
+
 // setting describes one configuration entry.
 type setting struct {
 	flag, env, def, help string
@@ -165,6 +186,16 @@ func settings() []setting {
 			return nil
 		}
 	}
+	float := func(f func(c *Config) *float64) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("want a number, got %q", v)
+			}
+			*f(c) = n
+			return nil
+		}
+	}
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
@@ -174,7 +205,7 @@ func settings() []setting {
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
 		{"ort-lib", "MUSTER_ORT_LIB", "", "path of libonnxruntime.so; empty: the pinned one fetched into the cache", str(func(c *Config) *string { return &c.ORTLib })},
 		{"concurrency", "MUSTER_CONCURRENCY", strconv.Itoa(runtime.NumCPU()), "designs analysed at once per worker process", integer(func(c *Config) *int { return &c.Concurrency })},
-		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw,bank,listing", "comma-separated analyzers to run (hash, nsfw, bank, listing)", func(c *Config, v string) error {
+		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw,bank,ocr,listing", "comma-separated analyzers to run (hash, nsfw, bank, ocr, listing)", func(c *Config, v string) error {
 			c.Analyzers = nil
 			for _, a := range strings.Split(v, ",") {
 				if a = strings.TrimSpace(a); a != "" {
@@ -198,6 +229,16 @@ func settings() []setting {
 		{"webhook-per-tenant", "MUSTER_WEBHOOK_PER_TENANT", "4", "webhook deliveries in flight per tenant (a slow receiver holds only these)", integer(func(c *Config) *int { return &c.WebhookPerTenant })},
 		{"tier-free", "MUSTER_TIER_FREE", DefaultTierFree, "free tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierFree })},
 		{"tier-paid", "MUSTER_TIER_PAID", DefaultTierPaid, "paid tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierPaid })},
+		{"review-lease", "MUSTER_REVIEW_LEASE", DefaultReviewLease.String(), "how long a reviewer's claim on an item lasts without a heartbeat; an expired claim returns the item to its queue", dur(func(c *Config) *time.Duration { return &c.ReviewLease })},
+		{"review-qa-rate", "MUSTER_REVIEW_QA_RATE", "0.01", "share of automated allows and blocks sampled into the QA review queue (0..1; 0: none)", float(func(c *Config) *float64 { return &c.ReviewQARate })},
+		{"console-secure-cookies", "MUSTER_CONSOLE_SECURE_COOKIES", "false", "mark console cookies Secure even on plain HTTP (set behind a TLS-terminating proxy; requests over TLS always get Secure cookies)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			c.ConsoleSecureCookies = b
+			return nil
+		}},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}
@@ -261,6 +302,12 @@ func (c Config) Validate() error {
 	}
 	if c.NATSReplicas != 1 && c.NATSReplicas != 3 && c.NATSReplicas != 5 {
 		errs = append(errs, fmt.Errorf("nats-replicas must be 1, 3 or 5, got %d", c.NATSReplicas))
+	}
+	if c.ReviewLease != 0 && (c.ReviewLease < 10*time.Second || c.ReviewLease > 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("review-lease must be between 10s and 24h, got %s", c.ReviewLease))
+	}
+	if c.ReviewQARate < 0 || c.ReviewQARate > 1 {
+		errs = append(errs, fmt.Errorf("review-qa-rate must be between 0 and 1, got %g", c.ReviewQARate))
 	}
 	if len(c.Analyzers) == 0 {
 		errs = append(errs, errors.New("at least one analyzer is required"))

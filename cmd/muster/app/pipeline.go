@@ -19,10 +19,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
 
+	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/bankhttp"
+	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
@@ -31,6 +33,8 @@ import (
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/review/reviewhttp"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
 	"github.com/muster-dev/muster/workers"
@@ -56,6 +60,9 @@ type Options struct {
 	// NoRelay leaves the outbox unpublished, as if the process died right
 	// after every commit (tests of crash recovery).
 	NoRelay bool
+	// Accounts overrides the console accounts' settings (tests: cheap
+	// password hashing).
+	Accounts *accounts.Config
 }
 
 // Pipeline is an assembled process.
@@ -65,11 +72,16 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
+	Review  *review.Service
 	Banks   *bank.Store
 	API     *api.Server
-	Worker  *workers.Worker
-	Webhook *webhook.Sender
-	Relay   *outbox.Relay
+	// Accounts are the console's users and sessions; Console the web
+	// console served beside the API at /console/.
+	Accounts *accounts.Service
+	Console  *console.Server
+	Worker   *workers.Worker
+	Webhook  *webhook.Sender
+	Relay    *outbox.Relay
 }
 
 // New sets up the JetStream layout and builds the parts.
@@ -86,7 +98,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(pool)
+	st := NewStore(pool, cfg, opts.Logger)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
 	p.Relay = outbox.New(outbox.Config{Logger: opts.Logger}, st, q)
 	kick := p.Relay.Kick
@@ -94,12 +106,26 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		kick = func() {}
 	}
 	registerQueueGauges(p.Metrics, q)
+	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
+	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
-		webhook.Routes(webhook.NewLog(pool)))
+		webhook.Routes(webhook.NewLog(pool)),
+		reviewhttp.Routes(p.Review))
+
+	acfg := accounts.Config{}
+	if opts.Accounts != nil {
+		acfg = *opts.Accounts
+	}
+	p.Accounts = accounts.New(pool, acfg)
+	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+	if err != nil {
+		return nil, err
+	}
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -135,6 +161,24 @@ func Tiers(cfg config.Config) map[string]api.Tier {
 	return map[string]api.Tier{store.TierFree: conv(cfg.TierFree), store.TierPaid: conv(cfg.TierPaid)}
 }
 
+// ReviewConfig is the review service's configuration from the process's
+// (a QA rate of 0 turns sampling off).
+func ReviewConfig(cfg config.Config, log *slog.Logger) review.Config {
+	cfg = cfg.WithDefaults()
+	qa := cfg.ReviewQARate
+	if qa == 0 {
+		qa = -1
+	}
+	return review.Config{Lease: cfg.ReviewLease, QARate: qa, Logger: log}
+}
+
+// NewStore returns the store every process that records verdicts uses:
+// the review queue's hook runs inside each verdict's transaction, so a
+// verdict with a market in review never exists without its review item.
+func NewStore(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) *store.Store {
+	return store.New(pool, store.WithVerdictHook(review.NewHook(ReviewConfig(cfg, log))))
+}
+
 // Run runs the enabled parts until ctx is cancelled, then shuts them down
 // gracefully: the API stops accepting, workers drain in-flight designs.
 func (p *Pipeline) Run(ctx context.Context) error {
@@ -159,7 +203,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		if readTimeout <= 0 {
 			readTimeout = time.Minute
 		}
-		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
+		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
 			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
 		wg.Add(2)
 		go func() {
@@ -226,6 +270,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// Handler is what the server serves: the console under /console/, the API
+// everywhere else.
+func (p *Pipeline) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/console/", p.Console)
+	mux.Handle("/console", p.Console)
+	mux.Handle("/", p.API)
+	return mux
 }
 
 // registerQueueGauges exports the queue's backlog, in-flight count and dead
