@@ -40,6 +40,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Limits for decoding.
 	Limits imaging.Limits
+	// AnalysisTimeout bounds one attempt at a design (fetch, decode,
+	// analyzers, policy, store); beyond it the attempt fails like any other
+	// (retried with back-off, dead-lettered after MaxDeliver) and its
+	// heartbeats stop, even if an analyzer ignores cancellation (default 5m).
+	AnalysisTimeout time.Duration
 	// Outbox is called after a transaction that wrote to the store's
 	// outbox, so the relay publishes without waiting for its next pass.
 	Outbox func()
@@ -55,6 +60,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.AnalysisTimeout <= 0 {
+		c.AnalysisTimeout = 5 * time.Minute
 	}
 	c.Limits = c.Limits.WithDefaults()
 	if c.Outbox == nil {
@@ -203,7 +211,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}()
 
-	err = w.process(ctx, sub, attempt, log)
+	err = w.analyseWithin(ctx, sub, attempt, log)
 	stopHB()
 	switch {
 	case err == nil:
@@ -272,6 +280,30 @@ func (w *Worker) onMaxDeliveries(ctx context.Context) nats.MsgHandler {
 		}
 		_ = stream.DeleteMsg(ctx, adv.StreamSeq)
 	}
+}
+
+// analyseWithin runs process under the analysis deadline. An analyzer that
+// ignores cancellation is abandoned a moment after the deadline (its
+// goroutine ends when it returns; a late RecordResult finds the design
+// decided or failed and writes nothing), so a hung analysis can neither be
+// heartbeated forever nor run twice at once for long.
+func (w *Worker) analyseWithin(ctx context.Context, sub queue.Submitted, attempt int, log *slog.Logger) error {
+	pctx, cancel := context.WithTimeout(ctx, w.cfg.AnalysisTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.process(pctx, sub, attempt, log) }()
+	grace := min(max(w.cfg.AnalysisTimeout/10, 100*time.Millisecond), 10*time.Second)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(w.cfg.AnalysisTimeout + grace):
+		err = context.DeadlineExceeded
+	}
+	if err != nil && ctx.Err() == nil && pctx.Err() != nil {
+		w.metrics.Failures.WithLabelValues("deadline").Inc()
+		return fmt.Errorf("analysis did not finish within %s: %w", w.cfg.AnalysisTimeout, err)
+	}
+	return err
 }
 
 // process analyses one design and records its verdict.

@@ -39,6 +39,8 @@ type Config struct {
 	LogFormat     string
 	OrtThreads    int
 	ShutdownGrace time.Duration
+	// AnalysisTimeout bounds one attempt at a design in a worker.
+	AnalysisTimeout time.Duration
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
@@ -223,6 +225,7 @@ func settings() []setting {
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
+		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "5m", "longest one attempt at a design may take in a worker (then it fails, is retried, and dead-lettered after max-deliver)", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
 		{"webhook-concurrency", "MUSTER_WEBHOOK_CONCURRENCY", "32", "webhook deliveries in flight per process", integer(func(c *Config) *int { return &c.WebhookConcurrency })},
