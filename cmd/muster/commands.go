@@ -179,6 +179,11 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	if len(rest) > 0 {
 		return fmt.Errorf("%s takes no arguments, got %q", name, rest)
 	}
+	if embedded && cfg.HTTPAddr == config.DefaultHTTPAddr {
+		// The all-in-one development process listens on loopback only
+		// unless told otherwise (MUSTER_HTTP_ADDR=0.0.0.0:8080).
+		cfg.HTTPAddr = "127.0.0.1" + config.DefaultHTTPAddr
+	}
 	log := cfg.Logger(e.stderr)
 	s := &services{}
 	defer s.Close()
@@ -213,7 +218,7 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		return err
 	}
 	if embedded {
-		key, err := devKey(ctx, p.Store, cfg.DataDir)
+		key, created, err := devKey(ctx, p.Store, cfg.DataDir)
 		if err != nil {
 			return err
 		}
@@ -221,9 +226,15 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		if err != nil {
 			return fmt.Errorf("development console logins: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n",
-			cfg.HTTPAddr, key, key, cfg.HTTPAddr)
-		fmt.Fprintf(e.stdout, "  Console: http://localhost%s/console/\n", cfg.HTTPAddr)
+		base := baseURL(cfg.HTTPAddr)
+		keyFile := filepath.Join(cfg.DataDir, "dev-api-key")
+		shown, use := "in "+keyFile+" (printed only when it was created)", "$(cat "+keyFile+")"
+		if created {
+			shown, use = key+"  (a merchant key of the dev tenant, shown once; kept in "+keyFile+")", key
+		}
+		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     %s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"%s/v1/designs?wait=5s\"\n",
+			base, shown, use, base)
+		fmt.Fprintf(e.stdout, "  Console: %s/console/\n", base)
 		for _, l := range logins {
 			fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
 		}
@@ -233,13 +244,14 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 }
 
 // devKey returns the development API key kept in the data directory,
-// creating the "dev" tenant and an admin key on first use.
-func devKey(ctx context.Context, st *store.Store, dataDir string) (string, error) {
+// creating the "dev" tenant and a merchant key on first use (created true:
+// print it this once).
+func devKey(ctx context.Context, st *store.Store, dataDir string) (string, bool, error) {
 	path := filepath.Join(dataDir, "dev-api-key")
 	if b, err := os.ReadFile(path); err == nil {
 		key := strings.TrimSpace(string(b))
 		if _, err := st.Authenticate(ctx, key); err == nil {
-			return key, nil
+			return key, false, nil
 		}
 	}
 	t, err := st.Tenant(ctx, "dev")
@@ -247,16 +259,29 @@ func devKey(ctx context.Context, st *store.Store, dataDir string) (string, error
 		t, _, err = st.CreatePlatformTenant(ctx, "dev", "")
 	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	key, _, err := st.CreateKey(ctx, t.ID, store.RoleAdmin, "development key created by muster run")
+	key, _, err := st.CreateKey(ctx, t.ID, store.RoleMerchant, "development key created by muster run")
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return "", err
+		return "", false, err
 	}
-	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+	return key, true, os.WriteFile(path, []byte(key+"\n"), 0o600)
+}
+
+// baseURL is the URL a local client reaches a listen address at
+// (":8080" → http://localhost:8080, "127.0.0.1:8080" → http://127.0.0.1:8080).
+func baseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {

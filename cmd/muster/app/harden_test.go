@@ -577,3 +577,15 @@ func TestAnalysisDeadline(t *testing.T) {
 		t.Fatalf("a healthy design beside it: %s", fine.design.Status)
 	}
 }
+
+// TestMetricsOff: with MUSTER_METRICS_ADDR=off (or an address of its own)
+// the API does not serve /metrics.
+func TestMetricsOff(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.MetricsAddr = "off"
+	b := setup(t, func(o *app.Options) { o.Config = cfg })
+	if st, _, _ := b.fetchJSON(b.url, "/metrics", "", nil); st != http.StatusNotFound {
+		t.Fatalf("/metrics on the API: %d, want 404", st)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
 
 	"github.com/muster-dev/muster/accounts"
@@ -110,7 +111,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick,
+		NoMetrics: cfg.MetricsAddr != "" && cfg.MetricsAddr != "api", Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
 		webhook.Routes(webhook.NewLog(pool)),
@@ -186,6 +188,26 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	errc := make(chan error, 4)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if a := p.opts.Config.MetricsAddr; a != "" && a != "api" && a != "off" {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("metrics: listen on %s: %w", a, err)
+		}
+		msrv := &http.Server{Handler: promhttp.HandlerFor(p.Metrics.Registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			p.opts.Logger.Info("metrics listening", "addr", ln.Addr().String())
+			if err := msrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				p.opts.Logger.Warn("metrics server", "err", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			_ = msrv.Close()
+		}()
+	}
 	if p.opts.Serve {
 		ln := p.opts.Listener
 		if ln == nil {
