@@ -376,7 +376,7 @@ func TestDesignImageScope(t *testing.T) {
 	data := pngOf(t, 1)
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
-	if err := b.q.PutBlob(ctx, sha, data); err != nil {
+	if _, err := b.q.PutBlob(ctx, sha, data); err != nil {
 		t.Fatal(err)
 	}
 	d, _, err := b.st.InsertDesign(ctx, store.NewDesign{ID: uuid.NewString(), TenantID: b.acme.ID, SHA256: sha, Bytes: int64(len(data)), Width: 32, Height: 24,

@@ -102,8 +102,9 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 		return Verdict{}, fmt.Errorf("record verdict of design %s: previous: %w", nv.DesignID, err)
 	}
 	previous := ""
+	var prevDecision mustertype.Decision
 	if prev != nil {
-		previous = prev.Outcome
+		previous, prevDecision = prev.Outcome, prev.Decision
 	}
 	v := Verdict{DesignID: nv.DesignID, TenantID: tenant, Outcome: nv.Decision.Outcome(), PolicyVersion: nv.Decision.PolicyVersion,
 		Decision: nv.Decision, Versions: nv.Versions, Cause: nv.Cause, Actor: nv.Actor}
@@ -138,17 +139,6 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 		tenant, nv.DesignID, nv.Event, nv.Actor, data); err != nil {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: event: %w", nv.DesignID, err)
 	}
-	// A verdict that changes any market's outcome is announced (waiters,
-	// webhooks) through the outbox, committed with the verdict.
-	var prevDecision mustertype.Decision
-	if prev != nil {
-		prevDecision = prev.Decision
-	}
-	if MarketsChanged(prevDecision, v.Decision) {
-		if err := enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictChanged, TenantID: tenant, DesignID: nv.DesignID, VerdictID: v.ID, Outcome: v.Outcome}); err != nil {
-			return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
-		}
-	}
 	if s.hook != nil {
 		fs, err := findingsTx(ctx, tx, nv.DesignID)
 		if err != nil {
@@ -158,25 +148,14 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 			return Verdict{}, fmt.Errorf("record verdict of design %s: hook: %w", nv.DesignID, err)
 		}
 	}
-	return v, nil
-}
-
-// MarketsChanged reports whether any market's outcome differs between two
-// decisions (a market present on one side only counts as changed).
-func MarketsChanged(before, after mustertype.Decision) bool {
-	was := map[string]string{}
-	for _, m := range before.Markets {
-		was[m.Market] = m.Outcome
-	}
-	if len(before.Markets) != len(after.Markets) {
-		return true
-	}
-	for _, m := range after.Markets {
-		if o, ok := was[m.Market]; !ok || o != m.Outcome {
-			return true
+	// A verdict that changes any market's outcome is announced (waiters,
+	// webhooks) through the outbox, committed with the verdict.
+	if MarketsChanged(prevDecision, v.Decision) {
+		if err := enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictChanged, TenantID: tenant, DesignID: nv.DesignID, VerdictID: v.ID, Outcome: v.Outcome}); err != nil {
+			return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
 		}
 	}
-	return false
+	return v, nil
 }
 
 // LatestVerdictTx is LatestVerdict inside the caller's transaction.
@@ -225,6 +204,24 @@ func findingsTx(ctx context.Context, tx pgx.Tx, designID string) ([]mustertype.F
 		return nil, fmt.Errorf("findings of %s: %w", designID, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (mustertype.Finding, error) { return scanFinding(r) })
+}
+
+// MarketsChanged reports whether any market's outcome differs between two
+// decisions (a market present on one side only counts as changed).
+func MarketsChanged(before, after mustertype.Decision) bool {
+	was := map[string]string{}
+	for _, m := range before.Markets {
+		was[m.Market] = m.Outcome
+	}
+	if len(before.Markets) != len(after.Markets) {
+		return true
+	}
+	for _, m := range after.Markets {
+		if o, ok := was[m.Market]; !ok || o != m.Outcome {
+			return true
+		}
+	}
+	return false
 }
 
 // StoredDesigns reads up to limit decided designs created at or after since,

@@ -121,6 +121,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	// and no message waits in a local buffer while its ack deadline runs.
 	fetch, err := w.queue.NewFetcher(ctx, queue.FetcherConfig{})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer fetch.Close()

@@ -158,21 +158,12 @@ func scanFile(ctx context.Context, path string, markets []string, product string
 		return fail(fmt.Errorf("decode %s: %w", path, err))
 	}
 	d := &analyzers.Design{ID: filepath.Base(path), Product: product, Markets: markets, Image: img}
-	analyses, findings, _, err := workers.Analyze(ctx, as, d, nil)
+	sc, err := app.Scan(ctx, as, decider, d)
 	if err != nil {
 		return fail(err)
 	}
-	line.Analyses = map[string]json.RawMessage{}
-	for _, a := range analyses {
-		line.Analyses[a.Analyzer] = a.Result
-	}
-	if findings != nil {
-		line.Findings = findings
-	}
-	dec, err := decider.Decide(ctx, mustertype.Input{DesignID: d.ID, Product: product, Markets: markets, Analyses: line.Analyses, Findings: findings})
-	if err != nil {
-		return fail(err)
-	}
+	line.Analyses, line.Findings = sc.Analyses, sc.Findings
+	dec := sc.Decision
 	line.Verdict = &dec
 	return line
 }

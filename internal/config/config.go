@@ -48,13 +48,6 @@ type Config struct {
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
-	// WebhookConcurrency and WebhookPerTenant bound deliveries in flight
-	// per process and per tenant.
-	WebhookConcurrency int
-	WebhookPerTenant   int
-	// TierFree and TierPaid are the tiers' request rates and quotas. Both
-	// zero (a Config built in code) means no limits.
-	TierFree, TierPaid Tier
 	// ReviewLease is how long a reviewer's claim on an item lasts without a
 	// heartbeat (zero: 10 minutes).
 	ReviewLease time.Duration
@@ -64,6 +57,13 @@ type Config struct {
 	// ConsoleSecureCookies marks the console's cookies Secure on plain-HTTP
 	// requests too (behind a TLS-terminating proxy).
 	ConsoleSecureCookies bool
+	// WebhookConcurrency and WebhookPerTenant bound deliveries in flight
+	// per process and per tenant.
+	WebhookConcurrency int
+	WebhookPerTenant   int
+	// TierFree and TierPaid are the tiers' request rates and quotas. Both
+	// zero (a Config built in code) means no limits.
+	TierFree, TierPaid Tier
 	// DecodeBudget is how many pixels a process decodes at once (API and
 	// workers each); a decode waits for its width×height in the budget.
 	DecodeBudget int64
@@ -72,6 +72,18 @@ type Config struct {
 	// HTTPMaxConns bounds the API's open connections.
 	HTTPMaxConns int
 }
+
+// WithDefaults fills in zero fields that have a non-zero default (for
+// configurations built in code rather than parsed).
+func (c Config) WithDefaults() Config {
+	if c.ReviewLease == 0 {
+		c.ReviewLease = DefaultReviewLease
+	}
+	return c
+}
+
+// DefaultReviewLease is the default review claim lease (ROOST Coop's too).
+const DefaultReviewLease = 10 * time.Minute
 
 // Tier is one tier's limits: "rate=R,burst=B,pending=P" in a setting.
 type Tier struct {
@@ -133,18 +145,6 @@ const (
 	DefaultTierPaid = "rate=10,burst=300,pending=5000"
 )
 
-// WithDefaults fills in zero fields that have a non-zero default (for
-// configurations built in code rather than parsed).
-func (c Config) WithDefaults() Config {
-	if c.ReviewLease == 0 {
-		c.ReviewLease = DefaultReviewLease
-	}
-	return c
-}
-
-// DefaultReviewLease is the default review claim lease (ROOST Coop's too).
-const DefaultReviewLease = 10 * time.Minute
-
 // setting describes one configuration entry.
 type setting struct {
 	flag, env, def, help string
@@ -185,16 +185,6 @@ func settings() []setting {
 			return nil
 		}
 	}
-	tier := func(f func(c *Config) *Tier) func(c *Config, v string) error {
-		return func(c *Config, v string) error {
-			t, err := ParseTier(v)
-			if err != nil {
-				return err
-			}
-			*f(c) = t
-			return nil
-		}
-	}
 	float := func(f func(c *Config) *float64) func(c *Config, v string) error {
 		return func(c *Config, v string) error {
 			n, err := strconv.ParseFloat(v, 64)
@@ -202,6 +192,16 @@ func settings() []setting {
 				return fmt.Errorf("want a number, got %q", v)
 			}
 			*f(c) = n
+			return nil
+		}
+	}
+	tier := func(f func(c *Config) *Tier) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			t, err := ParseTier(v)
+			if err != nil {
+				return err
+			}
+			*f(c) = t
 			return nil
 		}
 	}
@@ -236,10 +236,6 @@ func settings() []setting {
 		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "5m", "longest one attempt at a design may take in a worker (then it fails, is retried, and dead-lettered after max-deliver)", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
-		{"webhook-concurrency", "MUSTER_WEBHOOK_CONCURRENCY", "32", "webhook deliveries in flight per process", integer(func(c *Config) *int { return &c.WebhookConcurrency })},
-		{"webhook-per-tenant", "MUSTER_WEBHOOK_PER_TENANT", "4", "webhook deliveries in flight per tenant (a slow receiver holds only these)", integer(func(c *Config) *int { return &c.WebhookPerTenant })},
-		{"tier-free", "MUSTER_TIER_FREE", DefaultTierFree, "free tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierFree })},
-		{"tier-paid", "MUSTER_TIER_PAID", DefaultTierPaid, "paid tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierPaid })},
 		{"review-lease", "MUSTER_REVIEW_LEASE", DefaultReviewLease.String(), "how long a reviewer's claim on an item lasts without a heartbeat; an expired claim returns the item to its queue", dur(func(c *Config) *time.Duration { return &c.ReviewLease })},
 		{"review-qa-rate", "MUSTER_REVIEW_QA_RATE", "0.01", "share of automated allows and blocks sampled into the QA review queue (0..1; 0: none)", float(func(c *Config) *float64 { return &c.ReviewQARate })},
 		{"console-secure-cookies", "MUSTER_CONSOLE_SECURE_COOKIES", "false", "mark console cookies Secure even on plain HTTP (set behind a TLS-terminating proxy; requests over TLS always get Secure cookies)", func(c *Config, v string) error {
@@ -250,6 +246,10 @@ func settings() []setting {
 			c.ConsoleSecureCookies = b
 			return nil
 		}},
+		{"webhook-concurrency", "MUSTER_WEBHOOK_CONCURRENCY", "32", "webhook deliveries in flight per process", integer(func(c *Config) *int { return &c.WebhookConcurrency })},
+		{"webhook-per-tenant", "MUSTER_WEBHOOK_PER_TENANT", "4", "webhook deliveries in flight per tenant (a slow receiver holds only these)", integer(func(c *Config) *int { return &c.WebhookPerTenant })},
+		{"tier-free", "MUSTER_TIER_FREE", DefaultTierFree, "free tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierFree })},
+		{"tier-paid", "MUSTER_TIER_PAID", DefaultTierPaid, "paid tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierPaid })},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}

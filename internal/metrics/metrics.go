@@ -21,7 +21,6 @@ type Metrics struct {
 	HTTPRequests    *prometheus.CounterVec
 	HTTPSeconds     *prometheus.HistogramVec
 	Webhooks        *prometheus.CounterVec
-	RateLimited     *prometheus.CounterVec
 	// ReviewDecisions counts human decisions by queue and reviewer.
 	ReviewDecisions *prometheus.CounterVec
 	// ReviewClaims counts claims by queue.
@@ -32,6 +31,7 @@ type Metrics struct {
 	ReviewCreateToDecision *prometheus.HistogramVec
 	// ReviewSLABreaches counts items decided after their queue's SLA.
 	ReviewSLABreaches *prometheus.CounterVec
+	RateLimited       *prometheus.CounterVec
 }
 
 // New creates and registers the collectors (plus Go and process collectors).
@@ -64,9 +64,6 @@ func New() *Metrics {
 		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "muster_webhook_deliveries_total", Help: "Webhook delivery attempts by result (ok, error, gave_up; deferred: a busy tenant's event handed back, not an attempt).",
 		}, []string{"result"}),
-		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "muster_rate_limited_total", Help: "Requests refused with 429 for a tenant's request rate, by tier.",
-		}, []string{"tier"}),
 		ReviewDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "muster_review_decisions_total", Help: "Human review decisions by queue and reviewer.",
 		}, []string{"queue", "reviewer"}),
@@ -82,6 +79,9 @@ func New() *Metrics {
 		ReviewSLABreaches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "muster_review_sla_breaches_total", Help: "Review items decided after their queue's SLA.",
 		}, []string{"queue"}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "muster_rate_limited_total", Help: "Requests refused with 429 for a tenant's request rate, by tier.",
+		}, []string{"tier"}),
 	}
 	r.MustRegister(m.ReviewDecisions, m.ReviewClaims, m.ReviewClaimToDecision, m.ReviewCreateToDecision, m.ReviewSLABreaches)
 	r.MustRegister(m.Submissions, m.Verdicts, m.Failures, m.AnalyzerSeconds, m.StageSeconds, m.HTTPRequests, m.HTTPSeconds, m.Webhooks, m.RateLimited,

@@ -142,3 +142,114 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 	}
 	return nil
 }
+
+// ResizeArea writes the region r of src, scaled to 0..1 and resized to
+// outW×outH by area averaging (each output pixel is the mean of the source
+// pixels it covers, fractional edges weighted), as float32 NHWC RGB into dst.
+//
+// It is not nsfwjs's resize: the whole design keeps ResizeBilinear, for
+// parity. Tiles use this one, because decimating a 1350 px crop to 224 px by
+// sampling four pixels per output pixel aliases grain noise, halftone dots and
+// JPEG blocks into high-contrast speckle the model never saw in training (one
+// cause of false flags on textured grounds, measured in docs/nsfw.md), while
+// averaging shows the model the crop as a camera would.
+func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) error {
+	r = r.Intersect(image.Rect(0, 0, src.Width, src.Height))
+	if r.Empty() || outW < 1 || outH < 1 {
+		return ErrEmptyRegion
+	}
+	if len(dst) != outW*outH*3 {
+		return fmt.Errorf("preprocess: dst has %d values, want %d", len(dst), outW*outH*3)
+	}
+	xs := areaWeights(r.Dx(), outW)
+	ys := areaWeights(r.Dy(), outH)
+	row := make([]float64, outW*3) // one source row, resized horizontally
+	acc := make([]float64, outW*3)
+	for oy, wy := range ys {
+		clear(acc)
+		for _, sy := range wy {
+			so := (r.Min.Y+sy.i)*src.Stride + r.Min.X*4
+			clear(row)
+			for ox, wx := range xs {
+				var cr, cg, cb float64
+				for _, sx := range wx {
+					p := so + sx.i*4
+					cr += float64(src.Pix[p]) * sx.w
+					cg += float64(src.Pix[p+1]) * sx.w
+					cb += float64(src.Pix[p+2]) * sx.w
+				}
+				row[ox*3], row[ox*3+1], row[ox*3+2] = cr, cg, cb
+			}
+			for k := range acc {
+				acc[k] += row[k] * sy.w
+			}
+		}
+		for k, v := range acc {
+			dst[oy*outW*3+k] = float32(v / 255)
+		}
+	}
+	return nil
+}
+
+type tap struct {
+	i int
+	w float64
+}
+
+// areaWeights maps n source pixels onto m output pixels: for each output
+// pixel the source pixels it covers with weights summing to 1.
+func areaWeights(n, m int) [][]tap {
+	out := make([][]tap, m)
+	scale := float64(n) / float64(m)
+	for o := range out {
+		a, b := float64(o)*scale, float64(o+1)*scale
+		for i := int(math.Floor(a)); i < int(math.Ceil(b)) && i < n; i++ {
+			w := math.Min(b, float64(i+1)) - math.Max(a, float64(i))
+			if w > 1e-9 {
+				out[o] = append(out[o], tap{i, w / scale})
+			}
+		}
+	}
+	return out
+}
+
+// BoxDownscale averages k×k blocks of src into one pixel (the last row and
+// column of blocks may be partial): an area pre-filter computed once per
+// design, so tiles cut from the result and resized to the model input are
+// not decimated. k ≤ 1 returns src.
+func BoxDownscale(src Pixels, k int) Pixels {
+	if k <= 1 {
+		return src
+	}
+	ow, oh := (src.Width+k-1)/k, (src.Height+k-1)/k
+	out := Pixels{Pix: make([]uint8, ow*oh*4), Stride: ow * 4, Width: ow, Height: oh}
+	sum := make([]uint32, ow*3)
+	for oy := 0; oy < oh; oy++ {
+		clear(sum)
+		y0, y1 := oy*k, min(src.Height, oy*k+k)
+		for y := y0; y < y1; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+src.Width*4]
+			for ox := 0; ox < ow; ox++ {
+				x0, x1 := ox*k, min(src.Width, ox*k+k)
+				var r, g, b uint32
+				for p := x0 * 4; p < x1*4; p += 4 {
+					r += uint32(row[p])
+					g += uint32(row[p+1])
+					b += uint32(row[p+2])
+				}
+				sum[ox*3] += r
+				sum[ox*3+1] += g
+				sum[ox*3+2] += b
+			}
+		}
+		for ox := 0; ox < ow; ox++ {
+			n := uint32((y1 - y0) * (min(src.Width, ox*k+k) - ox*k))
+			o := oy*out.Stride + ox*4
+			out.Pix[o] = uint8((sum[ox*3] + n/2) / n)
+			out.Pix[o+1] = uint8((sum[ox*3+1] + n/2) / n)
+			out.Pix[o+2] = uint8((sum[ox*3+2] + n/2) / n)
+			out.Pix[o+3] = 255
+		}
+	}
+	return out
+}

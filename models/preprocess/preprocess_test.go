@@ -64,3 +64,68 @@ func BenchmarkResizeBilinear(b *testing.B) {
 		_ = ResizeBilinear(dst, src, image.Rect(0, 0, 1000, 700), 224, 224, true)
 	}
 }
+
+func TestResizeArea(t *testing.T) {
+	t.Parallel()
+	// A 6×4 image of 2×2 blocks: each output pixel of a 3×2 resize is its block's mean.
+	src := Pixels{Pix: make([]uint8, 6*4*4), Stride: 6 * 4, Width: 6, Height: 4}
+	for y := 0; y < 4; y++ {
+		for x := 0; x < 6; x++ {
+			o := y*src.Stride + x*4
+			src.Pix[o] = uint8((x/2)*100 + (x%2)*10)   // block mean (x/2)*100+5
+			src.Pix[o+1] = uint8((y/2)*100 + (y%2)*20) // block mean (y/2)*100+10
+			src.Pix[o+2] = 255
+		}
+	}
+	dst := make([]float32, 3*2*3)
+	if err := ResizeArea(dst, src, image.Rect(0, 0, 6, 4), 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	for oy := 0; oy < 2; oy++ {
+		for ox := 0; ox < 3; ox++ {
+			o := (oy*3 + ox) * 3
+			want := [3]float32{float32(ox*100+5) / 255, float32(oy*100+10) / 255, 1}
+			for k := range want {
+				if d := dst[o+k] - want[k]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("pixel %d,%d channel %d = %v, want %v", ox, oy, k, dst[o+k], want[k])
+				}
+			}
+		}
+	}
+	// Fractional coverage: 5 → 2 pixels, weights sum to one.
+	for _, w := range areaWeights(5, 2) {
+		s := 0.0
+		for _, tp := range w {
+			s += tp.w
+		}
+		if s < 1-1e-9 || s > 1+1e-9 {
+			t.Fatalf("weights %v sum to %v", w, s)
+		}
+	}
+}
+
+func TestBoxDownscale(t *testing.T) {
+	t.Parallel()
+	src := Pixels{Pix: make([]uint8, 5*3*4), Stride: 5 * 4, Width: 5, Height: 3}
+	for i := 0; i < len(src.Pix); i += 4 {
+		x, y := (i/4)%5, (i/4)/5
+		src.Pix[i], src.Pix[i+1], src.Pix[i+2] = uint8(x*10), uint8(y*10), 7
+	}
+	got := BoxDownscale(src, 2)
+	if got.Width != 3 || got.Height != 2 {
+		t.Fatalf("size %dx%d, want 3x2", got.Width, got.Height)
+	}
+	// Block (1,0) covers x 2..3, y 0..1: R mean 25, G mean 5; the partial
+	// block (2,1) covers x 4, y 2: R 40, G 20.
+	check := func(x, y int, r, g uint8) {
+		o := y*got.Stride + x*4
+		if got.Pix[o] != r || got.Pix[o+1] != g || got.Pix[o+2] != 7 {
+			t.Errorf("pixel %d,%d = %v, want %d %d 7", x, y, got.Pix[o:o+3], r, g)
+		}
+	}
+	check(1, 0, 25, 5)
+	check(2, 1, 40, 20)
+	if BoxDownscale(src, 1).Width != 5 {
+		t.Fatal("k=1 must return src")
+	}
+}

@@ -55,15 +55,15 @@ type Options struct {
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
 	QueueConfig *queue.Config
+	// Accounts overrides the console accounts' settings (tests: cheap
+	// password hashing).
+	Accounts *accounts.Config
 	// WebhookConfig overrides the webhook settings derived from Config
 	// (Guard and Logger are always set from Config).
 	WebhookConfig *webhook.Config
 	// NoRelay leaves the outbox unpublished, as if the process died right
 	// after every commit (tests of crash recovery).
 	NoRelay bool
-	// Accounts overrides the console accounts' settings (tests: cheap
-	// password hashing).
-	Accounts *accounts.Config
 }
 
 // Pipeline is an assembled process.
@@ -115,8 +115,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		NoMetrics: cfg.MetricsAddr != "" && cfg.MetricsAddr != "api", Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
-		webhook.Routes(webhook.NewLog(pool)),
-		reviewhttp.Routes(p.Review))
+		reviewhttp.Routes(p.Review),
+		webhook.Routes(webhook.NewLog(pool)))
 
 	acfg := accounts.Config{}
 	if opts.Accounts != nil {
@@ -151,18 +151,6 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	return p, nil
 }
 
-// Tiers maps the configured tiers to the API's limits; nil (no limits)
-// when the configuration sets none.
-func Tiers(cfg config.Config) map[string]api.Tier {
-	if cfg.TierFree == (config.Tier{}) && cfg.TierPaid == (config.Tier{}) {
-		return nil
-	}
-	conv := func(t config.Tier) api.Tier {
-		return api.Tier{RequestsPerSecond: t.Rate, Burst: t.Burst, MaxPending: t.Pending}
-	}
-	return map[string]api.Tier{store.TierFree: conv(cfg.TierFree), store.TierPaid: conv(cfg.TierPaid)}
-}
-
 // ReviewConfig is the review service's configuration from the process's
 // (a QA rate of 0 turns sampling off).
 func ReviewConfig(cfg config.Config, log *slog.Logger) review.Config {
@@ -179,6 +167,18 @@ func ReviewConfig(cfg config.Config, log *slog.Logger) review.Config {
 // verdict with a market in review never exists without its review item.
 func NewStore(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) *store.Store {
 	return store.New(pool, store.WithVerdictHook(review.NewHook(ReviewConfig(cfg, log))))
+}
+
+// Tiers maps the configured tiers to the API's limits; nil (no limits)
+// when the configuration sets none.
+func Tiers(cfg config.Config) map[string]api.Tier {
+	if cfg.TierFree == (config.Tier{}) && cfg.TierPaid == (config.Tier{}) {
+		return nil
+	}
+	conv := func(t config.Tier) api.Tier {
+		return api.Tier{RequestsPerSecond: t.Rate, Burst: t.Burst, MaxPending: t.Pending}
+	}
+	return map[string]api.Tier{store.TierFree: conv(cfg.TierFree), store.TierPaid: conv(cfg.TierPaid)}
 }
 
 // Run runs the enabled parts until ctx is cancelled, then shuts them down

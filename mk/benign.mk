@@ -1,0 +1,24 @@
+# Benign designs (issue 15): how many harmless designs the whole scan path
+# holds, per market and per cause, development seeds apart from frozen test
+# seeds.
+#   make eval-benign [BENIGN_N=300] [BENIGN_DEV="1 2"] [BENIGN_TEST="1001 1002"] [BENIGN_ARGS=-v]
+
+BENIGN_N    ?= 300
+BENIGN_DEV  ?= 1,2
+BENIGN_TEST ?= 1001,1002
+BENIGN_ARGS ?=
+BENIGN_FONTS := fonts-lato fonts-open-sans fonts-roboto fonts-liberation2 fonts-freefont-ttf fonts-bebas-neue \
+	fonts-lobster fonts-comic-neue fonts-league-spartan fonts-dejavu-core
+
+.PHONY: eval-benign benign-fonts
+
+## benign-fonts: the slogan fonts the generator draws from (Debian fonts-*).
+benign-fonts:
+	@missing=""; for p in $(BENIGN_FONTS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
+## eval-benign: harmless designs through the whole scan path (analyzers + live policy); niced.
+eval-benign: deps benign-fonts
+	nice -n 10 $(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benign -n $(BENIGN_N) \
+		-dev-seeds $(BENIGN_DEV) -test-seeds $(BENIGN_TEST) $(BENIGN_ARGS)
