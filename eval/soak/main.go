@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.clients, "clients", 16, "concurrent uploading clients")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "analyses at once per worker process")
 	fs.DurationVar(&o.leaderDown, "leader-down", 30*time.Second, "how long the stream leader's NATS node stays down")
-	fs.DurationVar(&o.settle, "settle", 5*time.Minute, "how long to wait after the last upload for every design to finish")
+	fs.DurationVar(&o.settle, "settle", 15*time.Minute, "how long to wait after the last upload for every design to finish")
 	fs.StringVar(&o.muster, "muster", "bin/muster", "the muster binary to run as workers and API instances")
 	fs.StringVar(&o.keep, "keep", "", "keep the run's directory (logs, data) here instead of a temporary one")
 	if err := fs.Parse(args); err != nil {
