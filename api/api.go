@@ -46,7 +46,7 @@ type Config struct {
 	// NoMetrics leaves /metrics off the API's routes (served elsewhere, or
 	// not at all).
 	NoMetrics bool
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Tier is one tier's limits, enforced across every API instance (the
