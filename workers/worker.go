@@ -332,7 +332,12 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	sub.TenantID = d.TenantID
 
 	t0 := time.Now()
-	data, err := w.queue.GetBlob(ctx, d.SHA256)
+	// A read from the object store that stalls (seen after a cluster
+	// node's return) fails within a minute and is retried, instead of
+	// holding the attempt until the analysis deadline.
+	bctx, cancelBlob := context.WithTimeout(ctx, time.Minute)
+	data, err := w.queue.GetBlob(bctx, d.SHA256)
+	cancelBlob()
 	if err != nil {
 		return err
 	}
