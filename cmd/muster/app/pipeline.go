@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -391,6 +392,12 @@ func (p *Pipeline) metricsListener() (net.Listener, error) {
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// Another Muster process on this machine (serve beside worker)
+		// serves its metrics there: this one runs without, and says so.
+		p.opts.Logger.Warn("metrics address in use; this process serves no metrics (set MUSTER_METRICS_ADDR per process)", "addr", addr)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
 	}
