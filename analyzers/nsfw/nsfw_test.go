@@ -230,7 +230,7 @@ func TestResultJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	delete(m, "tiles_skipped") // present only when tiles were skipped
+	delete(m, "tiles_skipped")    // present only when tiles were skipped
 	delete(m, "verifier_version") // present only when a tile was checked
 	if got := keys(m); !reflect.DeepEqual(got, []string{"categories", "model", "model_version", "probabilities", "tiles"}) {
 		t.Fatalf("top-level keys %v", got)
