@@ -44,8 +44,8 @@ var budgetSizes = []benigngen.Size{{W: 1200, H: 1200, Weight: 0.45}, {W: 1000, H
 	{W: 1500, H: 1800, Weight: 0.25}, {W: 800, H: 800, Weight: 0.1}, {W: 500, H: 500, Weight: 0.05}}
 
 // TestBenignBudget runs a small frozen set of harmless designs (generated
-// deterministically from budgetSeed with the Go fonts and the pinned icon
-// sets) through the scan path — the hash, NSFW and bank analyzers (the
+// deterministically from budgetSeed with the Go fonts and the pinned colour
+// icon sets) through the scan path — the hash, NSFW and bank analyzers (the
 // drawn symbol bank and every tenth simple-icons logo) and the default
 // policy pack from PostgreSQL — and fails when more than the budget is held
 // in any market, so an analyzer or rule change that floods review fails the
@@ -95,7 +95,7 @@ func TestBenignBudget(t *testing.T) {
 	}
 	setup := time.Since(start)
 
-	src, err := benigngen.LoadSources(ctx, cache, false)
+	src, err := benigngen.LoadSources(ctx, cache, benigngen.SourceOptions{NoNegativeSets: true})
 	if err != nil {
 		t.Fatal(err)
 	}

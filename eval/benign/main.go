@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	markets := strings.Split(*marketsFlag, ",")
-	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, !*noSystemFonts)
+	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, benigngen.SourceOptions{SystemFonts: !*noSystemFonts})
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func writePreview(ctx context.Context, dir string, seed uint64, n int, systemFon
 	if err != nil {
 		return err
 	}
-	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, systemFonts)
+	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, benigngen.SourceOptions{SystemFonts: systemFonts})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type strategy struct {
 	incep    bool    // InceptionV3 verifies tiles at or above incAt: the tile's score is the lower of both models
 	incAt    float64
 	incMean  bool // the mean of both models instead of the lower
+	incGeo   bool // the geometric mean of both models
 }
 
 func (st strategy) apply(r Rec) (explicit, sexy float64, runs int) {
@@ -52,7 +53,9 @@ func (st strategy) apply(r Rec) (explicit, sexy float64, runs int) {
 		if st.incep && (e >= st.incAt || s >= st.incAt) {
 			runs += 15 // one InceptionV3 run costs about 15 MobileNetV2 runs
 			if t.Inc != nil {
-				if st.incMean {
+				if st.incGeo {
+					e, s = math.Sqrt(e*t.Inc.explicit()), math.Sqrt(s*t.Inc.sexy())
+				} else if st.incMean {
 					e, s = (e+t.Inc.explicit())/2, (s+t.Inc.sexy())/2
 				} else {
 					e, s = math.Min(e, t.Inc.explicit()), math.Min(s, t.Inc.sexy())
@@ -97,6 +100,9 @@ func strategies() []strategy {
 		base = append(base, strategy{name: fmt.Sprintf("area, flat 0.9, InceptionV3 verifies ≥ %.2f (mean)", at), area: true, flat: 0.9, incep: true, incAt: at, incMean: true})
 	}
 	base = append(base, strategy{name: "decimated, InceptionV3 verifies ≥ 0.25 (min)", incep: true, incAt: 0.25})
+	for _, f := range []float64{0, 0.5, 0.6, 0.7, 0.8} {
+		base = append(base, strategy{name: fmt.Sprintf("area, flat 0.9, InceptionV3 ≥ 0.25 (geometric mean), tile floor %.1f", f), area: true, flat: 0.9, incep: true, incAt: 0.25, incGeo: true, floorE: f, floorS: f})
+	}
 	return base
 }
 

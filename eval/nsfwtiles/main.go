@@ -87,8 +87,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pos := fs.Int("pos", 120, "designs with a pasted motif")
 	out := fs.String("out", "", "measure and write JSON lines here")
 	in := fs.String("in", "", "read measurements from these JSON lines files (comma-separated) and print the strategy table")
+	calib := fs.Uint64("calibrate", 0, "run the analyzer on this development seed's designs (CI sizes) with and without a motif and print held/caught shares per tile floor")
+	legacy := fs.Bool("legacy", false, "with -calibrate: the old tiles (decimated, no flat skip, no second model)")
+	noVerify := fs.Bool("no-verifier", false, "with -calibrate: area tiles and flat skip, no second model")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *calib != 0 {
+		cfg := nsfw.Config{}
+		if *legacy {
+			cfg = nsfw.Config{Verifier: "none", Tiling: nsfw.Tiling{Decimate: true, FlatSkip: -1}}
+		} else if *noVerify {
+			cfg.Verifier = "none"
+		}
+		return calibrate(ctx, stdout, *calib, *n, cfg)
 	}
 	if *out != "" {
 		if err := measure(ctx, *out, *seedsFlag, *n, *pos, stderr); err != nil {
@@ -174,7 +186,7 @@ func measure(ctx context.Context, outPath, seedsFlag string, n, npos int, stderr
 	}
 	defer clf.Close()
 	cache, _ := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
-	src, err := benigngen.LoadSources(ctx, cache, true)
+	src, err := benigngen.LoadSources(ctx, cache, benigngen.SourceOptions{SystemFonts: true})
 	if err != nil {
 		return err
 	}
