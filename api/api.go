@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,11 +29,33 @@ import (
 type Config struct {
 	// Limits for uploaded images (bytes, pixels).
 	Limits imaging.Limits
+	// Gate bounds the memory of decodes running at once (nil: no bound).
+	Gate *imaging.Gate
 	// MaxWait caps ?wait= (default 30s).
 	MaxWait time.Duration
 	// WebhookGuard refuses webhook URLs that point at internal addresses.
 	WebhookGuard netguard.Guard
-	Logger       *slog.Logger
+	// Tiers maps a tenant's tier (store.TierFree, store.TierPaid) to its
+	// request rate and quota. Nil disables rate limits and quotas (tests);
+	// `muster serve` and `run` always set them from the configuration. A
+	// tenant on a tier missing here gets the free tier's limits.
+	Tiers map[string]Tier
+	// Outbox is called after a transaction that wrote to the store's
+	// outbox (a submitted design), so the relay publishes at once.
+	Outbox func()
+	Logger *slog.Logger
+}
+
+// Tier is one tier's limits, enforced across every API instance (the
+// buckets live in PostgreSQL).
+type Tier struct {
+	// RequestsPerSecond is the sustained rate of authenticated requests.
+	RequestsPerSecond float64
+	// Burst is how many requests may come at once above that rate.
+	Burst int
+	// MaxPending is how many designs may wait for a verdict at once
+	// (0: no quota).
+	MaxPending int
 }
 
 // WithDefaults fills in zero fields.
@@ -40,6 +63,9 @@ func (c Config) WithDefaults() Config {
 	c.Limits = c.Limits.WithDefaults()
 	if c.MaxWait == 0 {
 		c.MaxWait = 30 * time.Second
+	}
+	if c.Outbox == nil {
+		c.Outbox = func() {}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -70,6 +96,9 @@ type Route struct {
 	// Platform routes act on platform-wide resources: only keys of the
 	// platform operator's tenant may call them.
 	Platform bool
+	// Doc adds fields to the route's OpenAPI operation (parameters,
+	// requestBody, responses).
+	Doc map[string]any
 }
 
 // Handler serves one authenticated request; a returned *Error is written
@@ -85,15 +114,15 @@ func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, groups
 	s := &Server{cfg: cfg.WithDefaults(), store: st, queue: q, metrics: m, mux: http.NewServeMux()}
 	anyRole := []string{store.RoleMerchant, store.RoleReviewer, store.RoleLegal, store.RoleAdmin}
 	s.routes = []route{
-		{"GET", "/healthz", nil, "Liveness", s.healthz, false},
-		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz, false},
-		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi, false},
-		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign, false},
-		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns, false},
-		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign, false},
-		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents, false},
-		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false},
-		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false},
+		{"GET", "/healthz", nil, "Liveness", s.healthz, false, nil},
+		{"GET", "/readyz", nil, "Readiness (database and NATS reachable)", s.readyz, false, nil},
+		{"GET", "/openapi.json", nil, "This API's OpenAPI document", s.openapi, false, nil},
+		{"POST", "/v1/designs", []string{store.RoleMerchant, store.RoleAdmin}, "Submit a design", s.postDesign, false, nil},
+		{"GET", "/v1/designs", anyRole, "List the tenant's designs", s.listDesigns, false, nil},
+		{"GET", "/v1/designs/{id}", anyRole, "Get a design and its verdict", s.getDesign, false, nil},
+		{"GET", "/v1/designs/{id}/events", anyRole, "A design's event log", s.designEvents, false, nil},
+		{"PUT", "/v1/webhook", []string{store.RoleAdmin}, "Set the tenant's webhook URL", s.putWebhook, false, nil},
+		{"GET", "/v1/catalog", anyRole, "Markets and products", s.catalog, false, nil},
 	}
 	for _, g := range groups {
 		s.routes = append(s.routes, g...)
@@ -187,6 +216,9 @@ func (s *Server) wrap(rt route) http.Handler {
 			if e == nil && !slices.Contains(rt.Roles, p.Role) {
 				e = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("role %s may not %s %s", p.Role, rt.Method, rt.Pattern)}
 			}
+			if e == nil {
+				e = s.rateLimit(rec, r, p)
+			}
 			if e != nil {
 				if e.Status == http.StatusUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="muster"`)
@@ -204,6 +236,9 @@ func (s *Server) wrap(rt route) http.Handler {
 					e = &Error{Status: http.StatusRequestEntityTooLarge, Code: imaging.CodeTooLarge, Message: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit)}
 				case errors.Is(err, store.ErrNotFound):
 					e = &Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+				case errors.Is(err, store.ErrQuota):
+					rec.Header().Set("Retry-After", "10")
+					e = &Error{Status: http.StatusTooManyRequests, Code: "quota_exceeded", Message: err.Error() + "; retry when some are decided"}
 				case errors.Is(err, store.ErrConflict):
 					e = &Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
 				case errors.Is(err, context.Canceled):
@@ -216,6 +251,40 @@ func (s *Server) wrap(rt route) http.Handler {
 			writeError(rec, e)
 		}
 	})
+}
+
+// tier returns the limits of a principal's tenant, and false when limits
+// are off.
+func (s *Server) tier(p store.Principal) (Tier, bool) {
+	if s.cfg.Tiers == nil {
+		return Tier{}, false
+	}
+	if t, ok := s.cfg.Tiers[p.Tier]; ok {
+		return t, true
+	}
+	return s.cfg.Tiers[store.TierFree], true
+}
+
+// rateLimit spends one request of the tenant's bucket; over the rate it is
+// a 429 with Retry-After (whole seconds, rounded up).
+func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p store.Principal) *Error {
+	t, ok := s.tier(p)
+	if !ok || t.RequestsPerSecond <= 0 {
+		return nil
+	}
+	wait, err := s.store.TakeRate(r.Context(), p.TenantID, "requests", t.RequestsPerSecond, max(t.Burst, 1))
+	if err != nil {
+		s.cfg.Logger.Error("api: rate limit", "err", err)
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "cannot check the request rate now"}
+	}
+	if wait <= 0 {
+		return nil
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.metrics.RateLimited.WithLabelValues(p.Tier).Inc()
+	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message: fmt.Sprintf("the %s tier allows %g requests per second with bursts of %d; retry after %d s", p.Tier, t.RequestsPerSecond, t.Burst, secs)}
 }
 
 func (s *Server) authenticate(r *http.Request) (store.Principal, *Error) {

@@ -60,19 +60,11 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
 		return err
 	}
-	img, err := imaging.Decode(sub.data, sub.declared, s.cfg.Limits)
+	img, err := s.cfg.Gate.Decode(r.Context(), sub.data, sub.declared, s.cfg.Limits)
 	if err != nil {
 		s.metrics.Submissions.WithLabelValues("rejected").Inc()
-		var ie *imaging.Error
-		if errors.As(err, &ie) {
-			status := http.StatusUnprocessableEntity
-			switch ie.Code {
-			case imaging.CodeTooLarge, imaging.CodeTooManyPixels:
-				status = http.StatusRequestEntityTooLarge
-			case imaging.CodeUnsupported, imaging.CodeMediaMismatch:
-				status = http.StatusUnsupportedMediaType
-			}
-			return &Error{Status: status, Code: ie.Code, Message: ie.Error()}
+		if e, ok := ImageError(err); ok {
+			return e
 		}
 		return err
 	}
@@ -85,19 +77,35 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 	nd.Width, nd.Height = img.Width(), img.Height()
 	nd.MediaType = img.MediaType
 
-	ctx := r.Context()
-	if err := s.queue.PutBlob(ctx, nd.SHA256, sub.data); err != nil {
-		return err
+	if t, ok := s.tier(p); ok {
+		nd.MaxPending = t.MaxPending
 	}
-	d, created, err := s.store.InsertDesign(ctx, nd)
+
+	ctx := r.Context()
+	stored, err := s.queue.PutBlob(ctx, nd.SHA256, sub.data)
 	if err != nil {
 		return err
 	}
+	// The row insert enqueues the design through the outbox in the same
+	// transaction: committed means it will be analysed.
+	d, created, err := s.store.InsertDesign(ctx, nd)
+	if err != nil {
+		if stored {
+			s.dropBlob(ctx, nd.SHA256) // no orphan from a refused insert
+		}
+		return err
+	}
 	if created {
+		s.cfg.Outbox()
 		s.metrics.Submissions.WithLabelValues("created").Inc()
-		if err := s.queue.Submit(ctx, queue.Submitted{DesignID: d.ID, TenantID: d.TenantID}); err != nil {
-			// The design stays queued; the worker's sweeper re-submits it.
-			s.cfg.Logger.Error("api: enqueue design", "design", d.ID, "err", err)
+		if !stored {
+			// The bytes were there before: make sure blob collection did
+			// not take them just before this row committed (it holds the
+			// blob's lock while it checks references; the insert held it
+			// shared, so a deletion happened before the row existed).
+			if err := s.ensureBlob(ctx, nd.SHA256, sub.data); err != nil {
+				return err
+			}
 		}
 	} else {
 		s.metrics.Submissions.WithLabelValues("duplicate").Inc()
@@ -114,6 +122,27 @@ func (s *Server) postDesign(w http.ResponseWriter, r *http.Request, p store.Prin
 	}
 	writeJSON(w, status, view)
 	return nil
+}
+
+// dropBlob deletes bytes this request stored when no design references
+// them (a refused insert), under the blob's lock so a concurrent upload of
+// the same bytes keeps them.
+func (s *Server) dropBlob(ctx context.Context, sha string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := s.store.WithUnreferencedBlob(ctx, sha, func(ctx context.Context) error { return s.queue.DeleteBlob(ctx, sha) }); err != nil {
+		s.cfg.Logger.Warn("api: drop orphan blob (blob collection will)", "sha256", sha, "err", err)
+	}
+}
+
+// ensureBlob stores the bytes again if they vanished.
+func (s *Server) ensureBlob(ctx context.Context, sha string, data []byte) error {
+	ok, err := s.queue.HasBlob(ctx, sha)
+	if err != nil || ok {
+		return err
+	}
+	_, err = s.queue.PutBlob(ctx, sha, data)
+	return err
 }
 
 func (s *Server) parseWait(r *http.Request) (time.Duration, error) {
@@ -139,6 +168,11 @@ func (s *Server) parseWait(r *http.Request) (time.Duration, error) {
 // body, and the metadata from form fields or the query string.
 func (s *Server) readSubmission(w http.ResponseWriter, r *http.Request) (submission, error) {
 	limit := s.cfg.Limits.MaxBytes
+	// A declared length over the limit is refused before a byte is read.
+	if r.ContentLength > limit+1<<20 {
+		return submission{}, &Error{Status: http.StatusRequestEntityTooLarge, Code: imaging.CodeTooLarge,
+			Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes (design) plus 1 MiB (form)", r.ContentLength, limit)}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20) // room for multipart framing and fields
 	var sub submission
 	fields := map[string][]string{}
@@ -405,4 +439,23 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request, _ store.Princip
 	writeJSON(w, http.StatusOK, map[string]any{"products": catalog.Products, "eu_members": catalog.EUMembers,
 		"markets": "ISO 3166-1 alpha-2 country codes, plus EU"})
 	return nil
+}
+
+// ImageError maps a decoding failure caused by the input (an
+// *imaging.Error) to the API's error: 413 for too many bytes or pixels, 415
+// for an unsupported or mismatched type, 422 otherwise. ok is false for any
+// other error.
+func ImageError(err error) (e *Error, ok bool) {
+	var ie *imaging.Error
+	if !errors.As(err, &ie) {
+		return nil, false
+	}
+	status := http.StatusUnprocessableEntity
+	switch ie.Code {
+	case imaging.CodeTooLarge, imaging.CodeTooManyPixels:
+		status = http.StatusRequestEntityTooLarge
+	case imaging.CodeUnsupported, imaging.CodeMediaMismatch:
+		status = http.StatusUnsupportedMediaType
+	}
+	return &Error{Status: status, Code: ie.Code, Message: ie.Error()}, true
 }

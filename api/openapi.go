@@ -64,6 +64,9 @@ func (s *Server) OpenAPI() map[string]any {
 		for k, v := range extra[rt.Method+" "+rt.Pattern] {
 			op[k] = v
 		}
+		for k, v := range rt.Doc {
+			op[k] = v
+		}
 		item, _ := paths[rt.Pattern].(map[string]any)
 		if item == nil {
 			item = map[string]any{}

@@ -15,6 +15,29 @@ import (
 // start-up with a clear message.
 var ErrRuntimeUnavailable = errors.New("onnx runtime unavailable")
 
+// MaxCommandLine is the longest command line (bytes of /proc/self/cmdline)
+// under which the ONNX Runtime environment is created. ONNX Runtime reads
+// /proc/self/cmdline when it creates its environment and parses it
+// recursively, a few hundred bytes of stack per byte of command line: on
+// the 8 MiB stack of a Go cgo thread it overflows at about 29 KB (700 file
+// paths given to muster scan died with SIGSEGV inside CreateOrtEnv).
+// 16 KiB leaves a wide margin.
+const MaxCommandLine = 16 << 10
+
+// ErrCommandLineTooLong is wrapped by the error Init returns instead of
+// letting ONNX Runtime crash on a long command line.
+var ErrCommandLineTooLong = errors.New("command line too long for ONNX Runtime (it parses /proc/self/cmdline recursively); pass files in a directory, on standard input or with --files-from")
+
+// CommandLineBytes is the length of this process's command line as the
+// kernel reports it (/proc/self/cmdline), or 0 where it cannot be read.
+func CommandLineBytes() int {
+	b, err := os.ReadFile("/proc/self/cmdline")
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
 // RuntimeError says why the ONNX Runtime library could not be used.
 type RuntimeError struct {
 	Path string
@@ -65,6 +88,9 @@ func (r *Runtime) Init(libPath string) error {
 		// Another Runtime in this process already set it up: share it.
 		r.libPath, r.version = libPath, ort.GetVersion()
 		return nil
+	}
+	if n := CommandLineBytes(); n > MaxCommandLine {
+		return &RuntimeError{Path: libPath, Err: fmt.Errorf("%w: the command line is %d bytes, the limit is %d", ErrCommandLineTooLong, n, MaxCommandLine)}
 	}
 	ort.SetSharedLibraryPath(libPath)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {

@@ -45,6 +45,10 @@ type RedecideReport struct {
 	Designs   int      `json:"designs"`
 	Rewritten int      `json:"rewritten"`
 	Changed   []Change `json:"changed"`
+	// HeldByHuman counts designs whose latest verdict is a reviewer's
+	// decision: it stands (the store records no re-decision over it; the
+	// review queue opens an item when the new policy disagrees).
+	HeldByHuman int `json:"held_by_human"`
 	// Tenants whose verdicts changed, sorted.
 	Tenants []string `json:"tenants"`
 }
@@ -53,7 +57,8 @@ type RedecideReport struct {
 // the live version, writes a verdict row (cause "redecide") for each whose
 // latest verdict was under another version, and calls notify (if not nil)
 // for each design whose outcome changed in some market, after its row is
-// committed. Running it again is a no-op.
+// committed. Running it again is a no-op. A human decision is never
+// overridden: the store keeps it (HeldByHuman).
 func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify func(context.Context, Change) error) (RedecideReport, error) {
 	if err := a.require(RoleLegal, RoleAdmin); err != nil {
 		return RedecideReport{}, err
@@ -96,6 +101,10 @@ func (s *Store) Redecide(ctx context.Context, a Actor, since time.Time, notify f
 				EventData: map[string]any{"changed_markets": ch.Markets}})
 			if err != nil {
 				return fmt.Errorf("design %s: write verdict: %w", ch.DesignID, err)
+			}
+			if v.Cause == mustertype.CauseReview {
+				rep.HeldByHuman++
+				continue
 			}
 			ch.VerdictID = v.ID
 			rep.Rewritten++

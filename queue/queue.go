@@ -9,25 +9,45 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/muster-dev/muster/mustertype"
 )
 
 // Streams, subjects, consumers and buckets.
 const (
-	StreamDesigns    = "MUSTER_DESIGNS"
+	StreamDesigns = "MUSTER_DESIGNS"
+	// SubjectSubmitted is the legacy single work subject (consumed by the
+	// "workers" consumer); designs are submitted on SubmittedSubject(tenant).
 	SubjectSubmitted = "muster.designs.submitted"
 	StreamDead       = "MUSTER_DESIGNS_DEAD"
 	SubjectDead      = "muster.designs.dead"
 	StreamVerdicts   = "MUSTER_VERDICTS"
 	// SubjectVerdicts is the prefix of verdict events: muster.verdicts.<tenant>.<design>.
-	SubjectVerdicts  = "muster.verdicts"
+	SubjectVerdicts = "muster.verdicts"
+	// ConsumerWorkers drains the legacy subject; each tenant's designs have
+	// their own consumer, TenantConsumer(tenant).
 	ConsumerWorkers  = "workers"
 	ConsumerWebhooks = "webhooks"
 	BucketDesigns    = "muster-designs"
+	// tenantConsumerPrefix names per-tenant work consumers.
+	tenantConsumerPrefix = "tenant-"
 )
+
+// SubmittedSubject is the work subject of one tenant's designs.
+func SubmittedSubject(tenantID string) string { return SubjectSubmitted + "." + tenantID }
+
+// TenantConsumer is the durable consumer of one tenant's designs. Workers
+// fetch from the tenants' consumers in turn (Fetcher), so one tenant's
+// backlog waits behind its own designs only.
+func TenantConsumer(tenantID string) string { return tenantConsumerPrefix + tenantID }
+
+var tenantRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,63}$`)
 
 // Config tunes the JetStream layout.
 type Config struct {
@@ -44,6 +64,13 @@ type Config struct {
 	DuplicateWindow time.Duration
 	// VerdictRetention keeps verdict events for webhooks this long.
 	VerdictRetention time.Duration
+	// WebhookAckWait is how long a webhook delivery may go without an ack
+	// or heartbeat before JetStream redelivers it; the sender heartbeats
+	// while a receiver is slow, so it only fires for a dead sender.
+	WebhookAckWait time.Duration
+	// TenantMaxAckPending bounds one tenant's designs in flight at once
+	// across all workers.
+	TenantMaxAckPending int
 }
 
 // WithDefaults fills in zero fields.
@@ -66,6 +93,12 @@ func (c Config) WithDefaults() Config {
 	if c.VerdictRetention == 0 {
 		c.VerdictRetention = 7 * 24 * time.Hour
 	}
+	if c.WebhookAckWait == 0 {
+		c.WebhookAckWait = 30 * time.Second
+	}
+	if c.TenantMaxAckPending == 0 {
+		c.TenantMaxAckPending = 1000
+	}
 	return c
 }
 
@@ -87,6 +120,8 @@ type Queue struct {
 	js      jetstream.JetStream
 	designs jetstream.Stream
 	objects jetstream.ObjectStore
+	// tenants whose work consumer this process has made sure of.
+	tenants sync.Map
 }
 
 // Setup creates or updates the streams, consumers and bucket.
@@ -100,7 +135,7 @@ func Setup(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	q.designs, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamDesigns,
 		Description: "Designs waiting for analysis (one message per design id).",
-		Subjects:    []string{SubjectSubmitted},
+		Subjects:    []string{SubjectSubmitted, SubjectSubmitted + ".>"},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
@@ -132,23 +167,34 @@ func Setup(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", StreamVerdicts, err)
 	}
-	if _, err := js.CreateOrUpdateConsumer(ctx, StreamDesigns, jetstream.ConsumerConfig{
-		Durable:       ConsumerWorkers,
-		Description:   "Analysis workers.",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxDeliver:    cfg.MaxDeliver,
-		MaxAckPending: 1000,
-	}); err != nil {
+	// A work-queue stream refuses overlapping consumers: the legacy
+	// consumer is narrowed to the legacy subject before any tenant's.
+	if _, err := js.CreateOrUpdateConsumer(ctx, StreamDesigns, q.workConsumerConfig(ConsumerWorkers, SubjectSubmitted)); err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", ConsumerWorkers, err)
 	}
+	// Existing tenants' consumers follow configuration changes.
+	names := q.designs.ConsumerNames(ctx)
+	for name := range names.Name() {
+		if tenant, ok := strings.CutPrefix(name, tenantConsumerPrefix); ok {
+			if _, err := js.CreateOrUpdateConsumer(ctx, StreamDesigns, q.workConsumerConfig(name, SubmittedSubject(tenant))); err != nil {
+				return nil, fmt.Errorf("update consumer %s: %w", name, err)
+			}
+		}
+	}
+	if err := names.Err(); err != nil {
+		return nil, fmt.Errorf("list consumers of %s: %w", StreamDesigns, err)
+	}
+	// Webhook deliveries: no consumer-level back-off (its first step would
+	// become the ack deadline of every delivery, redelivering events that
+	// merely wait); retries are NakWithDelay, attempts are counted by the
+	// sender from its delivery log, deferrals of a busy tenant are not.
 	if _, err := js.CreateOrUpdateConsumer(ctx, StreamVerdicts, jetstream.ConsumerConfig{
-		Durable:     ConsumerWebhooks,
-		Description: "Webhook delivery.",
-		AckPolicy:   jetstream.AckExplicitPolicy,
-		AckWait:     30 * time.Second,
-		MaxDeliver:  10,
-		BackOff:     []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute},
+		Durable:       ConsumerWebhooks,
+		Description:   "Webhook delivery.",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.WebhookAckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 50_000,
 	}); err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", ConsumerWebhooks, err)
 	}
@@ -175,20 +221,66 @@ func (q *Queue) Conn() *nats.Conn { return q.nc }
 
 var shaRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// PutBlob stores design bytes under their sha256 unless already present.
-func (q *Queue) PutBlob(ctx context.Context, sha string, data []byte) error {
+// PutBlob stores design bytes under their sha256 unless already present;
+// it reports whether it stored them now (false: they were there before).
+func (q *Queue) PutBlob(ctx context.Context, sha string, data []byte) (bool, error) {
 	if !shaRE.MatchString(sha) {
-		return fmt.Errorf("put blob: bad sha256 %q", sha)
+		return false, fmt.Errorf("put blob: bad sha256 %q", sha)
 	}
 	if _, err := q.objects.GetInfo(ctx, sha); err == nil {
-		return nil
+		return false, nil
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("put blob %s: %w", sha, err)
+		return false, fmt.Errorf("put blob %s: %w", sha, err)
 	}
 	if _, err := q.objects.PutBytes(ctx, sha, data); err != nil {
-		return fmt.Errorf("put blob %s: %w", sha, err)
+		return false, fmt.Errorf("put blob %s: %w", sha, err)
+	}
+	return true, nil
+}
+
+// HasBlob reports whether design bytes are stored.
+func (q *Queue) HasBlob(ctx context.Context, sha string) (bool, error) {
+	_, err := q.objects.GetInfo(ctx, sha)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("blob %s: %w", sha, err)
+	}
+	return true, nil
+}
+
+// DeleteBlob deletes design bytes (gone already is not an error).
+func (q *Queue) DeleteBlob(ctx context.Context, sha string) error {
+	if err := q.objects.Delete(ctx, sha); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("delete blob %s: %w", sha, err)
 	}
 	return nil
+}
+
+// BlobInfo is a stored blob's name and when it was written.
+type BlobInfo struct {
+	SHA256  string
+	Size    uint64
+	ModTime time.Time
+}
+
+// Blobs lists the stored blobs.
+func (q *Queue) Blobs(ctx context.Context) ([]BlobInfo, error) {
+	infos, err := q.objects.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list blobs: %w", err)
+	}
+	out := make([]BlobInfo, 0, len(infos))
+	for _, i := range infos {
+		if !i.Deleted {
+			out = append(out, BlobInfo{SHA256: i.Name, Size: i.Size, ModTime: i.ModTime})
+		}
+	}
+	return out, nil
 }
 
 // GetBlob returns design bytes by sha256.
@@ -200,17 +292,47 @@ func (q *Queue) GetBlob(ctx context.Context, sha string) ([]byte, error) {
 	return b, nil
 }
 
-// Submitted is the payload of a message on SubjectSubmitted.
-type Submitted struct {
-	DesignID string `json:"design_id"`
-	TenantID string `json:"tenant_id"`
+// Submitted is the payload of a design's work message.
+type Submitted = mustertype.DesignSubmitted
+
+func (q *Queue) workConsumerConfig(name, subject string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "Analysis workers: " + subject,
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       q.cfg.AckWait,
+		MaxDeliver:    q.cfg.MaxDeliver,
+		MaxAckPending: q.cfg.TenantMaxAckPending,
+	}
 }
 
-// Submit enqueues a design for analysis; the design id is the Nats-Msg-Id,
-// so submitting twice within the duplicate window enqueues once.
+// ensureTenant makes sure a tenant's work consumer exists (once per process).
+func (q *Queue) ensureTenant(ctx context.Context, tenantID string) error {
+	if _, ok := q.tenants.Load(tenantID); ok {
+		return nil
+	}
+	name := TenantConsumer(tenantID)
+	if _, err := q.js.CreateOrUpdateConsumer(ctx, StreamDesigns, q.workConsumerConfig(name, SubmittedSubject(tenantID))); err != nil {
+		return fmt.Errorf("create consumer %s: %w", name, err)
+	}
+	q.tenants.Store(tenantID, true)
+	return nil
+}
+
+// Submit enqueues a design for analysis on its tenant's subject; the design
+// id is the Nats-Msg-Id, so submitting twice within the duplicate window
+// enqueues once.
 func (q *Queue) Submit(ctx context.Context, s Submitted) error {
 	b, _ := json.Marshal(s)
-	if _, err := q.js.Publish(ctx, SubjectSubmitted, b, jetstream.WithMsgID(s.DesignID)); err != nil {
+	subject := SubjectSubmitted
+	if tenantRE.MatchString(s.TenantID) {
+		if err := q.ensureTenant(ctx, s.TenantID); err != nil {
+			return fmt.Errorf("submit design %s: %w", s.DesignID, err)
+		}
+		subject = SubmittedSubject(s.TenantID)
+	}
+	if _, err := q.js.Publish(ctx, subject, b, jetstream.WithMsgID(s.DesignID)); err != nil {
 		return fmt.Errorf("submit design %s: %w", s.DesignID, err)
 	}
 	return nil
@@ -218,21 +340,14 @@ func (q *Queue) Submit(ctx context.Context, s Submitted) error {
 
 // Verdict event types.
 const (
-	EventVerdictRecorded = "verdict.recorded"
-	EventVerdictChanged  = "verdict.changed"
-	EventDesignFailed    = "design.failed"
+	EventVerdictRecorded = mustertype.EventVerdictRecorded
+	EventVerdictChanged  = mustertype.EventVerdictChanged
+	EventDesignFailed    = mustertype.EventDesignFailed
 )
 
 // VerdictEvent is published on muster.verdicts.<tenant>.<design> when a
 // design reaches a terminal state or its verdict changes.
-type VerdictEvent struct {
-	Type      string `json:"type"`
-	TenantID  string `json:"tenant_id"`
-	DesignID  string `json:"design_id"`
-	VerdictID int64  `json:"verdict_id,omitempty"`
-	Outcome   string `json:"outcome,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-}
+type VerdictEvent = mustertype.VerdictEvent
 
 // VerdictSubject is the subject of a design's verdict events.
 func VerdictSubject(tenantID, designID string) string {
@@ -243,8 +358,7 @@ func VerdictSubject(tenantID, designID string) string {
 // design and verdict id, so a redelivered design publishes it once).
 func (q *Queue) PublishVerdict(ctx context.Context, ev VerdictEvent) error {
 	b, _ := json.Marshal(ev)
-	id := fmt.Sprintf("%s:%s:%d", ev.Type, ev.DesignID, ev.VerdictID)
-	if _, err := q.js.Publish(ctx, VerdictSubject(ev.TenantID, ev.DesignID), b, jetstream.WithMsgID(id)); err != nil {
+	if _, err := q.js.Publish(ctx, VerdictSubject(ev.TenantID, ev.DesignID), b, jetstream.WithMsgID(ev.MsgID())); err != nil {
 		return fmt.Errorf("publish %s for design %s: %w", ev.Type, ev.DesignID, err)
 	}
 	return nil
@@ -276,18 +390,18 @@ type Stats struct {
 	DeadLetters uint64 `json:"dead_letters"`
 }
 
-// Stats reads consumer and stream state.
+// Stats reads consumer and stream state: pending and in-flight designs
+// summed over the work consumers.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
-	c, err := q.js.Consumer(ctx, StreamDesigns, ConsumerWorkers)
-	if err != nil {
+	infos := q.designs.ListConsumers(ctx)
+	for ci := range infos.Info() {
+		s.Pending += ci.NumPending
+		s.InFlight += ci.NumAckPending
+	}
+	if err := infos.Err(); err != nil {
 		return s, err
 	}
-	ci, err := c.Info(ctx)
-	if err != nil {
-		return s, err
-	}
-	s.Pending, s.InFlight = ci.NumPending, ci.NumAckPending
 	ds, err := q.js.Stream(ctx, StreamDead)
 	if err != nil {
 		return s, err

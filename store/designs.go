@@ -39,6 +39,10 @@ type NewDesign struct {
 	IdempotencyKey string
 	// Force skips de-duplication by content: a new design is always created.
 	Force bool
+	// MaxPending is the tenant's quota of designs waiting for a verdict
+	// (0: none). A new design beyond it is a *QuotaError; a repeat of an
+	// earlier submission is still answered with that design.
+	MaxPending int
 }
 
 // SubmissionKey identifies "the same submission": same bytes, product,
@@ -108,7 +112,28 @@ func (s *Store) InsertDesign(ctx context.Context, nd NewDesign) (Design, bool, e
 		nd.Tags = []string{}
 	}
 	var d Design
+	var quota *QuotaError
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Hold the blob's lock shared: blob collection cannot delete it
+		// between the upload storing it and this row committing.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(`+blobLockSQL+`)`, nd.SHA256); err != nil {
+			return err
+		}
+		if nd.MaxPending > 0 {
+			// One tenant's inserts are serialised here, so concurrent
+			// uploads on several API instances cannot overshoot the quota.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('muster.quota:' || $1, 0))`, nd.TenantID); err != nil {
+				return err
+			}
+			var pending int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM designs WHERE tenant_id = $1 AND status IN ('queued', 'analyzing')`, nd.TenantID).Scan(&pending); err != nil {
+				return err
+			}
+			if pending >= nd.MaxPending {
+				quota = &QuotaError{Limit: nd.MaxPending, Pending: pending}
+				return pgx.ErrNoRows // look for an earlier identical submission below
+			}
+		}
 		var err error
 		d, err = scanDesign(tx.QueryRow(ctx, `INSERT INTO designs (id, tenant_id, sha256, bytes, width, height, media_type, product,
 			markets, title, tags, description, submission_key, idempotency_key, status)
@@ -119,9 +144,13 @@ func (s *Store) InsertDesign(ctx context.Context, nd NewDesign) (Design, bool, e
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, data) VALUES ($1, $2, 'design.submitted', $3)`,
-			nd.TenantID, nd.ID, map[string]any{"sha256": nd.SHA256, "product": nd.Product, "markets": nd.Markets})
-		return err
+		if _, err = tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, data) VALUES ($1, $2, 'design.submitted', $3)`,
+			nd.TenantID, nd.ID, map[string]any{"sha256": nd.SHA256, "product": nd.Product, "markets": nd.Markets}); err != nil {
+			return err
+		}
+		// The work message leaves through the outbox: a committed design is
+		// always enqueued, even if this process dies now.
+		return enqueueTx(ctx, tx, TopicDesignSubmitted, nd.ID, mustertype.DesignSubmitted{DesignID: nd.ID, TenantID: nd.TenantID})
 	})
 	if err == nil {
 		return d, true, nil
@@ -147,7 +176,12 @@ func (s *Store) InsertDesign(ctx context.Context, nd NewDesign) (Design, bool, e
 		if err == nil {
 			return d, false, nil
 		}
-		return Design{}, false, fmt.Errorf("find duplicate design: %w", notFound(err))
+		if quota == nil || notFound(err) != ErrNotFound {
+			return Design{}, false, fmt.Errorf("find duplicate design: %w", notFound(err))
+		}
+	}
+	if quota != nil {
+		return Design{}, false, quota
 	}
 	return Design{}, false, fmt.Errorf("insert design %s: conflict on id: %w", nd.ID, ErrConflict)
 }
@@ -204,7 +238,9 @@ func (s *Store) StartAnalysis(ctx context.Context, id string, attempt int) (Desi
 func (s *Store) RecordResult(ctx context.Context, designID string, analyses []Analysis, findings []mustertype.Finding, dec mustertype.Decision, versions map[string]string) (v Verdict, recorded bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status, tenant string
-		if err := tx.QueryRow(ctx, `SELECT status, tenant_id FROM designs WHERE id = $1 FOR UPDATE`, designID).Scan(&status, &tenant); err != nil {
+		var markets []string
+		var designAt time.Time
+		if err := tx.QueryRow(ctx, `SELECT status, tenant_id, markets, created_at FROM designs WHERE id = $1 FOR UPDATE`, designID).Scan(&status, &tenant, &markets, &designAt); err != nil {
 			return notFound(err)
 		}
 		if status == StatusDecided || status == StatusFailed {
@@ -237,9 +273,20 @@ func (s *Store) RecordResult(ctx context.Context, designID string, analyses []An
 		if _, err := tx.Exec(ctx, `UPDATE designs SET status = 'decided', failure_reason = NULL, decided_at = now(), updated_at = now() WHERE id = $1`, designID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, data) VALUES ($1, $2, 'verdict.recorded', $3)`,
-			tenant, designID, map[string]any{"verdict_id": v.ID, "outcome": v.Outcome, "policy_version": v.PolicyVersion})
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, data) VALUES ($1, $2, 'verdict.recorded', $3)`,
+			tenant, designID, map[string]any{"verdict_id": v.ID, "outcome": v.Outcome, "policy_version": v.PolicyVersion}); err != nil {
+			return err
+		}
+		if err := enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictRecorded, TenantID: tenant, DesignID: designID, VerdictID: v.ID, Outcome: v.Outcome}); err != nil {
+			return err
+		}
+		if s.hook == nil {
+			return nil
+		}
+		if findings == nil {
+			findings = []mustertype.Finding{}
+		}
+		return s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Findings: findings, Markets: markets, DesignCreatedAt: designAt})
 	})
 	if err != nil {
 		return Verdict{}, false, fmt.Errorf("record result of design %s: %w", designID, err)
@@ -265,29 +312,35 @@ func (s *Store) RecordFailure(ctx context.Context, designID string, attempt int,
 	return nil
 }
 
-// MarkFailed marks a design failed for good (dead-lettered) with a reason.
-// It returns false when the design was already decided or failed.
+// MarkFailed marks a design failed for good (dead-lettered) with a reason,
+// and enqueues its design.failed event in the same transaction. It returns
+// false when the design was already decided or failed.
 func (s *Store) MarkFailed(ctx context.Context, designID, reason string) (bool, error) {
-	var tenant string
-	err := s.pool.QueryRow(ctx, `WITH d AS (UPDATE designs SET status = 'failed', failure_reason = $2, updated_at = now()
-		WHERE id = $1 AND status IN ('queued','analyzing') RETURNING tenant_id)
-		INSERT INTO events (tenant_id, design_id, type, data) SELECT tenant_id, $1, 'design.failed', jsonb_build_object('reason', $2::text) FROM d
-		RETURNING tenant_id`, designID, reason).Scan(&tenant)
-	if notFound(err) == ErrNotFound {
-		return false, nil
-	}
+	changed := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var tenant string
+		err := tx.QueryRow(ctx, `WITH d AS (UPDATE designs SET status = 'failed', failure_reason = $2, updated_at = now()
+			WHERE id = $1 AND status IN ('queued','analyzing') RETURNING tenant_id)
+			INSERT INTO events (tenant_id, design_id, type, data) SELECT tenant_id, $1, 'design.failed', jsonb_build_object('reason', $2::text) FROM d
+			RETURNING tenant_id`, designID, reason).Scan(&tenant)
+		if notFound(err) == ErrNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		changed = true
+		return enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventDesignFailed, TenantID: tenant, DesignID: designID, Reason: reason})
+	})
 	if err != nil {
 		return false, fmt.Errorf("mark design %s failed: %w", designID, err)
 	}
-	return true, nil
+	return changed, nil
 }
 
 // LatestVerdict returns the newest verdict of a design.
 func (s *Store) LatestVerdict(ctx context.Context, designID string) (Verdict, error) {
-	var v Verdict
-	err := s.pool.QueryRow(ctx, `SELECT id, design_id, tenant_id, outcome, policy_version, decision, versions, cause, coalesce(actor, ''), created_at
-		FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, designID).
-		Scan(&v.ID, &v.DesignID, &v.TenantID, &v.Outcome, &v.PolicyVersion, &v.Decision, &v.Versions, &v.Cause, &v.Actor, &v.CreatedAt)
+	v, err := scanVerdict(s.pool.QueryRow(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, designID))
 	if err != nil {
 		return Verdict{}, notFound(err)
 	}

@@ -29,10 +29,29 @@ var ErrConflict = errors.New("conflict")
 // Store wraps a connection pool.
 type Store struct {
 	pool *pgxpool.Pool
+	// hook runs inside every transaction that records a verdict (nil: none).
+	hook VerdictHook
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithVerdictHook runs h inside every transaction that records a verdict
+// (RecordResult, RecordVerdict, RecordVerdictTx), after the verdict row and
+// its event are written: a package owning tables next to the store's (the
+// review queue) writes its rows in the same transaction, so a verdict with
+// a market in review never exists without its review item. An error from h
+// rolls the whole transaction back.
+func WithVerdictHook(h VerdictHook) Option { return func(s *Store) { s.hook = h } }
+
 // New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
+	s := &Store{pool: pool}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Pool exposes the pool for packages with their own typed queries.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -33,9 +33,11 @@ func ValidRole(r string) bool {
 
 // Tenant is a platform customer (a merchant account or an integration).
 type Tenant struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Platform   bool      `json:"platform"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Platform bool   `json:"platform"`
+	// Tier names the tenant's request rate and quota (TierFree, TierPaid).
+	Tier       string    `json:"tier"`
 	WebhookURL string    `json:"webhook_url,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	// webhookSecret is only read by the webhook sender.
@@ -64,9 +66,14 @@ func (s *Store) createTenant(ctx context.Context, name, webhookURL string, platf
 		secret = &v
 	}
 	var t Tenant
-	err := s.pool.QueryRow(ctx, `INSERT INTO tenants (name, webhook_url, webhook_secret, platform) VALUES ($1, NULLIF($2, ''), $3, $4)
-		RETURNING id, name, platform, coalesce(webhook_url, ''), created_at`, name, webhookURL, secret, platform).
-		Scan(&t.ID, &t.Name, &t.Platform, &t.WebhookURL, &t.CreatedAt)
+	// The platform operator's own tenant is never throttled like a free one.
+	tier := TierFree
+	if platform {
+		tier = TierPaid
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO tenants (name, webhook_url, webhook_secret, platform, tier) VALUES ($1, NULLIF($2, ''), $3, $4, $5)
+		RETURNING id, name, platform, tier, coalesce(webhook_url, ''), created_at`, name, webhookURL, secret, platform, tier).
+		Scan(&t.ID, &t.Name, &t.Platform, &t.Tier, &t.WebhookURL, &t.CreatedAt)
 	if isUniqueViolation(err) {
 		return Tenant{}, "", fmt.Errorf("tenant %q exists: %w", name, ErrConflict)
 	}
@@ -99,9 +106,9 @@ func (s *Store) SetWebhook(ctx context.Context, tenantID, url string) (string, e
 // Tenant returns one tenant by id or name.
 func (s *Store) Tenant(ctx context.Context, idOrName string) (Tenant, error) {
 	var t Tenant
-	err := s.pool.QueryRow(ctx, `SELECT id, name, platform, coalesce(webhook_url, ''), coalesce(webhook_secret, ''), created_at
+	err := s.pool.QueryRow(ctx, `SELECT id, name, platform, tier, coalesce(webhook_url, ''), coalesce(webhook_secret, ''), created_at
 		FROM tenants WHERE id::text = $1 OR name = $1`, idOrName).
-		Scan(&t.ID, &t.Name, &t.Platform, &t.WebhookURL, &t.webhookSecret, &t.CreatedAt)
+		Scan(&t.ID, &t.Name, &t.Platform, &t.Tier, &t.WebhookURL, &t.webhookSecret, &t.CreatedAt)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("tenant %s: %w", idOrName, notFound(err))
 	}
@@ -110,13 +117,13 @@ func (s *Store) Tenant(ctx context.Context, idOrName string) (Tenant, error) {
 
 // Tenants lists all tenants.
 func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, platform, coalesce(webhook_url, ''), created_at FROM tenants ORDER BY created_at`)
+	rows, err := s.pool.Query(ctx, `SELECT id, name, platform, tier, coalesce(webhook_url, ''), created_at FROM tenants ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 		var t Tenant
-		err := r.Scan(&t.ID, &t.Name, &t.Platform, &t.WebhookURL, &t.CreatedAt)
+		err := r.Scan(&t.ID, &t.Name, &t.Platform, &t.Tier, &t.WebhookURL, &t.CreatedAt)
 		return t, err
 	})
 }
@@ -130,6 +137,8 @@ type Principal struct {
 	Role      string
 	// Platform is true for keys of the platform operator's tenant.
 	Platform bool
+	// Tier is the tenant's tier (TierFree, TierPaid).
+	Tier string
 }
 
 // Key is an API key's stored metadata (never the key itself).
@@ -210,9 +219,9 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Principal, erro
 	var hash []byte
 	var revoked *time.Time
 	var lastUsed *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.prefix, k.role, t.platform, k.hash, k.revoked_at, k.last_used_at
+	err := s.pool.QueryRow(ctx, `SELECT k.id, k.tenant_id, k.prefix, k.role, t.platform, t.tier, k.hash, k.revoked_at, k.last_used_at
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`, keyPrefix+prefix).
-		Scan(&p.KeyID, &p.TenantID, &p.KeyPrefix, &p.Role, &p.Platform, &hash, &revoked, &lastUsed)
+		Scan(&p.KeyID, &p.TenantID, &p.KeyPrefix, &p.Role, &p.Platform, &p.Tier, &hash, &revoked, &lastUsed)
 	if err != nil {
 		if notFound(err) == ErrNotFound {
 			return Principal{}, ErrUnauthenticated
@@ -234,26 +243,4 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// WebhookDelivery is one attempt to notify a tenant.
-type WebhookDelivery struct {
-	TenantID   string
-	DesignID   string
-	VerdictID  int64 // 0: none (a failure event)
-	URL        string
-	StatusCode int // 0: no response
-	Error      string
-	Attempt    int
-}
-
-// RecordWebhookDelivery stores a delivery attempt.
-func (s *Store) RecordWebhookDelivery(ctx context.Context, d WebhookDelivery) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, design_id, verdict_id, url, status_code, error, attempt)
-		VALUES ($1, $2, NULLIF($3, 0), $4, NULLIF($5, 0), NULLIF($6, ''), $7)`,
-		d.TenantID, d.DesignID, d.VerdictID, d.URL, d.StatusCode, d.Error, d.Attempt)
-	if err != nil {
-		return fmt.Errorf("record webhook delivery for design %s: %w", d.DesignID, err)
-	}
-	return nil
 }

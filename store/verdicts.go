@@ -36,25 +36,92 @@ func (s *Store) RecordVerdict(ctx context.Context, nv mustertype.NewVerdict) (Ve
 	return v, err
 }
 
+// VerdictHook runs inside the transaction that records a verdict, after the
+// verdict row and its event are written (see WithVerdictHook). It is
+// declared here so the store calls its owner (the review package) without
+// importing it.
+//
+// st is the store recording the verdict: the hook appends events through
+// it (AppendEventTx), the store staying the only writer of events.
+type VerdictHook func(ctx context.Context, st *Store, tx pgx.Tx, rv RecordedVerdict) error
+
+// RecordedVerdict is what a VerdictHook is told about a verdict.
+type RecordedVerdict struct {
+	// Verdict is the verdict recorded (its ID set). When Held, it is the
+	// re-decision that was NOT recorded (ID 0).
+	Verdict Verdict
+	// Previous is the design's latest verdict before this one (nil: none).
+	Previous *Verdict
+	// Findings are the design's findings (the input the verdict decided on).
+	Findings []mustertype.Finding
+	// Markets are the design's markets.
+	Markets []string
+	// DesignCreatedAt is when the design was submitted.
+	DesignCreatedAt time.Time
+	// Held is true when a re-decision met a design whose latest verdict is a
+	// human decision: the human verdict stands and nothing was written; the
+	// hook may open a review item when the proposal differs from it.
+	Held bool
+}
+
+// HumanDecision reports whether v was made by a person (a reviewer's
+// decision) rather than by the automated pipeline or a re-decision.
+func HumanDecision(v Verdict) bool { return v.Cause == mustertype.CauseReview }
+
+const verdictCols = `id, design_id, tenant_id, outcome, policy_version, decision, versions, cause, coalesce(actor, ''), created_at`
+
+func scanVerdict(r pgx.Row) (Verdict, error) {
+	var v Verdict
+	err := r.Scan(&v.ID, &v.DesignID, &v.TenantID, &v.Outcome, &v.PolicyVersion, &v.Decision, &v.Versions, &v.Cause, &v.Actor, &v.CreatedAt)
+	return v, err
+}
+
 // RecordVerdictTx is RecordVerdict inside the caller's transaction. The
 // design row is locked so concurrent decisions on one design are ordered.
+//
+// A human decision is never overridden by a re-decision: when nv.Cause is
+// CauseRedecide and the design's latest verdict is a reviewer's
+// (HumanDecision), nothing is written, the verdict hook is told (Held) and
+// the human verdict is returned unchanged.
 func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.NewVerdict) (Verdict, error) {
 	if nv.Cause == "" || nv.Event == "" {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: cause and event are required", nv.DesignID)
 	}
 	var tenant, status string
-	if err := tx.QueryRow(ctx, `SELECT tenant_id, status FROM designs WHERE id = $1 FOR UPDATE`, nv.DesignID).Scan(&tenant, &status); err != nil {
+	var markets []string
+	var designAt time.Time
+	if err := tx.QueryRow(ctx, `SELECT tenant_id, status, markets, created_at FROM designs WHERE id = $1 FOR UPDATE`, nv.DesignID).Scan(&tenant, &status, &markets, &designAt); err != nil {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, notFound(err))
 	}
-	var previous string
-	err := tx.QueryRow(ctx, `SELECT outcome FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, nv.DesignID).Scan(&previous)
-	if err != nil && err != pgx.ErrNoRows {
+	var prev *Verdict
+	pv, err := scanVerdict(tx.QueryRow(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, nv.DesignID))
+	switch {
+	case err == nil:
+		prev = &pv
+	case err != pgx.ErrNoRows:
 		return Verdict{}, fmt.Errorf("record verdict of design %s: previous: %w", nv.DesignID, err)
+	}
+	previous := ""
+	var prevDecision mustertype.Decision
+	if prev != nil {
+		previous, prevDecision = prev.Outcome, prev.Decision
 	}
 	v := Verdict{DesignID: nv.DesignID, TenantID: tenant, Outcome: nv.Decision.Outcome(), PolicyVersion: nv.Decision.PolicyVersion,
 		Decision: nv.Decision, Versions: nv.Versions, Cause: nv.Cause, Actor: nv.Actor}
 	if v.Versions == nil {
 		v.Versions = map[string]string{}
+	}
+	if nv.Cause == mustertype.CauseRedecide && prev != nil && HumanDecision(*prev) {
+		if s.hook != nil {
+			fs, err := findingsTx(ctx, tx, nv.DesignID)
+			if err != nil {
+				return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
+			}
+			if err := s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Previous: prev, Findings: fs, Markets: markets, DesignCreatedAt: designAt, Held: true}); err != nil {
+				return Verdict{}, fmt.Errorf("record verdict of design %s: hook: %w", nv.DesignID, err)
+			}
+		}
+		return *prev, nil
 	}
 	var actor *string
 	if nv.Actor != "" {
@@ -72,7 +139,89 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 		tenant, nv.DesignID, nv.Event, nv.Actor, data); err != nil {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: event: %w", nv.DesignID, err)
 	}
+	if s.hook != nil {
+		fs, err := findingsTx(ctx, tx, nv.DesignID)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
+		}
+		if err := s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Previous: prev, Findings: fs, Markets: markets, DesignCreatedAt: designAt}); err != nil {
+			return Verdict{}, fmt.Errorf("record verdict of design %s: hook: %w", nv.DesignID, err)
+		}
+	}
+	// A verdict that changes any market's outcome is announced (waiters,
+	// webhooks) through the outbox, committed with the verdict.
+	if MarketsChanged(prevDecision, v.Decision) {
+		if err := enqueueVerdictEventTx(ctx, tx, mustertype.VerdictEvent{Type: mustertype.EventVerdictChanged, TenantID: tenant, DesignID: nv.DesignID, VerdictID: v.ID, Outcome: v.Outcome}); err != nil {
+			return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
+		}
+	}
 	return v, nil
+}
+
+// LatestVerdictTx is LatestVerdict inside the caller's transaction.
+func (s *Store) LatestVerdictTx(ctx context.Context, tx pgx.Tx, designID string) (Verdict, error) {
+	v, err := scanVerdict(tx.QueryRow(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, designID))
+	if err != nil {
+		return Verdict{}, notFound(err)
+	}
+	return v, nil
+}
+
+// VerdictByID returns one verdict of a design.
+func (s *Store) VerdictByID(ctx context.Context, designID string, id int64) (Verdict, error) {
+	v, err := scanVerdict(s.pool.QueryRow(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 AND id = $2`, designID, id))
+	if err != nil {
+		return Verdict{}, notFound(err)
+	}
+	return v, nil
+}
+
+// Verdicts returns every verdict of a design, oldest first.
+func (s *Store) Verdicts(ctx context.Context, designID string) ([]Verdict, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 ORDER BY id`, designID)
+	if err != nil {
+		return nil, fmt.Errorf("verdicts of %s: %w", designID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Verdict, error) { return scanVerdict(r) })
+}
+
+// AppendEventTx adds an event inside the caller's transaction (a review
+// action recorded with the rows it changed).
+func (s *Store) AppendEventTx(ctx context.Context, tx pgx.Tx, tenantID, designID, typ, actor string, data any) error {
+	var d *string
+	if designID != "" {
+		d = &designID
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, $3, $4, $5)`, tenantID, d, typ, actor, data); err != nil {
+		return fmt.Errorf("append event %s: %w", typ, err)
+	}
+	return nil
+}
+
+func findingsTx(ctx context.Context, tx pgx.Tx, designID string) ([]mustertype.Finding, error) {
+	rows, err := tx.Query(ctx, `SELECT `+findingCols+` FROM findings WHERE design_id = $1 ORDER BY id`, designID)
+	if err != nil {
+		return nil, fmt.Errorf("findings of %s: %w", designID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (mustertype.Finding, error) { return scanFinding(r) })
+}
+
+// MarketsChanged reports whether any market's outcome differs between two
+// decisions (a market present on one side only counts as changed).
+func MarketsChanged(before, after mustertype.Decision) bool {
+	was := map[string]string{}
+	for _, m := range before.Markets {
+		was[m.Market] = m.Outcome
+	}
+	if len(before.Markets) != len(after.Markets) {
+		return true
+	}
+	for _, m := range after.Markets {
+		if o, ok := was[m.Market]; !ok || o != m.Outcome {
+			return true
+		}
+	}
+	return false
 }
 
 // StoredDesigns reads up to limit decided designs created at or after since,
@@ -101,6 +250,11 @@ func (s *Store) StoredDesigns(ctx context.Context, since, afterAt time.Time, aft
 	if err != nil {
 		return nil, fmt.Errorf("stored designs: %w", err)
 	}
+	return s.fillStored(ctx, out)
+}
+
+// fillStored reads the analyses and findings of the designs in out.
+func (s *Store) fillStored(ctx context.Context, out []mustertype.StoredDesign) ([]mustertype.StoredDesign, error) {
 	if len(out) == 0 {
 		return out, nil
 	}

@@ -40,6 +40,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Limits for decoding.
 	Limits imaging.Limits
+	// Outbox is called after a transaction that wrote to the store's
+	// outbox, so the relay publishes without waiting for its next pass.
+	Outbox func()
+	// Gate bounds the memory of decodes running at once (nil: no bound).
+	Gate   *imaging.Gate
 	Logger *slog.Logger
 }
 
@@ -52,6 +57,9 @@ func (c Config) WithDefaults() Config {
 		c.ShutdownTimeout = 30 * time.Second
 	}
 	c.Limits = c.Limits.WithDefaults()
+	if c.Outbox == nil {
+		c.Outbox = func() {}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -89,14 +97,9 @@ func New(cfg Config, st *store.Store, q *queue.Queue, as []analyzers.Analyzer, d
 // Run consumes designs until ctx is cancelled, then stops fetching and lets
 // in-flight analyses finish (up to ShutdownTimeout) before returning.
 func (w *Worker) Run(ctx context.Context) error {
-	js := w.queue.JetStream()
-	cons, err := js.Consumer(ctx, queue.StreamDesigns, queue.ConsumerWorkers)
-	if err != nil {
-		return fmt.Errorf("worker: consumer: %w", err)
-	}
 	// Backstop for designs whose worker died on the last attempt: the server
-	// announces max deliveries; dead-letter them from here.
-	adv, err := w.queue.Conn().Subscribe(fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", queue.StreamDesigns, queue.ConsumerWorkers), w.onMaxDeliveries(ctx))
+	// announces max deliveries (any work consumer); dead-letter them here.
+	adv, err := w.queue.Conn().Subscribe(fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.*", queue.StreamDesigns), w.onMaxDeliveries(ctx))
 	if err != nil {
 		return fmt.Errorf("worker: advisory subscription: %w", err)
 	}
@@ -105,24 +108,29 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Work runs on a context that outlives ctx by ShutdownTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	it, err := cons.Messages(jetstream.PullMaxMessages(w.cfg.Concurrency))
+	// Designs are taken one at a time, when a slot is free, from the
+	// tenants with work in turn: no tenant's backlog starves another's,
+	// and no message waits in a local buffer while its ack deadline runs.
+	fetch, err := w.queue.NewFetcher(ctx, queue.FetcherConfig{})
 	if err != nil {
-		return fmt.Errorf("worker: messages: %w", err)
+		return fmt.Errorf("worker: %w", err)
 	}
+	defer fetch.Close()
 	w.cfg.Logger.Info("worker started", "concurrency", w.cfg.Concurrency, "analyzers", len(w.analyzers))
 	sem := make(chan struct{}, w.cfg.Concurrency)
 	var wg sync.WaitGroup
-	stopped := make(chan struct{})
-	go func() {
-		<-ctx.Done()
-		it.Stop()
-		close(stopped)
-	}()
+loop:
 	for {
-		msg, err := it.Next()
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		msg, err := fetch.Next(ctx)
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-				break
+			<-sem
+			if ctx.Err() != nil {
+				break loop
 			}
 			w.cfg.Logger.Warn("worker: next message", "err", err)
 			select {
@@ -131,7 +139,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -139,7 +146,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.handle(workCtx, msg)
 		}()
 	}
-	<-stopped
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -229,15 +235,14 @@ func (w *Worker) deadLetter(ctx context.Context, sub queue.Submitted, attempts i
 	if err := w.queue.PublishDead(ctx, queue.DeadLetter{Submitted: sub, Reason: reason, Attempts: attempts, StreamSeq: seq, At: time.Now()}); err != nil {
 		log.Error("worker: publish dead letter", "err", err)
 	}
+	// The design.failed event is committed with the status (outbox).
 	changed, err := w.store.MarkFailed(ctx, sub.DesignID, reason)
 	if err != nil {
 		log.Error("worker: mark failed", "err", err)
 		return
 	}
 	if changed {
-		if err := w.queue.PublishVerdict(ctx, queue.VerdictEvent{Type: queue.EventDesignFailed, TenantID: sub.TenantID, DesignID: sub.DesignID, Reason: reason}); err != nil {
-			log.Error("worker: publish failure event", "err", err)
-		}
+		w.cfg.Outbox()
 	}
 }
 
@@ -284,16 +289,9 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	if err != nil {
 		return err
 	}
-	if d.Status == store.StatusDecided {
-		// A redelivery after the verdict was committed: make sure the event
-		// went out (de-duplicated), then acknowledge.
-		v, err := w.store.LatestVerdict(ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		return w.queue.PublishVerdict(ctx, queue.VerdictEvent{Type: queue.EventVerdictRecorded, TenantID: d.TenantID, DesignID: d.ID, VerdictID: v.ID, Outcome: v.Outcome})
-	}
-	if d.Status == store.StatusFailed {
+	if d.Status == store.StatusDecided || d.Status == store.StatusFailed {
+		// A redelivery after the verdict was committed: its event was
+		// committed with it (outbox); acknowledge without work.
 		return nil
 	}
 	sub.TenantID = d.TenantID
@@ -305,9 +303,12 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	w.metrics.StageSeconds.WithLabelValues("fetch").Observe(time.Since(t0).Seconds())
 	t0 = time.Now()
-	img, err := imaging.Decode(data, d.MediaType, w.cfg.Limits)
-	if err != nil {
+	img, err := w.cfg.Gate.Decode(ctx, data, d.MediaType, w.cfg.Limits)
+	if imaging.IsInputError(err) {
 		return permanentError{fmt.Errorf("decode design %s: %w", d.ID, err)}
+	}
+	if err != nil {
+		return fmt.Errorf("decode design %s: %w", d.ID, err)
 	}
 	w.metrics.StageSeconds.WithLabelValues("decode").Observe(time.Since(t0).Seconds())
 
@@ -339,13 +340,13 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	w.metrics.StageSeconds.WithLabelValues("store").Observe(time.Since(t0).Seconds())
 	if recorded {
+		// The verdict.recorded event was committed with the verdict; the
+		// relay publishes it now (or after a crash, on its next pass).
+		w.cfg.Outbox()
 		w.metrics.Verdicts.WithLabelValues(v.Outcome).Inc()
 		log.Info("verdict recorded", "outcome", v.Outcome, "policy", v.PolicyVersion)
 	}
-	if v.ID == 0 {
-		return nil
-	}
-	return w.queue.PublishVerdict(ctx, queue.VerdictEvent{Type: queue.EventVerdictRecorded, TenantID: d.TenantID, DesignID: d.ID, VerdictID: v.ID, Outcome: v.Outcome})
+	return nil
 }
 
 // Analyze runs every analyzer on a design and collects what the store needs:

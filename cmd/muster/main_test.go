@@ -183,3 +183,43 @@ func TestTenantCreateFlagOrders(t *testing.T) {
 		})
 	}
 }
+
+func TestScanInputs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	os.MkdirAll(sub, 0o755)
+	a := writePNG(t, dir, "a.png")
+	b := writePNG(t, sub, "b.PNG")
+	os.WriteFile(filepath.Join(sub, "notes.txt"), []byte("x"), 0o644)
+	list := filepath.Join(t.TempDir(), "list.txt")
+	os.WriteFile(list, []byte(a+"\n\n  "+sub+"  \n"), 0o644)
+	tests := []struct {
+		name  string
+		args  []string
+		list  string
+		stdin string
+		want  []string
+	}{
+		{"files as given", []string{a, "missing.png"}, "", "", []string{a, "missing.png"}},
+		{"a directory is walked for images", []string{dir}, "", "", []string{a, b}},
+		{"a list file, with a directory in it", nil, list, "", []string{a, b}},
+		{"paths on standard input", []string{"-"}, "", a + "\n" + sub + "\n", []string{a, b}},
+		{"list from standard input", nil, "-", a + "\n", []string{a}},
+	}
+	for _, tt := range tests {
+		got, err := scanInputs(tt.args, tt.list, strings.NewReader(tt.stdin))
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v %v, want %v", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := scanInputs([]string{"-"}, "", nil); err == nil {
+		t.Error("stdin without standard input: no error")
+	}
+	// Through the command: a directory and a list.
+	bu := setup(t)
+	out, _, err := bu.run("scan", "--files-from", list, dir)
+	if err != nil || strings.Count(out, "\n") != 4 {
+		t.Fatalf("scan --files-from LIST DIR: %v\n%s", err, out)
+	}
+}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/muster-dev/muster/policy/policyhttp"
-	"github.com/muster-dev/muster/store"
 	"os"
 	"time"
 
+	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
 )
 
@@ -61,7 +61,9 @@ func cmdPolicy(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	st := policy.NewStore(s.pool, store.New(s.pool), policy.Config{Logger: log})
+	// The hooked store: a re-decision that puts a market in review opens
+	// its review item, and a human decision is never overridden.
+	st := policy.NewStore(s.pool, app.NewStore(s.pool, cfg, log), policy.Config{Logger: log})
 	if err := st.Bootstrap(ctx); err != nil {
 		return err
 	}

@@ -42,7 +42,99 @@ type Config struct {
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
+	// ReviewLease is how long a reviewer's claim on an item lasts without a
+	// heartbeat (zero: 10 minutes).
+	ReviewLease time.Duration
+	// ReviewQARate is the share of automated allows and blocks sampled into
+	// the QA review queue, 0..1 (zero: none).
+	ReviewQARate float64
+	// ConsoleSecureCookies marks the console's cookies Secure on plain-HTTP
+	// requests too (behind a TLS-terminating proxy).
+	ConsoleSecureCookies bool
+	// WebhookConcurrency and WebhookPerTenant bound deliveries in flight
+	// per process and per tenant.
+	WebhookConcurrency int
+	WebhookPerTenant   int
+	// TierFree and TierPaid are the tiers' request rates and quotas. Both
+	// zero (a Config built in code) means no limits.
+	TierFree, TierPaid Tier
+	// DecodeBudget is how many pixels a process decodes at once (API and
+	// workers each); a decode waits for its width×height in the budget.
+	DecodeBudget int64
+	// HTTPReadTimeout bounds reading one request, body included.
+	HTTPReadTimeout time.Duration
+	// HTTPMaxConns bounds the API's open connections.
+	HTTPMaxConns int
 }
+
+// WithDefaults fills in zero fields that have a non-zero default (for
+// configurations built in code rather than parsed).
+func (c Config) WithDefaults() Config {
+	if c.ReviewLease == 0 {
+		c.ReviewLease = DefaultReviewLease
+	}
+	return c
+}
+
+// DefaultReviewLease is the default review claim lease (ROOST Coop's too).
+const DefaultReviewLease = 10 * time.Minute
+
+// Tier is one tier's limits: "rate=R,burst=B,pending=P" in a setting.
+type Tier struct {
+	// Rate is the sustained number of API requests per second.
+	Rate float64
+	// Burst is how many requests may come at once above the rate.
+	Burst int
+	// Pending is how many designs may wait for a verdict at once.
+	Pending int
+}
+
+// String formats the tier as its setting.
+func (t Tier) String() string {
+	return "rate=" + strconv.FormatFloat(t.Rate, 'g', -1, 64) + ",burst=" + strconv.Itoa(t.Burst) + ",pending=" + strconv.Itoa(t.Pending)
+}
+
+// ParseTier reads "rate=R,burst=B,pending=P" (every key required).
+func ParseTier(v string) (Tier, error) {
+	var t Tier
+	seen := map[string]bool{}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return t, fmt.Errorf("want rate=R,burst=B,pending=P, got %q", v)
+		}
+		var err error
+		switch k {
+		case "rate":
+			t.Rate, err = strconv.ParseFloat(val, 64)
+		case "burst":
+			t.Burst, err = strconv.Atoi(val)
+		case "pending":
+			t.Pending, err = strconv.Atoi(val)
+		default:
+			return t, fmt.Errorf("unknown key %q in %q: want rate, burst, pending", k, v)
+		}
+		if err != nil {
+			return t, fmt.Errorf("%s: want a number, got %q", k, val)
+		}
+		seen[k] = true
+	}
+	if len(seen) != 3 {
+		return t, fmt.Errorf("want rate=R,burst=B,pending=P, got %q", v)
+	}
+	if t.Rate <= 0 || t.Burst < 1 || t.Pending < 1 {
+		return t, fmt.Errorf("rate, burst and pending must be positive, got %q", v)
+	}
+	return t, nil
+}
+
+// Default tiers, priced the way print-on-demand platforms meter their
+// APIs: a free tier at 120 requests a minute (Printful's public limit) and
+// a paid tier at 600 a minute (Printify's).
+const (
+	DefaultTierFree = "rate=2,burst=60,pending=100"
+	DefaultTierPaid = "rate=10,burst=300,pending=5000"
+)
 
 // setting describes one configuration entry.
 type setting struct {
@@ -84,6 +176,26 @@ func settings() []setting {
 			return nil
 		}
 	}
+	float := func(f func(c *Config) *float64) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("want a number, got %q", v)
+			}
+			*f(c) = n
+			return nil
+		}
+	}
+	tier := func(f func(c *Config) *Tier) func(c *Config, v string) error {
+		return func(c *Config, v string) error {
+			t, err := ParseTier(v)
+			if err != nil {
+				return err
+			}
+			*f(c) = t
+			return nil
+		}
+	}
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
@@ -93,7 +205,7 @@ func settings() []setting {
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
 		{"ort-lib", "MUSTER_ORT_LIB", "", "path of libonnxruntime.so; empty: the pinned one fetched into the cache", str(func(c *Config) *string { return &c.ORTLib })},
 		{"concurrency", "MUSTER_CONCURRENCY", strconv.Itoa(runtime.NumCPU()), "designs analysed at once per worker process", integer(func(c *Config) *int { return &c.Concurrency })},
-		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw,bank,listing", "comma-separated analyzers to run (hash, nsfw, bank, listing)", func(c *Config, v string) error {
+		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw,bank,ocr,listing", "comma-separated analyzers to run (hash, nsfw, bank, ocr, listing)", func(c *Config, v string) error {
 			c.Analyzers = nil
 			for _, a := range strings.Split(v, ",") {
 				if a = strings.TrimSpace(a); a != "" {
@@ -104,12 +216,29 @@ func settings() []setting {
 		}},
 		{"max-bytes", "MUSTER_MAX_BYTES", strconv.Itoa(imaging.DefaultMaxBytes), "largest accepted upload in bytes", int64v(func(c *Config) *int64 { return &c.MaxBytes })},
 		{"max-pixels", "MUSTER_MAX_PIXELS", strconv.Itoa(imaging.DefaultMaxPixels), "largest accepted width×height, checked from the header before decoding", int64v(func(c *Config) *int64 { return &c.MaxPixels })},
+		{"decode-budget", "MUSTER_DECODE_BUDGET", strconv.Itoa(imaging.DefaultDecodeBudget), "pixels decoded at once per process (API and workers each); larger decodes wait their turn", int64v(func(c *Config) *int64 { return &c.DecodeBudget })},
+		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
+		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
+		{"review-lease", "MUSTER_REVIEW_LEASE", DefaultReviewLease.String(), "how long a reviewer's claim on an item lasts without a heartbeat; an expired claim returns the item to its queue", dur(func(c *Config) *time.Duration { return &c.ReviewLease })},
+		{"review-qa-rate", "MUSTER_REVIEW_QA_RATE", "0.01", "share of automated allows and blocks sampled into the QA review queue (0..1; 0: none)", float(func(c *Config) *float64 { return &c.ReviewQARate })},
+		{"console-secure-cookies", "MUSTER_CONSOLE_SECURE_COOKIES", "false", "mark console cookies Secure even on plain HTTP (set behind a TLS-terminating proxy; requests over TLS always get Secure cookies)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			c.ConsoleSecureCookies = b
+			return nil
+		}},
+		{"webhook-concurrency", "MUSTER_WEBHOOK_CONCURRENCY", "32", "webhook deliveries in flight per process", integer(func(c *Config) *int { return &c.WebhookConcurrency })},
+		{"webhook-per-tenant", "MUSTER_WEBHOOK_PER_TENANT", "4", "webhook deliveries in flight per tenant (a slow receiver holds only these)", integer(func(c *Config) *int { return &c.WebhookPerTenant })},
+		{"tier-free", "MUSTER_TIER_FREE", DefaultTierFree, "free tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierFree })},
+		{"tier-paid", "MUSTER_TIER_PAID", DefaultTierPaid, "paid tier: API requests per second, burst, designs waiting for a verdict", tier(func(c *Config) *Tier { return &c.TierPaid })},
 		{"log-level", "MUSTER_LOG_LEVEL", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "MUSTER_LOG_FORMAT", "text", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	}
@@ -144,8 +273,20 @@ func (c Config) Validate() error {
 	if _, err := netguard.ParseAllow(c.WebhookAllowNets); err != nil {
 		errs = append(errs, fmt.Errorf("webhook-allow-nets: %w", err))
 	}
+	if c.WebhookConcurrency < 0 || c.WebhookPerTenant < 0 || (c.WebhookConcurrency > 0 && c.WebhookPerTenant > c.WebhookConcurrency) {
+		errs = append(errs, fmt.Errorf("webhook-per-tenant (%d) must be at most webhook-concurrency (%d)", c.WebhookPerTenant, c.WebhookConcurrency))
+	}
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("concurrency must be 1..256, got %d", c.Concurrency))
+	}
+	if c.DecodeBudget < 1_000_000 {
+		errs = append(errs, fmt.Errorf("decode-budget must be at least 1000000 pixels, got %d", c.DecodeBudget))
+	}
+	if c.HTTPReadTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("http-read-timeout must be at least 1s, got %v", c.HTTPReadTimeout))
+	}
+	if c.HTTPMaxConns < 1 {
+		errs = append(errs, fmt.Errorf("http-max-conns must be at least 1, got %d", c.HTTPMaxConns))
 	}
 	if c.MaxBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max-bytes must be at least 1024, got %d", c.MaxBytes))
@@ -161,6 +302,12 @@ func (c Config) Validate() error {
 	}
 	if c.NATSReplicas != 1 && c.NATSReplicas != 3 && c.NATSReplicas != 5 {
 		errs = append(errs, fmt.Errorf("nats-replicas must be 1, 3 or 5, got %d", c.NATSReplicas))
+	}
+	if c.ReviewLease != 0 && (c.ReviewLease < 10*time.Second || c.ReviewLease > 24*time.Hour) {
+		errs = append(errs, fmt.Errorf("review-lease must be between 10s and 24h, got %s", c.ReviewLease))
+	}
+	if c.ReviewQARate < 0 || c.ReviewQARate > 1 {
+		errs = append(errs, fmt.Errorf("review-qa-rate must be between 0 and 1, got %g", c.ReviewQARate))
 	}
 	if len(c.Analyzers) == 0 {
 		errs = append(errs, errors.New("at least one analyzer is required"))

@@ -29,6 +29,7 @@ type Limits struct {
 	MaxBytes     int64 // largest encoded size
 	MaxPixels    int64 // largest width×height, checked from the header
 	MaxDimension int   // largest width or height
+	MaxJPEGScans int   // most scans of a (progressive) JPEG
 }
 
 // WithDefaults returns l with zero fields set to the defaults.
@@ -41,6 +42,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxDimension <= 0 {
 		l.MaxDimension = DefaultMaxDimension
+	}
+	if l.MaxJPEGScans <= 0 {
+		l.MaxJPEGScans = DefaultMaxJPEGScans
 	}
 	return l
 }
@@ -135,6 +139,9 @@ func Sniff(data []byte, lim Limits) (Header, error) {
 	if mt == "" {
 		return Header{}, &Error{Code: CodeUnsupported, Msg: "not a PNG, JPEG, GIF or WebP image"}
 	}
+	if mt == MediaWebP && webpAnimated(data) {
+		return Header{}, &Error{Code: CodeUnsupported, Msg: "animated WebP is not supported: upload a still image (PNG, JPEG, WebP) of the design"}
+	}
 	var cfg image.Config
 	var err error
 	r := bytes.NewReader(data)
@@ -160,6 +167,11 @@ func Sniff(data []byte, lim Limits) (Header, error) {
 	}
 	if int64(h.Width)*int64(h.Height) > lim.MaxPixels {
 		return Header{}, &Error{Code: CodeTooManyPixels, Msg: fmt.Sprintf("image is %d×%d = %d pixels, the limit is %d", h.Width, h.Height, int64(h.Width)*int64(h.Height), lim.MaxPixels)}
+	}
+	if mt == MediaJPEG {
+		if n := jpegScans(data, lim.MaxJPEGScans); n > lim.MaxJPEGScans {
+			return Header{}, &Error{Code: CodeTooComplex, Msg: fmt.Sprintf("JPEG has more than %d scans (progressive encoders write about 10); re-save it", lim.MaxJPEGScans)}
+		}
 	}
 	return h, nil
 }

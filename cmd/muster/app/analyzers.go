@@ -15,6 +15,7 @@ import (
 	"github.com/muster-dev/muster/analyzers/hashing"
 	"github.com/muster-dev/muster/analyzers/listing"
 	"github.com/muster-dev/muster/analyzers/nsfw"
+	"github.com/muster-dev/muster/analyzers/ocr"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/wordmarks"
@@ -31,6 +32,7 @@ func Registry() []analyzers.Registration {
 		{Name: mustertype.AnalyzerHash, Open: hashing.Open},
 		{Name: mustertype.AnalyzerNSFW, Open: nsfw.Open},
 		{Name: mustertype.AnalyzerBank, Open: banks.Open},
+		{Name: mustertype.AnalyzerOCR, Open: ocr.Open},
 		{Name: mustertype.AnalyzerListing, Open: listing.Open},
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/muster-dev/muster/policy/policyhttp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,13 +17,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
+	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/bankhttp"
+	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/outbox"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/policy/policyhttp"
 	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/review/reviewhttp"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/webhook"
 	"github.com/muster-dev/muster/workers"
@@ -44,6 +54,15 @@ type Options struct {
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
 	QueueConfig *queue.Config
+	// Accounts overrides the console accounts' settings (tests: cheap
+	// password hashing).
+	Accounts *accounts.Config
+	// WebhookConfig overrides the webhook settings derived from Config
+	// (Guard and Logger are always set from Config).
+	WebhookConfig *webhook.Config
+	// NoRelay leaves the outbox unpublished, as if the process died right
+	// after every commit (tests of crash recovery).
+	NoRelay bool
 }
 
 // Pipeline is an assembled process.
@@ -53,9 +72,16 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
+	Review  *review.Service
+	Banks   *bank.Store
 	API     *api.Server
-	Worker  *workers.Worker
-	Webhook *webhook.Sender
+	// Accounts are the console's users and sessions; Console the web
+	// console served beside the API at /console/.
+	Accounts *accounts.Service
+	Console  *console.Server
+	Worker   *workers.Worker
+	Webhook  *webhook.Sender
+	Relay    *outbox.Relay
 }
 
 // New sets up the JetStream layout and builds the parts.
@@ -72,10 +98,34 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(pool)
+	st := NewStore(pool, cfg, opts.Logger)
 	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
+	p.Relay = outbox.New(outbox.Config{Logger: opts.Logger}, st, q)
+	kick := p.Relay.Kick
+	if opts.NoRelay {
+		kick = func() {}
+	}
 	registerQueueGauges(p.Metrics, q)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), WebhookGuard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics, policyhttp.Routes(p.Policy, q, opts.Logger))
+	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
+	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
+	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
+	gate := imaging.NewGate(cfg.DecodeBudget)
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
+		policyhttp.Routes(p.Policy, q, opts.Logger),
+		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
+		reviewhttp.Routes(p.Review),
+		webhook.Routes(webhook.NewLog(pool)))
+
+	acfg := accounts.Config{}
+	if opts.Accounts != nil {
+		acfg = *opts.Accounts
+	}
+	p.Accounts = accounts.New(pool, acfg)
+	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+	if err != nil {
+		return nil, err
+	}
 	if opts.Work {
 		if opts.Decider == nil {
 			d, err := policy.NewDecider(ctx, p.Policy, policy.DeciderConfig{})
@@ -84,14 +134,49 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
 		}
-		p.Webhook = webhook.New(webhook.Config{Guard: cfg.WebhookGuard(), Logger: opts.Logger}, p.Store, q, p.Metrics)
+		wc := webhook.Config{Concurrency: cfg.WebhookConcurrency, PerTenant: cfg.WebhookPerTenant}
+		if opts.WebhookConfig != nil {
+			wc = *opts.WebhookConfig
+		}
+		wc.Guard, wc.Logger = cfg.WebhookGuard(), opts.Logger
+		p.Webhook = webhook.New(wc, p.Store, q, p.Metrics)
 	}
 	return p, nil
+}
+
+// ReviewConfig is the review service's configuration from the process's
+// (a QA rate of 0 turns sampling off).
+func ReviewConfig(cfg config.Config, log *slog.Logger) review.Config {
+	cfg = cfg.WithDefaults()
+	qa := cfg.ReviewQARate
+	if qa == 0 {
+		qa = -1
+	}
+	return review.Config{Lease: cfg.ReviewLease, QARate: qa, Logger: log}
+}
+
+// NewStore returns the store every process that records verdicts uses:
+// the review queue's hook runs inside each verdict's transaction, so a
+// verdict with a market in review never exists without its review item.
+func NewStore(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger) *store.Store {
+	return store.New(pool, store.WithVerdictHook(review.NewHook(ReviewConfig(cfg, log))))
+}
+
+// Tiers maps the configured tiers to the API's limits; nil (no limits)
+// when the configuration sets none.
+func Tiers(cfg config.Config) map[string]api.Tier {
+	if cfg.TierFree == (config.Tier{}) && cfg.TierPaid == (config.Tier{}) {
+		return nil
+	}
+	conv := func(t config.Tier) api.Tier {
+		return api.Tier{RequestsPerSecond: t.Rate, Burst: t.Burst, MaxPending: t.Pending}
+	}
+	return map[string]api.Tier{store.TierFree: conv(cfg.TierFree), store.TierPaid: conv(cfg.TierPaid)}
 }
 
 // Run runs the enabled parts until ctx is cancelled, then shuts them down
@@ -109,7 +194,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				return fmt.Errorf("listen on %s: %w", p.opts.Config.HTTPAddr, err)
 			}
 		}
-		srv := &http.Server{Handler: p.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		maxConns := p.opts.Config.HTTPMaxConns
+		if maxConns <= 0 {
+			maxConns = 1024
+		}
+		ln = netutil.LimitListener(ln, maxConns)
+		readTimeout := p.opts.Config.HTTPReadTimeout
+		if readTimeout <= 0 {
+			readTimeout = time.Minute
+		}
+		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
+			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -127,6 +222,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			_ = srv.Shutdown(sctx)
 		}()
 	}
+	// The relay outlives the API and workers: what they commit while
+	// draining is published before the process ends.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		if !p.opts.NoRelay {
+			_ = p.Relay.Run(relayCtx)
+		}
+	}()
 	if p.opts.Work {
 		wg.Add(3)
 		go func() {
@@ -145,16 +251,35 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}()
 		go func() {
 			defer wg.Done()
-			p.Worker.Sweep(ctx, time.Minute)
+			p.Worker.Sweep(ctx, workers.SweepConfig{})
 		}()
 	}
 	wg.Wait()
+	stopRelay()
+	<-relayDone
+	if !p.opts.NoRelay {
+		fctx, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if _, err := p.Relay.Flush(fctx); err != nil {
+			p.opts.Logger.Warn("outbox: final flush (the next relay publishes the rest)", "err", err)
+		}
+		c()
+	}
 	close(errc)
 	var errs []error
 	for err := range errc {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// Handler is what the server serves: the console under /console/, the API
+// everywhere else.
+func (p *Pipeline) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/console/", p.Console)
+	mux.Handle("/console", p.Console)
+	mux.Handle("/", p.API)
+	return mux
 }
 
 // registerQueueGauges exports the queue's backlog, in-flight count and dead
@@ -179,4 +304,34 @@ func registerQueueGauges(m *metrics.Metrics, q *queue.Queue) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "muster_dead_letters", Help: "Designs in the dead-letter stream."},
 			stat(func(s queue.Stats) float64 { return float64(s.DeadLetters) })),
 	)
+}
+
+// licenceChanged re-decides the tenant's designs that matched the entry,
+// with the licence as it now stands, so a licence granted turns a block
+// into allow (and a revoked one back) without re-analysing the images;
+// reviewers' decisions are left alone.
+func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName, entryID string) error {
+	designs, err := p.Store.StoredDesignsWithEntry(ctx, tenantID, bankName, entryID)
+	if err != nil || len(designs) == 0 {
+		return err
+	}
+	allowed, err := p.Banks.Allowed(ctx, bankName, entryID, tenantID, time.Now())
+	if err != nil {
+		return err
+	}
+	adjust := func(in *mustertype.Input) {
+		for i := range in.Findings {
+			if f := &in.Findings[i]; f.Bank == bankName && f.EntryID == entryID {
+				f.Attrs.Allowlisted = allowed
+			}
+		}
+	}
+	event := "verdict.licence_revoked"
+	if allowed {
+		event = "verdict.licence_granted"
+	}
+	rep, err := p.Policy.Reconsider(ctx, policy.Actor{Name: actor, Role: policy.RoleLegal}, designs, adjust, event, policyhttp.NotifyChange(p.Queue))
+	p.opts.Logger.Info("licence change re-decided", "tenant", tenantID, "bank", bankName, "entry", entryID,
+		"designs", rep.Designs, "changed", len(rep.Changed), "held", rep.Held)
+	return err
 }

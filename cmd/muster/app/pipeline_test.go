@@ -47,6 +47,7 @@ type bundle struct {
 	key      string
 	adminKey string
 	tenantID string
+	stops    []func()
 }
 
 type option func(*app.Options)
@@ -120,7 +121,15 @@ func (b *bundle) start(o app.Options) (stop func()) {
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	b.t.Cleanup(stop)
+	b.stops = append(b.stops, stop)
 	return stop
+}
+
+// stopAll stops every pipeline the bundle started.
+func (b *bundle) stopAll() {
+	for _, stop := range b.stops {
+		stop()
+	}
 }
 
 // pngOf returns a small PNG unique to n.

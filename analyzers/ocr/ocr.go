@@ -1,0 +1,189 @@
+// Package ocr is the "ocr" analyzer: it reads the text in a design with
+// PaddleOCR's PP-OCRv4 models (models/ocr) and screens it with the same
+// matcher as the listing text (analyzers/words), so a word mark, a banned
+// slogan or a hate code printed on the design is a finding with field
+// "image" and the box where it was read, and the policy decides per market.
+// The stored result is mustertype.OCRResult.
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"strings"
+
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/words"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/internal/npmfetch"
+	"github.com/muster-dev/muster/models"
+	ocrmodel "github.com/muster-dev/muster/models/ocr"
+	"github.com/muster-dev/muster/mustertype"
+)
+
+// Name is the analyzer's name.
+const Name = mustertype.AnalyzerOCR
+
+// Version is the analyzer's logic version (the models' versions are in
+// the result and in Result.Versions).
+const Version = "ocr-1"
+
+// Field is the finding field of text read from the image.
+const Field = "image"
+
+// Analyzer reads and screens the text in designs.
+type Analyzer struct {
+	eng *ocrmodel.Engine
+	s   *words.Screener
+	// why is set when eng is nil: the reason every design is reported
+	// incomplete.
+	why string
+}
+
+// New returns the analyzer over an engine and a screener. A nil engine
+// (the models could not be loaded) makes every analysis report an
+// incomplete finding with the reason, so the policy holds the design for
+// review instead of allowing text it never read.
+func New(eng *ocrmodel.Engine, s *words.Screener, why string) *Analyzer {
+	if eng == nil && why == "" {
+		why = "ocr model unavailable"
+	}
+	return &Analyzer{eng: eng, s: s, why: why}
+}
+
+// Name implements analyzers.Analyzer.
+func (a *Analyzer) Name() string { return Name }
+
+// Version implements analyzers.Analyzer.
+func (a *Analyzer) Version() string {
+	if a.eng == nil {
+		return Version + "+" + words.Version
+	}
+	return Version + "+" + words.Version + "+" + ocrmodel.ModelName + "@" + ocrmodel.PackageVersion
+}
+
+// Analyze implements analyzers.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	if d == nil || d.Image == nil || d.Image.NRGBA == nil {
+		return analyzers.Result{}, errors.New("ocr: no image")
+	}
+	res := analyzers.Result{Versions: a.s.Versions()}
+	if a.eng == nil {
+		res.Data = mustertype.OCRResult{Lines: []mustertype.OCRLine{}}
+		res.Findings = []mustertype.Finding{{Type: mustertype.FindingIncomplete, Analyzer: Name, Label: a.why}}
+		return res, nil
+	}
+	read, err := a.eng.Read(ctx, d.Image.NRGBA)
+	if err != nil {
+		return analyzers.Result{}, fmt.Errorf("ocr: %w", err)
+	}
+	data := mustertype.OCRResult{Lines: []mustertype.OCRLine{}, Models: a.eng.Versions()}
+	for role, v := range data.Models {
+		res.Versions["model:"+ocrmodel.ModelName+"-"+role] = v
+	}
+	// One text, lines in reading order; a match's box is the union of the
+	// lines it spans (a slogan may run over two lines).
+	type span struct {
+		start, end int
+		box        mustertype.Box
+	}
+	var spans []span
+	var texts []string
+	off := 0
+	for _, l := range read.Lines {
+		ol := mustertype.OCRLine{Text: l.Text, Score: round(l.Score), Box: boxOf(l.Box)}
+		for _, p := range l.Polygon {
+			ol.Polygon = append(ol.Polygon, mustertype.Point{X: float64(p.X), Y: float64(p.Y)})
+		}
+		data.Lines = append(data.Lines, ol)
+		n := len([]rune(l.Text))
+		spans = append(spans, span{off, off + n, ol.Box})
+		texts = append(texts, l.Text)
+		off += n + 1
+	}
+	data.Text = strings.Join(texts, "\n")
+	boxFor := func(start, end int) *mustertype.Box {
+		var r image.Rectangle
+		for _, s := range spans {
+			if s.end > start && s.start < end {
+				br := image.Rect(s.box.X, s.box.Y, s.box.X+s.box.W, s.box.Y+s.box.H)
+				if r.Empty() {
+					r = br
+				} else {
+					r = r.Union(br)
+				}
+			}
+		}
+		if r.Empty() {
+			return nil
+		}
+		b := boxOf(r)
+		return &b
+	}
+	if data.Text != "" {
+		res.Findings = a.s.ScreenWith(Name, Field, data.Text, boxFor)
+	}
+	for _, f := range res.Findings {
+		if f.Type != mustertype.FindingTrademark && f.Type != mustertype.FindingCustom {
+			continue
+		}
+		data.WordMarks = append(data.WordMarks, mustertype.WordMarkHit{Mark: f.Label, EntryID: f.EntryID,
+			Jurisdictions: f.Attrs.Jurisdictions, Classes: f.Attrs.Classes, Famous: f.Attrs.Famous})
+	}
+	res.Findings = append(res.Findings, a.s.Incomplete(Name)...)
+	res.Data = data
+	return res, nil
+}
+
+func boxOf(r image.Rectangle) mustertype.Box {
+	return mustertype.Box{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy()}
+}
+
+func round(v float64) float64 { return float64(int(v*10000+0.5)) / 10000 }
+
+// Open opens the analyzer for the registry: the OCR models are installed
+// (fetched and checksummed) into the models directory and opened on the
+// shared ONNX Runtime with a session pool sized to the worker's
+// concurrency; the banks' word marks come from the database and are
+// reloaded on every announced bank change. A runtime or model that cannot
+// be set up fails the start: a worker that cannot read text does not
+// start.
+func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() error, error) {
+	if d.Pool == nil {
+		return nil, nil, errors.New("analyzer ocr: no database")
+	}
+	modelsDir := d.ModelsDir
+	if modelsDir == "" {
+		modelsDir = models.DefaultModelsDir
+	}
+	cacheDir := d.CacheDir
+	if cacheDir == "" {
+		cacheDir = npmfetch.DefaultCacheDir(os.Getenv)
+	}
+	if _, err := ocrmodel.Install(ctx, cacheDir, modelsDir); err != nil {
+		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
+	}
+	rt, err := d.Runtime(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
+	}
+	eng, err := ocrmodel.Open(rt, ocrmodel.Config{ModelsDir: modelsDir,
+		Pool: models.PoolConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
+	}
+	s, err := words.Open(ctx, bank.NewStore(d.Pool, nil), words.Config{Logger: d.Logger})
+	if err != nil {
+		_ = eng.Close()
+		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
+	}
+	if d.NATS != nil {
+		if err := s.Watch(ctx, d.NATS); err != nil {
+			_ = eng.Close()
+			return nil, nil, err
+		}
+	}
+	return New(eng, s, ""), eng.Close, nil
+}

@@ -1,0 +1,43 @@
+# OCR: text in designs (issue 11). Included by the root Makefile.
+#   make ocr-deps      the font the OCR tests render with (fonts-dejavu-core); part of deps
+#   make ocr-models    fetch and checksum the PP-OCRv4 models (also done by `muster run` on start); part of setup
+#   make eval-text     generated text designs: Muster's OCR vs Tesseract 5 on the same images (word recall, CER,
+#                      word marks, slogans per market, ordinary designs flagged), dev and frozen test seeds
+#   make bench-text    time per design: Muster's OCR vs @gutenye/ocr-node (the same models on onnxruntime-node)
+# Knobs: TEXT_N (designs per seed set), TEXT_FLAGS (extra flags for eval/text).
+
+TEXT_N     ?= 120
+TEXT_FLAGS ?=
+TEXT_FONTS := fonts-dejavu-core fonts-lato fonts-open-sans fonts-roboto fonts-liberation2 fonts-freefont-ttf \
+	fonts-bebas-neue fonts-lobster fonts-comic-neue fonts-league-spartan fonts-dancingscript fonts-yanone-kaffeesatz \
+	fonts-staypuft fonts-cabin fonts-jura fonts-ebgaramond fonts-linuxlibertine fonts-roboto-slab fonts-femkeklaver \
+	fonts-tomsontalks fonts-breip fonts-firacode fonts-crosextra-carlito
+
+.PHONY: ocr-deps ocr-models text-eval-deps eval-text bench-text
+
+ocr-deps:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
+		echo "installing fonts-dejavu-core (OCR tests render text)"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+
+deps: ocr-deps
+
+ocr-models: build
+	./$(BIN) models setup
+
+setup: ocr-models
+
+## text-eval-deps: Tesseract 5 (the accuracy reference), the word list and the evaluation's fonts
+text-eval-deps: textmatch-deps
+	@missing=""; command -v tesseract >/dev/null || missing="tesseract-ocr tesseract-ocr-eng"; \
+	for p in $(TEXT_FONTS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
+eval-text: text-eval-deps
+	nice -n 10 $(GO) run ./eval/text -n $(TEXT_N) $(TEXT_FLAGS)
+
+bench-text: text-eval-deps
+	nice -n 10 $(GO) run ./eval/text -bench -n 24 $(TEXT_FLAGS)
+
+bench: bench-text

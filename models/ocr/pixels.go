@@ -1,0 +1,169 @@
+package ocr
+
+import (
+	"image"
+	"math"
+)
+
+// raster is the design's upright pixels composited onto an opaque
+// background on the fly (no flattened copy of a 24-megapixel print file).
+type raster struct {
+	pix    []uint8 // NRGBA
+	stride int
+	w, h   int
+	alpha  bool
+	bg     [3]float32
+}
+
+// newRaster wraps an NRGBA image. A transparent design is composited onto
+// white unless its visible pixels are mostly light (white text on a
+// transparent shirt design), then onto black, so light-on-transparent text
+// stays readable.
+func newRaster(img *image.NRGBA) *raster {
+	b := img.Rect
+	r := &raster{pix: img.Pix[img.PixOffset(b.Min.X, b.Min.Y):], stride: img.Stride, w: b.Dx(), h: b.Dy(), bg: [3]float32{255, 255, 255}}
+	// Sample a grid: any transparency, and the mean luminance of what is visible.
+	step := max(1, int(math.Sqrt(float64(r.w*r.h)/40000)))
+	var lum, wsum float64
+	for y := 0; y < r.h; y += step {
+		row := r.pix[y*r.stride:]
+		for x := 0; x < r.w; x += step {
+			p := row[4*x : 4*x+4]
+			if p[3] < 255 {
+				r.alpha = true
+			}
+			a := float64(p[3]) / 255
+			lum += a * (0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2]))
+			wsum += a
+		}
+	}
+	if !r.alpha {
+		// The grid may miss a few transparent pixels; check exactly.
+		for y := 0; y < r.h && !r.alpha; y++ {
+			row := r.pix[y*r.stride : y*r.stride+4*r.w]
+			for i := 3; i < len(row); i += 4 {
+				if row[i] < 255 {
+					r.alpha = true
+					break
+				}
+			}
+		}
+	}
+	if r.alpha && wsum > 0 && lum/wsum > 170 {
+		r.bg = [3]float32{0, 0, 0}
+	}
+	return r
+}
+
+// at returns the composited RGB of pixel (x, y), clamped to the image.
+func (r *raster) at(x, y int) (float32, float32, float32) {
+	x = min(max(x, 0), r.w-1)
+	y = min(max(y, 0), r.h-1)
+	p := r.pix[y*r.stride+4*x : y*r.stride+4*x+4]
+	if !r.alpha || p[3] == 255 {
+		return float32(p[0]), float32(p[1]), float32(p[2])
+	}
+	a := float32(p[3]) / 255
+	return float32(p[0])*a + r.bg[0]*(1-a), float32(p[1])*a + r.bg[1]*(1-a), float32(p[2])*a + r.bg[2]*(1-a)
+}
+
+// bilinear samples at continuous coordinates (pixel centres at +0.5).
+func (r *raster) bilinear(x, y float64) (float32, float32, float32) {
+	x -= 0.5
+	y -= 0.5
+	x0, y0 := math.Floor(x), math.Floor(y)
+	fx, fy := float32(x-x0), float32(y-y0)
+	ix, iy := int(x0), int(y0)
+	r00, g00, b00 := r.at(ix, iy)
+	r10, g10, b10 := r.at(ix+1, iy)
+	r01, g01, b01 := r.at(ix, iy+1)
+	r11, g11, b11 := r.at(ix+1, iy+1)
+	l := func(a, b, c, d float32) float32 {
+		top := a + (b-a)*fx
+		bot := c + (d-c)*fx
+		return top + (bot-top)*fy
+	}
+	return l(r00, r10, r01, r11), l(g00, g10, g01, g11), l(b00, b10, b01, b11)
+}
+
+// axisWeights are the source taps and weights of each output coordinate
+// for resampling n source pixels to m: a box (area average) when shrinking,
+// a tent (linear interpolation) when enlarging.
+func axisWeights(n, m int) [][]tap {
+	out := make([][]tap, m)
+	scale := float64(m) / float64(n)
+	for i := range out {
+		c := (float64(i)+0.5)/scale - 0.5 // source coordinate of the output centre
+		if scale >= 1 {
+			x0 := math.Floor(c)
+			f := c - x0
+			a, b := min(max(int(x0), 0), n-1), min(max(int(x0)+1, 0), n-1)
+			out[i] = []tap{{a, float32(1 - f)}, {b, float32(f)}}
+			continue
+		}
+		lo, hi := float64(i)/scale, float64(i+1)/scale
+		var taps []tap
+		var sum float32
+		for s := int(math.Floor(lo)); float64(s) < hi; s++ {
+			w := float32(math.Min(hi, float64(s+1)) - math.Max(lo, float64(s)))
+			if w <= 0 {
+				continue
+			}
+			taps = append(taps, tap{min(max(s, 0), n-1), w})
+			sum += w
+		}
+		for k := range taps {
+			taps[k].w /= sum
+		}
+		out[i] = taps
+	}
+	return out
+}
+
+type tap struct {
+	i int
+	w float32
+}
+
+// resize resamples the rectangle rc of the raster to tw×th RGB float32
+// values (interleaved), streaming over source rows.
+func (r *raster) resize(rc image.Rectangle, tw, th int) []float32 {
+	sw, sh := rc.Dx(), rc.Dy()
+	xw := axisWeights(sw, tw)
+	yw := axisWeights(sh, th)
+	// Invert the row taps: which output rows each source row feeds.
+	feeds := make([][]tap, sh)
+	for oy, taps := range yw {
+		for _, t := range taps {
+			feeds[t.i] = append(feeds[t.i], tap{oy, t.w})
+		}
+	}
+	out := make([]float32, tw*th*3)
+	row := make([]float32, sw*3)
+	hrow := make([]float32, tw*3)
+	for sy := 0; sy < sh; sy++ {
+		if len(feeds[sy]) == 0 {
+			continue
+		}
+		y := rc.Min.Y + sy
+		for sx := 0; sx < sw; sx++ {
+			row[3*sx], row[3*sx+1], row[3*sx+2] = r.at(rc.Min.X+sx, y)
+		}
+		for ox, taps := range xw {
+			var a, b, c float32
+			for _, t := range taps {
+				a += row[3*t.i] * t.w
+				b += row[3*t.i+1] * t.w
+				c += row[3*t.i+2] * t.w
+			}
+			hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
+		}
+		for _, f := range feeds[sy] {
+			o := out[f.i*tw*3 : (f.i+1)*tw*3]
+			for k := range o {
+				o[k] += hrow[k] * f.w
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,177 @@
+package ocr
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"unicode"
+)
+
+// Recognition input height and the classifier's input size (PaddleOCR
+// rec_image_shape 3,48,320 with a dynamic width; cls_image_shape 3,48,192).
+const (
+	recHeight = 48
+	clsWidth  = 192
+)
+
+// dictionary is the recognition model's output alphabet: index 0 is the
+// CTC blank, 1..n the dictionary's lines, n+1 the space
+// (PaddleOCR's CTCLabelDecode with use_space_char).
+type dictionary struct {
+	chars []string // by output index; chars[0] = "" (blank)
+	// allowed marks the indices decoding may choose (the alphabet);
+	// nil allows all.
+	allowed []bool
+}
+
+// loadDictionary reads ppocr_keys_v1.txt (one character per line).
+func loadDictionary(path string) (*dictionary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ocr dictionary: %w", err)
+	}
+	defer f.Close()
+	d := &dictionary{chars: []string{""}}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		d.chars = append(d.chars, strings.TrimRight(sc.Text(), "\r\n"))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("ocr dictionary: %w", err)
+	}
+	d.chars = append(d.chars, " ")
+	return d, nil
+}
+
+// Alphabets a Config may name.
+const (
+	// AlphabetLatin decodes Latin letters, digits, punctuation and
+	// symbols only: the model's CJK characters are never chosen, so a
+	// stylised Latin letter cannot turn into a look-alike ideograph.
+	AlphabetLatin = "latin"
+	// AlphabetAll decodes the whole dictionary (Chinese included).
+	AlphabetAll = "all"
+)
+
+// restrict limits decoding to the alphabet.
+func (d *dictionary) restrict(alphabet string) error {
+	switch alphabet {
+	case AlphabetAll:
+		d.allowed = nil
+		return nil
+	case AlphabetLatin:
+	default:
+		return fmt.Errorf("ocr: unknown alphabet %q (latin, all)", alphabet)
+	}
+	d.allowed = make([]bool, len(d.chars))
+	d.allowed[0] = true
+	for i, c := range d.chars[1:] {
+		rs := []rune(c)
+		if len(rs) != 1 {
+			continue
+		}
+		r := rs[0]
+		ok := r < 0x250 || unicode.Is(unicode.Latin, r) || (r >= 0x2000 && r <= 0x206F) || r == '€' || r == '™' || r == '®' || r == '©'
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || (r >= 0xFF00 && r <= 0xFFEF) {
+			ok = false
+		}
+		d.allowed[i+1] = ok
+	}
+	return nil
+}
+
+// recInput turns strips (each recHeight rows) into one batch tensor
+// [n,3,48,W]: BGR planes, (v/255 − 0.5)/0.5, each strip left-aligned and
+// padded with zeros to the batch's widest (PaddleOCR's resize_norm_img).
+func recInput(strips []strip) ([]float32, int) {
+	wmax := 0
+	for _, s := range strips {
+		wmax = max(wmax, s.w)
+	}
+	plane := recHeight * wmax
+	out := make([]float32, len(strips)*3*plane)
+	for n, s := range strips {
+		base := out[n*3*plane:]
+		for y := 0; y < s.h; y++ {
+			for x := 0; x < s.w; x++ {
+				i := 3 * (y*s.w + x)
+				o := y*wmax + x
+				base[o] = s.rgb[i+2]/127.5 - 1
+				base[plane+o] = s.rgb[i+1]/127.5 - 1
+				base[2*plane+o] = s.rgb[i]/127.5 - 1
+			}
+		}
+	}
+	return out, wmax
+}
+
+// decoded is one strip's text and confidence.
+type decoded struct {
+	text  string
+	score float64
+}
+
+// ctcDecode decodes one sequence of T steps of C probabilities: best path
+// over the allowed characters, repeats collapsed, blanks dropped; the
+// score is the mean probability of the kept characters (PaddleOCR's
+// CTCLabelDecode). Only the first width/stride steps belong to a strip
+// padded inside a wider batch; steps past them are read from padding and
+// are ignored.
+func (d *dictionary) ctcDecode(probs []float32, steps, classes int) decoded {
+	var b strings.Builder
+	prev := -1
+	var sum float64
+	var n int
+	for t := 0; t < steps; t++ {
+		row := probs[t*classes : (t+1)*classes]
+		best, bp := 0, float32(-1)
+		for c, p := range row {
+			if p > bp && (d.allowed == nil || (c < len(d.allowed) && d.allowed[c])) {
+				best, bp = c, p
+			}
+		}
+		if best != 0 && best != prev && best < len(d.chars) {
+			b.WriteString(d.chars[best])
+			sum += float64(bp)
+			n++
+		}
+		prev = best
+	}
+	if n == 0 {
+		return decoded{}
+	}
+	return decoded{text: strings.TrimSpace(collapseSpaces(b.String())), score: sum / float64(n)}
+}
+
+func collapseSpaces(s string) string {
+	if !strings.Contains(s, "  ") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clsInput makes the classifier's batch [n,3,48,192] from strips: each
+// squeezed to at most 192 columns (keeping its aspect ratio when shorter),
+// normalised like recognition, padded with zeros.
+func clsInput(strips []strip) []float32 {
+	plane := recHeight * clsWidth
+	out := make([]float32, len(strips)*3*plane)
+	for n, s := range strips {
+		base := out[n*3*plane:]
+		w := min(clsWidth, s.w)
+		for x := 0; x < w; x++ {
+			sxf := (float64(x) + 0.5) * float64(s.w) / float64(w)
+			sx := clampi(int(math.Floor(sxf)), 0, s.w-1)
+			for y := 0; y < recHeight; y++ {
+				i := 3 * (y*s.w + sx)
+				o := y*clsWidth + x
+				base[o] = s.rgb[i+2]/127.5 - 1
+				base[plane+o] = s.rgb[i+1]/127.5 - 1
+				base[2*plane+o] = s.rgb[i]/127.5 - 1
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,229 @@
+package review
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Audit actions.
+const (
+	ActionOpened     = "item.opened"
+	ActionClosed     = "item.closed"
+	ActionClaimed    = "item.claimed"
+	ActionReleased   = "item.released"
+	ActionEscalated  = "item.escalated"
+	ActionCommented  = "item.commented"
+	ActionDecided    = "item.decided"
+	ActionPriority   = "item.priority"
+	ActionAppealed   = "appeal.filed"
+	ActionQueueSaved = "queue.saved"
+	ActionRoutesSet  = "routes.saved"
+)
+
+// AuditEntry is one row of the hash-chained review audit log.
+type AuditEntry struct {
+	ID       int64           `json:"id"`
+	At       time.Time       `json:"at"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	TenantID string          `json:"tenant_id,omitempty"`
+	DesignID string          `json:"design_id,omitempty"`
+	ItemID   int64           `json:"item_id,omitempty"`
+	Data     json.RawMessage `json:"data"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// auditRecord is what an action appends.
+type auditRecord struct {
+	Actor, Action      string
+	TenantID, DesignID string
+	ItemID             int64
+	Data               any
+}
+
+// chainHash is sha256(prev || canonical content). The content names every
+// column, the id included, so a reordered or renumbered row breaks it too.
+func chainHash(prev []byte, id int64, at time.Time, actor, action, tenant, design string, item int64, data []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	fmt.Fprintf(h, "muster-review-audit-v1\n%d\n%s\n%q\n%q\n%s\n%s\n%d\n", id, at.UTC().Format(time.RFC3339Nano), actor, action, tenant, design, item)
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+var genesis = make([]byte, sha256.Size)
+
+// appendAudit appends a row to the chain inside tx. It takes the chain
+// head's row lock, held until tx commits: call it last in a transaction so
+// appenders serialise only for their commit.
+func appendAudit(ctx context.Context, tx pgx.Tx, a auditRecord) error {
+	data, err := json.Marshal(a.Data)
+	if err != nil {
+		return fmt.Errorf("review: audit %s: %w", a.Action, err)
+	}
+	if a.Data == nil {
+		data = []byte("{}")
+	}
+	var id int64
+	var prev []byte
+	if err := tx.QueryRow(ctx, `UPDATE review_audit_head SET last_id = last_id + 1 RETURNING last_id`).Scan(&id); err != nil {
+		return fmt.Errorf("review: audit head: %w", err)
+	}
+	// A new statement (READ COMMITTED: a new snapshot) sees the row the
+	// previous holder of the head lock committed.
+	prev = genesis
+	if id > 1 {
+		if err := tx.QueryRow(ctx, `SELECT hash FROM review_audit WHERE id = $1`, id-1).Scan(&prev); err != nil {
+			return fmt.Errorf("review: audit: row %d, the chain's previous row: %w", id-1, err)
+		}
+	}
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	h := chainHash(prev, id, at, a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, data)
+	if _, err := tx.Exec(ctx, `INSERT INTO review_audit (id, at, actor, action, tenant_id, design_id, item_id, data, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, NULLIF($5, '')::uuid, NULLIF($6, '')::uuid, NULLIF($7, 0), $8, $9, $10)`,
+		id, at, a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, string(data), prev, h); err != nil {
+		return fmt.Errorf("review: audit %s: %w", a.Action, err)
+	}
+	return nil
+}
+
+// VerifyReport is the result of checking the audit chain.
+type VerifyReport struct {
+	// Rows checked; LastID is the head's last id.
+	Rows   int64 `json:"rows"`
+	LastID int64 `json:"last_id"`
+	// OK is true when every row's hash matches; otherwise BrokenAt is the
+	// first row that does not (or the first missing id) and Problem says why.
+	OK       bool   `json:"ok"`
+	BrokenAt int64  `json:"broken_at,omitempty"`
+	Problem  string `json:"problem,omitempty"`
+	// Head is the hash of the last row: publish it elsewhere to anchor the
+	// chain against a rewrite of every row.
+	Head string `json:"head,omitempty"`
+}
+
+// DB is what VerifyAudit reads through: a pool, a connection or a
+// transaction.
+type DB interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// VerifyAudit walks the review audit chain from its first row and reports
+// the first row that was edited, deleted, inserted or reordered.
+func VerifyAudit(ctx context.Context, pool DB) (VerifyReport, error) {
+	var rep VerifyReport
+	if err := pool.QueryRow(ctx, `SELECT last_id FROM review_audit_head`).Scan(&rep.LastID); err != nil {
+		return rep, fmt.Errorf("review: verify: head: %w", err)
+	}
+	prev := genesis
+	want := int64(1)
+	var after int64
+	for {
+		rows, err := pool.Query(ctx, `SELECT id, at, actor, action, coalesce(tenant_id::text, ''), coalesce(design_id::text, ''), coalesce(item_id, 0), data, prev_hash, hash
+			FROM review_audit WHERE id > $1 ORDER BY id LIMIT 5000`, after)
+		if err != nil {
+			return rep, fmt.Errorf("review: verify: %w", err)
+		}
+		n := 0
+		var broken bool
+		var id, item int64
+		var at time.Time
+		var actor, action, tenant, design, data string
+		var prevHash, hash []byte
+		_, err = pgx.ForEachRow(rows, []any{&id, &at, &actor, &action, &tenant, &design, &item, &data, &prevHash, &hash}, func() error {
+			n++
+			if broken {
+				return nil
+			}
+			rep.Rows++
+			switch {
+			case id != want:
+				rep.BrokenAt, rep.Problem = want, fmt.Sprintf("row %d is missing (next row is %d)", want, id)
+			case !bytes.Equal(prevHash, prev):
+				rep.BrokenAt, rep.Problem = id, "its prev_hash does not match the previous row's hash (a row before it was changed or removed)"
+			case !bytes.Equal(chainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash):
+				rep.BrokenAt, rep.Problem = id, "its content does not match its hash (the row was edited)"
+			}
+			if rep.BrokenAt != 0 {
+				broken = true
+				return nil
+			}
+			prev, want, after = hash, id+1, id
+			return nil
+		})
+		if err != nil {
+			return rep, fmt.Errorf("review: verify: %w", err)
+		}
+		if broken {
+			return rep, nil
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if want-1 != rep.LastID {
+		rep.BrokenAt, rep.Problem = want, fmt.Sprintf("the chain ends at row %d but the head says %d (rows at the end were removed)", want-1, rep.LastID)
+		return rep, nil
+	}
+	rep.OK = true
+	rep.Head = hex.EncodeToString(prev)
+	return rep, nil
+}
+
+// AuditFilter selects audit rows.
+type AuditFilter struct {
+	Actor, Action, DesignID string
+	ItemID                  int64
+	Since, Until            time.Time
+	// BeforeID pages backwards (rows with a smaller id).
+	BeforeID int64
+	Limit    int
+}
+
+// Audit lists audit rows in the reviewer's scope, newest first (the
+// platform's staff see every tenant's, others their tenant's).
+func (s *Service) Audit(ctx context.Context, r Reviewer, f AuditFilter) ([]AuditEntry, error) {
+	if !reviewRole(r.Role) {
+		return nil, fmt.Errorf("%w: role %s may not read the review audit log", ErrForbidden, r.Role)
+	}
+	if f.Limit <= 0 || f.Limit > 5000 {
+		f.Limit = 500
+	}
+	var until *time.Time
+	if !f.Until.IsZero() {
+		until = &f.Until
+	}
+	rows, err := s.st.Pool().Query(ctx, `SELECT id, at, actor, action, coalesce(tenant_id::text, ''), coalesce(design_id::text, ''), coalesce(item_id, 0), data, prev_hash, hash
+		FROM review_audit
+		WHERE ($1 OR tenant_id = $2::uuid)
+		  AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4) AND ($5 = '' OR design_id::text = $5)
+		  AND ($6 = 0 OR item_id = $6) AND at >= $7 AND ($8::timestamptz IS NULL OR at < $8) AND ($9 = 0 OR id < $9)
+		ORDER BY id DESC LIMIT $10`,
+		r.Platform, r.TenantID, f.Actor, f.Action, f.DesignID, f.ItemID, f.Since, until, f.BeforeID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("review: audit: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanAudit)
+	if err != nil {
+		return nil, fmt.Errorf("review: audit: %w", err)
+	}
+	return out, nil
+}
+
+func scanAudit(r pgx.CollectableRow) (AuditEntry, error) {
+	var e AuditEntry
+	var data string
+	var prev, hash []byte
+	err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.TenantID, &e.DesignID, &e.ItemID, &data, &prev, &hash)
+	e.Data, e.PrevHash, e.Hash = json.RawMessage(data), hex.EncodeToString(prev), hex.EncodeToString(hash)
+	return e, err
+}

@@ -1,0 +1,664 @@
+package review_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// published records the events a decision announces.
+type published struct {
+	mu  sync.Mutex
+	evs []queue.VerdictEvent
+}
+
+func (p *published) PublishVerdict(_ context.Context, ev queue.VerdictEvent) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.evs = append(p.evs, ev)
+	return nil
+}
+
+func (p *published) types() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, e := range p.evs {
+		out = append(out, e.Type+":"+e.Reason)
+	}
+	return out
+}
+
+// bundle is one test's review setup: a fresh database, the store with the
+// review hook, the service, two tenants and reviewers.
+type bundle struct {
+	t        *testing.T
+	ctx      context.Context
+	st       *store.Store
+	svc      *review.Service
+	pub      *published
+	platform store.Tenant // the platform operator
+	acme     store.Tenant // a merchant tenant
+	other    store.Tenant // another merchant tenant
+	alice    review.Reviewer
+	bob      review.Reviewer
+}
+
+func setup(t *testing.T, cfg review.Config) *bundle {
+	t.Helper()
+	pool := pgtest.New(t)
+	if cfg.QARate == 0 {
+		cfg.QARate = -1 // no QA sampling unless a test asks
+	}
+	b := &bundle{t: t, ctx: context.Background(), pub: &published{}}
+	b.st = store.New(pool, store.WithVerdictHook(review.NewHook(cfg)))
+	b.svc = review.New(b.st, b.pub, nil, cfg)
+	var err error
+	if b.platform, _, err = b.st.CreatePlatformTenant(b.ctx, "platform", ""); err != nil {
+		t.Fatal(err)
+	}
+	if b.acme, _, err = b.st.CreateTenant(b.ctx, "acme", ""); err != nil {
+		t.Fatal(err)
+	}
+	if b.other, _, err = b.st.CreateTenant(b.ctx, "other", ""); err != nil {
+		t.Fatal(err)
+	}
+	b.alice = review.Reviewer{ID: "user:alice", Role: store.RoleReviewer, TenantID: b.platform.ID, Platform: true}
+	b.bob = review.Reviewer{ID: "user:bob", Role: store.RoleReviewer, TenantID: b.platform.ID, Platform: true}
+	return b
+}
+
+// decision builds a policy decision: market → outcome, each with one
+// reason of code relying on finding 0.
+func decision(code string, markets map[string]string) mustertype.Decision {
+	d := mustertype.Decision{PolicyVersion: "7"}
+	for _, m := range slices.Sorted(func(yield func(string) bool) {
+		for k := range markets {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		o := markets[m]
+		r := mustertype.Reason{Rule: code + "_rule", Code: code, Outcome: o, Message: code, Findings: []int{0}}
+		if o == mustertype.Allow {
+			r = mustertype.Reason{Code: "no_rule_matched", Outcome: o, Message: "no rule matched"}
+		}
+		d.Markets = append(d.Markets, mustertype.MarketVerdict{Market: m, Outcome: o, Reasons: []mustertype.Reason{r}})
+	}
+	return d
+}
+
+// design submits a design of tenant and records an automated verdict.
+func (b *bundle) design(tenant store.Tenant, code string, markets map[string]string) (string, store.Verdict) {
+	b.t.Helper()
+	var ms []string
+	for m := range markets {
+		ms = append(ms, m)
+	}
+	sum := make([]byte, 32)
+	_, _ = rand.Read(sum)
+	d, _, err := b.st.InsertDesign(b.ctx, store.NewDesign{ID: uuid.NewString(), TenantID: tenant.ID, SHA256: hex.EncodeToString(sum), Bytes: 100, Width: 10, Height: 10,
+		MediaType: "image/png", Product: "tshirt", Markets: ms, Force: true})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	findings := []mustertype.Finding{{Type: mustertype.FindingTrademark, Analyzer: "bank", Bank: "logos", EntryID: "acme-logo", Label: "Acme", Score: 0.9}}
+	v, _, err := b.st.RecordResult(b.ctx, d.ID, nil, findings, decision(code, markets), map[string]string{"bank": "3"})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return d.ID, v
+}
+
+func (b *bundle) claim(r review.Reviewer, q string) review.Item {
+	b.t.Helper()
+	it, err := b.svc.Claim(b.ctx, r, q)
+	if err != nil {
+		b.t.Fatalf("claim by %s: %v", r.ID, err)
+	}
+	return it
+}
+
+func TestFlaggedItemsAreRoutedByData(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	tests := []struct {
+		code, queue string
+	}{
+		{"trademark_possible", "trademarks"},
+		{"extremist_symbol_unsure", "symbols"},
+		{"sexual_explicit_possible", "sexual"},
+		{"hate_phrase_possible", "text"},
+		{"analysis_incomplete", "general"},
+	}
+	for _, tt := range tests {
+		id, v := b.design(b.acme, tt.code, map[string]string{"DE": "review", "US": "allow"})
+		items, err := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 {
+			t.Fatalf("%s: %d items, want 1", tt.code, len(items))
+		}
+		it := items[0]
+		if it.Queue != tt.queue || it.Kind != review.KindFlagged || it.VerdictID != v.ID || !slices.Equal(it.Codes, []string{tt.code}) {
+			t.Errorf("%s: item %+v, want queue %s", tt.code, it, tt.queue)
+		}
+		if it.Automated["DE"] != "review" || it.Automated["US"] != "allow" || len(it.Findings) != 1 {
+			t.Errorf("%s: automated %v findings %d", tt.code, it.Automated, len(it.Findings))
+		}
+	}
+	// Allowed and blocked designs make no item (QA sampling off).
+	id, _ := b.design(b.acme, "trademark_infringement", map[string]string{"DE": "block", "US": "allow"})
+	if items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id}); len(items) != 0 {
+		t.Fatalf("blocked design got %d items", len(items))
+	}
+	// Routing is data: send trademarks to the symbols queue.
+	admin := review.Reviewer{ID: "user:root", Role: store.RoleAdmin, TenantID: b.platform.ID, Platform: true}
+	if _, err := b.svc.SetRoutes(b.ctx, b.alice, nil); !errors.Is(err, review.ErrForbidden) {
+		t.Fatalf("a reviewer changed routes: %v", err)
+	}
+	if _, err := b.svc.SetRoutes(b.ctx, admin, []review.Route{{MatchOn: "code", Pattern: "trademark_*", Queue: "nope"}}); review.ErrorCode(err) != "invalid_routes" {
+		t.Fatalf("route to a missing queue: %v", err)
+	}
+	if _, err := b.svc.SetRoutes(b.ctx, admin, []review.Route{{MatchOn: "code", Pattern: "trademark_*", Queue: "symbols", Priority: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ = b.design(b.acme, "trademark_possible", map[string]string{"FR": "review"})
+	items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id})
+	if len(items) != 1 || items[0].Queue != "symbols" || items[0].Priority != 3 {
+		t.Fatalf("after re-routing: %+v", items)
+	}
+}
+
+func TestClaimIsExclusiveUnder20Claimers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	const n = 60
+	for range n {
+		b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	}
+	var mu sync.Mutex
+	got := map[int64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for w := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := review.Reviewer{ID: "user:r" + string(rune('a'+w)), Role: store.RoleReviewer, TenantID: b.platform.ID, Platform: true}
+			for {
+				it, err := b.svc.Claim(b.ctx, r, "")
+				if errors.Is(err, review.ErrEmpty) {
+					return
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				if prev, dup := got[it.ID]; dup {
+					errs <- errors.New("item handed twice: to " + prev + " and " + r.ID)
+				}
+				got[it.ID] = r.ID
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d items claimed, want %d", len(got), n)
+	}
+	rep, err := review.VerifyAudit(b.ctx, b.st.Pool())
+	if err != nil || !rep.OK || rep.Rows != 2*n {
+		t.Fatalf("audit chain after concurrent claims: %+v %v", rep, err)
+	}
+}
+
+func TestLeaseExpiryReturnsTheItem(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{Lease: 300 * time.Millisecond})
+	b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	it := b.claim(b.alice, "trademarks")
+	if it.ClaimedBy != b.alice.ID || it.LeaseUntil == nil || it.ClaimedAt == nil {
+		t.Fatalf("claim: %+v", it)
+	}
+	if _, err := b.svc.Claim(b.ctx, b.bob, ""); !errors.Is(err, review.ErrEmpty) {
+		t.Fatalf("a leased item was handed out again: %v", err)
+	}
+	// A heartbeat keeps it.
+	time.Sleep(200 * time.Millisecond)
+	if _, err := b.svc.Heartbeat(b.ctx, b.alice, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := b.svc.Claim(b.ctx, b.bob, ""); !errors.Is(err, review.ErrEmpty) {
+		t.Fatalf("a heartbeated item was handed out again: %v", err)
+	}
+	// Without heartbeats the lease expires and the item returns.
+	time.Sleep(350 * time.Millisecond)
+	again := b.claim(b.bob, "")
+	if again.ID != it.ID || again.Claims != 2 {
+		t.Fatalf("after expiry bob got %+v", again)
+	}
+	_, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow"}, Reason: "no_violation"})
+	if !errors.Is(err, review.ErrNotClaimed) {
+		t.Fatalf("alice decided after losing the lease: %v", err)
+	}
+	if _, err := b.svc.Heartbeat(b.ctx, b.alice, it.ID); !errors.Is(err, review.ErrNotClaimed) {
+		t.Fatalf("alice renewed bob's lease: %v", err)
+	}
+}
+
+func TestDecisionRecordsAHumanVerdict(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	id, auto := b.design(b.acme, "extremist_symbol_unsure", map[string]string{"DE": "review", "US": "review", "GB": "allow"})
+	it := b.claim(b.alice, "")
+	bad := []struct {
+		name string
+		d    review.Decision
+		code string
+	}{
+		{"market in review left out", review.Decision{Markets: map[string]string{"DE": "block"}, Reason: "extremist_symbol"}, "undecided_markets"},
+		{"unknown reason", review.Decision{Markets: map[string]string{"DE": "block", "US": "allow"}, Reason: "because"}, "invalid_reason"},
+		{"allow reason for a block", review.Decision{Markets: map[string]string{"DE": "block", "US": "allow"}, Reason: "no_violation"}, "invalid_reason"},
+		{"block reason for allows", review.Decision{Markets: map[string]string{"DE": "allow", "US": "allow"}, Reason: "extremist_symbol"}, "invalid_reason"},
+		{"market not requested", review.Decision{Markets: map[string]string{"DE": "block", "US": "allow", "JP": "allow"}, Reason: "extremist_symbol"}, "invalid_markets"},
+		{"review is not a decision", review.Decision{Markets: map[string]string{"DE": "review", "US": "allow"}, Reason: "extremist_symbol"}, "invalid_markets"},
+		{"appeal on a flagged item", review.Decision{Markets: map[string]string{"DE": "block", "US": "allow"}, Reason: "extremist_symbol", Appeal: "uphold"}, "invalid_decision"},
+	}
+	for _, tt := range bad {
+		if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, tt.d); review.ErrorCode(err) != tt.code {
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
+		}
+	}
+	res, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "block", "US": "allow"}, Reason: "extremist_symbol", Note: "SS runes, no counter-speech"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Verdict
+	if v == nil || v.Cause != mustertype.CauseReview || v.Actor != b.alice.ID || v.Outcome != mustertype.Block || v.ID <= auto.ID {
+		t.Fatalf("verdict %+v", v)
+	}
+	if !slices.Equal(res.Changed, []string{"DE", "US"}) || res.Item.State != review.StateDecided || res.Item.Decision["GB"] != "allow" {
+		t.Fatalf("result %+v", res)
+	}
+	latest, _ := b.st.LatestVerdict(b.ctx, id)
+	if latest.ID != v.ID {
+		t.Fatalf("latest verdict %d, want %d", latest.ID, v.ID)
+	}
+	de, _ := latest.Decision.Market("DE")
+	if de.Reasons[0].Rule != review.HumanRule || de.Reasons[0].Code != "extremist_symbol" || de.Reasons[0].Ground == "" {
+		t.Fatalf("DE reasons %+v", de.Reasons)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(de.StatementOfReasons, &raw); err != nil {
+		t.Fatalf("statement of reasons: %v (%s)", err, de.StatementOfReasons)
+	}
+	if raw["automated_decision"] != "AUTOMATED_DECISION_NOT_AUTOMATED" || raw["decision_ground"] != "DECISION_GROUND_ILLEGAL_CONTENT" {
+		t.Fatalf("statement of reasons %s", de.StatementOfReasons)
+	}
+	if us, _ := latest.Decision.Market("US"); us.StatementOfReasons != nil {
+		t.Fatal("a statement of reasons outside the EU")
+	}
+	if gb, _ := latest.Decision.Market("GB"); gb.Reasons[0].Code != "no_rule_matched" {
+		t.Fatalf("a market left out changed: %+v", gb)
+	}
+	if got := b.pub.types(); !slices.Equal(got, []string{"verdict.changed:"}) {
+		t.Fatalf("published %v", got)
+	}
+	// The item is done: deciding again conflicts.
+	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow", "US": "allow"}, Reason: "no_violation"}); !errors.Is(err, review.ErrNotOpen) {
+		t.Fatalf("decided twice: %v", err)
+	}
+	evs, _ := b.st.Events(b.ctx, id)
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.Type)
+	}
+	if !slices.Contains(types, "verdict.reviewed") || !slices.Contains(types, "review.claimed") || !slices.Contains(types, "review.opened") {
+		t.Fatalf("events %v", types)
+	}
+}
+
+func TestRedecideNeverOverridesAHuman(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	id, _ := b.design(b.acme, "trademark_possible", map[string]string{"DE": "review", "US": "review"})
+	it := b.claim(b.alice, "")
+	human, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow", "US": "allow"}, Reason: "licensed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		version  string
+		proposal map[string]string
+		items    int // redecide items after this step
+	}{
+		{"same outcome: nothing to review", "8", map[string]string{"DE": "allow", "US": "allow"}, 0},
+		{"a new policy would block: an item, the human verdict stands", "9", map[string]string{"DE": "block", "US": "allow"}, 1},
+		{"the same version again: no second item", "9", map[string]string{"DE": "block", "US": "allow"}, 1},
+	}
+	for _, tt := range tests {
+		dec := decision("trademark_infringement", tt.proposal)
+		dec.PolicyVersion = tt.version
+		v, err := b.st.RecordVerdict(b.ctx, mustertype.NewVerdict{DesignID: id, Decision: dec, Cause: mustertype.CauseRedecide, Actor: "ops", Event: "verdict.redecided"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ID != human.Verdict.ID || v.Cause != mustertype.CauseReview {
+			t.Fatalf("%s: a re-decision replaced the human verdict: %+v", tt.name, v)
+		}
+		latest, _ := b.st.LatestVerdict(b.ctx, id)
+		if latest.ID != human.Verdict.ID {
+			t.Fatalf("%s: latest verdict %d is not the human one", tt.name, latest.ID)
+		}
+		items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id, Kind: review.KindRedecide})
+		if len(items) != tt.items {
+			t.Fatalf("%s: %d redecide items, want %d", tt.name, len(items), tt.items)
+		}
+		if tt.items == 1 && (items[0].Proposed["DE"] != "block" || items[0].Automated["DE"] != "allow" || items[0].PolicyVersion != "9") {
+			t.Fatalf("%s: item %+v", tt.name, items[0])
+		}
+	}
+}
+
+func TestAppealsWithFourEyes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	id, _ := b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	it := b.claim(b.alice, "")
+	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "block"}, Reason: "trademark_infringement"}); err != nil {
+		t.Fatal(err)
+	}
+	allowed, _ := b.design(b.acme, "trademark_possible", map[string]string{"US": "allow"})
+	tests := []struct {
+		name, tenant, design, msg, code string
+	}{
+		{"another tenant's design", b.other.ID, id, "mine", "not_found"},
+		{"no message", b.acme.ID, id, " ", "invalid_message"},
+		{"an allowed design", b.acme.ID, allowed, "why", "not_appealable"},
+	}
+	for _, tt := range tests {
+		if _, err := b.svc.FileAppeal(b.ctx, tt.tenant, tt.design, "key:m", tt.msg); review.ErrorCode(err) != tt.code {
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.code)
+		}
+	}
+	a, err := b.svc.FileAppeal(b.ctx, b.acme.ID, id, "key:merchant", "It is our own registered mark.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.FileAppeal(b.ctx, b.acme.ID, id, "key:merchant", "again"); !errors.Is(err, review.ErrConflict) {
+		t.Fatalf("second appeal of one decision: %v", err)
+	}
+	// Alice made the decision: she is never handed the appeal.
+	if _, err := b.svc.Claim(b.ctx, b.alice, ""); !errors.Is(err, review.ErrEmpty) {
+		t.Fatalf("alice was handed the appeal of her own decision: %v", err)
+	}
+	if _, err := b.svc.Bulk(b.ctx, b.alice, []int64{a.ItemID}, review.Decision{Reason: "no_violation", Appeal: "overturn"}); err != nil {
+		t.Fatal(err)
+	} else if it, _ := b.svc.Item(b.ctx, b.bob, a.ItemID); it.State != review.StateOpen {
+		t.Fatal("alice decided the appeal of her own decision in bulk")
+	}
+	ap := b.claim(b.bob, "appeals")
+	if ap.ID != a.ItemID || ap.Kind != review.KindAppeal {
+		t.Fatalf("bob claimed %+v", ap)
+	}
+	res, err := b.svc.Decide(b.ctx, b.bob, ap.ID, review.Decision{Appeal: review.AppealOverturn, Reason: "licensed", Note: "registration EUTM 0181"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Appeal == nil || res.Appeal.State != "overturned" || res.Verdict == nil || res.Verdict.Outcome != "allow" || res.Verdict.Actor != b.bob.ID {
+		t.Fatalf("overturn: %+v", res)
+	}
+	as, err := b.svc.Appeals(b.ctx, b.acme.ID, id)
+	if err != nil || len(as) != 1 || as[0].State != "overturned" || *as[0].ResultVerdictID != res.Verdict.ID {
+		t.Fatalf("merchant's view %+v %v", as, err)
+	}
+	if got := b.pub.types(); !slices.Contains(got, "appeal.decided:overturned") || !slices.Contains(got, "verdict.changed:") {
+		t.Fatalf("published %v", got)
+	}
+	if _, err := b.svc.Appeals(b.ctx, b.other.ID, id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another tenant read the appeals: %v", err)
+	}
+}
+
+func TestAppealWindowAndUphold(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{AppealWindow: func(t time.Time) time.Time { return t.Add(time.Hour) }})
+	id, _ := b.design(b.acme, "trademark_infringement", map[string]string{"DE": "block", "US": "allow"})
+	a, err := b.svc.FileAppeal(b.ctx, b.acme.ID, id, "key:m", "please")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An automated decision is appealed: anyone may decide.
+	it := b.claim(b.alice, "appeals")
+	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Appeal: review.AppealUphold, Markets: map[string]string{"DE": "allow"}, Reason: "trademark_infringement"}); review.ErrorCode(err) != "invalid_decision" {
+		t.Fatalf("uphold that allows: %v", err)
+	}
+	res, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Appeal: review.AppealUphold, Reason: "trademark_infringement"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Appeal.State != "upheld" || res.Verdict == nil || res.Verdict.Cause != mustertype.CauseReview || len(res.Changed) != 0 {
+		t.Fatalf("uphold: %+v", res)
+	}
+	if a.ID != res.Appeal.ID {
+		t.Fatal("another appeal decided")
+	}
+	// Past the window (1 hour here, 6 months by default) no appeal.
+	b2 := setup(t, review.Config{AppealWindow: func(t time.Time) time.Time { return t.Add(-time.Second) }})
+	id2, _ := b2.design(b2.acme, "trademark_infringement", map[string]string{"DE": "block"})
+	if _, err := b2.svc.FileAppeal(b2.ctx, b2.acme.ID, id2, "key:m", "late"); !errors.Is(err, review.ErrAppealWindow) {
+		t.Fatalf("late appeal: %v", err)
+	}
+}
+
+func TestTenantScope(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	b.design(b.other, "trademark_possible", map[string]string{"DE": "review"})
+	acmeReviewer := review.Reviewer{ID: "key:acme-rev", Role: store.RoleReviewer, TenantID: b.acme.ID}
+	if _, err := b.svc.Claim(b.ctx, acmeReviewer, ""); !errors.Is(err, review.ErrEmpty) {
+		t.Fatalf("a tenant reviewer was handed another tenant's item: %v", err)
+	}
+	items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{})
+	if len(items) != 1 {
+		t.Fatalf("platform reviewer sees %d items", len(items))
+	}
+	if _, err := b.svc.Item(b.ctx, acmeReviewer, items[0].ID); !errors.Is(err, review.ErrNotFound) {
+		t.Fatalf("a tenant reviewer read another tenant's item: %v", err)
+	}
+	if got, _ := b.svc.Items(b.ctx, acmeReviewer, review.ItemFilter{}); len(got) != 0 {
+		t.Fatalf("a tenant reviewer lists %d foreign items", len(got))
+	}
+	if audit, _ := b.svc.Audit(b.ctx, acmeReviewer, review.AuditFilter{}); len(audit) != 0 {
+		t.Fatalf("a tenant reviewer reads %d foreign audit rows", len(audit))
+	}
+	b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	if it := b.claim(acmeReviewer, ""); it.TenantID != b.acme.ID {
+		t.Fatalf("tenant reviewer claimed %+v", it)
+	}
+	merchant := review.Reviewer{ID: "key:m", Role: store.RoleMerchant, TenantID: b.acme.ID}
+	if _, err := b.svc.Claim(b.ctx, merchant, ""); !errors.Is(err, review.ErrForbidden) {
+		t.Fatalf("a merchant claimed: %v", err)
+	}
+}
+
+func TestEscalateReleaseCommentPriority(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	second, _ := b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	it := b.claim(b.alice, "trademarks")
+	// Skip: alice is handed the next one, not the same again.
+	if _, err := b.svc.Release(b.ctx, b.alice, it.ID, "not sure"); err != nil {
+		t.Fatal(err)
+	}
+	next := b.claim(b.alice, "trademarks")
+	if next.ID == it.ID || next.DesignID != second {
+		t.Fatalf("after skip alice got %d again", next.ID)
+	}
+	if _, err := b.svc.Escalate(b.ctx, b.alice, next.ID, "symbols", ""); review.ErrorCode(err) != "invalid_comment" {
+		t.Fatalf("escalation without a comment: %v", err)
+	}
+	if _, err := b.svc.Escalate(b.ctx, b.alice, next.ID, "nope", "x"); review.ErrorCode(err) != "invalid_queue" {
+		t.Fatalf("escalation to no queue: %v", err)
+	}
+	esc, err := b.svc.Escalate(b.ctx, b.alice, next.ID, "symbols", "looks like a runic symbol, legal please")
+	if err != nil || esc.Queue != "symbols" || esc.LeaseUntil != nil || esc.Escalations != 1 {
+		t.Fatalf("escalate: %+v %v", esc, err)
+	}
+	if _, err := b.svc.AddComment(b.ctx, b.bob, esc.ID, "agree, checking the register"); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := b.svc.Comments(b.ctx, b.bob, esc.ID)
+	if len(cs) != 2 || cs[0].Kind != "escalation" || cs[1].Author != b.bob.ID {
+		t.Fatalf("comments %+v", cs)
+	}
+	// Priority reorders: bob claims the escalated one only after raising it.
+	if _, err := b.svc.SetPriority(b.ctx, b.bob, it.ID, 50); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.claim(b.bob, ""); got.ID != it.ID {
+		t.Fatalf("priority 50 item not first: got %d", got.ID)
+	}
+	ctxt, err := b.svc.Context(b.ctx, b.bob, esc.ID)
+	if err != nil || ctxt.Design.ID != esc.DesignID || ctxt.Verdict == nil || len(ctxt.History) < 3 || len(ctxt.Others) != 1 {
+		t.Fatalf("context: %+v %v", ctxt, err)
+	}
+}
+
+func TestBulk(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	var ids []int64
+	for range 5 {
+		id, _ := b.design(b.acme, "sexual_explicit_possible", map[string]string{"US": "review"})
+		items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id})
+		ids = append(ids, items[0].ID)
+	}
+	held := b.claim(b.bob, "") // bob holds the first
+	res, err := b.svc.Bulk(b.ctx, b.alice, append(ids, 999999), review.Decision{Markets: map[string]string{"US": "block"}, Reason: "sexual_content"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for _, r := range res {
+		switch {
+		case r.ID == held.ID && r.Code != "not_claimed":
+			t.Errorf("item held by bob: %+v", r)
+		case r.ID == 999999 && r.Code != "not_found":
+			t.Errorf("missing item: %+v", r)
+		case r.OK:
+			ok++
+		}
+	}
+	if ok != 4 {
+		t.Fatalf("%d decided in bulk, want 4: %+v", ok, res)
+	}
+	if _, err := b.svc.Bulk(b.ctx, b.alice, ids, review.Decision{Markets: map[string]string{"US": "block"}}); review.ErrorCode(err) != "invalid_reason" {
+		t.Fatalf("bulk without a reason: %v", err)
+	}
+}
+
+func TestQASampling(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{QARate: 0.25})
+	const n = 200
+	for range n {
+		b.design(b.acme, "trademark_infringement", map[string]string{"DE": "block", "US": "allow"})
+	}
+	items, err := b.svc.Items(b.ctx, b.alice, review.ItemFilter{Queue: review.QueueQA, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 25% of 200 = 50; the binomial standard deviation is ~6.
+	if len(items) < 30 || len(items) > 70 {
+		t.Fatalf("%d of %d sampled at 25%%", len(items), n)
+	}
+	it := b.claim(b.alice, review.QueueQA)
+	// Agreeing without restating markets records no verdict.
+	res, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Reason: "trademark_infringement"})
+	if err != nil || res.Verdict != nil || res.Item.Decision["DE"] != "block" {
+		t.Fatalf("QA agreement: %+v %v", res, err)
+	}
+	rep, err := b.svc.QAReport(b.ctx, b.alice)
+	if err != nil || len(rep.ByCode) == 0 || rep.Decided != 1 || rep.Agreed != 1 {
+		t.Fatalf("QA report %+v %v", rep, err)
+	}
+}
+
+func TestAuditChainDetectsTampering(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	it := b.claim(b.alice, "")
+	if _, err := b.svc.AddComment(b.ctx, b.alice, it.ID, "hmm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow"}, Reason: "no_violation"}); err != nil {
+		t.Fatal(err)
+	}
+	pool := b.st.Pool()
+	rep, err := review.VerifyAudit(b.ctx, pool)
+	if err != nil || !rep.OK || rep.Rows != 4 || rep.Head == "" {
+		t.Fatalf("intact chain: %+v %v", rep, err)
+	}
+	if _, err := pool.Exec(b.ctx, `UPDATE review_audit SET actor = 'x' WHERE id = 2`); err == nil {
+		t.Fatal("the audit log accepted an update")
+	}
+	tamper := []struct {
+		name, sql string
+		at        int64
+	}{
+		{"edited row", `UPDATE review_audit SET data = replace(data, 'hmm', 'ok') WHERE id = 3`, 3},
+		{"deleted row", `DELETE FROM review_audit WHERE id = 2`, 2},
+		{"deleted tail", `DELETE FROM review_audit WHERE id >= 2`, 2},
+	}
+	for _, tt := range tamper {
+		tx, err := pool.Begin(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The owner can switch the trigger off: the chain still tells.
+		if _, err := tx.Exec(b.ctx, `ALTER TABLE review_audit DISABLE TRIGGER review_audit_no_change`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(b.ctx, tt.sql); err != nil {
+			t.Fatal(err)
+		}
+		// Verify inside the transaction, then roll the tampering back.
+		rep, err := review.VerifyAudit(b.ctx, tx)
+		_ = tx.Rollback(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK || rep.BrokenAt != tt.at {
+			t.Errorf("%s: report %+v, want broken at %d", tt.name, rep, tt.at)
+		}
+	}
+}
