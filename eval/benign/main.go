@@ -32,12 +32,12 @@ import (
 	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/cmd/muster/app"
-	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/eval/benign/benigngen"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/migrations"
+	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/store"
 )
