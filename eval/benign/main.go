@@ -237,7 +237,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			for i := 0; i < *n && ctx.Err() == nil; i++ {
 				next <- i
-				if (i+1)%50 == 0 {
+				if (i+1)%10 == 0 {
 					fmt.Fprintf(stderr, "seed %d: %d/%d designs (%s)\n", seed, i+1, *n, time.Since(start).Round(time.Second))
 				}
 			}
