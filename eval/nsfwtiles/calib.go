@@ -28,14 +28,18 @@ var calibSizes = []benigngen.Size{{W: 1200, H: 1200, Weight: 0.45}, {W: 1000, H:
 	{W: 1500, H: 1800, Weight: 0.25}, {W: 800, H: 800, Weight: 0.1}, {W: 500, H: 500, Weight: 0.05}}
 
 // bothModels are the SkinMotifSeed seeds both MobileNetV2 and InceptionV3
-// score as explicit at full frame (≥ 0.8 and ≥ 0.59).
-var bothModels = []uint64{6, 27, 54, 35, 7}
+// score as explicit at full frame (≥ 0.8 and ≥ 0.59); mobileOnly are those
+// only MobileNetV2 does (InceptionV3 0.02–0.45).
+var (
+	bothModels = []uint64{6, 27, 54, 35, 7}
+	mobileOnly = []uint64{8, 23, 24, 39, 40, 41, 51}
+)
 
 // calibrate runs the analyzer as configured (tile floors off) on harmless
 // development designs and on the same designs with a motif centred in a
 // random tile at 85 % of its side, and prints, per tile floor, the share of
 // harmless designs held and of motifs caught.
-func calibrate(ctx context.Context, w io.Writer, seed uint64, n int, cfg nsfw.Config) error {
+func calibrate(ctx context.Context, w io.Writer, seed uint64, n int, cfg nsfw.Config, motifs []uint64) error {
 	env, err := modeltest.Open(ctx)
 	if err != nil {
 		return err
@@ -91,7 +95,7 @@ func calibrate(ctx context.Context, w io.Writer, seed uint64, n int, cfg nsfw.Co
 		tl := tiles[rng.IntN(len(tiles))]
 		side := tl.Dx() * 85 / 100
 		c := tl.Min.Add(tl.Size().Div(2))
-		testimages.SkinMotifSeed(flat, image.Rect(c.X-side/2, c.Y-side/2, c.X-side/2+side, c.Y-side/2+side), 19, bothModels[i%len(bothModels)])
+		testimages.SkinMotifSeed(flat, image.Rect(c.X-side/2, c.Y-side/2, c.X-side/2+side, c.Y-side/2+side), 19, motifs[i%len(motifs)])
 		r, err = a.Analyze(ctx, &analyzers.Design{Image: &imaging.Image{NRGBA: flat, Orientation: 1}})
 		if err != nil {
 			return err
@@ -107,8 +111,8 @@ func calibrate(ctx context.Context, w io.Writer, seed uint64, n int, cfg nsfw.Co
 	for _, v := range ms {
 		mean += v
 	}
-	fmt.Fprintf(w, "seed %d: %d harmless designs (mean %.0f ms, p50 %.0f ms per design), %d with a motif; tiling %+v verifier %q\n",
-		seed, len(neg), mean/float64(max(1, len(ms))), ms[len(ms)/2], len(pos), cfg.Tiling, cfg.Verifier)
+	fmt.Fprintf(w, "seed %d: %d harmless designs (mean %.0f ms, p50 %.0f ms per design), %d with a motif (seeds %v); tiling %+v verifier %q\n",
+		seed, len(neg), mean/float64(max(1, len(ms))), ms[len(ms)/2], len(pos), motifs, cfg.Tiling, cfg.Verifier)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "tile floor\tharmless held, general (explicit ≥ 0.5)\tharmless held SA/AE (explicit ≥ 0.25 | suggestive ≥ 0.5)\tharmless blocked (explicit ≥ 0.85)\tmotifs caught (explicit ≥ 0.5)")
 	for _, f := range []float64{0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9} {

@@ -90,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	calib := fs.Uint64("calibrate", 0, "run the analyzer on this development seed's designs (CI sizes) with and without a motif and print held/caught shares per tile floor")
 	legacy := fs.Bool("legacy", false, "with -calibrate: the old tiles (decimated, no flat skip, no second model)")
 	noVerify := fs.Bool("no-verifier", false, "with -calibrate: area tiles and flat skip, no second model")
+	oneModel := fs.Bool("mobilenet-only-motifs", false, "with -calibrate: paste the motifs only MobileNetV2 calls explicit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,7 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		} else if *noVerify {
 			cfg.Verifier = "none"
 		}
-		return calibrate(ctx, stdout, *calib, *n, cfg)
+		motifs := bothModels
+		if *oneModel {
+			motifs = mobileOnly
+		}
+		return calibrate(ctx, stdout, *calib, *n, cfg, motifs)
 	}
 	if *out != "" {
 		if err := measure(ctx, *out, *seedsFlag, *n, *pos, stderr); err != nil {
