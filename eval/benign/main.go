@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	dump := fs.String("dump", "", "write the held designs' files to this folder")
 	noSystemFonts := fs.Bool("no-system-fonts", false, "only the Go fonts (the frozen CI set's choice)")
 	preview := fs.String("preview", "", "only write the first development seed's n designs to this folder (no scan)")
+	reportFrom := fs.String("report", "", "only print the report of the JSON lines files written by -json (comma-separated)")
 	compare := fs.Bool("compare-legacy", false, "also run every design with the NSFW analyzer's old tiles (decimated, every tile, no second model, no floors) and report both")
 	bankSample := fs.Int("bank-sample", 1, "seed the trademark bank with every k-th simple-icons logo (1: all; larger is faster, for quick runs)")
 	if err := fs.Parse(args); err != nil {
@@ -96,6 +97,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if slices.Contains(test, s) {
 			return fmt.Errorf("seed %d is both a development and a test seed", s)
 		}
+	}
+	if *reportFrom != "" {
+		return report(*reportFrom, strings.Split(*marketsFlag, ","), *verbose, stdout)
 	}
 	if *preview != "" {
 		return writePreview(ctx, *preview, dev[0], *n, !*noSystemFonts, getenv, stdout)
@@ -219,12 +223,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 						}
 						r := sc.Scan(ctx, smp, part.split)
 						results[i] = r
+						var lr benigngen.Result
 						if legacy != nil {
-							lr := legacy.Scan(ctx, smp, part.split+" (old NSFW tiles)")
-							mu.Lock()
-							legacyResults = append(legacyResults, lr)
-							mu.Unlock()
+							lr = legacy.Scan(ctx, smp, part.split+" (old NSFW tiles)")
 						}
+						mu.Lock()
+						if legacy != nil {
+							legacyResults = append(legacyResults, lr)
+						}
+						if jw != nil {
+							// As each design finishes, so a long run can be
+							// reported part-way (-report).
+							_ = jw.Encode(r)
+							if legacy != nil {
+								_ = jw.Encode(lr)
+							}
+						}
+						mu.Unlock()
 						if *dump != "" && r.NotAllowed() {
 							ext := ".png"
 							if strings.HasPrefix(smp.Format, "jpeg") {
@@ -248,13 +263,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
-			}
-			for _, r := range results {
-				if jw != nil {
-					if err := jw.Encode(r); err != nil {
-						return err
-					}
-				}
 			}
 			all = append(all, results...)
 		}
@@ -348,4 +356,29 @@ func writePreview(ctx context.Context, dir string, seed uint64, n int, systemFon
 	}
 	defer f.Close()
 	return png.Encode(f, sheet)
+}
+
+func report(files string, markets []string, verbose bool, stdout io.Writer) error {
+	var rs []benigngen.Result
+	for _, f := range strings.Split(files, ",") {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		for dec.More() {
+			var r benigngen.Result
+			if err := dec.Decode(&r); err != nil {
+				return err
+			}
+			rs = append(rs, r)
+		}
+	}
+	slices.SortStableFunc(rs, func(a, b benigngen.Result) int { return strings.Compare(a.Split, b.Split) })
+	benigngen.Report(stdout, rs, markets)
+	if verbose {
+		fmt.Fprintln(stdout, "\nheld designs:")
+		benigngen.Flagged(stdout, rs)
+	}
+	return nil
 }
