@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/internal/netguard"
@@ -130,7 +128,6 @@ func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, groups
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route for " + r.Method + " " + r.URL.Path})
 	})

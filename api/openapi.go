@@ -74,7 +74,6 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		item[strings.ToLower(rt.Method)] = op
 	}
-	paths["/metrics"] = map[string]any{"get": map[string]any{"summary": "Prometheus metrics", "operationId": "get_metrics", "responses": map[string]any{"200": map[string]any{"description": "text exposition format"}}}}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info":    map[string]any{"title": "Muster API", "version": "1"},

@@ -88,7 +88,7 @@ type parityCase struct {
 // preprocessing must reproduce tfjs's resizeBilinear(alignCorners) tensor.
 func TestParityWithNSFWJS(t *testing.T) {
 	e := setup(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	nodeDir := nodeenv.DefaultDir(e.root)
 	if _, err := nodeenv.Ensure(ctx, nodeDir); err != nil {

@@ -49,9 +49,22 @@ type auditRecord struct {
 	Data               any
 }
 
-// chainHash is sha256(prev || canonical content). The content names every
-// column, the id included, so a reordered or renumbered row breaks it too.
+// chainHash is sha256(prev || canonical content): the same bytes the
+// review_audit_append SQL function hashes (migrations/0007_review.sql).
+// The content names every column, the id included, so a reordered or
+// renumbered row breaks it too; text fields carry their byte length so no
+// edit can shift a boundary between them.
 func chainHash(prev []byte, id int64, at time.Time, actor, action, tenant, design string, item int64, data []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	fmt.Fprintf(h, "muster-review-audit-v1\n%d\n%d\n%d:%s\n%d:%s\n%s\n%s\n%d\n%d:", id, at.UnixMicro(), len(actor), actor, len(action), action, tenant, design, item, len(data))
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+// legacyChainHash is the content hash of rows appended before
+// review_audit_append (migration 0011): the same fields, formatted in Go.
+func legacyChainHash(prev []byte, id int64, at time.Time, actor, action, tenant, design string, item int64, data []byte) []byte {
 	h := sha256.New()
 	h.Write(prev)
 	fmt.Fprintf(h, "muster-review-audit-v1\n%d\n%s\n%q\n%q\n%s\n%s\n%d\n", id, at.UTC().Format(time.RFC3339Nano), actor, action, tenant, design, item)
@@ -61,35 +74,21 @@ func chainHash(prev []byte, id int64, at time.Time, actor, action, tenant, desig
 
 var genesis = make([]byte, sha256.Size)
 
-// appendAudit appends a row to the chain inside tx. It takes the chain
-// head's row lock, held until tx commits: call it last in a transaction so
-// appenders serialise only for their commit.
+// appendAudit appends a row to the chain inside tx (one call of
+// review_audit_append). It takes the chain head's row lock, held until tx
+// commits: call it last in a transaction so appenders serialise only for
+// their commit.
 func appendAudit(ctx context.Context, tx pgx.Tx, a auditRecord) error {
-	data, err := json.Marshal(a.Data)
-	if err != nil {
-		return fmt.Errorf("review: audit %s: %w", a.Action, err)
-	}
-	if a.Data == nil {
-		data = []byte("{}")
-	}
-	var id int64
-	var prev []byte
-	if err := tx.QueryRow(ctx, `UPDATE review_audit_head SET last_id = last_id + 1 RETURNING last_id`).Scan(&id); err != nil {
-		return fmt.Errorf("review: audit head: %w", err)
-	}
-	// A new statement (READ COMMITTED: a new snapshot) sees the row the
-	// previous holder of the head lock committed.
-	prev = genesis
-	if id > 1 {
-		if err := tx.QueryRow(ctx, `SELECT hash FROM review_audit WHERE id = $1`, id-1).Scan(&prev); err != nil {
-			return fmt.Errorf("review: audit: row %d, the chain's previous row: %w", id-1, err)
+	data := []byte("{}")
+	if a.Data != nil {
+		var err error
+		if data, err = json.Marshal(a.Data); err != nil {
+			return fmt.Errorf("review: audit %s: %w", a.Action, err)
 		}
 	}
-	at := time.Now().UTC().Truncate(time.Microsecond)
-	h := chainHash(prev, id, at, a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, data)
-	if _, err := tx.Exec(ctx, `INSERT INTO review_audit (id, at, actor, action, tenant_id, design_id, item_id, data, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, NULLIF($5, '')::uuid, NULLIF($6, '')::uuid, NULLIF($7, 0), $8, $9, $10)`,
-		id, at, a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, string(data), prev, h); err != nil {
+	var id int64
+	if err := tx.QueryRow(ctx, `SELECT review_audit_append($1, $2, NULLIF($3, '')::uuid, NULLIF($4, '')::uuid, $5, $6)`,
+		a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, string(data)).Scan(&id); err != nil {
 		return fmt.Errorf("review: audit %s: %w", a.Action, err)
 	}
 	return nil
@@ -150,7 +149,8 @@ func VerifyAudit(ctx context.Context, pool DB) (VerifyReport, error) {
 				rep.BrokenAt, rep.Problem = want, fmt.Sprintf("row %d is missing (next row is %d)", want, id)
 			case !bytes.Equal(prevHash, prev):
 				rep.BrokenAt, rep.Problem = id, "its prev_hash does not match the previous row's hash (a row before it was changed or removed)"
-			case !bytes.Equal(chainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash):
+			case !bytes.Equal(chainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash) &&
+				!bytes.Equal(legacyChainHash(prev, id, at, actor, action, tenant, design, item, []byte(data)), hash):
 				rep.BrokenAt, rep.Problem = id, "its content does not match its hash (the row was edited)"
 			}
 			if rep.BrokenAt != 0 {

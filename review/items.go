@@ -86,6 +86,10 @@ func (s *Service) Claim(ctx context.Context, r Reviewer, queue string) (Item, er
 	var it Item
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
+		// QueryExecModeExec: an unnamed statement, planned with the actual
+		// parameters each time; a cached generic plan cannot simplify the
+		// optional filters and sorts every open item instead of walking the
+		// claim index.
 		it, err = scanItem(tx.QueryRow(ctx, `WITH next AS (
 				SELECT i.id FROM review_items i
 				WHERE i.state = 'open' AND (i.lease_until IS NULL OR i.lease_until <= now())
@@ -96,7 +100,7 @@ func (s *Service) Claim(ctx context.Context, r Reviewer, queue string) (Item, er
 				LIMIT 1 FOR UPDATE OF i SKIP LOCKED)
 			UPDATE review_items i SET claimed_by = $5, claimed_at = now(), lease_until = now() + make_interval(secs => $6), claims = i.claims + 1
 			FROM next, review_queues q WHERE i.id = next.id AND q.name = i.queue
-			RETURNING `+itemCols, r.Role, queue, r.Platform, tenantOrZero(r.TenantID), r.ID, s.cfg.Lease.Seconds()))
+			RETURNING `+itemCols, pgx.QueryExecModeExec, r.Role, queue, r.Platform, tenantOrZero(r.TenantID), r.ID, s.cfg.Lease.Seconds()))
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,9 +46,12 @@ func usage(w io.Writer) {
 
 // services are the database and NATS connections of a process.
 type services struct {
-	pool    *pgxpool.Pool
-	nc      *nats.Conn
-	closers []func()
+	pool *pgxpool.Pool
+	nc   *nats.Conn
+	// natsToken is the embedded NATS server's client token, if this
+	// process started one.
+	natsToken string
+	closers   []func()
 }
 
 // Close releases the connections and stops what the process started, in reverse order.
@@ -124,15 +129,24 @@ func openNATS(ctx context.Context, cfg config.Config, log *slog.Logger, embedded
 		} else {
 			port = -1
 		}
-		ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Port: port})
+		tok, err := secretFile(filepath.Join(cfg.DataDir, "nats-token"))
+		if err != nil {
+			return fmt.Errorf("nats token: %w", err)
+		}
+		ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Port: port, Token: tok})
 		if err != nil {
 			return err
 		}
 		s.closers = append(s.closers, func() { ns.Shutdown(); ns.WaitForShutdown() })
 		url = ns.ClientURL()
-		log.Info("embedded NATS JetStream started", "url", url)
+		s.natsToken = tok
+		log.Info("embedded NATS JetStream started", "url", url, "token_file", filepath.Join(cfg.DataDir, "nats-token"))
 	}
-	nc, err := nats.Connect(url, nats.Name("muster"), nats.MaxReconnects(-1))
+	copts := []nats.Option{nats.Name("muster"), nats.MaxReconnects(-1)}
+	if s.natsToken != "" {
+		copts = append(copts, nats.Token(s.natsToken))
+	}
+	nc, err := nats.Connect(url, copts...)
 	if err != nil {
 		return fmt.Errorf("nats %s: %w", url, err)
 	}
@@ -213,33 +227,54 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 		return err
 	}
 	if embedded {
-		key, err := devKey(ctx, p.Store, cfg.DataDir)
+		key, created, err := devKey(ctx, p.Store, cfg.DataDir)
 		if err != nil {
 			return err
 		}
-		logins, err := devLogins(ctx, p.Accounts, p.Store, cfg.DataDir)
+		keyLine := key + "  (a merchant key of the dev tenant, shown this once; kept in " + filepath.Join(cfg.DataDir, "dev-api-key") + ")"
+		if !created {
+			key, keyLine = "$(cat "+filepath.Join(cfg.DataDir, "dev-api-key")+")", "in "+filepath.Join(cfg.DataDir, "dev-api-key")+" (shown when it was created)"
+		}
+		base := baseURL(cfg.HTTPAddr)
+		logins, loginsCreated, err := devLogins(ctx, p.Accounts, p.Store, cfg.DataDir)
 		if err != nil {
 			return fmt.Errorf("development console logins: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     http://localhost%s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"localhost%s/v1/designs?wait=5s\"\n",
-			cfg.HTTPAddr, key, key, cfg.HTTPAddr)
-		fmt.Fprintf(e.stdout, "  Console: http://localhost%s/console/\n", cfg.HTTPAddr)
-		for _, l := range logins {
-			fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
+		fmt.Fprintf(e.stdout, "\nMuster is up.\n  API:     %s  (OpenAPI: /openapi.json)\n  API key: %s\n  Try:     curl -H \"Authorization: Bearer %s\" -F design=@shirt.png -F markets=DE,US,FR -F product=tshirt \"%s/v1/designs?wait=5s\"\n",
+			base, keyLine, key, base)
+		if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
+			fmt.Fprintf(e.stdout, "  Metrics: %s/metrics\n", baseURL(cfg.MetricsAddr))
 		}
-		fmt.Fprintf(e.stdout, "           (development logins, kept in %s; change them under your account)\n\n", filepath.Join(cfg.DataDir, "dev-console-logins"))
+		if s.natsToken != "" {
+			fmt.Fprintf(e.stdout, "  NATS:    %s  (token in %s)\n", s.nc.ConnectedUrlRedacted(), filepath.Join(cfg.DataDir, "nats-token"))
+		}
+		fmt.Fprintf(e.stdout, "  Console: %s/console/\n", base)
+		loginsPath := filepath.Join(cfg.DataDir, "dev-console-logins")
+		for _, l := range logins {
+			if loginsCreated {
+				fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
+			} else {
+				fmt.Fprintf(e.stdout, "           %s\n", l[0])
+			}
+		}
+		if loginsCreated {
+			fmt.Fprintf(e.stdout, "           (development logins, shown this once; kept in %s; change them under your account)\n\n", loginsPath)
+		} else {
+			fmt.Fprintf(e.stdout, "           (passwords in %s, shown when they were created; muster user password EMAIL resets one)\n\n", loginsPath)
+		}
 	}
 	return p.Run(ctx)
 }
 
 // devKey returns the development API key kept in the data directory,
-// creating the "dev" tenant and an admin key on first use.
-func devKey(ctx context.Context, st *store.Store, dataDir string) (string, error) {
+// creating the "dev" tenant and a merchant key on first use (created is
+// true then: the only time run prints the key).
+func devKey(ctx context.Context, st *store.Store, dataDir string) (key string, created bool, err error) {
 	path := filepath.Join(dataDir, "dev-api-key")
 	if b, err := os.ReadFile(path); err == nil {
 		key := strings.TrimSpace(string(b))
 		if _, err := st.Authenticate(ctx, key); err == nil {
-			return key, nil
+			return key, false, nil
 		}
 	}
 	t, err := st.Tenant(ctx, "dev")
@@ -247,16 +282,46 @@ func devKey(ctx context.Context, st *store.Store, dataDir string) (string, error
 		t, _, err = st.CreatePlatformTenant(ctx, "dev", "")
 	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	key, _, err := st.CreateKey(ctx, t.ID, store.RoleAdmin, "development key created by muster run")
+	key, _, err = st.CreateKey(ctx, t.ID, store.RoleMerchant, "development key created by muster run")
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", false, err
+	}
+	return key, true, os.WriteFile(path, []byte(key+"\n"), 0o600)
+}
+
+// secretFile returns the secret kept in path, creating a random one (32
+// bytes, hex, mode 0600) on first use.
+func secretFile(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
 		return "", err
 	}
-	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(buf)
+	return tok, os.WriteFile(path, []byte(tok+"\n"), 0o600)
+}
+
+// baseURL is the http:// URL a person on this machine opens for a listen
+// address: an empty or unspecified host is localhost.
+func baseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
@@ -307,10 +372,15 @@ func (e *env) user() string {
 // returns nil, with a note saying what is lost, when neither answers.
 func (e *env) operatorNATS(cfg config.Config, lost string) *nats.Conn {
 	url := cfg.NATSURL
+	opts := []nats.Option{nats.Timeout(2 * time.Second)}
 	if url == "" {
 		url = "nats://127.0.0.1:4222"
+		// A running `muster run` in the same data directory requires its token.
+		if b, err := os.ReadFile(filepath.Join(cfg.DataDir, "nats-token")); err == nil {
+			opts = append(opts, nats.Token(strings.TrimSpace(string(b))))
+		}
 	}
-	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "note: NATS at %s unreachable (%v): %s\n", url, err, lost)
 		return nil

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/store"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -221,5 +222,44 @@ func TestScanInputs(t *testing.T) {
 	out, _, err := bu.run("scan", "--files-from", list, dir)
 	if err != nil || strings.Count(out, "\n") != 4 {
 		t.Fatalf("scan --files-from LIST DIR: %v\n%s", err, out)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{
+		":8080":          "http://localhost:8080",
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"0.0.0.0:9464":   "http://localhost:9464",
+		"[::1]:8080":     "http://[::1]:8080",
+	} {
+		if got := baseURL(addr); got != want {
+			t.Errorf("baseURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// TestDevKeyIsAMerchantKeyShownOnce: run's development key is a merchant
+// key, reported as created only the first time.
+func TestDevKeyIsAMerchantKeyShownOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	st := store.New(pool)
+	dir := t.TempDir()
+	key, created, err := devKey(ctx, st, dir)
+	if err != nil || !created {
+		t.Fatalf("first: created %v, err %v", created, err)
+	}
+	p, err := st.Authenticate(ctx, key)
+	if err != nil || p.Role != store.RoleMerchant {
+		t.Fatalf("dev key role %q (%v), want merchant", p.Role, err)
+	}
+	again, created, err := devKey(ctx, st, dir)
+	if err != nil || created || again != key {
+		t.Fatalf("second: created %v, same key %v, err %v", created, again == key, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "dev-api-key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi.Mode(), err)
 	}
 }

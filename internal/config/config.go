@@ -63,6 +63,11 @@ type Config struct {
 	DecodeBudget int64
 	// HTTPReadTimeout bounds reading one request, body included.
 	HTTPReadTimeout time.Duration
+	// AnalysisTimeout bounds one analysis attempt in a worker.
+	AnalysisTimeout time.Duration
+	// MetricsAddr is where Prometheus metrics are served ("off": nowhere);
+	// never on the API's own address.
+	MetricsAddr string
 	// HTTPMaxConns bounds the API's open connections.
 	HTTPMaxConns int
 }
@@ -199,7 +204,8 @@ func settings() []setting {
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
-		{"http-addr", "MUSTER_HTTP_ADDR", ":8080", "API listen address", str(func(c *Config) *string { return &c.HTTPAddr })},
+		{"http-addr", "MUSTER_HTTP_ADDR", "127.0.0.1:8080", "API listen address (loopback by default; :8080 for every interface)", str(func(c *Config) *string { return &c.HTTPAddr })},
+		{"metrics-addr", "MUSTER_METRICS_ADDR", "127.0.0.1:9464", "where Prometheus metrics are served, apart from the API (off: not served)", str(func(c *Config) *string { return &c.MetricsAddr })},
 		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
 		{"cache-dir", "MUSTER_CACHE_DIR", "var/cache", "downloaded npm packages (models, ONNX Runtime, brand data)", str(func(c *Config) *string { return &c.CacheDir })},
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
@@ -219,6 +225,7 @@ func settings() []setting {
 		{"decode-budget", "MUSTER_DECODE_BUDGET", strconv.Itoa(imaging.DefaultDecodeBudget), "pixels decoded at once per process (API and workers each); larger decodes wait their turn", int64v(func(c *Config) *int64 { return &c.DecodeBudget })},
 		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
+		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "2m", "deadline of one analysis attempt; past it the attempt fails, is retried, then dead-lettered", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},

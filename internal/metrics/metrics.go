@@ -3,7 +3,10 @@
 package metrics
 
 import (
+	"net/http"
+
 	"context"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,4 +146,10 @@ func (c *reviewCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(reviewOldestDesc, prometheus.GaugeValue, q.OldestReadySeconds, q.Queue)
 		ch <- prometheus.MustNewConstMetric(reviewOverSLADesc, prometheus.GaugeValue, float64(q.OverSLA), q.Queue)
 	}
+}
+
+// Handler serves the metrics in the Prometheus text format. Muster serves
+// it on its own address (MUSTER_METRICS_ADDR), never on the API's.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }

@@ -21,6 +21,9 @@ type Config struct {
 	ServerName string
 	// MaxPayload per message in bytes.
 	MaxPayload int32
+	// Token, if set, is required of every client (nats.Token): without it
+	// anyone on the machine could publish to muster.* subjects.
+	Token string
 }
 
 // WithDefaults fills in zero fields.
@@ -47,14 +50,15 @@ func Start(cfg Config) (*server.Server, error) {
 		return nil, errors.New("natsembed: StoreDir is required")
 	}
 	ns, err := server.NewServer(&server.Options{
-		ServerName: cfg.ServerName,
-		Host:       cfg.Host,
-		Port:       cfg.Port,
-		JetStream:  true,
-		StoreDir:   cfg.StoreDir,
-		MaxPayload: cfg.MaxPayload,
-		NoSigs:     true,
-		NoLog:      true,
+		ServerName:    cfg.ServerName,
+		Host:          cfg.Host,
+		Port:          cfg.Port,
+		JetStream:     true,
+		StoreDir:      cfg.StoreDir,
+		MaxPayload:    cfg.MaxPayload,
+		Authorization: cfg.Token,
+		NoSigs:        true,
+		NoLog:         true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)

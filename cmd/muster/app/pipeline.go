@@ -50,6 +50,9 @@ type Options struct {
 	// Serve the HTTP API on Listener (or Config.HTTPAddr when nil).
 	Serve    bool
 	Listener net.Listener
+	// MetricsListener serves /metrics (or Config.MetricsAddr when nil;
+	// "off" or empty: not served). Only with Serve.
+	MetricsListener net.Listener
 	// Work runs the analysis workers and the webhook sender.
 	Work bool
 	// QueueConfig overrides the JetStream settings derived from Config.
@@ -57,6 +60,8 @@ type Options struct {
 	// Accounts overrides the console accounts' settings (tests: cheap
 	// password hashing).
 	Accounts *accounts.Config
+	// Console overrides the console's settings (tests: a fast heartbeat).
+	Console *console.Config
 	// WebhookConfig overrides the webhook settings derived from Config
 	// (Guard and Logger are always set from Config).
 	WebhookConfig *webhook.Config
@@ -121,8 +126,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		acfg = *opts.Accounts
 	}
 	p.Accounts = accounts.New(pool, acfg)
-	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
-		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+	ccfg := console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger}
+	if opts.Console != nil {
+		ccfg = *opts.Console
+		ccfg.Logger = opts.Logger
+	}
+	p.Console, err = console.New(ccfg,
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review, References: bankReferences{p.Banks}})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +144,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
@@ -221,6 +231,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			defer c()
 			_ = srv.Shutdown(sctx)
 		}()
+		if mln, err := p.metricsListener(); err != nil {
+			return err
+		} else if mln != nil {
+			msrv := &http.Server{Handler: p.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				p.opts.Logger.Info("metrics listening", "addr", mln.Addr().String())
+				if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					p.opts.Logger.Error("metrics server", "err", err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				<-ctx.Done()
+				_ = msrv.Close()
+			}()
+		}
 	}
 	// The relay outlives the API and workers: what they commit while
 	// draining is published before the process ends.
@@ -270,6 +298,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// bankReferences serves bank entries' reference images to the console.
+type bankReferences struct{ banks *bank.Store }
+
+// Reference returns an entry's reference PNG.
+func (b bankReferences) Reference(ctx context.Context, bankName, entryID string) ([]byte, error) {
+	e, err := b.banks.Entry(ctx, bankName, entryID)
+	if err != nil {
+		return nil, err
+	}
+	return e.ReferencePNG, nil
 }
 
 // Handler is what the server serves: the console under /console/, the API
@@ -334,4 +374,21 @@ func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName
 	p.opts.Logger.Info("licence change re-decided", "tenant", tenantID, "bank", bankName, "entry", entryID,
 		"designs", rep.Designs, "changed", len(rep.Changed), "held", rep.Held)
 	return err
+}
+
+// metricsListener is where /metrics is served: Options.MetricsListener,
+// else Config.MetricsAddr; nil when that is empty or "off".
+func (p *Pipeline) metricsListener() (net.Listener, error) {
+	if p.opts.MetricsListener != nil {
+		return p.opts.MetricsListener, nil
+	}
+	addr := p.opts.Config.MetricsAddr
+	if addr == "" || addr == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }

@@ -44,6 +44,7 @@ type bundle struct {
 	nc       *nats.Conn
 	st       *store.Store
 	url      string
+	metrics  string // the metrics listener's URL
 	key      string
 	adminKey string
 	tenantID string
@@ -98,6 +99,12 @@ func setupWith(t *testing.T, opt func(*bundle, *app.Options)) *bundle {
 	}
 	o.Listener = ln
 	b.url = "http://" + ln.Addr().String()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.MetricsListener = mln
+	b.metrics = "http://" + mln.Addr().String()
 	b.start(o)
 	return b
 }
@@ -593,7 +600,7 @@ func TestWorkerStoppedMidAnalysis(t *testing.T) {
 func TestHealthAndOpenAPI(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
 		resp, err := http.Get(b.url + p)
 		if err != nil {
 			t.Fatal(err)
@@ -620,7 +627,14 @@ func TestHealthAndOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	resp, _ = http.Get(b.url + "/metrics")
+	// Metrics are served on their own listener, not the API's.
+	if r := b.do("GET", "/metrics", "", nil, "", nil); r.status != 404 {
+		t.Fatalf("/metrics on the API's address: %d, want 404", r.status)
+	}
+	resp, err := http.Get(b.metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
 	metricsText, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{"muster_queue_pending 0", "muster_dead_letters 0", "muster_http_requests_total"} {
@@ -628,7 +642,7 @@ func TestHealthAndOpenAPI(t *testing.T) {
 			t.Fatalf("/metrics lacks %q", want)
 		}
 	}
-	for _, want := range []string{"/v1/designs", "/v1/designs/{id}", "/healthz", "/readyz", "/metrics"} {
+	for _, want := range []string{"/v1/designs", "/v1/designs/{id}", "/healthz", "/readyz"} {
 		if doc.Paths[want] == nil {
 			t.Fatalf("OpenAPI lacks %s", want)
 		}
@@ -661,5 +675,51 @@ func TestInvalidQueueMessageIsDeadLettered(t *testing.T) {
 			t.Fatalf("%d dead letters, want 3 (two malformed, one for a design that does not exist)", n)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// hanging never finishes a design titled "hang" until its context ends.
+type hanging struct{ calls atomic.Int32 }
+
+func (h *hanging) Name() string    { return "hanging" }
+func (h *hanging) Version() string { return "1" }
+func (h *hanging) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	if d.Title != "hang" {
+		return analyzers.Result{Data: map[string]bool{"ok": true}}, nil
+	}
+	h.calls.Add(1)
+	<-ctx.Done()
+	return analyzers.Result{}, ctx.Err()
+}
+
+// TestHungAnalysisHitsItsDeadline: an analysis that never returns is cut
+// off at the attempt deadline (heartbeats do not keep it alive), retried,
+// then dead-lettered with the reason — never left analyzing.
+func TestHungAnalysisHitsItsDeadline(t *testing.T) {
+	t.Parallel()
+	h := &hanging{}
+	b := setup(t, func(o *app.Options) {
+		o.Analyzers = append(o.Analyzers, h)
+		o.Config.AnalysisTimeout = 300 * time.Millisecond
+	})
+	f := shirt(pngOf(t, 71))
+	f.fields["title"] = "hang"
+	r := b.submit(f, "", nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := b.do("GET", "/v1/designs/"+r.design.ID, b.key, nil, "", nil)
+		if got.design.Status == store.StatusFailed {
+			if !strings.Contains(got.design.FailureReason, "deadline") {
+				t.Fatalf("failure reason %q does not name the deadline", got.design.FailureReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hung design still %s after 30 s (%d attempts)", got.design.Status, h.calls.Load())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := h.calls.Load(); got != 3 {
+		t.Fatalf("%d attempts, want MaxDeliver = 3", got)
 	}
 }

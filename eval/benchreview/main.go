@@ -1,0 +1,339 @@
+// Command benchreview measures the review workflow through the HTTP API
+// against a real PostgreSQL: it seeds N pending review items (designs whose
+// verdict put a market in review, recorded through the store so the review
+// hook opens their items), then R concurrent reviewers, each with its own
+// API key, claim and decide until D decisions are made. It prints claims/s,
+// claim and decision latency percentiles, checks that no item was handed
+// out twice and that the audit chain verifies, and compares claim p99 with
+// the target of issue 10 (50 ms with 10,000 pending). make bench-review
+// runs it under pgtmp.
+//
+//	go run ./internal/pgtest/pgtmp -- go run ./eval/benchreview -items 10000 -reviewers 50
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/internal/config"
+	"github.com/muster-dev/muster/internal/natsembed"
+	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/migrations"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/store"
+)
+
+// claimTargetP99 is issue 10's target: claim p99 under 50 ms with 10,000
+// pending items on this machine.
+const claimTargetP99 = 50 * time.Millisecond
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreview:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("benchreview", flag.ContinueOnError)
+	items := fs.Int("items", 10000, "pending review items to seed")
+	reviewers := fs.Int("reviewers", 50, "concurrent reviewers (one API key each)")
+	decisions := fs.Int("decisions", 5000, "decisions to make before stopping (0: until the queue is empty)")
+	seeders := fs.Int("seeders", 8, "concurrent seeding connections")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	admin := getenv(pgtest.EnvURL)
+	if admin == "" {
+		return errors.New("run under pgtmp (make bench-review), which provides " + pgtest.EnvURL)
+	}
+	pool, err := freshDB(ctx, admin, *reviewers+*seeders+10)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	dir, err := os.MkdirTemp("", "benchreview-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(dir, "nats")})
+	if err != nil {
+		return err
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	cfg := config.Config{HTTPAddr: "127.0.0.1:0", Concurrency: 1, Analyzers: []string{"hash"}, MaxBytes: 1 << 20, MaxPixels: 1 << 20,
+		AckWait: 30 * time.Second, MaxDeliver: 3, NATSReplicas: 1, ShutdownGrace: 5 * time.Second}
+	st := app.NewStore(pool, cfg, nil)
+	plat, _, err := st.CreatePlatformTenant(ctx, "platform", "")
+	if err != nil {
+		return err
+	}
+	merchant, _, err := st.CreateTenant(ctx, "merchant", "")
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := seed(ctx, st, merchant.ID, *items, *seeders); err != nil {
+		return err
+	}
+	seedDur := time.Since(t0)
+	// Statistics as autovacuum keeps them (within its one-minute naptime):
+	// without them the planner takes the just-filled table for empty.
+	if _, err := pool.Exec(ctx, `ANALYZE`); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded %d pending items in %s (%.0f verdicts+items/s through the store)\n", *items, seedDur.Round(time.Millisecond), float64(*items)/seedDur.Seconds())
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	p, err := app.New(ctx, pool, nc, app.Options{Config: cfg, Serve: true, Listener: ln})
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(pctx) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + ln.Addr().String()
+
+	keys := make([]string, *reviewers)
+	for i := range keys {
+		if keys[i], _, err = st.CreateKey(ctx, plat.ID, store.RoleReviewer, fmt.Sprintf("reviewer %d", i)); err != nil {
+			return err
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *reviewers * 2}}
+	limit := int64(*decisions)
+	if limit == 0 || limit > int64(*items) {
+		limit = int64(*items)
+	}
+	var (
+		mu                 sync.Mutex
+		claimLat, decLat   []time.Duration
+		seen               = map[int64]int{}
+		dupes, failures    atomic.Int64
+		decided, attempted atomic.Int64
+	)
+	// Warm up: every reviewer's connection, key lookup and the pool's
+	// database connections, so the figures are the steady state.
+	var warm sync.WaitGroup
+	for w := range *reviewers {
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			for range 3 {
+				req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/review/queues", nil)
+				req.Header.Set("Authorization", "Bearer "+keys[w])
+				if resp, err := client.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	warm.Wait()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range *reviewers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for attempted.Add(1) <= limit && ctx.Err() == nil {
+				c0 := time.Now()
+				var it review.Item
+				status, err := post(ctx, client, base+"/v1/review/claim", keys[w], `{}`, &it)
+				cl := time.Since(c0)
+				if err != nil || (status != 200 && status != 204) {
+					failures.Add(1)
+					fmt.Fprintf(os.Stderr, "claim: %d %v\n", status, err)
+					return
+				}
+				if status == 204 {
+					return
+				}
+				mu.Lock()
+				claimLat = append(claimLat, cl)
+				seen[it.ID]++
+				if seen[it.ID] > 1 {
+					dupes.Add(1)
+				}
+				mu.Unlock()
+				d0 := time.Now()
+				status, err = post(ctx, client, fmt.Sprintf("%s/v1/review/items/%d/decision", base, it.ID), keys[w],
+					`{"markets":{"DE":"block","US":"allow"},"reason":"trademark_infringement","note":"bench"}`, nil)
+				dl := time.Since(d0)
+				if err != nil || status != 200 {
+					failures.Add(1)
+					fmt.Fprintf(os.Stderr, "decide %d: %d %v\n", it.ID, status, err)
+					continue
+				}
+				decided.Add(1)
+				mu.Lock()
+				decLat = append(decLat, dl)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	v0 := time.Now()
+	rep, err := review.VerifyAudit(ctx, pool)
+	if err != nil {
+		return err
+	}
+	verifyDur := time.Since(v0)
+
+	slices.Sort(claimLat)
+	slices.Sort(decLat)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(stdout, "\n%d reviewers, %d pending at start, %d claimed and decided in %s on %d CPUs (GOMAXPROCS %d)\n",
+		*reviewers, *items, decided.Load(), wall.Round(time.Millisecond), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintln(tw, "\tp50\tp90\tp99\tmax\t")
+	fmt.Fprintf(tw, "claim\t%s\t%s\t%s\t%s\t\n", pct(claimLat, 50), pct(claimLat, 90), pct(claimLat, 99), pct(claimLat, 100))
+	fmt.Fprintf(tw, "decide\t%s\t%s\t%s\t%s\t\n", pct(decLat, 50), pct(decLat, 90), pct(decLat, 99), pct(decLat, 100))
+	tw.Flush()
+	fmt.Fprintf(stdout, "throughput: %.0f claims/s, %.0f claim+decide cycles/s\n", float64(len(claimLat))/wall.Seconds(), float64(decided.Load())/wall.Seconds())
+	p99 := pct(claimLat, 99)
+	fmt.Fprintf(stdout, "target: claim p99 < %s with 10,000 pending — measured %s = %.2f× the target (below 1 meets it)\n", claimTargetP99, p99, float64(p99)/float64(claimTargetP99))
+	fmt.Fprintf(stdout, "exclusivity: %d items handed out twice; %d failed requests\n", dupes.Load(), failures.Load())
+	fmt.Fprintf(stdout, "audit chain: %d rows, ok=%v, verified in %s (%.0f rows/s)\n", rep.Rows, rep.OK, verifyDur.Round(time.Millisecond), float64(rep.Rows)/verifyDur.Seconds())
+	if dupes.Load() > 0 || !rep.OK {
+		return errors.New("review invariants broken")
+	}
+	return nil
+}
+
+func post(ctx context.Context, c *http.Client, url, key, body string, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader([]byte(body)))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode == 200 && out != nil {
+		return resp.StatusCode, json.Unmarshal(raw, out)
+	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s", raw)
+	}
+	return resp.StatusCode, nil
+}
+
+// seed records n designs whose verdict puts DE in review (US allowed),
+// through the store: the review hook opens one item each.
+func seed(ctx context.Context, st *store.Store, tenantID string, n, workers int) error {
+	var next atomic.Int64
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				sum := make([]byte, 32)
+				_, _ = rand.Read(sum)
+				d, _, err := st.InsertDesign(ctx, store.NewDesign{ID: uuid.NewString(), TenantID: tenantID, SHA256: hex.EncodeToString(sum), Bytes: 1000,
+					Width: 100, Height: 100, MediaType: "image/png", Product: "tshirt", Markets: []string{"DE", "US"}, Force: true})
+				if err != nil {
+					errc <- err
+					return
+				}
+				dec := mustertype.Decision{PolicyVersion: "bench/1", Markets: []mustertype.MarketVerdict{
+					{Market: "DE", Outcome: mustertype.Review, Reasons: []mustertype.Reason{{Rule: "trademark_uncertain_match_review", Code: "trademark_possible", Outcome: mustertype.Review, Findings: []int{0}}}},
+					{Market: "US", Outcome: mustertype.Allow, Reasons: []mustertype.Reason{{Code: "no_rule_matched", Outcome: mustertype.Allow}}},
+				}}
+				fs := []mustertype.Finding{{Type: mustertype.FindingTrademark, Analyzer: "bank", Bank: "logos", EntryID: "e1", Label: "Brand", Score: 0.7, Box: &mustertype.Box{X: 1, Y: 1, W: 50, H: 50}}}
+				if _, _, err := st.RecordResult(ctx, d.ID, nil, fs, dec, map[string]string{"bank": "1"}); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	i := (len(ds)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return ds[min(i, len(ds)-1)].Round(10 * time.Microsecond)
+}
+
+func freshDB(ctx context.Context, adminURL string, conns int) (*pgxpool.Pool, error) {
+	admin, err := pgxpool.New(ctx, adminURL)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("benchreview_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(adminURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig.Database = name
+	cfg.MaxConns = int32(conns)
+	cfg.MinConns = int32(conns)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.Up(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
