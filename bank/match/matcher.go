@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-6"
+const Version = "match-7"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -208,6 +209,26 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// AltSep separates an entry's key from the name of one of its alternate
+// artworks in a reference key (AlternateKey). An entry may have several
+// references — its own artwork and other artists' drawings of the same
+// mark — and a match of any of them reports the entry.
+const AltSep = "\x1f"
+
+// AlternateKey is the reference key of entry's alternate artwork name: add
+// it with Add or Prepare like any reference; matches report entry. Remove
+// and SetThreshold of entry apply to its alternates too.
+func AlternateKey(entry, name string) string { return entry + AltSep + name }
+
+// EntryOf returns the entry a reference key reports (the key itself, or the
+// entry of an alternate artwork's key).
+func EntryOf(key string) string {
+	if i := strings.Index(key, AltSep); i >= 0 {
+		return key[:i]
+	}
+	return key
+}
+
 // ErrEmptyReference is returned when a reference image has no shape in it.
 var ErrEmptyReference = errors.New("reference has no shape")
 
@@ -230,6 +251,7 @@ const angleStep = 2.5
 
 type reference struct {
 	key       string
+	entry     string // the entry reported: key without an alternate's name
 	threshold float64
 	generic   string  // name of the plain geometric shape this reference is, if any
 	negScore  float64 // how well the negative bank reproduces this reference (0..1)
@@ -541,7 +563,7 @@ func (m *Matcher) AddPrepared(p *Prepared) {
 		}
 	}
 	m.removeLocked(p.key)
-	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), info: outlineInformation(up), dense: outlineDensity(up) >= denseOutline, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
+	r := &reference{key: p.key, entry: EntryOf(p.key), threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), info: outlineInformation(up), dense: outlineDensity(up) >= denseOutline, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
 	for _, h := range p.hashes {
 		var id uint32
 		if n := len(m.free); n > 0 {
@@ -558,11 +580,20 @@ func (m *Matcher) AddPrepared(p *Prepared) {
 	m.refs[p.key] = r
 }
 
-// Remove deletes a reference; it reports whether it existed.
+// Remove deletes a reference and its alternate artworks; it reports
+// whether it existed.
 func (m *Matcher) Remove(key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.removeLocked(key)
+	ok := m.removeLocked(key)
+	if !strings.Contains(key, AltSep) {
+		for k := range m.refs {
+			if strings.HasPrefix(k, key+AltSep) {
+				m.removeLocked(k)
+			}
+		}
+	}
+	return ok
 }
 
 func (m *Matcher) removeLocked(key string) bool {
@@ -586,6 +617,13 @@ func (m *Matcher) SetThreshold(key string, threshold float64) bool {
 	r, ok := m.refs[key]
 	if ok {
 		r.threshold = threshold
+	}
+	if !strings.Contains(key, AltSep) {
+		for k, a := range m.refs {
+			if strings.HasPrefix(k, key+AltSep) {
+				a.threshold = threshold
+			}
+		}
 	}
 	return ok
 }
@@ -671,7 +709,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	st.References, st.IndexedHash = len(m.refs), m.index.Len()
-	found := map[*reference]*best{}
+	found := map[string]*best{}
 	var hits []hamming.Hit
 	for ci := range cands {
 		if ci%32 == 0 {
@@ -683,9 +721,9 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 		hits = m.lookup(hits[:0], c)
 		st.Hits += len(hits)
 		for _, b := range m.verifyCandidate(c, hits, &st) {
-			if prev := found[b.ref]; prev == nil || b.match.Score > prev.match.Score {
+			if prev := found[b.ref.entry]; prev == nil || b.match.Score > prev.match.Score {
 				b.match.Box = w.toDesign(c.box)
-				found[b.ref] = &best{ref: b.ref, match: b.match}
+				found[b.ref.entry] = &best{ref: b.ref, match: b.match}
 			}
 		}
 	}
@@ -756,8 +794,9 @@ type best struct {
 func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) []best {
 	var out []best
 	negBest := -1.0 // not yet computed
-	verified, screened, similar := 0, 0, 0
+	verified, screened := 0, 0
 	tried := map[*reference]bool{}
+	similar := map[string]bool{} // entries (not references) the region resembles
 	for _, h := range hits {
 		if verified >= m.cfg.MaxVerify || screened >= 8*m.cfg.MaxVerify {
 			break
@@ -766,7 +805,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		if v.ref == nil || tried[v.ref] {
 			continue
 		}
-		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.key)
+		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.entry)
 		if v.ref.generic != "" && !m.cfg.KeepGeneric && !protected {
 			continue
 		}
@@ -792,7 +831,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			continue
 		}
 		if edgeF >= m.cfg.AmbiguousScore {
-			similar++
+			similar[v.ref.entry] = true
 		}
 		thr := m.threshold(v.ref)
 		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric && !protected) {
@@ -809,14 +848,14 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		code, _ := m.index.Code(h.ID)
 		out = append(out, best{ref: v.ref, protected: protected, match: Match{
-			Key: v.ref.key, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: bits.OnesCount64(code ^ c.hash),
+			Key: v.ref.entry, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: bits.OnesCount64(code ^ c.hash),
 			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
 		}})
 	}
-	if len(out) > 0 && similar < m.cfg.AmbiguousEntries && m.cfg.AmbiguityRadius > m.cfg.Radius {
-		similar += m.lookAlikes(c, tried, m.cfg.AmbiguousEntries-similar)
+	if len(out) > 0 && len(similar) < m.cfg.AmbiguousEntries && m.cfg.AmbiguityRadius > m.cfg.Radius {
+		m.lookAlikes(c, tried, similar, m.cfg.AmbiguousEntries)
 	}
-	if similar >= m.cfg.AmbiguousEntries && len(out) > 0 {
+	if len(similar) >= m.cfg.AmbiguousEntries && len(out) > 0 {
 		st.Ambiguous++
 		kept := out[:0]
 		for _, b := range out {
@@ -829,17 +868,18 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 	return out
 }
 
-// lookAlikes counts, up to want, the entries not yet tried that c's region
-// resembles at Config.AmbiguousScore, looking up to AmbiguityRadius (nearest
-// first, within the MaxVerify budget). It is called with m.mu read-locked.
-func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) int {
-	found, verified := 0, 0
+// lookAlikes adds to similar, until it holds want, the entries not yet
+// tried that c's region resembles at Config.AmbiguousScore, looking up to
+// AmbiguityRadius (nearest first, within the MaxVerify budget). It is
+// called with m.mu read-locked.
+func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, similar map[string]bool, want int) {
+	verified := 0
 	for _, h := range m.index.SearchMasked(nil, c.hash, c.lookupCare(), m.cfg.AmbiguityRadius) {
-		if found >= want || verified >= m.cfg.MaxVerify {
+		if len(similar) >= want || verified >= m.cfg.MaxVerify {
 			break
 		}
 		v := m.variants[h.ID]
-		if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
 			continue
 		}
 		if _, ok := m.screen(c, v); !ok {
@@ -848,10 +888,9 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) 
 		tried[v.ref] = true
 		verified++
 		if iou, edgeF, _, _ := m.verify(c, v); iou >= m.cfg.MinIoU && edgeF >= m.cfg.AmbiguousScore {
-			found++
+			similar[v.ref.entry] = true
 		}
 	}
-	return found
 }
 
 // screen applies the cheap screens to an index hit: whether the aspect

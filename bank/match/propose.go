@@ -109,8 +109,27 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 				continue
 			}
 			addGroup([]int{i})
-			if hm, hb, ok := holes(c, w.W); ok && bigEnough(hb) {
-				cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
+			if hm, hb, ok := holes(c, w.W); ok {
+				if bigEnough(hb) {
+					cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
+				}
+				// The component with its holes filled: a logo drawn as an
+				// outline (a stroke along its edge) is its silhouette.
+				{
+					fm := NewMask(c.box.Dx(), c.box.Dy())
+					for _, p := range c.pix {
+						fm.Pix[(int(p)/w.W-c.box.Min.Y)*fm.W+int(p)%w.W-c.box.Min.X] = 255
+					}
+					ox, oy := hb.Min.X-c.box.Min.X, hb.Min.Y-c.box.Min.Y
+					for y := 0; y < hm.H; y++ {
+						for x := 0; x < hm.W; x++ {
+							if hm.Pix[y*hm.W+x] != 0 {
+								fm.Pix[(y+oy)*fm.W+x+ox] = 255
+							}
+						}
+					}
+					cands = append(cands, candidate{mask: fm, box: c.box})
+				}
 			}
 		}
 	}

@@ -291,7 +291,11 @@ func paintBackground(img *image.NRGBA, kind string, a, b color.NRGBA, rng *rand.
 		c3 := randColour(rng)
 		n1 := newValueNoise(rng, 5, 2+rng.IntN(4))
 		n2 := newValueNoise(rng, 4, 3+rng.IntN(6))
-		type blob struct{ x, y, r float64; c color.NRGBA; s float64 }
+		type blob struct {
+			x, y, r float64
+			c       color.NRGBA
+			s       float64
+		}
 		var blobs []blob
 		for range rng.IntN(12) {
 			blobs = append(blobs, blob{rng.Float64(), rng.Float64(), 0.03 + 0.12*rng.Float64(), randColour(rng), 0.3 + 0.5*rng.Float64()})

@@ -33,10 +33,10 @@ var (
 	// colour (data/simple-icons.json: slug, title, hex).
 	SimpleIconsData = npmfetch.Package{Name: "simple-icons", Version: "16.37.0", SHA256: "cd9faf0e6faa8a8fdd15e9632ab4c86fcae4b986fe552b87673149847f2f671d"}
 	// Other artists' drawings of brands.
-	FA6Brands   = npmfetch.Package{Name: "@iconify-json/fa6-brands", Version: "1.2.6", SHA256: "cbd7af966f0b288753574bcfb1d498a0ddea1c99b918280b77a21faab4184eb1"}
-	CoreUIBrand = npmfetch.Package{Name: "@iconify-json/cib", Version: "1.2.3", SHA256: "0d6efc2ec141f4b23422134a59a092a2e7e9f1fc7ecb08b81986159a5b868ac4"}
-	BoxBrands   = npmfetch.Package{Name: "@iconify-json/bxl", Version: "1.2.4", SHA256: "d4216d9156f484a3ca8ecc6478dfb567d63142e2246db6629a5855842b0b442d"}
-	SVGLogos    = npmfetch.Package{Name: "@iconify-json/logos", Version: "1.2.19", SHA256: "1e8907c088bbf02eab8ee1b28f37e68ef22c380f2fb579ff99736b8ce5abf13a"}
+	FA6Brands    = npmfetch.Package{Name: "@iconify-json/fa6-brands", Version: "1.2.6", SHA256: "cbd7af966f0b288753574bcfb1d498a0ddea1c99b918280b77a21faab4184eb1"}
+	CoreUIBrand  = npmfetch.Package{Name: "@iconify-json/cib", Version: "1.2.3", SHA256: "0d6efc2ec141f4b23422134a59a092a2e7e9f1fc7ecb08b81986159a5b868ac4"}
+	BoxBrands    = npmfetch.Package{Name: "@iconify-json/bxl", Version: "1.2.4", SHA256: "d4216d9156f484a3ca8ecc6478dfb567d63142e2246db6629a5855842b0b442d"}
+	SVGLogos     = npmfetch.Package{Name: "@iconify-json/logos", Version: "1.2.19", SHA256: "1e8907c088bbf02eab8ee1b28f37e68ef22c380f2fb579ff99736b8ce5abf13a"}
 	DeviconPlain = npmfetch.Package{Name: "@iconify-json/devicon-plain", Version: "1.2.57", SHA256: "d54aa2bf9cfa10a9f04530ee178f83434032999ef27468a2809f0efe05059a2a"}
 	// Brand-free art from sets the negative bank (game-icons, tabler) does
 	// not use.
