@@ -55,6 +55,15 @@ type Config struct {
 	// MinRelSize is the smallest candidate, as a share of the work image's
 	// longer side.
 	MinRelSize float64
+	// DetailSize is the longer side of the second, detail pass for small
+	// logos: when a design is reduced by 1.5× or more to WorkSize, it is
+	// also reduced to DetailSize, and the regions smaller than the main
+	// pass's smallest candidate (down to DetailMinRel of that side) are
+	// proposed there, at most MaxDetailCandidates, largest first. -1: no
+	// detail pass.
+	DetailSize          int
+	DetailMinRel        float64
+	MaxDetailCandidates int
 	// MaxVerify bounds verifications per candidate region.
 	MaxVerify int
 	// Threshold is the default outline F-score (0..1) a verified match
@@ -106,6 +115,9 @@ const (
 	DefaultProbes         = 5
 	DefaultClusters       = 8
 	DefaultMinRelSize     = 0.1
+	DefaultDetailSize     = 1152
+	DefaultDetailMinRel   = 0.035
+	DefaultMaxDetailCands = 300
 	DefaultMaxVerify      = 32
 	DefaultThreshold      = 0.97
 	DefaultRelief         = 0.04
@@ -143,6 +155,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxVerify == 0 {
 		c.MaxVerify = DefaultMaxVerify
+	}
+	if c.DetailSize == 0 {
+		c.DetailSize = DefaultDetailSize
+	}
+	if c.DetailMinRel == 0 {
+		c.DetailMinRel = DefaultDetailMinRel
+	}
+	if c.MaxDetailCandidates == 0 {
+		c.MaxDetailCandidates = DefaultMaxDetailCands
 	}
 	if c.MinIoU == 0 {
 		c.MinIoU = DefaultMinIoU
@@ -192,6 +213,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("match config: MinIoU %g outside [0,1]", c.MinIoU)
 	case c.MaxAspectRatio < 1:
 		return fmt.Errorf("match config: MaxAspectRatio %g below 1", c.MaxAspectRatio)
+	case c.DetailSize != -1 && (c.DetailSize < c.WorkSize || c.DetailSize > 8192):
+		return fmt.Errorf("match config: DetailSize %d outside WorkSize..8192 (or -1)", c.DetailSize)
+	case c.DetailMinRel <= 0 || c.DetailMinRel >= 1:
+		return fmt.Errorf("match config: DetailMinRel %g outside (0,1)", c.DetailMinRel)
 	case c.MaxVerify < 1:
 		return fmt.Errorf("match config: MaxVerify %d below 1", c.MaxVerify)
 	case c.AmbiguousScore <= 0 || c.AmbiguousScore > 1:
@@ -674,6 +699,7 @@ type candidate struct {
 	tmplDone  bool
 	thick     template // tmpl dilated by a pixel, for line-art references
 	thickDone bool
+	detail    bool // proposed by the detail pass: box in the detail work's coordinates
 }
 
 // Find looks for every reference in img (upright, non-premultiplied pixels).
@@ -686,6 +712,14 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	w := prepare(img, m.cfg.WorkSize)
 	st.WorkW, st.WorkH = w.W, w.H
 	cands, comps := m.propose(w)
+	var wd *work
+	if m.cfg.DetailSize > m.cfg.WorkSize && w.scale >= 1.5 {
+		wd = prepare(img, m.cfg.DetailSize)
+		for _, c := range m.proposeDetail(wd, max(w.W, w.H)) {
+			c.detail = true
+			cands = append(cands, c)
+		}
+	}
 	st.Components = len(comps)
 	st.Candidates = len(cands)
 	st.SegmentMS = ms(time.Since(start))
@@ -722,7 +756,12 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 		st.Hits += len(hits)
 		for _, b := range m.verifyCandidate(c, hits, &st) {
 			if prev := found[b.ref.entry]; prev == nil || b.match.Score > prev.match.Score {
-				b.match.Box = w.toDesign(c.box)
+				if c.detail {
+					b.match.Box = wd.toDesign(c.box)
+					b.match.workBox = w.fromDesign(b.match.Box)
+				} else {
+					b.match.Box = w.toDesign(c.box)
+				}
 				found[b.ref.entry] = &best{ref: b.ref, match: b.match}
 			}
 		}

@@ -41,6 +41,9 @@ var (
 	TestSeeds = []uint64{9001, 9002}
 )
 
+// noNegRecorded notes a test run without the negative bank.
+var noNegRecorded bool
+
 // testRuns is where each test-seed run is recorded.
 const testRuns = "eval/logos2/TESTRUNS.md"
 
@@ -62,6 +65,8 @@ func run() error {
 	dump := flag.String("dump", "", "with -v, write missed and falsely flagged designs to this directory")
 	jsonOut := flag.String("json", "", "also write the report as JSON here")
 	only := flag.String("only", "", "only designs of this kind (own, other, free, heldout)")
+	noAlt := flag.Bool("no-alternates", false, "without other artists' drawings as alternate references")
+	noNeg := flag.Bool("no-negative", false, "without the negative bank (its first preparation takes long on a busy machine; recorded with the test figures)")
 	preview := flag.String("preview", "", "write the first development seed's designs (every 10th) to this directory and stop")
 	flag.Parse()
 	runtime.GOMAXPROCS(*procs)
@@ -116,7 +121,7 @@ func run() error {
 		}
 		return nil
 	}
-	m, err := buildMatcher(ctx, cache, src)
+	m, err := buildMatcher(ctx, cache, src, *noAlt, *noNeg)
 	if err != nil {
 		return err
 	}
@@ -181,6 +186,7 @@ func run() error {
 		}
 	}
 	if *test {
+		noNegRecorded = *noNeg
 		return record(rep, seeds, *again)
 	}
 	return nil
@@ -206,6 +212,9 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 	note := ""
 	if again != "" {
 		note = " (again: " + again + ")"
+	}
+	if noNegRecorded {
+		note += " without the negative bank"
 	}
 	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f |%s\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), match.Version, commit, seeds, r.Designs,
@@ -266,7 +275,7 @@ func inspect(ctx context.Context, m *match.Matcher, g *logos2gen.Generator, line
 // buildMatcher loads the evaluation bank: simple-icons less the held-out
 // tenth, the symbols (protected, as bank.Set does), and the production
 // negative bank.
-func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources) (*match.Matcher, error) {
+func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noAlternates, noNegative bool) (*match.Matcher, error) {
 	cfg := match.Config{Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
 	m, err := match.New(cfg)
 	if err != nil {
@@ -316,11 +325,32 @@ func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources) (*m
 			return nil, err
 		}
 	}
-	neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: cache, Match: cfg}, os.Stderr)
-	if err != nil {
-		return nil, err
+	if !noAlternates {
+		// Other artists' drawings of the bank's entries, as a worker loads
+		// them (bank.AlternateSets: never the held-out artist sets).
+		slugs := map[string]bool{}
+		for _, ic := range src.Brands.Icons {
+			if !logos2gen.HeldOutEntry(ic.Name) {
+				slugs[ic.Name] = true
+			}
+		}
+		alts, err := bank.LoadAlternates(ctx, bank.AlternateOptions{CacheDir: cache, Slugs: slugs, Match: cfg}, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range alts {
+			m.AddPrepared(p)
+		}
 	}
-	m.SetNegative(neg)
-	fmt.Fprintf(os.Stderr, "bank: %d references, %d hashes, negative bank %d shapes, ready in %s\n", m.Len(), m.Variants(), neg.Len(), time.Since(t0).Round(time.Millisecond))
+	negLen := 0
+	if !noNegative {
+		neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: cache, Match: cfg}, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		m.SetNegative(neg)
+		negLen = neg.Len()
+	}
+	fmt.Fprintf(os.Stderr, "bank: %d references, %d hashes, negative bank %d shapes, ready in %s\n", m.Len(), m.Variants(), negLen, time.Since(t0).Round(time.Millisecond))
 	return m, nil
 }
