@@ -42,7 +42,10 @@ var (
 )
 
 // noNegRecorded notes a test run without the negative bank.
-var noNegRecorded bool
+var (
+	noNegRecorded bool
+	scaleRecorded float64
+)
 
 // testRuns is where each test-seed run is recorded.
 const testRuns = "eval/logos2/TESTRUNS.md"
@@ -186,7 +189,7 @@ func run() error {
 		}
 	}
 	if *test {
-		noNegRecorded = *noNeg
+		noNegRecorded, scaleRecorded = *noNeg, *scale
 		return record(rep, seeds, *again)
 	}
 	return nil
@@ -215,6 +218,9 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 	}
 	if noNegRecorded {
 		note += " without the negative bank"
+	}
+	if scaleRecorded != 1 {
+		note += fmt.Sprintf(" at scale %g", scaleRecorded)
 	}
 	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f |%s\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), match.Version, commit, seeds, r.Designs,
