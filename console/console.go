@@ -67,6 +67,13 @@ type Deps struct {
 	Blobs    Blobs
 	// Review is the review workflow; nil hides the review section.
 	Review Review
+	// References serves bank entries' reference images (nil: none shown).
+	References References
+}
+
+// References reads a bank entry's reference image (PNG).
+type References interface {
+	Reference(ctx context.Context, bank, entryID string) ([]byte, error)
 }
 
 // Handler serves one console request for a signed-in user (sess is nil on
@@ -143,6 +150,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			Summary: "Queues of flagged designs, appeals and QA samples: claim, decide, escalate.", Roles: reviewRoles})
 		s.routes = append(s.routes, s.reviewRoutes()...)
 	}
+	s.sections = append(s.sections, Section{Key: "users", Title: "Users", Path: "/console/users",
+		Summary: "Console users: add, unlock, disable, reset passwords.", Roles: adminRoles})
+	s.routes = append(s.routes, s.userRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
@@ -212,7 +222,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				s.renderError(w, r, sess, errorf(http.StatusForbidden, "Your role (%s) may not open this page.", sess.User.Role))
 				return
 			}
-			if !safeMethod(r.Method) && !s.validCSRF(r, sess.CSRF) {
+			if !safeMethod(r.Method) && !s.validCSRF(w, r, sess.CSRF) {
 				s.renderError(w, r, sess, errorf(http.StatusForbidden, "The form's security token is missing or stale: reload the page and try again."))
 				return
 			}
@@ -225,10 +235,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 
 // validCSRF compares the request's token (header or form field) with want
 // in constant time.
-func (s *Server) validCSRF(r *http.Request, want string) bool {
+func (s *Server) validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
-		r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		got = r.PostFormValue("csrf")
 	}
 	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
