@@ -21,3 +21,22 @@ eval-logos-seeds:
 
 bench-bank:
 	$(GO) run ./eval/benchbank -sizes $(BENCH_SIZES) -radius $(BENCH_RADIUS)
+
+# Issue 14: the held-out logo evaluation (eval/logos2, package logos2gen).
+#   make eval-logos2 [EVAL2_SEEDS=101,102,103] [EVAL2_SCALE=1] [EVAL2_FLAGS=-v]   development seeds
+#   make eval-logos2-test   the frozen test seeds, once per match.Version (recorded in eval/logos2/TESTRUNS.md)
+EVAL2_SEEDS ?= 101,102,103
+EVAL2_SCALE ?= 1
+EVAL2_FLAGS ?=
+EVAL2_FONTS = fonts-dejavu-core fonts-dejavu-extra fonts-lato fonts-liberation2 fonts-open-sans fonts-roboto-unhinted fonts-freefont-ttf
+
+.PHONY: eval-logos2 eval-logos2-test eval-logos2-fonts
+eval-logos2-fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf -a -f /usr/share/fonts/truetype/lato/Lato-Black.ttf || { \
+		echo "installing $(EVAL2_FONTS)"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(EVAL2_FONTS) >/dev/null; }
+
+eval-logos2: eval-logos2-fonts
+	nice $(GO) run ./eval/logos2 -seeds $(EVAL2_SEEDS) -scale $(EVAL2_SCALE) $(EVAL2_FLAGS)
+
+eval-logos2-test: eval-logos2-fonts
+	nice $(GO) run ./eval/logos2 -test

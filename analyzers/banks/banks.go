@@ -286,6 +286,12 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 		return nil, nil, fmt.Errorf("analyzer bank: %w", err)
 	}
 	set.Matcher().SetNegative(neg)
+	// Other artists' drawings of the seeded brands (issue 14).
+	alts, err := bank.LoadAlternates(ctx, bank.AlternateOptions{CacheDir: d.CacheDir, Slugs: set.IDs(bank.SimpleIconsBank)}, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("analyzer bank: %w", err)
+	}
+	log.Info("alternate artwork loaded", "references", set.AddAlternates(bank.SimpleIconsBank, alts))
 	if len(set.Versions()) == 0 {
 		log.Warn("no banks loaded: the bank analyzer will find nothing (seed them with muster bank seed)")
 	}

@@ -58,10 +58,10 @@ type setJSON struct {
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
 	Icons  map[string]struct {
-		Body   string `json:"body"`
-		Width  int    `json:"width"`
-		Height int    `json:"height"`
-		Hidden bool   `json:"hidden"`
+		Body   string  `json:"body"`
+		Width  float64 `json:"width"` // some sets (logos) have fractional sizes
+		Height float64 `json:"height"`
+		Hidden bool    `json:"hidden"`
 	} `json:"icons"`
 }
 
@@ -81,7 +81,7 @@ func Load(dir string) (*Set, error) {
 		_ = json.Unmarshal(ib, &s.Info)
 	}
 	for name, ic := range sj.Icons {
-		w, h := ic.Width, ic.Height
+		w, h := int(math.Ceil(ic.Width)), int(math.Ceil(ic.Height))
 		if w == 0 {
 			w = sj.Width
 		}

@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-6"
+const Version = "match-7"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -54,6 +55,15 @@ type Config struct {
 	// MinRelSize is the smallest candidate, as a share of the work image's
 	// longer side.
 	MinRelSize float64
+	// DetailSize is the longer side of the second, detail pass for small
+	// logos: when a design is reduced by 1.5× or more to WorkSize, it is
+	// also reduced to DetailSize, and the regions smaller than the main
+	// pass's smallest candidate (down to DetailMinRel of that side) are
+	// proposed there, at most MaxDetailCandidates, largest first. -1: no
+	// detail pass.
+	DetailSize          int
+	DetailMinRel        float64
+	MaxDetailCandidates int
 	// MaxVerify bounds verifications per candidate region.
 	MaxVerify int
 	// Threshold is the default outline F-score (0..1) a verified match
@@ -105,6 +115,9 @@ const (
 	DefaultProbes         = 5
 	DefaultClusters       = 8
 	DefaultMinRelSize     = 0.1
+	DefaultDetailSize     = 1152
+	DefaultDetailMinRel   = 0.035
+	DefaultMaxDetailCands = 300
 	DefaultMaxVerify      = 32
 	DefaultThreshold      = 0.97
 	DefaultRelief         = 0.04
@@ -142,6 +155,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxVerify == 0 {
 		c.MaxVerify = DefaultMaxVerify
+	}
+	if c.DetailSize == 0 {
+		c.DetailSize = DefaultDetailSize
+	}
+	if c.DetailMinRel == 0 {
+		c.DetailMinRel = DefaultDetailMinRel
+	}
+	if c.MaxDetailCandidates == 0 {
+		c.MaxDetailCandidates = DefaultMaxDetailCands
 	}
 	if c.MinIoU == 0 {
 		c.MinIoU = DefaultMinIoU
@@ -191,6 +213,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("match config: MinIoU %g outside [0,1]", c.MinIoU)
 	case c.MaxAspectRatio < 1:
 		return fmt.Errorf("match config: MaxAspectRatio %g below 1", c.MaxAspectRatio)
+	case c.DetailSize != -1 && (c.DetailSize < c.WorkSize || c.DetailSize > 8192):
+		return fmt.Errorf("match config: DetailSize %d outside WorkSize..8192 (or -1)", c.DetailSize)
+	case c.DetailMinRel <= 0 || c.DetailMinRel >= 1:
+		return fmt.Errorf("match config: DetailMinRel %g outside (0,1)", c.DetailMinRel)
 	case c.MaxVerify < 1:
 		return fmt.Errorf("match config: MaxVerify %d below 1", c.MaxVerify)
 	case c.AmbiguousScore <= 0 || c.AmbiguousScore > 1:
@@ -206,6 +232,26 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// AltSep separates an entry's key from the name of one of its alternate
+// artworks in a reference key (AlternateKey). An entry may have several
+// references — its own artwork and other artists' drawings of the same
+// mark — and a match of any of them reports the entry.
+const AltSep = "\x1f"
+
+// AlternateKey is the reference key of entry's alternate artwork name: add
+// it with Add or Prepare like any reference; matches report entry. Remove
+// and SetThreshold of entry apply to its alternates too.
+func AlternateKey(entry, name string) string { return entry + AltSep + name }
+
+// EntryOf returns the entry a reference key reports (the key itself, or the
+// entry of an alternate artwork's key).
+func EntryOf(key string) string {
+	if i := strings.Index(key, AltSep); i >= 0 {
+		return key[:i]
+	}
+	return key
 }
 
 // ErrEmptyReference is returned when a reference image has no shape in it.
@@ -230,6 +276,7 @@ const angleStep = 2.5
 
 type reference struct {
 	key       string
+	entry     string // the entry reported: key without an alternate's name
 	threshold float64
 	generic   string  // name of the plain geometric shape this reference is, if any
 	negScore  float64 // how well the negative bank reproduces this reference (0..1)
@@ -541,7 +588,7 @@ func (m *Matcher) AddPrepared(p *Prepared) {
 		}
 	}
 	m.removeLocked(p.key)
-	r := &reference{key: p.key, threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), info: outlineInformation(up), dense: outlineDensity(up) >= denseOutline, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
+	r := &reference{key: p.key, entry: EntryOf(p.key), threshold: p.threshold, generic: generic, negScore: negScore, thin: thin(up), info: outlineInformation(up), dense: outlineDensity(up) >= denseOutline, tmpls: p.tmpls, aspects: p.aspects, gridMin: p.gridMin}
 	for _, h := range p.hashes {
 		var id uint32
 		if n := len(m.free); n > 0 {
@@ -558,11 +605,20 @@ func (m *Matcher) AddPrepared(p *Prepared) {
 	m.refs[p.key] = r
 }
 
-// Remove deletes a reference; it reports whether it existed.
+// Remove deletes a reference and its alternate artworks; it reports
+// whether it existed.
 func (m *Matcher) Remove(key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.removeLocked(key)
+	ok := m.removeLocked(key)
+	if !strings.Contains(key, AltSep) {
+		for k := range m.refs {
+			if strings.HasPrefix(k, key+AltSep) {
+				m.removeLocked(k)
+			}
+		}
+	}
+	return ok
 }
 
 func (m *Matcher) removeLocked(key string) bool {
@@ -586,6 +642,13 @@ func (m *Matcher) SetThreshold(key string, threshold float64) bool {
 	r, ok := m.refs[key]
 	if ok {
 		r.threshold = threshold
+	}
+	if !strings.Contains(key, AltSep) {
+		for k, a := range m.refs {
+			if strings.HasPrefix(k, key+AltSep) {
+				a.threshold = threshold
+			}
+		}
 	}
 	return ok
 }
@@ -636,6 +699,7 @@ type candidate struct {
 	tmplDone  bool
 	thick     template // tmpl dilated by a pixel, for line-art references
 	thickDone bool
+	detail    bool // proposed by the detail pass: box in the detail work's coordinates
 }
 
 // Find looks for every reference in img (upright, non-premultiplied pixels).
@@ -648,6 +712,14 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	w := prepare(img, m.cfg.WorkSize)
 	st.WorkW, st.WorkH = w.W, w.H
 	cands, comps := m.propose(w)
+	var wd *work
+	if m.cfg.DetailSize > m.cfg.WorkSize && w.scale >= 1.5 {
+		wd = prepare(img, m.cfg.DetailSize)
+		for _, c := range m.proposeDetail(wd, max(w.W, w.H)) {
+			c.detail = true
+			cands = append(cands, c)
+		}
+	}
 	st.Components = len(comps)
 	st.Candidates = len(cands)
 	st.SegmentMS = ms(time.Since(start))
@@ -671,7 +743,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	st.References, st.IndexedHash = len(m.refs), m.index.Len()
-	found := map[*reference]*best{}
+	found := map[string]*best{}
 	var hits []hamming.Hit
 	for ci := range cands {
 		if ci%32 == 0 {
@@ -683,9 +755,14 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 		hits = m.lookup(hits[:0], c)
 		st.Hits += len(hits)
 		for _, b := range m.verifyCandidate(c, hits, &st) {
-			if prev := found[b.ref]; prev == nil || b.match.Score > prev.match.Score {
-				b.match.Box = w.toDesign(c.box)
-				found[b.ref] = &best{ref: b.ref, match: b.match}
+			if prev := found[b.ref.entry]; prev == nil || b.match.Score > prev.match.Score {
+				if c.detail {
+					b.match.Box = wd.toDesign(c.box)
+					b.match.workBox = w.fromDesign(b.match.Box)
+				} else {
+					b.match.Box = w.toDesign(c.box)
+				}
+				found[b.ref.entry] = &best{ref: b.ref, match: b.match}
 			}
 		}
 	}
@@ -756,8 +833,9 @@ type best struct {
 func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) []best {
 	var out []best
 	negBest := -1.0 // not yet computed
-	verified, screened, similar := 0, 0, 0
+	verified, screened := 0, 0
 	tried := map[*reference]bool{}
+	similar := map[string]bool{} // entries (not references) the region resembles
 	for _, h := range hits {
 		if verified >= m.cfg.MaxVerify || screened >= 8*m.cfg.MaxVerify {
 			break
@@ -766,7 +844,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		if v.ref == nil || tried[v.ref] {
 			continue
 		}
-		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.key)
+		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.entry)
 		if v.ref.generic != "" && !m.cfg.KeepGeneric && !protected {
 			continue
 		}
@@ -792,7 +870,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			continue
 		}
 		if edgeF >= m.cfg.AmbiguousScore {
-			similar++
+			similar[v.ref.entry] = true
 		}
 		thr := m.threshold(v.ref)
 		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric && !protected) {
@@ -809,14 +887,14 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		code, _ := m.index.Code(h.ID)
 		out = append(out, best{ref: v.ref, protected: protected, match: Match{
-			Key: v.ref.key, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: bits.OnesCount64(code ^ c.hash),
+			Key: v.ref.entry, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: bits.OnesCount64(code ^ c.hash),
 			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
 		}})
 	}
-	if len(out) > 0 && similar < m.cfg.AmbiguousEntries && m.cfg.AmbiguityRadius > m.cfg.Radius {
-		similar += m.lookAlikes(c, tried, m.cfg.AmbiguousEntries-similar)
+	if len(out) > 0 && len(similar) < m.cfg.AmbiguousEntries && m.cfg.AmbiguityRadius > m.cfg.Radius {
+		m.lookAlikes(c, tried, similar, m.cfg.AmbiguousEntries)
 	}
-	if similar >= m.cfg.AmbiguousEntries && len(out) > 0 {
+	if len(similar) >= m.cfg.AmbiguousEntries && len(out) > 0 {
 		st.Ambiguous++
 		kept := out[:0]
 		for _, b := range out {
@@ -829,17 +907,18 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 	return out
 }
 
-// lookAlikes counts, up to want, the entries not yet tried that c's region
-// resembles at Config.AmbiguousScore, looking up to AmbiguityRadius (nearest
-// first, within the MaxVerify budget). It is called with m.mu read-locked.
-func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) int {
-	found, verified := 0, 0
+// lookAlikes adds to similar, until it holds want, the entries not yet
+// tried that c's region resembles at Config.AmbiguousScore, looking up to
+// AmbiguityRadius (nearest first, within the MaxVerify budget). It is
+// called with m.mu read-locked.
+func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, similar map[string]bool, want int) {
+	verified := 0
 	for _, h := range m.index.SearchMasked(nil, c.hash, c.lookupCare(), m.cfg.AmbiguityRadius) {
-		if found >= want || verified >= m.cfg.MaxVerify {
+		if len(similar) >= want || verified >= m.cfg.MaxVerify {
 			break
 		}
 		v := m.variants[h.ID]
-		if v.ref == nil || tried[v.ref] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
 			continue
 		}
 		if _, ok := m.screen(c, v); !ok {
@@ -848,10 +927,9 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, want int) 
 		tried[v.ref] = true
 		verified++
 		if iou, edgeF, _, _ := m.verify(c, v); iou >= m.cfg.MinIoU && edgeF >= m.cfg.AmbiguousScore {
-			found++
+			similar[v.ref.entry] = true
 		}
 	}
-	return found
 }
 
 // screen applies the cheap screens to an index hit: whether the aspect

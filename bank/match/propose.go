@@ -12,6 +12,29 @@ import (
 // proximity groups at several gaps, and the groups of same-colour components
 // inside multi-scale windows.
 func (m *Matcher) propose(w *work) ([]candidate, []component) {
+	return m.proposeWith(w, proposal{minRel: m.cfg.MinRelSize, gaps: []float64{0.015, 0.04, 0.08}, windows: []float64{0.25, 0.35, 0.5, 0.7, 1.0}})
+}
+
+// proposal sets what proposeWith proposes.
+type proposal struct {
+	minRel, maxRel float64   // candidate sizes (longer side / work side); maxRel 0: no limit
+	gaps           []float64 // proximity-group gaps (share of the work side)
+	windows        []float64 // window-group sizes (share of the work side)
+	maxCands       int       // 0: no limit
+}
+
+// proposeDetail proposes the small regions of a design seen at
+// Config.DetailSize: those whose longer side lies between DetailMinRel and
+// the main pass's smallest candidate, singles, holes, filled outlines and
+// near proximity groups (no windows), largest first up to
+// Config.MaxDetailCandidates.
+func (m *Matcher) proposeDetail(w *work, mainSide int) []candidate {
+	maxRel := m.cfg.MinRelSize * float64(mainSide) / float64(max(w.W, w.H)) * 1.15
+	c, _ := m.proposeWith(w, proposal{minRel: m.cfg.DetailMinRel, maxRel: maxRel, gaps: []float64{0.006, 0.015}, maxCands: m.cfg.MaxDetailCandidates})
+	return c
+}
+
+func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 	n := w.W * w.H
 	labels := quantize(w, m.cfg.Clusters, 6)
 	comps := components(labels, w.W, w.H, 255, 0)
@@ -25,7 +48,11 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 		comps = append(comps, components(al, w.W, w.H, 0, 1)...)
 	}
 	side := max(w.W, w.H)
-	minSide := max(12, int(m.cfg.MinRelSize*float64(side)+0.5))
+	minSide := max(12, int(pr.minRel*float64(side)+0.5))
+	maxSide := side + 1
+	if pr.maxRel > 0 {
+		maxSide = int(pr.maxRel*float64(side) + 0.5)
+	}
 	minArea := max(4, n/20000)
 	// The background touches the work image's border on three sides or
 	// more. (A design trimmed to its content keeps a margin, so art that
@@ -46,7 +73,7 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 		}
 		return touches >= 3 && c.box.Dx() >= w.W*9/10 && c.box.Dy() >= w.H*9/10
 	}
-	bigEnough := func(r image.Rectangle) bool { return max(r.Dx(), r.Dy()) >= minSide }
+	bigEnough := func(r image.Rectangle) bool { s := max(r.Dx(), r.Dy()); return s >= minSide && s <= maxSide }
 
 	// Same-colour lists of usable components, largest first, capped.
 	byColour := map[int][]int{}
@@ -109,8 +136,27 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 				continue
 			}
 			addGroup([]int{i})
-			if hm, hb, ok := holes(c, w.W); ok && bigEnough(hb) {
-				cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
+			if hm, hb, ok := holes(c, w.W); ok {
+				if bigEnough(hb) {
+					cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
+				}
+				// The component with its holes filled: a logo drawn as an
+				// outline (a stroke along its edge) is its silhouette.
+				{
+					fm := NewMask(c.box.Dx(), c.box.Dy())
+					for _, p := range c.pix {
+						fm.Pix[(int(p)/w.W-c.box.Min.Y)*fm.W+int(p)%w.W-c.box.Min.X] = 255
+					}
+					ox, oy := hb.Min.X-c.box.Min.X, hb.Min.Y-c.box.Min.Y
+					for y := 0; y < hm.H; y++ {
+						for x := 0; x < hm.W; x++ {
+							if hm.Pix[y*hm.W+x] != 0 {
+								fm.Pix[(y+oy)*fm.W+x+ox] = 255
+							}
+						}
+					}
+					cands = append(cands, candidate{mask: fm, box: c.box})
+				}
 			}
 		}
 	}
@@ -118,7 +164,7 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 	// then the field's holes; usually the same as the other components).
 
 	// Proximity groups.
-	for _, gapRel := range []float64{0.015, 0.04, 0.08} {
+	for _, gapRel := range pr.gaps {
 		gap := int(gapRel*float64(side) + 0.5)
 		for _, k := range colourKeys {
 			list := byColour[k]
@@ -163,7 +209,7 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 	}
 
 	// Window groups: same-colour components wholly inside a window.
-	for _, rel := range []float64{0.25, 0.35, 0.5, 0.7, 1.0} {
+	for _, rel := range pr.windows {
 		s := int(rel*float64(side) + 0.5)
 		stride := max(1, s/4)
 		for y0 := 0; ; y0 += stride {
@@ -188,6 +234,12 @@ func (m *Matcher) propose(w *work) ([]candidate, []component) {
 				break
 			}
 		}
+	}
+	if pr.maxCands > 0 && len(cands) > pr.maxCands {
+		slices.SortStableFunc(cands, func(a, b candidate) int {
+			return max(b.box.Dx(), b.box.Dy()) - max(a.box.Dx(), a.box.Dy())
+		})
+		cands = cands[:pr.maxCands]
 	}
 	return cands, comps
 }

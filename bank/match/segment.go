@@ -23,6 +23,12 @@ func (w *work) toDesign(r image.Rectangle) image.Rectangle {
 	return image.Rect(w.off.X+f(r.Min.X), w.off.Y+f(r.Min.Y), w.off.X+f(r.Max.X), w.off.Y+f(r.Max.Y))
 }
 
+// fromDesign maps a design rectangle to work coordinates.
+func (w *work) fromDesign(r image.Rectangle) image.Rectangle {
+	f := func(v, o int) int { return int(float64(v-o)/w.scale + 0.5) }
+	return image.Rect(f(r.Min.X, w.off.X), f(r.Min.Y, w.off.Y), f(r.Max.X, w.off.X), f(r.Max.Y, w.off.Y)).Intersect(image.Rect(0, 0, w.W, w.H))
+}
+
 // trimBox returns the part of src inside uniform (or fully transparent)
 // borders.
 func trimBox(src *image.NRGBA, tol int) image.Rectangle {

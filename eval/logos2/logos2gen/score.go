@@ -1,0 +1,308 @@
+package logos2gen
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/muster-dev/muster/internal/imaging"
+)
+
+// Found is one finding a detector reports.
+type Found struct {
+	Key string
+	Box image.Rectangle // design pixels
+}
+
+// Detector inspects one decoded design.
+type Detector func(ctx context.Context, img *imaging.Image) ([]Found, error)
+
+// Tally counts outcomes.
+type Tally struct {
+	N    int `json:"n"`
+	Hits int `json:"hits"`
+}
+
+func (t *Tally) add(hit bool) {
+	t.N++
+	if hit {
+		t.Hits++
+	}
+}
+
+// Wilson returns the Wilson score 95 % interval of Hits/N.
+func (t Tally) Wilson() (lo, hi float64) {
+	if t.N == 0 {
+		return 0, 1
+	}
+	const z = 1.959964
+	n, p := float64(t.N), float64(t.Hits)/float64(t.N)
+	d := 1 + z*z/n
+	c := (p + z*z/(2*n)) / d
+	h := z * math.Sqrt(p*(1-p)/n+z*z/(4*n*n)) / d
+	return math.Max(0, c-h), math.Min(1, c+h)
+}
+
+// String is "hits/n = p % [lo, hi]".
+func (t Tally) String() string {
+	if t.N == 0 {
+		return "0/0"
+	}
+	lo, hi := t.Wilson()
+	return fmt.Sprintf("%d/%d = %.1f%% [%.1f, %.1f]", t.Hits, t.N, 100*float64(t.Hits)/float64(t.N), 100*lo, 100*hi)
+}
+
+// BoxOK reports whether a reported box locates the truth: IoU ≥ 0.3, or the
+// reported box's centre inside the true box.
+func BoxOK(got, truth image.Rectangle) bool {
+	c := got.Min.Add(got.Size().Div(2))
+	if c.In(truth) {
+		return true
+	}
+	in := got.Intersect(truth)
+	if in.Empty() {
+		return false
+	}
+	ia := float64(in.Dx() * in.Dy())
+	ua := float64(got.Dx()*got.Dy()+truth.Dx()*truth.Dy()) - ia
+	return ia/ua >= 0.3
+}
+
+// Report is the outcome of a run over one or more seeds.
+type Report struct {
+	Recall       map[string]*Tally `json:"recall"`        // own, other, and other:<set>
+	RecallBy     map[string]*Tally `json:"recall_by"`     // dimension:value (own and other pooled)
+	Flagged      map[string]*Tally `json:"flagged"`       // free, heldout, free:<set>, heldout:<set>
+	FlaggedBy    map[string]*Tally `json:"flagged_by"`    // dimension:value (free and heldout pooled)
+	Precision    Tally             `json:"precision"`     // findings on logo designs that are right (entry and place)
+	WrongExtra   Tally             `json:"wrong_extra"`   // logo designs with any wrong finding
+	WrongPlace   int               `json:"wrong_place"`   // right entry reported elsewhere
+	MSPerDesign  map[string]Timing `json:"ms_per_design"` // by canvas size
+	Misses       []string          `json:"misses,omitempty"`
+	FalseFlags   []string          `json:"false_flags,omitempty"`
+	Designs      int               `json:"designs"`
+	GenerateSecs float64           `json:"generate_secs"`
+	times        map[string][]float64
+}
+
+// Timing summarises detector milliseconds.
+type Timing struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P95  float64 `json:"p95"`
+	Max  float64 `json:"max"`
+}
+
+// NewReport returns an empty report (Run adds to it, so seeds pool).
+func NewReport() *Report {
+	return &Report{Recall: map[string]*Tally{}, RecallBy: map[string]*Tally{}, Flagged: map[string]*Tally{},
+		FlaggedBy: map[string]*Tally{}, MSPerDesign: map[string]Timing{}, times: map[string][]float64{}}
+}
+
+func bump(m map[string]*Tally, k string, hit bool) {
+	t := m[k]
+	if t == nil {
+		t = &Tally{}
+		m[k] = t
+	}
+	t.add(hit)
+}
+
+func rotBand(a float64) string {
+	switch a = math.Abs(a); {
+	case a == 0:
+		return "0"
+	case a <= 10:
+		return "1-10"
+	case a <= 20:
+		return "10-20"
+	}
+	return "20-30"
+}
+
+// dims are a sample's slices reported.
+func dims(s *Sample) [][2]string {
+	persp := "no"
+	if s.Persp > 0 {
+		persp = "yes"
+	}
+	dist := "no"
+	if s.Distressed {
+		dist = "yes"
+	}
+	return [][2]string{{"scale", Band(s.Scale)}, {"style", s.Style}, {"background", s.Background}, {"occlusion", s.Occlusion},
+		{"rotation", rotBand(s.Angle)}, {"perspective", persp}, {"distressed", dist}, {"format", s.Format}}
+}
+
+// Run generates every sample of g, decodes it through imaging.Decode, runs
+// the detector and adds the outcome to r. With details, misses and false
+// flags are listed (never on test seeds).
+func (r *Report) Run(ctx context.Context, g *Generator, detect Detector, details bool, only string, progress io.Writer) error {
+	for i := 0; i < g.Len(); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if only != "" && g.kind(i) != only {
+			continue
+		}
+		t0 := time.Now()
+		s, err := g.Sample(i)
+		if err != nil {
+			return fmt.Errorf("sample %d: %w", i, err)
+		}
+		r.GenerateSecs += time.Since(t0).Seconds()
+		img, err := imaging.Decode(s.Data, s.Format, imaging.Limits{})
+		if err != nil {
+			return fmt.Errorf("sample %d: decode: %w", i, err)
+		}
+		t1 := time.Now()
+		found, err := detect(ctx, img)
+		if err != nil {
+			return fmt.Errorf("sample %d: detect: %w", i, err)
+		}
+		el := float64(time.Since(t1).Microseconds()) / 1000
+		size := fmt.Sprintf("%dx%d", s.Width, s.Height)
+		r.times[size] = append(r.times[size], el)
+		r.Designs++
+		if s.Positive() {
+			hit, wrong := false, 0
+			for _, f := range found {
+				switch {
+				case f.Key == s.Slug && BoxOK(f.Box, s.Box):
+					if !hit {
+						r.Precision.add(true)
+					}
+					hit = true
+				case f.Key == s.Slug:
+					r.WrongPlace++
+					wrong++
+					r.Precision.add(false)
+				default:
+					wrong++
+					r.Precision.add(false)
+				}
+			}
+			r.WrongExtra.add(wrong > 0)
+			bump(r.Recall, s.Kind, hit)
+			if s.Kind == KindOther {
+				bump(r.Recall, "other:"+s.Set, hit)
+				if IsHeldOutArtistSet(s.Set) {
+					bump(r.Recall, "other:held-out sets", hit)
+				} else {
+					bump(r.Recall, "other:dev sets", hit)
+				}
+			}
+			for _, d := range dims(&s) {
+				bump(r.RecallBy, d[0]+":"+d[1], hit)
+			}
+			if details && (!hit || wrong > 0) {
+				r.Misses = append(r.Misses, fmt.Sprintf("#%d %s %s/%s (%s) box=%v scale=%.2f angle=%.1f persp=%.2f style=%s distressed=%v bg=%s occl=%s %s %s hit=%v found=%v",
+					i, s.Kind, s.Set, s.Icon, s.Slug, s.Box, s.Scale, s.Angle, s.Persp, s.Style, s.Distressed, s.Background, s.Occlusion, s.Format, size, hit, found))
+			}
+		} else {
+			flagged := len(found) > 0
+			bump(r.Flagged, s.Kind, flagged)
+			bump(r.Flagged, s.Kind+":"+s.Set, flagged)
+			for _, d := range dims(&s) {
+				bump(r.FlaggedBy, d[0]+":"+d[1], flagged)
+			}
+			if details && flagged {
+				r.FalseFlags = append(r.FalseFlags, fmt.Sprintf("#%d %s %s/%s (%s) scale=%.2f style=%s bg=%s occl=%s %s found=%v",
+					i, s.Kind, s.Set, s.Icon, s.Slug, s.Scale, s.Style, s.Background, s.Occlusion, size, found))
+			}
+		}
+		if progress != nil && (i+1)%50 == 0 {
+			fmt.Fprintf(progress, "eval-logos2: %d/%d designs; own %v; other %v; free flagged %v\n", i+1, g.Len(), r.Recall[KindOwn], r.Recall[KindOther], r.Flagged[KindFree])
+		}
+	}
+	r.summarise()
+	return nil
+}
+
+// Merge adds o's counts to r (pooling seeds).
+func (r *Report) Merge(o *Report) {
+	add := func(dst, src map[string]*Tally) {
+		for k, t := range src {
+			d := dst[k]
+			if d == nil {
+				d = &Tally{}
+				dst[k] = d
+			}
+			d.N += t.N
+			d.Hits += t.Hits
+		}
+	}
+	add(r.Recall, o.Recall)
+	add(r.RecallBy, o.RecallBy)
+	add(r.Flagged, o.Flagged)
+	add(r.FlaggedBy, o.FlaggedBy)
+	r.Precision.N += o.Precision.N
+	r.Precision.Hits += o.Precision.Hits
+	r.WrongExtra.N += o.WrongExtra.N
+	r.WrongExtra.Hits += o.WrongExtra.Hits
+	r.WrongPlace += o.WrongPlace
+	r.Designs += o.Designs
+	r.GenerateSecs += o.GenerateSecs
+	for k, v := range o.times {
+		r.times[k] = append(r.times[k], v...)
+	}
+	r.summarise()
+}
+
+func (r *Report) summarise() {
+	for k, all := range r.times {
+		sort.Float64s(all)
+		var sum float64
+		for _, v := range all {
+			sum += v
+		}
+		n := len(all)
+		r.MSPerDesign[k] = Timing{N: n, Mean: sum / float64(n), P50: all[n/2], P95: all[min(n-1, n*95/100)], Max: all[n-1]}
+	}
+}
+
+// Print writes the headline figures and the slices.
+func (r *Report) Print(w io.Writer) {
+	get := func(m map[string]*Tally, k string) Tally {
+		if t := m[k]; t != nil {
+			return *t
+		}
+		return Tally{}
+	}
+	fmt.Fprintf(w, "recall, bank's own artwork:        %v\n", get(r.Recall, KindOwn))
+	fmt.Fprintf(w, "recall, other artists:             %v\n", get(r.Recall, KindOther))
+	fmt.Fprintf(w, "precision of findings on logo designs: %v (right entry in the right place / all findings; %d right entry elsewhere)\n", r.Precision, r.WrongPlace)
+	fmt.Fprintf(w, "logo designs with a wrong finding: %v\n", r.WrongExtra)
+	fmt.Fprintf(w, "brand-free designs flagged:        %v\n", get(r.Flagged, KindFree))
+	fmt.Fprintf(w, "held-out brand designs flagged:    %v\n", get(r.Flagged, KindHeldOut))
+	table := func(title string, m map[string]*Tally) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "%s:\n", title)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-26s %v\n", k, *m[k])
+		}
+	}
+	table("recall by kind and artist set", r.Recall)
+	table("recall by slice (own + other)", r.RecallBy)
+	table("flagged by kind and set", r.Flagged)
+	table("flagged by slice (free + heldout)", r.FlaggedBy)
+	fmt.Fprintln(w, "detector ms per design (one core):")
+	keys := make([]string, 0, len(r.MSPerDesign))
+	for k := range r.MSPerDesign {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t := r.MSPerDesign[k]
+		fmt.Fprintf(w, "  %-10s n=%-4d mean %.0f  p50 %.0f  p95 %.0f  max %.0f\n", k, t.N, t.Mean, t.P50, t.P95, t.Max)
+	}
+}

@@ -1,0 +1,362 @@
+// Command eval-logos2 is the held-out logo evaluation of issue 14 (make
+// eval-logos2): harder designs than eval-logos (see package logos2gen),
+// development seeds that may be inspected while tuning, and frozen test
+// seeds that are run once per matcher version (make eval-logos2-test), never
+// listed design by design, their figures appended to eval/logos2/TESTRUNS.md.
+//
+// Bank: simple-icons without the tenth of entries held out as brand-like
+// marks (logos2gen.HeldOutEntry), plus the drawn symbols, with the
+// production negative bank (all of game-icons and tabler but brand icons).
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/color"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/iconify"
+	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/bank/symbols"
+	"github.com/muster-dev/muster/eval/logos2/logos2gen"
+	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/npmfetch"
+)
+
+// DevSeeds may be inspected while tuning; TestSeeds never are.
+var (
+	DevSeeds  = []uint64{101, 102, 103}
+	TestSeeds = []uint64{9001, 9002}
+)
+
+// noNegRecorded notes a test run without the negative bank.
+var (
+	noNegRecorded bool
+	scaleRecorded float64
+)
+
+// testRuns is where each test-seed run is recorded.
+const testRuns = "eval/logos2/TESTRUNS.md"
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("eval-logos2", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	seedsFlag := flag.String("seeds", "", "development seeds, comma-separated (default 101,102,103)")
+	test := flag.Bool("test", false, "run the frozen test seeds once for this matcher version and record the figures in "+testRuns)
+	again := flag.String("again", "", "with -test: run again although this version was run (the reason is recorded)")
+	scale := flag.Float64("scale", 1, "designs per seed × this (200 own, 100 other, 150 free, 50 held-out brands at 1)")
+	procs := flag.Int("procs", 1, "GOMAXPROCS (timing is per core at 1)")
+	verbose := flag.Bool("v", false, "list misses and false flags (development seeds only)")
+	explain := flag.Bool("explain", false, "with -v, explain each own-artwork miss")
+	dump := flag.String("dump", "", "with -v, write missed and falsely flagged designs to this directory")
+	jsonOut := flag.String("json", "", "also write the report as JSON here")
+	only := flag.String("only", "", "only designs of this kind (own, other, free, heldout)")
+	noAlt := flag.Bool("no-alternates", false, "without other artists' drawings as alternate references")
+	noNeg := flag.Bool("no-negative", false, "without the negative bank (its first preparation takes long on a busy machine; recorded with the test figures)")
+	preview := flag.String("preview", "", "write the first development seed's designs (every 10th) to this directory and stop")
+	flag.Parse()
+	runtime.GOMAXPROCS(*procs)
+	ctx := context.Background()
+	if *test && (*verbose || *dump != "" || *only != "") {
+		return fmt.Errorf("test seeds are not inspected: -v, -dump and -only are for development seeds")
+	}
+	seeds := DevSeeds
+	if *test {
+		seeds = TestSeeds
+		if prev, _ := os.ReadFile(testRuns); bytes.Contains(prev, []byte("| "+match.Version+" |")) && *again == "" {
+			return fmt.Errorf("the test seeds were already run for %s (see %s); a new matcher version gets a new run", match.Version, testRuns)
+		}
+	} else if *seedsFlag != "" {
+		seeds = nil
+		for _, f := range strings.Split(*seedsFlag, ",") {
+			v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return err
+			}
+			for _, t := range TestSeeds {
+				if v == t {
+					return fmt.Errorf("seed %d is a frozen test seed: use -test", v)
+				}
+			}
+			seeds = append(seeds, v)
+		}
+	}
+	cache, err := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
+	if err != nil {
+		return err
+	}
+	src, err := logos2gen.Load(ctx, cache)
+	if err != nil {
+		return err
+	}
+	if *preview != "" {
+		g, err := logos2gen.NewGenerator(logos2gen.Config{Seed: seeds[0]}, src)
+		if err != nil {
+			return err
+		}
+		_ = os.MkdirAll(*preview, 0o755)
+		for i := 0; i < g.Len(); i += 10 {
+			s, err := g.Sample(i)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(*preview, fmt.Sprintf("%03d-%s-%s-%s.%s", i, s.Kind, s.Set, s.Slug, s.Format[6:])), s.Data, 0o644); err != nil {
+				return err
+			}
+			fmt.Printf("%d %s %s/%s box=%v scale=%.2f angle=%.0f persp=%.2f %s distressed=%v %s occl=%s\n", i, s.Kind, s.Set, s.Icon, s.Box, s.Scale, s.Angle, s.Persp, s.Style, s.Distressed, s.Background, s.Occlusion)
+		}
+		return nil
+	}
+	m, err := buildMatcher(ctx, cache, src, *noAlt, *noNeg)
+	if err != nil {
+		return err
+	}
+	detect := func(ctx context.Context, img *imaging.Image) ([]logos2gen.Found, error) {
+		ms, _, err := m.Find(ctx, img.NRGBA)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]logos2gen.Found, 0, len(ms))
+		for _, x := range ms {
+			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box})
+		}
+		return out, nil
+	}
+	rep := logos2gen.NewReport()
+	perSeed := map[uint64]*logos2gen.Report{}
+	for _, seed := range seeds {
+		cfg := logos2gen.Config{Seed: seed, Test: *test}
+		cfg = cfg.WithDefaults()
+		cfg.Own, cfg.Other, cfg.Free, cfg.HeldOut = int(float64(cfg.Own)**scale), int(float64(cfg.Other)**scale), int(float64(cfg.Free)**scale), int(float64(cfg.HeldOut)**scale)
+		g, err := logos2gen.NewGenerator(cfg, src)
+		if err != nil {
+			return err
+		}
+		sr := logos2gen.NewReport()
+		if err := sr.Run(ctx, g, detect, *verbose && !*test, *only, os.Stderr); err != nil {
+			return err
+		}
+		rep.Merge(sr)
+		perSeed[seed] = sr
+		fmt.Printf("== seed %d (%s): %d designs\n", seed, map[bool]string{true: "TEST", false: "development"}[*test], sr.Designs)
+		sr.Print(os.Stdout)
+		if *verbose && !*test {
+			for _, s := range sr.Misses {
+				fmt.Println("miss:", s)
+				if *explain || *dump != "" {
+					if err := inspect(ctx, m, g, s, *explain, *dump, seed); err != nil {
+						return err
+					}
+				}
+			}
+			for _, s := range sr.FalseFlags {
+				fmt.Println("false flag:", s)
+				if *dump != "" {
+					if err := inspect(ctx, m, g, s, false, *dump, seed); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	fmt.Printf("== all seeds %v, matcher %s, bank %d references (%d hashes)\n", seeds, match.Version, m.Len(), m.Variants())
+	rep.Print(os.Stdout)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(struct {
+			Version string                       `json:"version"`
+			Pooled  *logos2gen.Report            `json:"pooled"`
+			Seeds   map[uint64]*logos2gen.Report `json:"seeds"`
+		}{match.Version, rep, perSeed}, "", "  ")
+		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if *test {
+		noNegRecorded, scaleRecorded = *noNeg, *scale
+		return record(rep, seeds, *again)
+	}
+	return nil
+}
+
+// record appends the test-seed figures to testRuns.
+func record(r *logos2gen.Report, seeds []uint64, again string) error {
+	commit := "unknown"
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+	}
+	if dirty, err := exec.Command("git", "status", "--porcelain", "--", "bank", "eval/logos2").Output(); err == nil && len(bytes.TrimSpace(dirty)) > 0 {
+		commit += "+changes"
+	}
+	get := func(m map[string]*logos2gen.Tally, k string) string {
+		if t := m[k]; t != nil {
+			return t.String()
+		}
+		return "—"
+	}
+	t := r.MSPerDesign["1200x1200"]
+	tl := r.MSPerDesign["4500x5400"]
+	note := ""
+	if again != "" {
+		note = " (again: " + again + ")"
+	}
+	if noNegRecorded {
+		note += " without the negative bank"
+	}
+	if scaleRecorded != 1 {
+		note += fmt.Sprintf(" at scale %g", scaleRecorded)
+	}
+	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f |%s\n",
+		time.Now().UTC().Format("2006-01-02 15:04"), match.Version, commit, seeds, r.Designs,
+		get(r.Recall, logos2gen.KindOwn), get(r.Recall, "other:dev sets"), get(r.Recall, "other:held-out sets"),
+		r.Precision.String(), r.WrongExtra.String(), get(r.Flagged, logos2gen.KindFree), get(r.Flagged, logos2gen.KindHeldOut),
+		t.P50, t.P95, tl.P50, tl.P95, note)
+	_, statErr := os.Stat(testRuns)
+	f, err := os.OpenFile(testRuns, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if os.IsNotExist(statErr) {
+		fmt.Fprint(f, "# eval-logos2 frozen test seeds: one run per matcher version\n\n"+
+			"Written by `make eval-logos2-test` (`go run ./eval/logos2 -test`), which refuses to run a version twice.\n"+
+			"Test seeds are never listed design by design and never used for tuning.\n"+
+			"Recall: right entry with its box overlapping the truth (IoU ≥ 0.3 or centre inside); 95 % Wilson intervals in brackets.\n\n"+
+			"| when (UTC) | matcher | commit | seeds | designs | own-artwork recall | other artists, sets in tuning | other artists, held-out sets | precision (findings on logo designs) | logo designs with a wrong finding | brand-free flagged | held-out brands flagged | 1200² ms p50 / p95 | 4500×5400 ms p50 / p95 |\n"+
+			"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	}
+	_, err = f.WriteString(line)
+	fmt.Print("recorded in ", testRuns, ":\n", line)
+	return err
+}
+
+// inspect explains a listed design (by its "#i" prefix) and dumps it.
+func inspect(ctx context.Context, m *match.Matcher, g *logos2gen.Generator, line string, explain bool, dump string, seed uint64) error {
+	var i int
+	if _, err := fmt.Sscanf(line, "#%d", &i); err != nil {
+		return nil
+	}
+	s, err := g.Sample(i)
+	if err != nil {
+		return err
+	}
+	if dump != "" {
+		ext := ".png"
+		if s.Format == "image/jpeg" {
+			ext = ".jpg"
+		}
+		_ = os.MkdirAll(dump, 0o755)
+		_ = os.WriteFile(filepath.Join(dump, fmt.Sprintf("s%d-%d-%s-%s%s", seed, i, s.Kind, s.Slug, ext)), s.Data, 0o644)
+	}
+	if explain && s.Positive() {
+		img, err := imaging.Decode(s.Data, s.Format, imaging.Limits{})
+		if err != nil {
+			return err
+		}
+		e, err := m.Explain(ctx, img.NRGBA, s.Slug)
+		if err != nil {
+			return err
+		}
+		fmt.Println("   ", e)
+	}
+	return nil
+}
+
+// buildMatcher loads the evaluation bank: simple-icons less the held-out
+// tenth, the symbols (protected, as bank.Set does), and the production
+// negative bank.
+func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noAlternates, noNegative bool) (*match.Matcher, error) {
+	cfg := match.Config{Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
+	m, err := match.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	cacheFile := filepath.Join(cache, "eval-simple-icons-"+match.EncodingVersion+".gob")
+	cached := map[string][]byte{}
+	if f, err := os.Open(cacheFile); err == nil {
+		_ = gob.NewDecoder(f).Decode(&cached)
+		f.Close()
+	}
+	dirty := false
+	bar := &bank.Progress{W: os.Stderr, Label: "bank simple-icons", Total: len(src.Brands.Icons)}
+	for _, ic := range src.Brands.Icons {
+		bar.Add(1)
+		var p match.Prepared
+		if b, ok := cached[ic.Name]; !ok || p.UnmarshalBinary(b) != nil {
+			dirty = true
+			img, err := iconify.Render(ic, bank.RenderSize, color.NRGBA{A: 255})
+			if err != nil {
+				return nil, err
+			}
+			pp, err := m.Prepare(ic.Name, match.MaskFromAlpha(img), 0)
+			if err != nil {
+				return nil, err
+			}
+			p = *pp
+			cached[ic.Name], _ = p.MarshalBinary()
+		}
+		if logos2gen.HeldOutEntry(ic.Name) {
+			continue
+		}
+		m.AddPrepared(&p)
+	}
+	if dirty {
+		if f, err := os.Create(cacheFile + ".tmp"); err == nil {
+			err = gob.NewEncoder(f).Encode(cached)
+			f.Close()
+			if err == nil {
+				_ = os.Rename(cacheFile+".tmp", cacheFile)
+			}
+		}
+	}
+	for _, s := range symbols.All() {
+		if err := m.Add("symbol:"+s.ID, match.MaskFromAlpha(s.Draw(256)), 0); err != nil {
+			return nil, err
+		}
+	}
+	if !noAlternates {
+		// Other artists' drawings of the bank's entries, as a worker loads
+		// them (bank.AlternateSets: never the held-out artist sets).
+		slugs := map[string]bool{}
+		for _, ic := range src.Brands.Icons {
+			if !logos2gen.HeldOutEntry(ic.Name) {
+				slugs[ic.Name] = true
+			}
+		}
+		alts, err := bank.LoadAlternates(ctx, bank.AlternateOptions{CacheDir: cache, Slugs: slugs, Match: cfg}, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range alts {
+			m.AddPrepared(p)
+		}
+	}
+	negLen := 0
+	if !noNegative {
+		neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: cache, Match: cfg}, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		m.SetNegative(neg)
+		negLen = neg.Len()
+	}
+	fmt.Fprintf(os.Stderr, "bank: %d references, %d hashes, negative bank %d shapes, ready in %s\n", m.Len(), m.Variants(), negLen, time.Since(t0).Round(time.Millisecond))
+	return m, nil
+}
