@@ -129,7 +129,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	}
 	p.Accounts = accounts.New(pool, acfg)
 	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
-		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q})
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q,
+			Legal: &console.Legal{Policy: p.Policy, Banks: p.Banks, LicenceChanged: p.licenceChanged, KickBacktests: p.Backtests.Kick}})
 	if err != nil {
 		return nil, err
 	}
