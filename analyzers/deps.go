@@ -2,6 +2,7 @@ package analyzers
 
 import (
 	"context"
+	"io"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,6 +29,9 @@ type Deps struct {
 	NATS *nats.Conn
 	// Logger receives progress and warnings.
 	Logger *slog.Logger
+	// Progress receives progress bars of long first-start work (building
+	// the negative bank); nil discards them.
+	Progress io.Writer
 	// Runtime returns the process's ONNX Runtime, set up on first use (the
 	// library fetched and checksummed) and released by the composition
 	// root, so every model-based analyzer shares one environment.

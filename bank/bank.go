@@ -113,6 +113,8 @@ type Change struct {
 	Allowlist bool `json:"allowlist,omitempty"`
 	// BankSettings is true when the bank's own row (threshold…) changed.
 	BankSettings bool `json:"bank_settings,omitempty"`
+	// catchUp makes Apply read what changed from the audit trail.
+	catchUp bool
 }
 
 // AuditRecord is one row of a bank's audit trail.

@@ -450,3 +450,51 @@ func TestStaleEncodingPreparedAgain(t *testing.T) {
 		t.Fatalf("bank version %d → %d: preparing again is not a content change", before.Version, after.Version)
 	}
 }
+
+// TestCatchUpWithoutAnnouncement: a change made with no NATS announcement
+// (a CLI that could not reach NATS, a lost message) reaches a watching set
+// at its next catch-up.
+func TestCatchUpWithoutAnnouncement(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	quiet := bank.NewStore(e.pool, nil) // announces nothing
+	if _, err := quiet.CreateBank(e.ctx, bank.Bank{Name: "quiet-marks", Kind: bank.KindCustom}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := bank.NewSet(e.store, bank.SetConfig{CatchUpEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Load(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	if err := w.Watch(ctx, e.nc); err != nil {
+		t.Fatal(err)
+	}
+	mark := image.NewNRGBA(image.Rect(0, 0, 200, 200))
+	for y := 40; y < 160; y++ {
+		for x := 40; x < 160; x++ {
+			if (x-100)*(x-100)+(y-100)*(y-100) < 60*60 && x < 120 {
+				mark.SetNRGBA(x, y, color.NRGBA{0, 0, 0, 255})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, mark)
+	ch, err := bank.AddImage(e.ctx, quiet, "quiet-marks", bank.AddRequest{Entry: bank.Entry{ID: "half-moon", Label: "Half moon"}, Image: buf.Bytes()}, match.Config{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := w.Entry("quiet-marks", "half-moon"); ok && w.Versions()["quiet-marks"] >= ch.Version {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("an unannounced entry never reached the watching set (version %d, want %d)", w.Versions()["quiet-marks"], ch.Version)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

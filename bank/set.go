@@ -29,6 +29,8 @@ type Set struct {
 
 	applyMu sync.Mutex // serialises Load and Apply
 
+	catchUpEvery time.Duration
+
 	symbolBanks sync.Map // names of banks of kind symbol (see protected)
 
 	mu      sync.RWMutex
@@ -41,11 +43,19 @@ type Set struct {
 type SetConfig struct {
 	Match  match.Config
 	Logger *slog.Logger
+	// CatchUpEvery is how often a watching set compares its bank versions
+	// with the database and catches up on changes whose announcement it
+	// missed (NATS delivers announcements at most once; a CLI without NATS
+	// announces nothing). Default 30 s.
+	CatchUpEvery time.Duration
 }
 
 // WithDefaults returns c with defaults filled in.
 func (c SetConfig) WithDefaults() SetConfig {
 	c.Match = c.Match.WithDefaults()
+	if c.CatchUpEvery <= 0 {
+		c.CatchUpEvery = 30 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -55,7 +65,7 @@ func (c SetConfig) WithDefaults() SetConfig {
 // NewSet returns an empty set reading from store; call Load.
 func NewSet(store *Store, cfg SetConfig) (*Set, error) {
 	cfg = cfg.WithDefaults()
-	s := &Set{store: store, log: cfg.Logger, banks: map[string]Bank{},
+	s := &Set{store: store, log: cfg.Logger, catchUpEvery: cfg.CatchUpEvery, banks: map[string]Bank{},
 		entries: map[string]*Entry{}, allow: map[string]map[string]*Allow{}}
 	cfg.Match.Protected = s.protected
 	m, err := match.New(cfg.Match)
@@ -208,7 +218,7 @@ func (s *Set) Apply(ctx context.Context, ch Change) error {
 	}
 	ids := ch.EntryIDs
 	allow := ch.Allowlist
-	if ch.Version != cur.Version+1 || b.Version != ch.Version {
+	if ch.Version != cur.Version+1 || b.Version != ch.Version || ch.catchUp {
 		audits, err := s.store.Audit(ctx, ch.Bank, cur.Version)
 		if err != nil {
 			return err
@@ -325,10 +335,16 @@ func (s *Set) Watch(ctx context.Context, nc *nats.Conn) error {
 	}
 	go func() {
 		defer sub.Unsubscribe()
+		tick := time.NewTicker(s.catchUpEvery)
+		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-tick.C:
+				if err := s.CatchUp(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("bank catch-up", "err", err)
+				}
 			case m := <-ch:
 				var c Change
 				if err := json.Unmarshal(m.Data, &c); err != nil {
@@ -341,6 +357,29 @@ func (s *Set) Watch(ctx context.Context, nc *nats.Conn) error {
 			}
 		}
 	}()
+	return nil
+}
+
+// CatchUp compares every bank's version in the database with the loaded
+// one and applies what was missed (from the audit trail), as if the
+// announcements had arrived. Watch calls it periodically.
+func (s *Set) CatchUp(ctx context.Context) error {
+	banks, err := s.store.Banks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range banks {
+		s.mu.RLock()
+		cur, known := s.banks[b.Name]
+		s.mu.RUnlock()
+		if known && b.Version <= cur.Version {
+			continue
+		}
+		if err := s.Apply(ctx, Change{Bank: b.Name, Version: b.Version, catchUp: true}); err != nil {
+			return fmt.Errorf("catch up %s: %w", b.Name, err)
+		}
+		s.log.Info("bank caught up without an announcement", "bank", b.Name, "version", b.Version)
+	}
 	return nil
 }
 

@@ -70,6 +70,13 @@ type Deps struct {
 	// Legal is legal's workspace (rules, backtests, publishing, banks,
 	// licences); nil hides the legal section.
 	Legal *Legal
+	// References serves bank entries' reference images (nil: none shown).
+	References References
+}
+
+// References reads a bank entry's reference image (PNG).
+type References interface {
+	Reference(ctx context.Context, bank, entryID string) ([]byte, error)
 }
 
 // Handler serves one console request for a signed-in user (sess is nil on
@@ -153,6 +160,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.sections = append(s.sections, legalSection)
 		s.routes = append(s.routes, s.legalRoutes()...)
 	}
+	s.sections = append(s.sections, Section{Key: "users", Title: "Users", Path: "/console/users",
+		Summary: "Console users: add, unlock, disable, reset passwords.", Roles: adminRoles})
+	s.routes = append(s.routes, s.userRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
@@ -230,7 +240,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				s.renderError(w, r, sess, errorf(http.StatusForbidden, "Only the platform operator's staff may open this page."))
 				return
 			}
-			if !safeMethod(r.Method) && !s.validCSRF(r, sess.CSRF) {
+			if !safeMethod(r.Method) && !s.validCSRF(w, r, sess.CSRF) {
 				s.renderError(w, r, sess, errorf(http.StatusForbidden, "The form's security token is missing or stale: reload the page and try again."))
 				return
 			}
@@ -243,10 +253,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 
 // validCSRF compares the request's token (header or form field) with want
 // in constant time.
-func (s *Server) validCSRF(r *http.Request, want string) bool {
+func (s *Server) validCSRF(w http.ResponseWriter, r *http.Request, want string) bool {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
-		r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		got = r.PostFormValue("csrf")
 	}
 	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1

@@ -25,6 +25,7 @@ import (
 	"github.com/muster-dev/muster/internal/natstest"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -68,7 +69,7 @@ func setup(t *testing.T, cfg console.Config) *bundle {
 			}
 		}
 	}
-	b.con, err = console.New(cfg, console.Deps{Accounts: b.acc, Store: b.st, Blobs: q})
+	b.con, err = console.New(cfg, console.Deps{Accounts: b.acc, Store: b.st, Blobs: q, Review: review.New(b.st, q, nil, review.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,5 +444,72 @@ func TestPreferences(t *testing.T) {
 	}
 	if resp := b.client().signin("reviewer@acme.example", "a brand new password"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("new password: %d", resp.StatusCode)
+	}
+}
+
+var generatedPassword = regexp.MustCompile(`<code class="secret">([^<]+)</code>`)
+
+// TestUserAdmin: a platform admin adds a user to a tenant and sees the
+// password once; a tenant's admin manages only their tenant's users.
+func TestUserAdmin(t *testing.T) {
+	t.Parallel()
+	b := setup(t, console.Config{})
+	ctx := context.Background()
+	plat := b.client()
+	plat.signin("admin@plat.example", pw)
+	resp, page := plat.do("POST", "/console/users", url.Values{"csrf": {plat.csrf}, "email": {"new@acme.example"}, "role": {"reviewer"}, "tenant": {b.acme.ID}}, nil)
+	m := generatedPassword.FindStringSubmatch(page)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("create: %d\n%s", resp.StatusCode, page)
+	}
+	if resp := b.client().signin("new@acme.example", m[1]); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the new user signs in: %d", resp.StatusCode)
+	}
+	if _, page := plat.do("GET", "/console/users", nil, nil); strings.Contains(page, m[1]) {
+		t.Fatal("the password is shown again")
+	}
+	acmeAdmin := b.client()
+	acmeAdmin.signin("admin@acme.example", pw)
+	_, page = acmeAdmin.do("GET", "/console/users", nil, nil)
+	if !strings.Contains(page, "new@acme.example") || strings.Contains(page, "@plat.example") || strings.Contains(page, "@other.example") {
+		t.Fatalf("acme admin's scope:\n%s", page)
+	}
+	user := func(email string) string {
+		u, err := b.acc.User(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+	tests := []struct {
+		name   string
+		c      *client
+		path   string
+		status int
+	}{
+		{"tenant admin disables their reviewer", acmeAdmin, "/console/users/" + user("reviewer@acme.example") + "/disable", http.StatusSeeOther},
+		{"tenant admin cannot touch a platform user", acmeAdmin, "/console/users/" + user("reviewer@plat.example") + "/disable", http.StatusNotFound},
+		{"tenant admin cannot touch another tenant", acmeAdmin, "/console/users/" + user("reviewer@other.example") + "/password", http.StatusNotFound},
+		{"nobody disables themselves", acmeAdmin, "/console/users/" + user("admin@acme.example") + "/disable", http.StatusBadRequest},
+		{"platform admin enables anyone", plat, "/console/users/" + user("reviewer@acme.example") + "/enable", http.StatusSeeOther},
+		{"platform admin resets another tenant's password", plat, "/console/users/" + user("legal@other.example") + "/password", http.StatusOK},
+	}
+	for _, tt := range tests {
+		if resp, _ := tt.c.do("POST", tt.path, url.Values{"csrf": {tt.c.csrf}}, nil); resp.StatusCode != tt.status {
+			t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.status)
+		}
+	}
+	// Unlock lifts a lockout.
+	for range 5 {
+		b.client().signin("legal@acme.example", "wrong password!!")
+	}
+	if resp := b.client().signin("legal@acme.example", pw); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("not locked: %d", resp.StatusCode)
+	}
+	if resp, _ := acmeAdmin.do("POST", "/console/users/"+user("legal@acme.example")+"/unlock", url.Values{"csrf": {acmeAdmin.csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", resp.StatusCode)
+	}
+	if resp := b.client().signin("legal@acme.example", pw); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after unlock: %d", resp.StatusCode)
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/accounts"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/store"
 )
 
 var assetHash = regexp.MustCompile(`\?v=[0-9a-f]{12}`)
@@ -74,6 +77,62 @@ func TestGoldenPages(t *testing.T) {
 		{"home", "home", s.page(nil, sess, "Muster console", "", homeData{Sections: s.visibleSections(sess)})},
 		{"account", "account", s.page(nil, &grey, "Your account", "account", accountData{Message: "Preferences saved."})},
 		{"error", "error", s.page(nil, sess, "Forbidden", "", errorf(403, "Your role (reviewer) may not open this page."))},
+		{"users", "users", s.page(nil, sess, "Console users", "users", usersData{Users: []accounts.User{sess.User, {ID: "u2", Email: "lena@example.com", Role: "legal", TenantName: "acme", LockedUntil: &sess.CreatedAt}},
+			Roles: []string{"reviewer", "legal", "admin"}, Created: "lena@example.com", Password: "GENERATED-ONCE"})},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := s.views.execute(&buf, tt.view, tt.p); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		golden(t, tt.name, buf.Bytes())
+	}
+}
+
+func TestGoldenReviewPages(t *testing.T) {
+	t.Parallel()
+	s := goldenServer(t)
+	sess := fixtureSession()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	lease := at.Add(10 * time.Minute)
+	queues := []review.QueueStats{
+		{Queue: review.Queue{Name: "symbols", Title: "Hate and extremist symbols", Description: "Symbols (StGB §86a)", Roles: []string{"reviewer"}, SLASeconds: 4 * 3600}, Pending: 3, Claimed: 1, OldestReadySeconds: 5 * 3600, OverSLA: 2, MayReview: true},
+		{Queue: review.Queue{Name: "trademarks", Title: "Trademarks", Roles: []string{"reviewer"}, SLASeconds: 24 * 3600}, Pending: 0, MayReview: true},
+		{Queue: review.Queue{Name: "sexual", Title: "Sexual content", Roles: []string{"admin"}, SLASeconds: 8 * 3600}, Pending: 7, OldestReadySeconds: 4.5 * 3600, MayReview: false},
+	}
+	item := review.Item{ID: 7, TenantID: "t1", DesignID: "00000000-0000-0000-0000-0000000000d1", Kind: review.KindFlagged, Queue: "symbols", State: review.StateOpen,
+		PolicyVersion: "default/3", Codes: []string{"extremist_symbol_review"}, Automated: map[string]string{"DE": "review", "US": "allow"},
+		ClaimedBy: sess.User.Actor(), ClaimedAt: &at, LeaseUntil: &lease, AgeSeconds: 3 * 3600, SLASeconds: 4 * 3600, CreatedAt: at}
+	finding := mustertype.Finding{Type: mustertype.FindingSymbol, Analyzer: "bank", Bank: "symbols", EntryID: "e1", Label: "triskele", Score: 0.83,
+		Box: &mustertype.Box{X: 10, Y: 20, W: 30, H: 40}, Attrs: mustertype.Attrs{Symbol: "triskele", Jurisdictions: []string{"DE"}}}
+	nsfw := mustertype.Finding{Type: mustertype.FindingNSFW, Analyzer: "nsfw", Label: "sexual_suggestive", Score: 0.64}
+	item.Findings = []mustertype.Finding{finding}
+	ver := mustertype.Verdict{ID: 1, Outcome: "review", Cause: mustertype.CauseAnalysis, CreatedAt: at, Decision: mustertype.Decision{PolicyVersion: "default/3", Markets: []mustertype.MarketVerdict{
+		{Market: "DE", Outcome: "review", Reasons: []mustertype.Reason{{Rule: "extremist_symbol_de", Code: "extremist_symbol_review", Outcome: "review", Message: "A symbol that may be banned", Ground: "StGB §86a",
+			Legal: &mustertype.Ground{Kind: "statute", Ref: "StGB §86a", Explanation: "Symbols of unconstitutional organisations."}}}},
+		{Market: "US", Outcome: "allow", Reasons: []mustertype.Reason{{Code: "no_rule_matched", Outcome: "allow", Message: "no rule matched"}}},
+	}}}
+	c := review.ItemContext{Item: item, Verdict: &ver, Verdicts: []mustertype.Verdict{ver}, Findings: []mustertype.Finding{finding, nsfw},
+		Design:   store.Design{ID: item.DesignID, Width: 200, Height: 100, MediaType: "image/png", Product: "tshirt", Title: "Sun wheel <b>shirt</b>", Tags: []string{"pagan", "sun"}, CreatedAt: at},
+		Comments: []review.Comment{{ID: 1, ItemID: 7, Author: "user:other@example.com", Body: "Looks like the Thule variant?", Kind: "comment", CreatedAt: at}},
+		History:  []review.AuditEntry{{ID: 2, At: at, Actor: sess.User.Actor(), Action: review.ActionClaimed}, {ID: 1, At: at, Actor: "system", Action: review.ActionOpened}}}
+	id := itemData{C: c, Mine: true, LeaseUntil: "09:10:00 UTC", Reasons: review.Reasons(), Queues: queues[1:], HeartbeatS: 60, Tags: "pagan, sun", Sensitive: true,
+		Markets: []marketRow{{Market: "DE", Automated: "review", Current: "review", Reasons: ver.Decision.Markets[0].Reasons, NeedsDecision: true},
+			{Market: "US", Automated: "allow", Current: "allow", Reasons: ver.Decision.Markets[1].Reasons}},
+		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference"}, {N: 2, F: nsfw}},
+		Tiles:    []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
+		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}}}
+	audit := auditData{Entries: c.History, Actor: "user:rev@example.com", Item: "7", CSV: "/console/review/audit?format=csv&item=7", Actions: []string{review.ActionClaimed, review.ActionDecided}}
+	qa := review.QAReport{Decided: 40, Agreed: 38, Rate: 0.95, ByCode: []review.Agreement{{Key: "trademark_block", Decided: 20, Agreed: 19, Rate: 0.95}}, ByAnalyzer: []review.Agreement{{Key: "bank", Decided: 30, Agreed: 28, Rate: 28.0 / 30}}}
+	tests := []struct {
+		name, view string
+		p          page
+	}{
+		{"queues", "queues", s.page(nil, sess, "Review queues", "review", queuesData{Queues: queues, Message: "Nothing is waiting in trademarks. Well done.", Mine: []review.Item{item}})},
+		{"item", "item", s.page(nil, sess, "Item 7", "review", id)},
+		{"items", "items", s.page(nil, sess, "Review items", "review", itemsData{Items: []review.Item{item}, Queue: "symbols", State: "open", Queues: queues, States: []string{"open", "decided"}, Kinds: []string{"flagged"}, Limit: 50})},
+		{"audit", "audit", s.page(nil, sess, "Review audit", "review", audit)},
+		{"qa", "qa", s.page(nil, sess, "QA agreement", "review", qa)},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

@@ -306,7 +306,7 @@ func formOfRule(r policy.Rule) ruleForm {
 	return f
 }
 
-func splitList(s string) []string {
+func legalSplitList(s string) []string {
 	var out []string
 	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
 		if p != "*" {
@@ -338,7 +338,7 @@ func readRuleForm(r *http.Request) ruleForm {
 // rule builds the policy rule; a malformed per-market grounds JSON is a
 // CompileError on that field.
 func (f ruleForm) rule() (policy.Rule, error) {
-	r := policy.Rule{Name: f.Name, Description: f.Description, Markets: splitList(f.Markets), Except: splitList(f.Except), Classes: f.Classes,
+	r := policy.Rule{Name: f.Name, Description: f.Description, Markets: legalSplitList(f.Markets), Except: legalSplitList(f.Except), Classes: f.Classes,
 		When: policy.Condition(f.When), Outcome: f.Outcome, Code: f.Code, Category: f.Category, Notes: f.Notes,
 		Ground: mustertype.Ground{Kind: f.GroundKind, Ref: f.GroundRef, Explanation: f.GroundExplanation}}
 	if f.Scope != policy.ScopeDesign {
@@ -424,7 +424,7 @@ func (s *Server) ruleEditor(w http.ResponseWriter, r *http.Request, sess *accoun
 	data := ruleData{legalPage: s.legalNav(r, sess, "/console/legal/rules"), Form: f, New: isNew, Errors: errs,
 		Outcomes: []string{policy.Block, policy.Review, policy.Allow}, Scopes: []string{policy.ScopeDesign, policy.ScopeFinding},
 		GroundKinds: []string{policy.GroundStatute, policy.GroundTerms, policy.GroundNone}, Classes: classOptions(), Categories: dsaCategories,
-		Probes: probes()}
+		Probes: legalProbes()}
 	for i := range data.Classes {
 		data.Classes[i].Checked = slices.Contains(f.Classes, data.Classes[i].Class)
 	}
@@ -447,7 +447,7 @@ func (s *Server) ruleEditor(w http.ResponseWriter, r *http.Request, sess *accoun
 	return nil
 }
 
-func probes() []policy.Probe {
+func legalProbes() []policy.Probe {
 	var out []policy.Probe
 	for _, c := range policy.MatrixCategories([]string{"EU", "US"}) {
 		out = append(out, c.Probes...)
@@ -483,14 +483,14 @@ func (s *Server) legalRuleNew(w http.ResponseWriter, r *http.Request, sess *acco
 }
 
 // legalRuleValidate type-checks the form's rule inside the draft and
-// answers the errors fragment (an empty list: it compiles).
+// answers the errors legalFragment (an empty list: it compiles).
 func (s *Server) legalRuleValidate(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
 	f := readRuleForm(r)
 	content, _, err := s.withRule(r.Context(), f)
 	if err == nil {
 		_, err = policy.Validate(content, policy.Config{})
 	}
-	return s.fragment(w, "legal_rule", "rule-errors", map[string]any{"Errors": compileErrors(err), "Checked": true})
+	return s.legalFragment(w, "legal_rule", "rule-errors", map[string]any{"Errors": compileErrors(err), "Checked": true})
 }
 
 func (s *Server) legalRuleSave(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -575,7 +575,7 @@ func (s *Server) previewInput(ctx context.Context, designID, probe string, marke
 	if len(markets) == 0 {
 		markets = []string{"DE", "FR", "EU", "US", "GB"}
 	}
-	for _, p := range probes() {
+	for _, p := range legalProbes() {
 		if p.Key == probe {
 			return mustertype.Input{DesignID: "probe-" + p.Key, Product: "tshirt", Markets: markets, Findings: p.Findings}, nil, nil
 		}
@@ -615,14 +615,14 @@ func (s *Server) legalRulePreview(w http.ResponseWriter, r *http.Request, sess *
 	if m := strings.TrimSpace(r.PostFormValue("preview_markets")); m != "" {
 		var err error
 		if markets, err = catalog.ParseMarkets(m); err != nil {
-			return s.fragment(w, "legal_rule", "preview", previewData{Message: err.Error()})
+			return s.legalFragment(w, "legal_rule", "preview", previewData{Message: err.Error()})
 		}
 	}
 	in, d, err := s.previewInput(r.Context(), r.PostFormValue("design"), r.PostFormValue("probe"), markets)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			return s.fragment(w, "legal_rule", "preview", previewData{Message: e.Message})
+			return s.legalFragment(w, "legal_rule", "preview", previewData{Message: e.Message})
 		}
 		return err
 	}
@@ -633,11 +633,11 @@ func (s *Server) legalRulePreview(w http.ResponseWriter, r *http.Request, sess *
 	}
 	if err != nil {
 		if ces := compileErrors(err); len(ces) > 0 {
-			return s.fragment(w, "legal_rule", "preview", previewData{Errors: ces})
+			return s.legalFragment(w, "legal_rule", "preview", previewData{Errors: ces})
 		}
 		return err
 	}
-	return s.fragment(w, "legal_rule", "preview", previewData{Design: d, Probe: r.PostFormValue("probe"), Rows: rows})
+	return s.legalFragment(w, "legal_rule", "preview", previewData{Design: d, Probe: r.PostFormValue("probe"), Rows: rows})
 }
 
 // ---- parameters ----
@@ -693,7 +693,7 @@ func (s *Server) withParams(ctx context.Context, raw string) ([]byte, error) {
 	if err := dec.Decode(&params); err != nil {
 		line, col := 1, 1
 		if se, ok := err.(*json.SyntaxError); ok {
-			line, col = lineCol(raw, int(se.Offset))
+			line, col = legalLineCol(raw, int(se.Offset))
 		}
 		return nil, &policy.CompileError{Field: "params", Line: line, Column: col, Msg: err.Error()}
 	}
@@ -706,7 +706,7 @@ func (s *Server) withParams(ctx context.Context, raw string) ([]byte, error) {
 	return content, err
 }
 
-func lineCol(s string, off int) (int, int) {
+func legalLineCol(s string, off int) (int, int) {
 	line, col := 1, 1
 	for i, c := range s {
 		if i >= off {
@@ -723,7 +723,7 @@ func lineCol(s string, off int) (int, int) {
 
 func (s *Server) legalParamsValidate(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
 	_, err := s.withParams(r.Context(), r.PostFormValue("params"))
-	return s.fragment(w, "legal_rule", "rule-errors", map[string]any{"Errors": compileErrors(err), "Checked": true})
+	return s.legalFragment(w, "legal_rule", "rule-errors", map[string]any{"Errors": compileErrors(err), "Checked": true})
 }
 
 func (s *Server) legalParamsSave(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -795,22 +795,22 @@ func (s *Server) legalDiff(w http.ResponseWriter, r *http.Request, sess *account
 
 // ---- shared ----
 
-// fragment renders one named template of a page's set (an htmx answer).
-func (s *Server) fragment(w http.ResponseWriter, page, name string, data any) error {
+// legalFragment renders one named template of a page's set (an htmx answer).
+func (s *Server) legalFragment(w http.ResponseWriter, page, name string, data any) error {
 	t, ok := s.views.pages[page]
 	if !ok {
 		return fmt.Errorf("no page %q", page)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
-		return fmt.Errorf("fragment %s/%s: %w", page, name, err)
+		return fmt.Errorf("legalFragment %s/%s: %w", page, name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
 	return nil
 }
 
-func formInt(r *http.Request, name string, def int) int {
+func legalFormInt(r *http.Request, name string, def int) int {
 	if v := strings.TrimSpace(r.FormValue(name)); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
@@ -819,7 +819,7 @@ func formInt(r *http.Request, name string, def int) int {
 	return def
 }
 
-func pathID(r *http.Request, name string) (int64, error) {
+func legalPathID(r *http.Request, name string) (int64, error) {
 	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || n <= 0 {
 		return 0, errorf(http.StatusNotFound, "Not found.")

@@ -50,7 +50,7 @@ func (s *Server) legalBanks(w http.ResponseWriter, r *http.Request, sess *accoun
 	return nil
 }
 
-type entryRow struct {
+type legalEntryRow struct {
 	bank.Entry
 	Stats  store.EntryStats
 	Active bool
@@ -61,21 +61,21 @@ type entryRow struct {
 type bankData struct {
 	legalPage
 	Bank      bank.Bank
-	Entries   []entryRow
+	Entries   []legalEntryRow
 	Query     string
 	After     string
 	NextAfter string
-	Form      entryForm
+	Form      legalEntryForm
 	Error     string
 	Audit     []bank.AuditRecord
 }
 
-type entryForm struct {
+type legalEntryForm struct {
 	ID, Label, Owner, Jurisdictions, Classes, WordMarks, Notes string
 	Famous                                                     bool
 }
 
-func (s *Server) bankPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session, status int, f entryForm, msg string) error {
+func (s *Server) bankPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session, status int, f legalEntryForm, msg string) error {
 	name := r.PathValue("bank")
 	b, err := s.deps.Legal.Banks.Bank(r.Context(), name)
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Server) bankPage(w http.ResponseWriter, r *http.Request, sess *accounts
 	data := bankData{legalPage: s.legalNav(r, sess, "/console/legal/banks"), Bank: b, Query: q.Get("q"), After: q.Get("after"), Form: f, Error: msg}
 	now := time.Now()
 	for _, e := range es {
-		row := entryRow{Entry: e, Stats: stats[e.ID], Active: e.Active(now)}
+		row := legalEntryRow{Entry: e, Stats: stats[e.ID], Active: e.Active(now)}
 		if row.Stats.Matched > 0 {
 			row.Pct = fmt.Sprintf("%.0f%%", 100*float64(row.Stats.Overturned)/float64(row.Stats.Matched))
 		}
@@ -118,7 +118,7 @@ func (s *Server) bankPage(w http.ResponseWriter, r *http.Request, sess *accounts
 }
 
 func (s *Server) legalBank(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	return s.bankPage(w, r, sess, http.StatusOK, entryForm{}, "")
+	return s.bankPage(w, r, sess, http.StatusOK, legalEntryForm{}, "")
 }
 
 func (s *Server) legalBankThreshold(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -133,17 +133,17 @@ func (s *Server) legalBankThreshold(w http.ResponseWriter, r *http.Request, sess
 	return nil
 }
 
-func readEntryForm(r *http.Request) entryForm {
-	return entryForm{ID: strings.TrimSpace(r.FormValue("id")), Label: strings.TrimSpace(r.FormValue("label")), Owner: strings.TrimSpace(r.FormValue("owner")),
+func readEntryForm(r *http.Request) legalEntryForm {
+	return legalEntryForm{ID: strings.TrimSpace(r.FormValue("id")), Label: strings.TrimSpace(r.FormValue("label")), Owner: strings.TrimSpace(r.FormValue("owner")),
 		Jurisdictions: r.FormValue("jurisdictions"), Classes: r.FormValue("classes"), WordMarks: r.FormValue("word_marks"),
 		Notes: strings.TrimSpace(r.FormValue("notes")), Famous: r.FormValue("famous") == "on"}
 }
 
 // apply sets the form's metadata on e.
-func (f entryForm) apply(e *bank.Entry) error {
+func (f legalEntryForm) apply(e *bank.Entry) error {
 	e.Label, e.Owner, e.Famous, e.Notes = f.Label, f.Owner, f.Famous, f.Notes
 	e.Jurisdictions = nil
-	for _, j := range splitList(f.Jurisdictions) {
+	for _, j := range legalSplitList(f.Jurisdictions) {
 		if j != "*" {
 			e.Jurisdictions = append(e.Jurisdictions, j)
 		}
@@ -165,12 +165,12 @@ func (f entryForm) apply(e *bank.Entry) error {
 	return nil
 }
 
-func formOfEntry(e bank.Entry) entryForm {
+func formOfEntry(e bank.Entry) legalEntryForm {
 	cls := make([]string, len(e.Classes))
 	for i, c := range e.Classes {
 		cls[i] = strconv.Itoa(c)
 	}
-	return entryForm{ID: e.ID, Label: e.Label, Owner: e.Owner, Jurisdictions: strings.Join(e.Jurisdictions, ", "), Classes: strings.Join(cls, ", "),
+	return legalEntryForm{ID: e.ID, Label: e.Label, Owner: e.Owner, Jurisdictions: strings.Join(e.Jurisdictions, ", "), Classes: strings.Join(cls, ", "),
 		WordMarks: strings.Join(e.WordMarks, ", "), Notes: e.Notes, Famous: e.Famous}
 }
 
@@ -223,10 +223,10 @@ func (s *Server) legalEntryAdd(w http.ResponseWriter, r *http.Request, sess *acc
 	return nil
 }
 
-type entryData struct {
+type legalEntryData struct {
 	legalPage
 	Entry   bank.Entry
-	Form    entryForm
+	Form    legalEntryForm
 	Stats   store.EntryStats
 	Active  bool
 	Designs []store.Design
@@ -256,7 +256,7 @@ func (s *Server) legalEntry(w http.ResponseWriter, r *http.Request, sess *accoun
 			audit = append(audit, all[i])
 		}
 	}
-	data := entryData{legalPage: s.legalNav(r, sess, "/console/legal/banks"), Entry: e, Form: formOfEntry(e), Stats: stats[e.ID],
+	data := legalEntryData{legalPage: s.legalNav(r, sess, "/console/legal/banks"), Entry: e, Form: formOfEntry(e), Stats: stats[e.ID],
 		Active: e.Active(time.Now()), Designs: ds, Audit: audit}
 	s.render(w, r, http.StatusOK, "legal_entry", s.page(r, sess, e.Label, "legal", data))
 	return nil

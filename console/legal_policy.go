@@ -40,8 +40,8 @@ func (s *Server) legalBacktests(w http.ResponseWriter, r *http.Request, sess *ac
 }
 
 func (s *Server) legalBacktestStart(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	days := formInt(r, "days", 30)
-	maxDesigns := formInt(r, "max_designs", 0)
+	days := legalFormInt(r, "days", 30)
+	maxDesigns := legalFormInt(r, "max_designs", 0)
 	if days < 1 || days > 365 {
 		return errorf(http.StatusBadRequest, "The window must be 1 to 365 days.")
 	}
@@ -113,7 +113,7 @@ func backtestMarkets(res *policy.BacktestResult) []marketResult {
 }
 
 func (s *Server) backtestData(r *http.Request, sess *accounts.Session) (backtestData, error) {
-	id, err := pathID(r, "id")
+	id, err := legalPathID(r, "id")
 	if err != nil {
 		return backtestData{}, err
 	}
@@ -147,11 +147,11 @@ func (s *Server) legalBacktestProgress(w http.ResponseWriter, r *http.Request, s
 	if !d.Running {
 		w.Header().Set("HX-Refresh", "true")
 	}
-	return s.fragment(w, "legal_backtest", "progress", d)
+	return s.legalFragment(w, "legal_backtest", "progress", d)
 }
 
 func (s *Server) legalBacktestCancel(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	id, err := pathID(r, "id")
+	id, err := legalPathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (s *Server) legalPublish(w http.ResponseWriter, r *http.Request, sess *acco
 }
 
 func (s *Server) legalApprove(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	id, err := pathID(r, "id")
+	id, err := legalPathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func (s *Server) legalApprove(w http.ResponseWriter, r *http.Request, sess *acco
 }
 
 func (s *Server) legalReject(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	id, err := pathID(r, "id")
+	id, err := legalPathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ type versionData struct {
 }
 
 func (s *Server) legalVersion(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	n, err := pathID(r, "n")
+	n, err := legalPathID(r, "n")
 	if err != nil {
 		return err
 	}
@@ -345,8 +345,8 @@ func (s *Server) legalVersion(w http.ResponseWriter, r *http.Request, sess *acco
 }
 
 func (s *Server) legalRollback(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
-	to := formInt(r, "to", 0)
-	if _, err := s.deps.Legal.Policy.Rollback(r.Context(), legalActor(sess), to, formInt(r, "expect_live", 0), strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+	to := legalFormInt(r, "to", 0)
+	if _, err := s.deps.Legal.Policy.Rollback(r.Context(), legalActor(sess), to, legalFormInt(r, "expect_live", 0), strings.TrimSpace(r.PostFormValue("note"))); err != nil {
 		if errors.Is(err, policy.ErrConflict) || errors.Is(err, policy.ErrNotFound) || errors.Is(err, policy.ErrForbidden) {
 			return policyErr(err)
 		}
@@ -356,15 +356,15 @@ func (s *Server) legalRollback(w http.ResponseWriter, r *http.Request, sess *acc
 	return nil
 }
 
-type auditRow struct {
+type legalAuditRow struct {
 	policy.AuditEntry
 	Why  string
 	Data string
 }
 
-type auditData struct {
+type legalAuditData struct {
 	legalPage
-	Rows []auditRow
+	Rows []legalAuditRow
 }
 
 func (s *Server) legalAudit(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -372,15 +372,15 @@ func (s *Server) legalAudit(w http.ResponseWriter, r *http.Request, sess *accoun
 	if err != nil {
 		return err
 	}
-	rows := make([]auditRow, len(es))
+	rows := make([]legalAuditRow, len(es))
 	for i, e := range es {
 		var m map[string]any
 		_ = json.Unmarshal(e.Data, &m)
 		why, _ := m["note"].(string)
-		rows[i] = auditRow{AuditEntry: e, Why: why, Data: string(e.Data)}
+		rows[i] = legalAuditRow{AuditEntry: e, Why: why, Data: string(e.Data)}
 	}
 	s.render(w, r, http.StatusOK, "legal_audit", s.page(r, sess, "Policy audit log", "legal",
-		auditData{legalPage: s.legalNav(r, sess, "/console/legal/audit"), Rows: rows}))
+		legalAuditData{legalPage: s.legalNav(r, sess, "/console/legal/audit"), Rows: rows}))
 	return nil
 }
 
@@ -410,7 +410,7 @@ func (s *Server) legalSoR(w http.ResponseWriter, r *http.Request, sess *accounts
 	if data.Design == "" && data.Probe == "" {
 		data.Probe = "hakenkreuz"
 	}
-	for _, p := range probes() {
+	for _, p := range legalProbes() {
 		data.Probes = append(data.Probes, p.Key)
 	}
 	in, _, err := s.previewInput(r.Context(), data.Design, data.Probe, []string{data.Market})
@@ -441,7 +441,7 @@ func (s *Server) legalSoR(w http.ResponseWriter, r *http.Request, sess *accounts
 	return nil
 }
 
-type designData struct {
+type legalDesignData struct {
 	legalPage
 	Design   store.Design
 	Findings []mustertype.Finding
@@ -457,7 +457,7 @@ func (s *Server) legalDesign(w http.ResponseWriter, r *http.Request, sess *accou
 	if err != nil {
 		return err
 	}
-	data := designData{legalPage: s.legalNav(r, sess, ""), Design: d, Findings: fs}
+	data := legalDesignData{legalPage: s.legalNav(r, sess, ""), Design: d, Findings: fs}
 	if v, err := s.deps.Store.LatestVerdict(r.Context(), d.ID); err == nil {
 		data.Verdict = &v
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -78,6 +78,8 @@ func newViews() (*views, error) {
 		"truncate":  func(s string, n int) string { return truncateRunes(s, n) },
 		"slaClass":  slaClass,
 		"outcomeOf": func(m map[string]string, k string) string { return m[k] },
+		"secs":      func(n int) string { return humanAge(time.Duration(n) * time.Second) },
+		"mulf":      func(a, b float64) float64 { return a * b },
 	}
 	pages, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

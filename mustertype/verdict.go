@@ -80,6 +80,9 @@ type Reason struct {
 	Ground string `json:"ground,omitempty"`
 	// Findings are indexes into Input.Findings that the rule relied on.
 	Findings []int `json:"findings,omitempty"`
+	// Found names what those findings are (the brand, symbol or phrase
+	// found), so the merchant reads what to remove, not only why.
+	Found []string `json:"found,omitempty"`
 	// Legal is the rule's full ground (kind, ref, explanation).
 	Legal *Ground `json:"legal,omitempty"`
 	// Notes are the rule author's notes (e.g. why a rule is review only).

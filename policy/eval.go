@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -130,8 +131,13 @@ func (c *Compiled) decide(ctx context.Context, in Input, design signals.Design) 
 				continue
 			}
 			g := r.groundFor(m)
+			found := foundNames(in.Findings, res.findings)
+			msg := r.message()
+			if len(found) > 0 {
+				msg += " (found: " + strings.Join(found, ", ") + ")"
+			}
 			mv.Reasons = append(mv.Reasons, Reason{Rule: r.Name, Code: r.Code, Outcome: r.Outcome,
-				Message: r.message(), Ground: g.String(), Findings: res.findings, Legal: &g, Notes: r.Notes})
+				Message: msg, Found: found, Ground: g.String(), Findings: res.findings, Legal: &g, Notes: r.Notes})
 		}
 		// Fail closed: a missing signal holds the market for review
 		// whatever the rules say (it is the engine's rule, not the pack's,
@@ -199,4 +205,31 @@ func (c *Compiled) evalBool(ctx context.Context, r *compiledRule, act *activatio
 		return false, fmt.Errorf("condition returned %s, not bool", out.Type())
 	}
 	return bool(b), nil
+}
+
+// foundNames names the findings a rule relied on, once each, in order: the
+// entry's label with its owner for marks ("Nike (Nike, Inc.)"), the label
+// otherwise.
+func foundNames(fs []mustertype.Finding, idx []int) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, i := range idx {
+		if i < 0 || i >= len(fs) {
+			continue
+		}
+		f := fs[i]
+		name := f.Label
+		if name == "" {
+			name = f.EntryID
+		}
+		if f.Attrs.Owner != "" && !strings.EqualFold(f.Attrs.Owner, name) {
+			name += " (" + f.Attrs.Owner + ")"
+		}
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, name)
+	}
+	return out
 }

@@ -40,6 +40,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Limits for decoding.
 	Limits imaging.Limits
+	// AnalysisTimeout bounds one attempt at a design (fetch, decode,
+	// analyzers, policy, store): past it the attempt fails and is retried,
+	// then dead-lettered, and heartbeats stop so a hung analysis cannot
+	// hold its message forever (default 2 minutes).
+	AnalysisTimeout time.Duration
 	// Outbox is called after a transaction that wrote to the store's
 	// outbox, so the relay publishes without waiting for its next pass.
 	Outbox func()
@@ -47,6 +52,9 @@ type Config struct {
 	Gate   *imaging.Gate
 	Logger *slog.Logger
 }
+
+// DefaultAnalysisTimeout is the default deadline of one analysis attempt.
+const DefaultAnalysisTimeout = 2 * time.Minute
 
 // WithDefaults fills in zero fields.
 func (c Config) WithDefaults() Config {
@@ -57,6 +65,9 @@ func (c Config) WithDefaults() Config {
 		c.ShutdownTimeout = 30 * time.Second
 	}
 	c.Limits = c.Limits.WithDefaults()
+	if c.AnalysisTimeout <= 0 {
+		c.AnalysisTimeout = DefaultAnalysisTimeout
+	}
 	if c.Outbox == nil {
 		c.Outbox = func() {}
 	}
@@ -187,8 +198,12 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	log := w.cfg.Logger.With("design", sub.DesignID, "attempt", attempt)
 	w.metrics.StageSeconds.WithLabelValues("queue").Observe(time.Since(meta.Timestamp).Seconds())
 
+	// One attempt has a deadline; heartbeats end with it, so an analysis
+	// that hangs past it is redelivered rather than held forever.
+	actx, cancelAttempt := context.WithTimeout(ctx, w.cfg.AnalysisTimeout)
+	defer cancelAttempt()
 	// Heartbeat so a long analysis is not redelivered while it runs.
-	hbCtx, stopHB := context.WithCancel(ctx)
+	hbCtx, stopHB := context.WithCancel(actx)
 	defer stopHB()
 	go func() {
 		t := time.NewTicker(w.queue.Config().AckWait / 3)
@@ -203,8 +218,11 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}()
 
-	err = w.process(ctx, sub, attempt, log)
+	err = w.process(actx, sub, attempt, log)
 	stopHB()
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("analysis exceeded its deadline of %v: %w", w.cfg.AnalysisTimeout, err)
+	}
 	switch {
 	case err == nil:
 		if err := msg.DoubleAck(ctx); err != nil {

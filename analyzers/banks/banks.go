@@ -281,7 +281,7 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 		return nil, nil, fmt.Errorf("analyzer bank: load banks: %w", err)
 	}
 	log.Info("loading the negative bank (the first run rasterises ~10,000 icons)")
-	neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: d.CacheDir}, nil)
+	neg, err := bank.LoadNegative(ctx, bank.NegativeOptions{CacheDir: d.CacheDir}, d.Progress)
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer bank: %w", err)
 	}

@@ -133,6 +133,11 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			Jurisdictions: f.Attrs.Jurisdictions, Classes: f.Attrs.Classes, Famous: f.Attrs.Famous})
 	}
 	res.Findings = append(res.Findings, a.s.Incomplete(Name)...)
+	if read.Dropped > 0 {
+		// Text the engine did not read may say anything: hold for review.
+		res.Findings = append(res.Findings, mustertype.Finding{Type: mustertype.FindingIncomplete, Analyzer: Name,
+			Label: fmt.Sprintf("%d of %d text regions not read (too many)", read.Dropped, read.Regions)})
+	}
 	res.Data = data
 	return res, nil
 }

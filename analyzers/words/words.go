@@ -57,12 +57,19 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the time used for disabled-until.
 	Now func() time.Time
+	// ReloadEvery is how often a watching screener reloads even without
+	// an announcement (missed announcements, disabled-until passing);
+	// default 60 s.
+	ReloadEvery time.Duration
 }
 
 // WithDefaults fills zero fields.
 func (c Config) WithDefaults() Config {
 	if c.WordsPath == "" {
 		c.WordsPath = textmatch.DefaultWordsPath
+	}
+	if c.ReloadEvery <= 0 {
+		c.ReloadEvery = time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -162,10 +169,16 @@ func (s *Screener) Watch(ctx context.Context, nc *nats.Conn) error {
 	}
 	go func() {
 		defer sub.Unsubscribe()
+		tick := time.NewTicker(s.cfg.ReloadEvery)
+		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-tick.C:
+				if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+					s.cfg.Logger.Error("word marks not reloaded", "err", err)
+				}
 			case <-kick:
 				if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
 					s.cfg.Logger.Error("word marks not reloaded", "err", err)

@@ -64,7 +64,7 @@ func cmdBank(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	nc := e.operatorNATS(cfg, "running workers will see this change when they restart")
+	nc := e.operatorNATS(cfg, "running workers pick this change up at their next catch-up (within 30 s) instead of at once")
 	if nc != nil {
 		defer nc.Close()
 	}

@@ -236,7 +236,7 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 			key, keyLine = "$(cat "+filepath.Join(cfg.DataDir, "dev-api-key")+")", "in "+filepath.Join(cfg.DataDir, "dev-api-key")+" (shown when it was created)"
 		}
 		base := baseURL(cfg.HTTPAddr)
-		logins, err := devLogins(ctx, p.Accounts, p.Store, cfg.DataDir)
+		logins, loginsCreated, err := devLogins(ctx, p.Accounts, p.Store, cfg.DataDir)
 		if err != nil {
 			return fmt.Errorf("development console logins: %w", err)
 		}
@@ -249,10 +249,19 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 			fmt.Fprintf(e.stdout, "  NATS:    %s  (token in %s)\n", s.nc.ConnectedUrlRedacted(), filepath.Join(cfg.DataDir, "nats-token"))
 		}
 		fmt.Fprintf(e.stdout, "  Console: %s/console/\n", base)
+		loginsPath := filepath.Join(cfg.DataDir, "dev-console-logins")
 		for _, l := range logins {
-			fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
+			if loginsCreated {
+				fmt.Fprintf(e.stdout, "           %-24s password %s\n", l[0], l[1])
+			} else {
+				fmt.Fprintf(e.stdout, "           %s\n", l[0])
+			}
 		}
-		fmt.Fprintf(e.stdout, "           (development logins, kept in %s; change them under your account)\n\n", filepath.Join(cfg.DataDir, "dev-console-logins"))
+		if loginsCreated {
+			fmt.Fprintf(e.stdout, "           (development logins, shown this once; kept in %s; change them under your account)\n\n", loginsPath)
+		} else {
+			fmt.Fprintf(e.stdout, "           (passwords in %s, shown when they were created; muster user password EMAIL resets one)\n\n", loginsPath)
+		}
 	}
 	return p.Run(ctx)
 }

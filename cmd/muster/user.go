@@ -167,9 +167,10 @@ func userTenant(ctx context.Context, st *store.Store, name string) (store.Tenant
 
 // devLogins returns the development console logins kept in the data
 // directory, creating an admin and a reviewer in the dev tenant on first
-// use. Their generated passwords are written (0600) next to the
-// development API key, so `muster run` can print them again.
-func devLogins(ctx context.Context, acc *accounts.Service, st *store.Store, dataDir string) ([][2]string, error) {
+// use (created is true then: the only time run prints the passwords).
+// Their generated passwords are written (0600) next to the development
+// API key.
+func devLogins(ctx context.Context, acc *accounts.Service, st *store.Store, dataDir string) (logins [][2]string, created bool, err error) {
 	path := filepath.Join(dataDir, "dev-console-logins")
 	var out [][2]string
 	if b, err := os.ReadFile(path); err == nil {
@@ -181,12 +182,12 @@ func devLogins(ctx context.Context, acc *accounts.Service, st *store.Store, data
 			}
 		}
 		if len(out) > 0 {
-			return out, nil
+			return out, false, nil
 		}
 	}
 	t, err := st.Tenant(ctx, "dev")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var lines []string
 	for _, role := range []string{accounts.RoleAdmin, accounts.RoleReviewer} {
@@ -194,15 +195,15 @@ func devLogins(ctx context.Context, acc *accounts.Service, st *store.Store, data
 		pw := accounts.GeneratePassword()
 		if _, err := acc.User(ctx, email); err == nil {
 			if err := acc.SetPassword(ctx, mustUserID(ctx, acc, email), pw); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		} else if _, err := acc.CreateUser(ctx, accounts.NewUser{TenantID: t.ID, Email: email, Name: "Development " + role, Role: role, Password: pw}); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		out = append(out, [2]string{email, pw})
 		lines = append(lines, email+" "+pw)
 	}
-	return out, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	return out, true, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 }
 
 func mustUserID(ctx context.Context, acc *accounts.Service, email string) string {

@@ -29,9 +29,10 @@
     document.querySelectorAll(".design.sensitive").forEach(function (d) {
       d.classList.toggle("revealed");
       d.classList.toggle("blurred", !d.classList.contains("revealed"));
-      var b = d.querySelector("[data-reveal]");
-      if (b) { b.setAttribute("aria-pressed", d.classList.contains("revealed") ? "true" : "false"); }
+      document.body.classList.toggle("revealed-all", d.classList.contains("revealed"));
     });
+    var revealed = document.body.classList.contains("revealed-all");
+    document.querySelectorAll("[data-reveal]").forEach(function (b) { b.setAttribute("aria-pressed", revealed ? "true" : "false"); });
   }
 
   document.addEventListener("click", function (ev) {

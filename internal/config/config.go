@@ -63,6 +63,8 @@ type Config struct {
 	DecodeBudget int64
 	// HTTPReadTimeout bounds reading one request, body included.
 	HTTPReadTimeout time.Duration
+	// AnalysisTimeout bounds one analysis attempt in a worker.
+	AnalysisTimeout time.Duration
 	// MetricsAddr is where Prometheus metrics are served ("off": nowhere);
 	// never on the API's own address.
 	MetricsAddr string
@@ -223,6 +225,7 @@ func settings() []setting {
 		{"decode-budget", "MUSTER_DECODE_BUDGET", strconv.Itoa(imaging.DefaultDecodeBudget), "pixels decoded at once per process (API and workers each); larger decodes wait their turn", int64v(func(c *Config) *int64 { return &c.DecodeBudget })},
 		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
+		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "2m", "deadline of one analysis attempt; past it the attempt fails, is retried, then dead-lettered", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},

@@ -103,3 +103,51 @@ func Command(ctx context.Context, dir, script string, args ...string) *exec.Cmd 
 	cmd.Env = append(os.Environ(), "MUSTER_NODE_DIR="+dir)
 	return cmd
 }
+
+// EnsureLocked installs the packages of a committed package.json and
+// package-lock.json (every package pinned by version and sha512 integrity,
+// checked by npm) from srcDir into dir with `npm ci --ignore-scripts`,
+// unless that was already done for the same two files. Install scripts are
+// skipped: onnxruntime-node's would download CUDA libraries from outside
+// the npm registry, and the CPU library is inside the package. It returns
+// the node_modules path.
+func EnsureLocked(ctx context.Context, srcDir, dir string) (string, error) {
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return "", fmt.Errorf("%w: %s not found on PATH (install Node.js ≥ 18 with npm)", ErrNodeUnavailable, tool)
+		}
+	}
+	h := sha256.New()
+	var files [2][]byte
+	for i, name := range []string{"package.json", "package-lock.json"} {
+		b, err := os.ReadFile(filepath.Join(srcDir, name))
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrNodeUnavailable, err)
+		}
+		files[i] = b
+		h.Write(b)
+	}
+	stamp := hex.EncodeToString(h.Sum(nil))
+	marker := filepath.Join(dir, "node_modules", ".muster-installed")
+	if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == stamp {
+		return filepath.Join(dir, "node_modules"), nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for i, name := range []string{"package.json", "package-lock.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), files[i], 0o644); err != nil {
+			return "", err
+		}
+	}
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%w: npm ci in %s: %v: %s", ErrNodeUnavailable, dir, err, strings.TrimSpace(string(out)))
+	}
+	if err := os.WriteFile(marker, []byte(stamp+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "node_modules"), nil
+}

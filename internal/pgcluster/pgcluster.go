@@ -10,6 +10,8 @@ package pgcluster
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -38,7 +41,11 @@ type Config struct {
 	Fast bool
 	// MaxConnections for the server.
 	MaxConnections int
-	Logger         *slog.Logger
+	// AltRoot keeps the cluster when running as root and Dir is not
+	// reachable by the postgres user (a private directory): the cluster
+	// goes to AltRoot/pg-<hash of Dir> instead. Default /var/lib/muster.
+	AltRoot string
+	Logger  *slog.Logger
 }
 
 // WithDefaults fills in the zero fields.
@@ -48,6 +55,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxConnections == 0 {
 		c.MaxConnections = 200
+	}
+	if c.AltRoot == "" {
+		c.AltRoot = "/var/lib/muster"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -130,7 +140,24 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("pgcluster: chown %s: %w: %s", dir, err, out)
 		}
 		if err := c.run(ctx, "test", "-w", dir); err != nil {
-			return nil, fmt.Errorf("pgcluster: user %s cannot reach %s (a parent directory is not searchable): %w", c.asUser, dir, err)
+			// Run as root from a private directory (mktemp -d, /root/…):
+			// the server's user cannot get there. Keep the cluster where it
+			// can, named after the requested directory, and say so.
+			sum := sha256.Sum256([]byte(dir))
+			alt := filepath.Join(cfg.AltRoot, "pg-"+hex.EncodeToString(sum[:6]))
+			if err := os.MkdirAll(alt, 0o700); err != nil {
+				return nil, fmt.Errorf("pgcluster: user %s cannot reach %s, and %s cannot be made: %w", c.asUser, dir, alt, err)
+			}
+			os.Chmod(cfg.AltRoot, 0o755)
+			if out, err := exec.CommandContext(ctx, "chown", "-R", c.asUser+":", alt).CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("pgcluster: chown %s: %w: %s", alt, err, out)
+			}
+			if err := c.run(ctx, "test", "-w", alt); err != nil {
+				return nil, fmt.Errorf("pgcluster: user %s can reach neither %s nor %s: %w", c.asUser, dir, alt, err)
+			}
+			cfg.Logger.Info("the data directory is not reachable by the postgres user; the cluster is kept elsewhere", "requested", dir, "cluster", alt)
+			_ = os.WriteFile(filepath.Join(dir, "CLUSTER-IS-ELSEWHERE"), []byte(alt+"\n"), 0o644)
+			dir, c.dir = alt, alt
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -140,7 +167,17 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		cfg.Logger.Info("postgres cluster created", "dir", dir, "duration", time.Since(start))
 	}
+	owner := filepath.Join(dir, "muster.owner")
 	if c.run(ctx, filepath.Join(cfg.BinDir, "pg_ctl"), "-D", dir, "status") == nil {
+		// Started by a process that has since died (a crash of muster
+		// run): adopt it, so it is stopped when this process ends. Started
+		// by one still alive (run, while scan or a test shares it): use it.
+		if pid, err := readPID(owner); err == nil && !alive(pid) {
+			cfg.Logger.Info("postgres left running by a process that ended; adopting it", "dir", dir, "pid", pid)
+			c.started = true
+			_ = os.WriteFile(owner, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+			return c, nil
+		}
 		cfg.Logger.Info("postgres already running, using it", "dir", dir)
 		return c, nil
 	}
@@ -154,6 +191,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	cfg.Logger.Info("postgres started", "dir", dir)
 	c.started = true
+	_ = os.WriteFile(owner, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	return c, nil
 }
 
@@ -198,4 +236,22 @@ func tail(b []byte, n int) string {
 		s = "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// readPID reads the process id kept in path.
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// alive reports whether a process with this id exists.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 )
 
@@ -357,4 +358,38 @@ func blend(p []uint8, c color.NRGBA, a float32) {
 		p[k] = uint8((float32(v)*a + float32(p[k])*da*(1-a)) / oa)
 	}
 	p[3] = uint8(oa * 255)
+}
+
+// Measure returns the advance width of text in the font at size (pixels),
+// and whether the font has a glyph for every rune.
+func Measure(fontPath, text string, size float64) (float64, bool, error) {
+	f, err := Font(fontPath)
+	if err != nil {
+		return 0, false, err
+	}
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingNone})
+	if err != nil {
+		return 0, false, err
+	}
+	defer face.Close()
+	all := true
+	var w fixed.Int26_6
+	for _, r := range text {
+		if r == ' ' {
+			a, _ := face.GlyphAdvance(r)
+			w += a
+			continue
+		}
+		var buf sfnt.Buffer
+		idx, err := f.GlyphIndex(&buf, r)
+		if err != nil || idx == 0 {
+			all = false
+		}
+		a, ok := face.GlyphAdvance(r)
+		if !ok {
+			all = false
+		}
+		w += a
+	}
+	return float64(w) / 64, all, nil
 }

@@ -311,6 +311,12 @@ func curvedRegion(c component, w int, centre, a, n pt, unclip float64) (region, 
 	if h <= 0 {
 		return region{}, false
 	}
+	// The end slices cut the band obliquely where an arc is steep, and
+	// their centres lean inwards: drop them; the line is extended over
+	// them below.
+	if len(cu) >= 6 {
+		cu, cv = cu[1:len(cu)-1], cv[1:len(cv)-1]
+	}
 	line := make([]pt, 0, len(cu)+2)
 	for i := range cu {
 		line = append(line, centre.add(a.mul(cu[i])).add(n.mul(cv[i])))
@@ -321,11 +327,14 @@ func curvedRegion(c component, w int, centre, a, n pt, unclip float64) (region, 
 	for i := 1; i < len(line); i++ {
 		arc += line[i].dist(line[i-1])
 	}
-	arc += binW
-	dc := float64(c.count) * unclip / (2*arc + 2*h)
-	// Extend both ends by half a slice plus the unclip distance.
 	t0, t1 := tangentAt(line, 0), tangentAt(line, len(line)-1)
-	line = append([]pt{line[0].sub(t0.mul(binW/2 + dc))}, line...)
-	line = append(line, line[len(line)-1].add(t1.mul(binW/2+dc)))
+	// Reach the component's ends: the distance along the axis to umin and
+	// umax, along the end tangents.
+	ext0 := (cu[0] - umin) / math.Max(0.3, t0.dot(a))
+	ext1 := (umax - cu[len(cu)-1]) / math.Max(0.3, t1.dot(a))
+	arc += ext0 + ext1
+	dc := float64(c.count) * unclip / (2*arc + 2*h)
+	line = append([]pt{line[0].sub(t0.mul(ext0 + dc))}, line...)
+	line = append(line, line[len(line)-1].add(t1.mul(ext1+dc)))
 	return region{line: line, half: h/2 + dc, curved: true}, true
 }

@@ -55,6 +55,10 @@ type Config struct {
 	Alphabet string
 	// RecBatch is the most strips one recognition run takes (default 8).
 	RecBatch int
+	// MaxRegions bounds the regions recognised per design (default 300):
+	// a texture that looks like text everywhere cannot make a design cost
+	// minutes. The largest regions are kept; Result.Dropped counts the rest.
+	MaxRegions int
 	// NoClassifier skips the 0°/180° classifier.
 	NoClassifier bool
 }
@@ -94,6 +98,9 @@ func (c Config) WithDefaults() Config {
 	if c.RecBatch == 0 {
 		c.RecBatch = 8
 	}
+	if c.MaxRegions == 0 {
+		c.MaxRegions = 300
+	}
 	return c
 }
 
@@ -110,6 +117,8 @@ func (c Config) Validate() error {
 		return errors.New("ocr config: UnclipRatio must be in (0,5]")
 	case c.RecBatch < 1 || c.RecBatch > 64:
 		return errors.New("ocr config: RecBatch must be in 1..64")
+	case c.MaxRegions < 1:
+		return errors.New("ocr config: MaxRegions must be positive")
 	}
 	return nil
 }
@@ -223,8 +232,9 @@ type Result struct {
 	// rest of Detect+Classify+Recognize is Muster's pre- and
 	// post-processing).
 	Inference time.Duration
-	// Regions is how many text regions detection found.
-	Regions int
+	// Regions is how many text regions detection found; Dropped how many
+	// of them were not recognised (past MaxRegions).
+	Regions, Dropped int
 }
 
 // timed runs one session and adds its time to acc.
@@ -266,6 +276,11 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	if len(regs) == 0 {
 		return res, nil
 	}
+	if len(regs) > e.cfg.MaxRegions {
+		sort.SliceStable(regs, func(i, j int) bool { return regs[i].bounds().area() > regs[j].bounds().area() })
+		res.Dropped = len(regs) - e.cfg.MaxRegions
+		regs = regs[:e.cfg.MaxRegions]
+	}
 	strips := make([]strip, len(regs))
 	for i, r := range regs {
 		strips[i] = rectify(src, r.line, r.half, recHeight).stretch()
@@ -289,26 +304,63 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 		return Result{}, err
 	}
 	inverted := make([]bool, len(regs))
-	if e.cfg.RetryScore > 0 {
-		var idx []int
-		var again []strip
-		for i, d := range texts {
-			if d.score < e.cfg.RetryScore {
-				idx = append(idx, i)
-				again = append(again, strips[i].invert())
-			}
+	// Second readings, only for the lines that need them: a line the
+	// classifier turned is also read as it was (the classifier is easily
+	// fooled by distressed or stylised letters), and a line read with low
+	// confidence is also read from its negative (light on dark, outlines),
+	// with the holes in its letters filled (distressed prints) and turned
+	// round (upside-down text the classifier missed). The best reading
+	// wins.
+	type alt struct {
+		i         int
+		s         strip
+		turn, inv bool
+	}
+	better := func(alts []alt) error {
+		if len(alts) == 0 {
+			return nil
 		}
-		if len(again) > 0 {
-			more, err := e.recognize(ctx, again, &res.Inference)
-			if err != nil {
-				return Result{}, err
-			}
-			for k, i := range idx {
-				if more[k].score > texts[i].score && more[k].text != "" {
-					texts[i], inverted[i] = more[k], true
+		ss := make([]strip, len(alts))
+		for k, a := range alts {
+			ss[k] = a.s
+		}
+		more, err := e.recognize(ctx, ss, &res.Inference)
+		if err != nil {
+			return err
+		}
+		for k, a := range alts {
+			if more[k].text != "" && more[k].score > texts[a.i].score {
+				texts[a.i], inverted[a.i] = more[k], a.inv
+				if a.turn {
+					flipped[a.i] = !flipped[a.i]
+					strips[a.i] = a.s
 				}
 			}
 		}
+		return nil
+	}
+	// First the orientation, then the rest from the better orientation.
+	var turned []alt
+	wasFlipped := append([]bool(nil), flipped...)
+	for i := range texts {
+		if flipped[i] {
+			turned = append(turned, alt{i: i, s: strips[i].rotate180(), turn: true})
+		}
+	}
+	if err := better(turned); err != nil {
+		return Result{}, err
+	}
+	var alts []alt
+	for i, d := range texts {
+		if e.cfg.RetryScore > 0 && d.score < e.cfg.RetryScore {
+			alts = append(alts, alt{i: i, s: strips[i].invert(), inv: true}, alt{i: i, s: strips[i].closeInk()})
+			if !wasFlipped[i] { // both orientations not read yet
+				alts = append(alts, alt{i: i, s: strips[i].rotate180(), turn: true})
+			}
+		}
+	}
+	if err := better(alts); err != nil {
+		return Result{}, err
 	}
 	res.Recognize = time.Since(t2)
 	var pieces []piece
@@ -382,8 +434,10 @@ func chainPieces(ps []piece) [][]piece {
 			if dist > 2*max(hi, hj) || ta.dot(tb) < math.Cos(40*math.Pi/180) {
 				continue
 			}
-			// Ahead of A's end, not beside or behind it.
-			if gap.dot(ta) < -hi || math.Abs(gap.cross(ta)) > hi {
+			// Ahead of A's end, not beside or behind it. Both ends carry
+			// the unclip margin, so touching words overlap by up to the
+			// two half heights.
+			if gap.dot(ta) < -(hi+hj) || math.Abs(gap.cross(ta)) > hi {
 				continue
 			}
 			cands = append(cands, cand{i, j, dist})

@@ -140,3 +140,35 @@ func percentile(hist []int, n int, q float64) int {
 	}
 	return len(hist) - 1
 }
+
+// closeInk fills small holes in the letters (distressed prints, speckle):
+// a 3×3 minimum over the strip when its ink is darker than its background
+// (most of a strip is background), a maximum otherwise.
+func (s strip) closeInk() strip {
+	var sum float64
+	n := s.w * s.h
+	for i := 0; i < n; i++ {
+		sum += float64(0.299*s.rgb[3*i] + 0.587*s.rgb[3*i+1] + 0.114*s.rgb[3*i+2])
+	}
+	darkInk := sum/float64(n) > 127
+	out := strip{w: s.w, h: s.h, rgb: make([]float32, len(s.rgb))}
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			o := 3 * (y*s.w + x)
+			best := -1
+			var bl float32
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					xx, yy := clampi(x+dx, 0, s.w-1), clampi(y+dy, 0, s.h-1)
+					j := 3 * (yy*s.w + xx)
+					l := 0.299*s.rgb[j] + 0.587*s.rgb[j+1] + 0.114*s.rgb[j+2]
+					if best < 0 || (darkInk && l < bl) || (!darkInk && l > bl) {
+						best, bl = j, l
+					}
+				}
+			}
+			copy(out.rgb[o:o+3], s.rgb[best:best+3])
+		}
+	}
+	return out
+}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
@@ -71,7 +74,7 @@ func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 	deps := analyzers.Deps{
 		ModelsDir: cfg.ModelsDir, CacheDir: cfg.CacheDir, ORTLib: cfg.ORTLib,
 		Concurrency: cfg.Concurrency, OrtThreads: cfg.OrtThreads,
-		Pool: pool, NATS: nc, Logger: log,
+		Pool: pool, NATS: nc, Logger: log, Progress: &logProgress{log: log, every: 10 * time.Second},
 		Runtime: func(ctx context.Context) (*models.Runtime, error) {
 			if rt != nil {
 				return rt, nil
@@ -174,4 +177,32 @@ func SeedBanks(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 		return fmt.Errorf("seed word marks: %w", err)
 	}
 	return nil
+}
+
+// logProgress turns a progress bar into a log line every so often, so a
+// long first start (the negative bank takes minutes) is not silent
+// whatever the log's format.
+type logProgress struct {
+	log   *slog.Logger
+	every time.Duration
+	mu    sync.Mutex
+	last  time.Time
+}
+
+// Write logs the latest state of the bar at most once per interval.
+func (p *logProgress) Write(b []byte) (int, error) {
+	if p.log == nil {
+		return len(b), nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	line := strings.TrimSpace(string(b))
+	if i := strings.LastIndexAny(line, "\r\n"); i >= 0 {
+		line = strings.TrimSpace(line[i+1:])
+	}
+	if line != "" && time.Since(p.last) >= p.every {
+		p.last = time.Now()
+		p.log.Info("first-start progress", "state", line)
+	}
+	return len(b), nil
 }

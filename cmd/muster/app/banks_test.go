@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,9 @@ func TestBankAPIAndLicences(t *testing.T) {
 	for n := 1; ; n++ {
 		id, got := decide(n, "US,BR")
 		if got["US"].Outcome == "block" {
+			if r := got["US"].Reasons[0]; !slices.Contains(r.Found, "Zorblax (Zorblax Inc.)") || !strings.Contains(r.Message, "Zorblax") {
+				t.Errorf("the merchant's reason does not name the mark: %+v", r)
+			}
 			if got["BR"].Outcome != "allow" {
 				t.Errorf("BR %s: the mark is registered in the US only", got["BR"].Outcome)
 			}

@@ -60,6 +60,8 @@ type Options struct {
 	// Accounts overrides the console accounts' settings (tests: cheap
 	// password hashing).
 	Accounts *accounts.Config
+	// Console overrides the console's settings (tests: a fast heartbeat).
+	Console *console.Config
 	// WebhookConfig overrides the webhook settings derived from Config
 	// (Guard and Logger are always set from Config).
 	WebhookConfig *webhook.Config
@@ -128,8 +130,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		acfg = *opts.Accounts
 	}
 	p.Accounts = accounts.New(pool, acfg)
-	p.Console, err = console.New(console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger},
-		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q,
+	ccfg := console.Config{SecureCookies: cfg.ConsoleSecureCookies, Logger: opts.Logger}
+	if opts.Console != nil {
+		ccfg = *opts.Console
+		ccfg.Logger = opts.Logger
+	}
+	p.Console, err = console.New(ccfg,
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review, References: bankReferences{p.Banks},
 			Legal: &console.Legal{Policy: p.Policy, Banks: p.Banks, LicenceChanged: p.licenceChanged, KickBacktests: p.Backtests.Kick}})
 	if err != nil {
 		return nil, err
@@ -142,7 +149,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
+		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
 			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
@@ -299,6 +306,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// bankReferences serves bank entries' reference images to the console.
+type bankReferences struct{ banks *bank.Store }
+
+// Reference returns an entry's reference PNG.
+func (b bankReferences) Reference(ctx context.Context, bankName, entryID string) ([]byte, error) {
+	e, err := b.banks.Entry(ctx, bankName, entryID)
+	if err != nil {
+		return nil, err
+	}
+	return e.ReferencePNG, nil
 }
 
 // Handler is what the server serves: the console under /console/, the API

@@ -677,3 +677,49 @@ func TestInvalidQueueMessageIsDeadLettered(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// hanging never finishes a design titled "hang" until its context ends.
+type hanging struct{ calls atomic.Int32 }
+
+func (h *hanging) Name() string    { return "hanging" }
+func (h *hanging) Version() string { return "1" }
+func (h *hanging) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	if d.Title != "hang" {
+		return analyzers.Result{Data: map[string]bool{"ok": true}}, nil
+	}
+	h.calls.Add(1)
+	<-ctx.Done()
+	return analyzers.Result{}, ctx.Err()
+}
+
+// TestHungAnalysisHitsItsDeadline: an analysis that never returns is cut
+// off at the attempt deadline (heartbeats do not keep it alive), retried,
+// then dead-lettered with the reason — never left analyzing.
+func TestHungAnalysisHitsItsDeadline(t *testing.T) {
+	t.Parallel()
+	h := &hanging{}
+	b := setup(t, func(o *app.Options) {
+		o.Analyzers = append(o.Analyzers, h)
+		o.Config.AnalysisTimeout = 300 * time.Millisecond
+	})
+	f := shirt(pngOf(t, 71))
+	f.fields["title"] = "hang"
+	r := b.submit(f, "", nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := b.do("GET", "/v1/designs/"+r.design.ID, b.key, nil, "", nil)
+		if got.design.Status == store.StatusFailed {
+			if !strings.Contains(got.design.FailureReason, "deadline") {
+				t.Fatalf("failure reason %q does not name the deadline", got.design.FailureReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hung design still %s after 30 s (%d attempts)", got.design.Status, h.calls.Load())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := h.calls.Load(); got != 3 {
+		t.Fatalf("%d attempts, want MaxDeliver = 3", got)
+	}
+}

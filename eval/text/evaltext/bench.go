@@ -1,0 +1,209 @@
+package evaltext
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/nodeenv"
+)
+
+//go:embed node/bench.mjs
+var benchScript []byte
+
+// nodeOCR is a running @gutenye/ocr-node process.
+type nodeOCR struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+// startNode installs the pinned reference (npm ci from
+// eval/text/node/package-lock.json into var/cache/node-ocr) and starts it.
+func startNode(ctx context.Context, root string) (*nodeOCR, error) {
+	dir := filepath.Join(root, "var", "cache", "node-ocr")
+	if _, err := nodeenv.EnsureLocked(ctx, filepath.Join(root, "eval", "text", "evaltext", "node"), dir); err != nil {
+		return nil, err
+	}
+	script := filepath.Join(dir, "bench.mjs")
+	if err := os.WriteFile(script, benchScript, 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "node", script)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	n := &nodeOCR{cmd: cmd, in: in, out: bufio.NewScanner(outp)}
+	n.out.Buffer(make([]byte, 1<<20), 1<<24)
+	if !n.out.Scan() {
+		_ = n.close()
+		return nil, errors.New("ocr-node did not start")
+	}
+	return n, nil
+}
+
+type nodeAnswer struct {
+	MS    float64 `json:"ms"`
+	Text  string  `json:"text"`
+	Error string  `json:"error"`
+}
+
+func (n *nodeOCR) read(path string) (nodeAnswer, error) {
+	if _, err := fmt.Fprintln(n.in, path); err != nil {
+		return nodeAnswer{}, err
+	}
+	if !n.out.Scan() {
+		return nodeAnswer{}, fmt.Errorf("ocr-node: no answer: %v", n.out.Err())
+	}
+	var a nodeAnswer
+	if err := json.Unmarshal(n.out.Bytes(), &a); err != nil {
+		return a, err
+	}
+	if a.Error != "" {
+		return a, errors.New("ocr-node: " + a.Error)
+	}
+	return a, nil
+}
+
+func (n *nodeOCR) close() error {
+	_ = n.in.Close()
+	return n.cmd.Wait()
+}
+
+// Bench times Muster's OCR and @gutenye/ocr-node on the same image files,
+// alternating image by image (both read the file and decode it, then
+// detect, classify and recognise), for rounds rounds after one warm-up
+// image each, and prints time per design and the ratio.
+func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writer) error {
+	dir, err := os.MkdirTemp("", "muster-bench-text-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	paths := make([]string, len(designs))
+	for i, d := range designs {
+		paths[i] = filepath.Join(dir, d.ID+"."+d.Format)
+		if err := os.WriteFile(paths[i], d.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	node, err := startNode(ctx, e.Root)
+	if err != nil {
+		return err
+	}
+	defer node.close()
+	muster := func(path string) (Reading, error) {
+		t := time.Now()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Reading{}, err
+		}
+		img, err := imaging.Decode(b, "", imaging.Limits{})
+		if err != nil {
+			return Reading{}, err
+		}
+		res, err := e.Engine.Read(ctx, img.NRGBA)
+		if err != nil {
+			return Reading{}, err
+		}
+		return Reading{Text: res.Text(), Time: time.Since(t), Infer: res.Inference}, nil
+	}
+	if _, err := muster(paths[0]); err != nil {
+		return err
+	}
+	if _, err := node.read(paths[0]); err != nil {
+		return err
+	}
+	type acc struct {
+		m, n       []time.Duration
+		inf, tot   time.Duration
+		mTally     Tally
+		nTally     Tally
+		mWR, nWR   Count
+		designs    int
+		firstRound bool
+	}
+	by := map[string]*acc{}
+	for r := 0; r < rounds; r++ {
+		for i, d := range designs {
+			key := "1000–1400 px design"
+			if d.Style == "print_file" {
+				key = "4500×5400 print file"
+			}
+			a := by[key]
+			if a == nil {
+				a = &acc{}
+				by[key] = a
+			}
+			// Alternate which goes first, so neither always meets a warm cache.
+			var mr Reading
+			var na nodeAnswer
+			if (i+r)%2 == 0 {
+				if mr, err = muster(paths[i]); err != nil {
+					return err
+				}
+				if na, err = node.read(paths[i]); err != nil {
+					return err
+				}
+			} else {
+				if na, err = node.read(paths[i]); err != nil {
+					return err
+				}
+				if mr, err = muster(paths[i]); err != nil {
+					return err
+				}
+			}
+			a.m = append(a.m, mr.Time)
+			a.n = append(a.n, time.Duration(na.MS*float64(time.Millisecond)))
+			a.inf += mr.Infer
+			a.tot += mr.Time
+			if r == 0 {
+				nr := Reading{Text: na.Text}
+				if err := e.Score(ctx, d, &mr); err != nil {
+					return err
+				}
+				if err := e.Score(ctx, d, &nr); err != nil {
+					return err
+				}
+				a.mWR.K, a.mWR.N = a.mWR.K+mr.Words, a.mWR.N+mr.Total
+				a.nWR.K, a.nWR.N = a.nWR.K+nr.Words, a.nWR.N+nr.Total
+				a.mTally.add(mr)
+				a.nTally.add(nr)
+				a.designs++
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nOCR speed: Muster (Go, ONNX Runtime %s) vs @gutenye/ocr-node 1.4.8 (onnxruntime-node 1.30.0), same PP-OCRv4 models, same files, %d rounds, alternating\n", e.Runtime.Version(), rounds)
+	fmt.Fprintf(w, "%-22s %3s | %10s %10s | %10s %10s | %9s | %-28s %-28s\n", "images", "n", "Muster p50", "p90", "node p50", "p90", "node/Mus.", "word recall Muster", "word recall ocr-node")
+	for _, key := range []string{"1000–1400 px design", "4500×5400 print file"} {
+		a := by[key]
+		if a == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%-22s %3d | %10v %10v | %10v %10v | %8.2f× | %-28s %-28s\n", key, a.designs, pct(a.m, 0.5), pct(a.m, 0.9), pct(a.n, 0.5), pct(a.n, 0.9),
+			float64(pct(a.n, 0.5))/float64(pct(a.m, 0.5)), a.mWR.String(), a.nWR.String())
+		if a.inf > 0 {
+			fmt.Fprintf(w, "%-22s     Muster outside ONNX Runtime (file read, decode, pre/post-processing): %.1f%% over raw inference\n", "", 100*(float64(a.tot)/float64(a.inf)-1))
+		}
+	}
+	return nil
+}

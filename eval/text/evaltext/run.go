@@ -1,0 +1,512 @@
+package evaltext
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/muster-dev/muster/analyzers/words"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/wordmarks"
+	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/modeltest"
+	"github.com/muster-dev/muster/internal/npmfetch"
+	"github.com/muster-dev/muster/models"
+	"github.com/muster-dev/muster/models/ocr"
+	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/policy"
+)
+
+// Env is what an evaluation runs with: the OCR engine, the screener over
+// the real word marks and phrase bank, and the default policy pack.
+type Env struct {
+	Engine   *ocr.Engine
+	Screener *words.Screener
+	Policy   *policy.Compiled
+	Content  map[string]Content // per set
+	Runtime  *models.Runtime
+	Root     string
+	CacheDir string
+}
+
+// Open sets up the environment; cfg configures the OCR engine.
+func Open(ctx context.Context, cfg ocr.Config) (*Env, error) {
+	me, err := modeltest.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cache := npmfetch.DefaultCacheDir(os.Getenv)
+	if !filepath.IsAbs(cache) {
+		cache = filepath.Join(me.Root, cache)
+	}
+	cfg.ModelsDir = filepath.Join(me.Root, models.DefaultModelsDir)
+	if _, err := ocr.Install(ctx, cache, cfg.ModelsDir); err != nil {
+		return nil, err
+	}
+	eng, err := ocr.Open(me.Runtime, cfg)
+	if err != nil {
+		return nil, err
+	}
+	wm, err := wordmarks.Load(ctx, cache)
+	if err != nil {
+		return nil, err
+	}
+	src := memEntries{}
+	for slug, marks := range wm.Map() {
+		src = append(src, bank.TextEntry{Bank: bank.SimpleIconsBank, Kind: bank.KindTrademark, ID: slug, Label: slug,
+			Jurisdictions: bank.DefaultTrademarkJurisdictions, Classes: bank.DefaultTrademarkClasses, WordMarks: marks})
+	}
+	s, err := words.Open(ctx, src, words.Config{})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := policy.DefaultDocument()
+	if err != nil {
+		return nil, err
+	}
+	pol, err := policy.Compile(doc, "default", policy.Config{})
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Engine: eng, Screener: s, Policy: pol, Runtime: me.Runtime, Root: me.Root, CacheDir: cache, Content: map[string]Content{}}
+	env.Content["dev"], env.Content["test"] = brands(s, wm.Map())
+	return env, nil
+}
+
+// Close releases the engine and runtime.
+func (e *Env) Close() {
+	_ = e.Engine.Close()
+	_ = e.Runtime.Close()
+}
+
+type memEntries []bank.TextEntry
+
+func (m memEntries) TextEntries(context.Context) ([]bank.TextEntry, map[string]int64, error) {
+	return m, map[string]int64{bank.SimpleIconsBank: 1}, nil
+}
+
+// brands picks distinctive marks a merchant would print — Latin letters,
+// 4–14 characters, that the screener finds at block grade on their own —
+// and splits them between the sets (alternating in slug order).
+func brands(s *words.Screener, marks map[string][]string) (Content, Content) {
+	slugs := make([]string, 0, len(marks))
+	for slug := range marks {
+		slugs = append(slugs, slug)
+	}
+	sort.Strings(slugs)
+	var dev, test Content
+	k := 0
+	for _, slug := range slugs {
+		m := marks[slug][0]
+		if n := len([]rune(m)); n < 4 || n > 14 || !latin(m) {
+			continue
+		}
+		ok := false
+		for _, f := range s.Screen("eval", "image", "I LOVE "+strings.ToUpper(m), nil) {
+			if f.EntryID == slug && f.Attrs.BlockGrade && !f.Attrs.Generic {
+				ok = true
+			}
+		}
+		if !ok {
+			continue
+		}
+		if k%2 == 0 {
+			dev.Brands = append(dev.Brands, [2]string{slug, m})
+		} else {
+			test.Brands = append(test.Brands, [2]string{slug, m})
+		}
+		k++
+	}
+	return dev, test
+}
+
+func latin(s string) bool {
+	for _, r := range s {
+		if !(r == ' ' || (r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))) {
+			return false
+		}
+	}
+	return strings.IndexFunc(s, unicode.IsLetter) >= 0
+}
+
+// Reading is one system's reading of one design.
+type Reading struct {
+	Text    string
+	Time    time.Duration
+	Infer   time.Duration // time inside ONNX Runtime (Muster only)
+	Err     error
+	Words   int // truth words found
+	Total   int // truth words
+	Edits   int // character edits to the truth
+	Chars   int // truth characters
+	Entry   bool
+	Markets map[string]string
+}
+
+// ReadMuster reads a design with the engine through the one decoding path.
+func (e *Env) ReadMuster(ctx context.Context, d Design) Reading {
+	img, err := imaging.Decode(d.Data, "", imaging.Limits{})
+	if err != nil {
+		return Reading{Err: err}
+	}
+	t := time.Now()
+	res, err := e.Engine.Read(ctx, img.NRGBA)
+	if err != nil {
+		return Reading{Err: err}
+	}
+	return Reading{Text: res.Text(), Time: time.Since(t), Infer: res.Inference}
+}
+
+// ReadTesseract reads a design with Tesseract 5 (page segmentation mode
+// psm: 11, sparse text, suits designs best of its modes).
+func ReadTesseract(ctx context.Context, d Design, dir string, psm int) Reading {
+	path := filepath.Join(dir, d.ID+"."+d.Format)
+	if err := os.WriteFile(path, d.Data, 0o644); err != nil {
+		return Reading{Err: err}
+	}
+	defer os.Remove(path)
+	t := time.Now()
+	cmd := exec.CommandContext(ctx, "tesseract", path, "stdout", "--psm", fmt.Sprint(psm), "-l", "eng")
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=2")
+	out, err := cmd.Output()
+	if err != nil {
+		return Reading{Err: fmt.Errorf("tesseract: %w", err)}
+	}
+	return Reading{Text: strings.TrimSpace(string(out)), Time: time.Since(t)}
+}
+
+// Score fills the reading's accuracy and decisions against the design.
+func (e *Env) Score(ctx context.Context, d Design, r *Reading) error {
+	truth := normWords(d.Text())
+	got := normWords(r.Text)
+	r.Total, r.Words = len(truth), matchWords(truth, got)
+	ts, gs := []rune(strings.Join(truth, " ")), []rune(strings.Join(got, " "))
+	r.Chars, r.Edits = len(ts), levenshtein(ts, gs)
+	fs := e.Screener.Screen("ocr", "image", r.Text, nil)
+	for _, f := range fs {
+		if f.EntryID == d.Entry {
+			r.Entry = true
+		}
+	}
+	dec, err := e.Policy.Decide(ctx, policy.Input{DesignID: d.ID, Product: "tshirt", Markets: Markets(d), Findings: fs})
+	if err != nil {
+		return err
+	}
+	r.Markets = map[string]string{}
+	for _, m := range dec.Markets {
+		r.Markets[m.Market] = m.Outcome
+	}
+	return nil
+}
+
+// Markets are the markets a design of its kind is decided for.
+func Markets(d Design) []string {
+	switch d.Kind {
+	case KindBrand:
+		return []string{"US", "DE", "BR"}
+	case KindSlogan, KindCode:
+		return []string{"DE", "AT", "US"}
+	}
+	return []string{"DE", "US"}
+}
+
+// Expected is what the law and the pack require for a slogan or code
+// design: block where a statute bans the phrase, review elsewhere.
+func Expected(d Design, market string) string {
+	if d.Kind == KindSlogan && slices.Contains(d.Banned, market) {
+		return mustertype.Block
+	}
+	return mustertype.Review
+}
+
+// normWords splits text into upper-case words with diacritics folded
+// (Ü → U, ß → SS): the matcher folds them too, and the model's dictionary
+// lacks some (ß, ö), so a reading is not counted wrong for them.
+func normWords(s string) []string {
+	s = strings.ReplaceAll(strings.ToUpper(s), "ß", "SS")
+	if t, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s); err == nil {
+		s = t
+	}
+	f := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	return f
+}
+
+// matchWords counts truth words found among got (each used once).
+func matchWords(truth, got []string) int {
+	left := map[string]int{}
+	for _, g := range got {
+		left[g]++
+	}
+	n := 0
+	for _, t := range truth {
+		if left[t] > 0 {
+			left[t]--
+			n++
+		}
+	}
+	return n
+}
+
+func levenshtein(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Wilson is the 95 % Wilson score interval of k successes in n.
+func Wilson(k, n int) (lo, hi float64) {
+	if n == 0 {
+		return 0, 1
+	}
+	const z = 1.959964
+	p := float64(k) / float64(n)
+	den := 1 + z*z/float64(n)
+	c := (p + z*z/(2*float64(n))) / den
+	h := z * math.Sqrt(p*(1-p)/float64(n)+z*z/(4*float64(n)*float64(n))) / den
+	return math.Max(0, c-h), math.Min(1, c+h)
+}
+
+// Tally sums one system's readings.
+type Tally struct {
+	Words, Total, Edits, Chars int
+	Designs                    int
+	Errors                     int
+}
+
+func (t *Tally) add(r Reading) {
+	t.Designs++
+	if r.Err != nil {
+		t.Errors++
+	}
+	t.Words += r.Words
+	t.Total += r.Total
+	t.Edits += r.Edits
+	t.Chars += r.Chars
+}
+
+// Recall is the word recall.
+func (t Tally) Recall() float64 { return ratio(t.Words, t.Total) }
+
+// CER is the character error rate.
+func (t Tally) CER() float64 { return ratio(t.Edits, t.Chars) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Count is k of n.
+type Count struct{ K, N int }
+
+func (c *Count) add(ok bool) {
+	c.N++
+	if ok {
+		c.K++
+	}
+}
+
+// String is "k/n = p % [lo, hi]".
+func (c Count) String() string {
+	if c.N == 0 {
+		return "—"
+	}
+	lo, hi := Wilson(c.K, c.N)
+	return fmt.Sprintf("%d/%d = %5.1f%% [%4.1f, %5.1f]", c.K, c.N, 100*float64(c.K)/float64(c.N), 100*lo, 100*hi)
+}
+
+// SetReport is the evaluation of one set for both systems.
+type SetReport struct {
+	Set               string
+	Muster, Tess      map[string]*Tally // per style, "all" too
+	MusterWR, TessWR  map[string]*Count // word recall as counts (for intervals)
+	MarkM, MarkT      Count             // word-mark recall (brand designs)
+	SloganM, SloganT  Count             // slogan/code (design, market) decided as required
+	FlagM, FlagT      Count             // ordinary designs flagged in any market
+	MusterTimes       map[string][]time.Duration
+	MusterInfer       []time.Duration
+	MusterTotal       []time.Duration
+	TessTimes         map[string][]time.Duration
+	Failures          []string
+	HaveTesseract     bool
+	DesignsPerStyle   map[string]int
+	MusterWordsStyled map[string]Count
+}
+
+// Evaluate reads every design with both systems (alternating, so machine
+// load affects both alike) and scores them.
+func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess bool, psm int, verbose io.Writer) (*SetReport, error) {
+	rep := &SetReport{Set: set, Muster: map[string]*Tally{}, Tess: map[string]*Tally{}, MusterWR: map[string]*Count{}, TessWR: map[string]*Count{},
+		MusterTimes: map[string][]time.Duration{}, TessTimes: map[string][]time.Duration{}, HaveTesseract: tess}
+	tmp, err := os.MkdirTemp("", "muster-eval-text-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	get := func(m map[string]*Tally, k string) *Tally {
+		if m[k] == nil {
+			m[k] = &Tally{}
+		}
+		return m[k]
+	}
+	getc := func(m map[string]*Count, k string) *Count {
+		if m[k] == nil {
+			m[k] = &Count{}
+		}
+		return m[k]
+	}
+	for _, d := range designs {
+		mr := e.ReadMuster(ctx, d)
+		if mr.Err != nil {
+			return nil, fmt.Errorf("%s: %w", d.ID, mr.Err)
+		}
+		if err := e.Score(ctx, d, &mr); err != nil {
+			return nil, err
+		}
+		var tr Reading
+		if tess {
+			tr = ReadTesseract(ctx, d, tmp, psm)
+			if err := e.Score(ctx, d, &tr); err != nil {
+				return nil, err
+			}
+		}
+		for _, k := range []string{d.Style, "all"} {
+			get(rep.Muster, k).add(mr)
+			getc(rep.MusterWR, k).K += mr.Words
+			getc(rep.MusterWR, k).N += mr.Total
+			if tess {
+				get(rep.Tess, k).add(tr)
+				getc(rep.TessWR, k).K += tr.Words
+				getc(rep.TessWR, k).N += tr.Total
+			}
+		}
+		sizeKey := "design"
+		if d.Style == "print_file" {
+			sizeKey = "print_file"
+		}
+		rep.MusterTimes[sizeKey] = append(rep.MusterTimes[sizeKey], mr.Time)
+		rep.MusterInfer = append(rep.MusterInfer, mr.Infer)
+		rep.MusterTotal = append(rep.MusterTotal, mr.Time)
+		if tess {
+			rep.TessTimes[sizeKey] = append(rep.TessTimes[sizeKey], tr.Time)
+		}
+		switch d.Kind {
+		case KindBrand:
+			rep.MarkM.add(mr.Entry)
+			if tess {
+				rep.MarkT.add(tr.Entry)
+			}
+		case KindSlogan, KindCode:
+			for _, m := range Markets(d) {
+				rep.SloganM.add(mr.Markets[m] == Expected(d, m))
+				if tess {
+					rep.SloganT.add(tr.Markets[m] == Expected(d, m))
+				}
+			}
+		case KindOrdinary:
+			flag := func(r Reading) bool {
+				for _, o := range r.Markets {
+					if o != mustertype.Allow {
+						return true
+					}
+				}
+				return false
+			}
+			rep.FlagM.add(flag(mr))
+			if tess {
+				rep.FlagT.add(flag(tr))
+			}
+		}
+		if mr.Words < mr.Total || (d.Kind == KindBrand && !mr.Entry) {
+			line := fmt.Sprintf("%s %-13s %-8s truth %q read %q (fonts %s)", d.ID, d.Style, d.Kind, d.Text(), mr.Text, strings.Join(d.Fonts, ", "))
+			rep.Failures = append(rep.Failures, line)
+			if verbose != nil {
+				fmt.Fprintln(verbose, "  miss:", line)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// Print writes the set's report.
+func (r *SetReport) Print(w io.Writer) {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	fmt.Fprintf(bw, "\n== %s set: %d designs ==\n", r.Set, r.Muster["all"].Designs)
+	fmt.Fprintf(bw, "%-14s %4s | %-34s %-34s %7s | %7s %7s %7s\n", "style", "n", "word recall Muster [95% CI]", "word recall Tesseract [95% CI]", "ratio", "CER M", "CER T", "T/M")
+	for _, s := range append(append([]string{}, Styles...), "all") {
+		m := r.Muster[s]
+		if m == nil {
+			continue
+		}
+		tr, tc, rr, cr := "—", "—", "—", "—"
+		if t := r.Tess[s]; r.HaveTesseract && t != nil {
+			tr = r.TessWR[s].String()
+			tc = fmt.Sprintf("%6.3f", t.CER())
+			if t.Recall() > 0 {
+				rr = fmt.Sprintf("%6.2f×", m.Recall()/t.Recall())
+			}
+			if m.CER() > 0 {
+				cr = fmt.Sprintf("%6.2f×", t.CER()/m.CER())
+			}
+		}
+		fmt.Fprintf(bw, "%-14s %4d | %-34s %-34s %7s | %7.3f %7s %7s\n", s, m.Designs, r.MusterWR[s].String(), tr, rr, m.CER(), tc, cr)
+	}
+	fmt.Fprintf(bw, "word-mark recall (brand designs):        Muster %s   Tesseract %s\n", r.MarkM, r.MarkT)
+	fmt.Fprintf(bw, "slogans/codes decided as required (DE, AT, US): Muster %s   Tesseract %s\n", r.SloganM, r.SloganT)
+	fmt.Fprintf(bw, "ordinary designs flagged (any market):   Muster %s   Tesseract %s\n", r.FlagM, r.FlagT)
+	for _, k := range []string{"design", "print_file"} {
+		if len(r.MusterTimes[k]) == 0 {
+			continue
+		}
+		fmt.Fprintf(bw, "time per %-10s Muster p50 %v p90 %v", k, pct(r.MusterTimes[k], 0.5), pct(r.MusterTimes[k], 0.9))
+		if len(r.TessTimes[k]) > 0 {
+			fmt.Fprintf(bw, "   Tesseract p50 %v (Tesseract/Muster %.2f×)", pct(r.TessTimes[k], 0.5), float64(pct(r.TessTimes[k], 0.5))/float64(pct(r.MusterTimes[k], 0.5)))
+		}
+		fmt.Fprintln(bw)
+	}
+	var inf, tot time.Duration
+	for i := range r.MusterInfer {
+		inf += r.MusterInfer[i]
+		tot += r.MusterTotal[i]
+	}
+	if inf > 0 {
+		fmt.Fprintf(bw, "Muster time outside ONNX Runtime (decode excluded): %.1f%% over raw inference\n", 100*(float64(tot)/float64(inf)-1))
+	}
+}
+
+func pct(ds []time.Duration, q float64) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	slices.Sort(s)
+	i := min(len(s)-1, int(q*float64(len(s))))
+	return s[i].Round(time.Millisecond)
+}

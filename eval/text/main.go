@@ -1,0 +1,153 @@
+// Command text is `make eval-text` and `make bench-text`: Muster's OCR on
+// generated text designs against Tesseract 5 (accuracy) and
+// @gutenye/ocr-node (speed), in the same run on the same images. See
+// docs/ocr.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/muster-dev/muster/eval/text/evaltext"
+	"github.com/muster-dev/muster/models/ocr"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "eval-text:", err)
+		os.Exit(1)
+	}
+}
+
+func seeds(s string) ([]uint64, error) {
+	var out []uint64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func run() error {
+	n := flag.Int("n", 120, "designs per seed")
+	dev := flag.String("dev-seeds", "1", "development seeds (comma-separated)")
+	test := flag.String("test-seeds", "9001", "frozen test seeds (comma-separated; held-out fonts and slogans)")
+	noTess := flag.Bool("no-tesseract", false, "skip Tesseract")
+	psm := flag.Int("psm", 11, "Tesseract page segmentation mode (11: sparse text)")
+	bench := flag.Bool("bench", false, "speed against @gutenye/ocr-node instead of the accuracy evaluation")
+	rounds := flag.Int("rounds", 3, "benchmark rounds")
+	detSide := flag.Int("det-side", 0, "detection long side (default: the engine's)")
+	out := flag.String("out", "", "write the generated designs and a truth file here")
+	verbose := flag.Bool("v", false, "print every miss")
+	genOnly := flag.Bool("gen-only", false, "only generate the designs into -out")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	env, err := evaltext.Open(ctx, ocr.Config{DetMaxSide: *detSide})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if *bench {
+		designs, err := evaltext.Generate("dev", 77, *n, env.Content["dev"])
+		if err != nil {
+			return err
+		}
+		if err := env.Bench(ctx, designs, *rounds, os.Stdout); err != nil {
+			return err
+		}
+		fmt.Printf("load average at the end: %s (2 cores; figures above shrink on an idle machine)\n", loadavg())
+		return nil
+	}
+	devSeeds, err := seeds(*dev)
+	if err != nil {
+		return err
+	}
+	testSeeds, err := seeds(*test)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("eval-text: %d designs per seed; dev seeds %v, test seeds %v; %d dev / %d test brands; Tesseract psm %d\n",
+		*n, devSeeds, testSeeds, len(env.Content["dev"].Brands), len(env.Content["test"].Brands), *psm)
+	for _, set := range []struct {
+		name  string
+		seeds []uint64
+	}{{"dev", devSeeds}, {"test", testSeeds}} {
+		var all []evaltext.Design
+		for _, s := range set.seeds {
+			ds, err := evaltext.Generate(set.name, s, *n, env.Content[set.name])
+			if err != nil {
+				return err
+			}
+			all = append(all, ds...)
+		}
+		if len(all) == 0 {
+			continue
+		}
+		if *out != "" {
+			if err := save(*out, all); err != nil {
+				return err
+			}
+		}
+		if *genOnly {
+			continue
+		}
+		start := time.Now()
+		var vw *os.File
+		if *verbose {
+			vw = os.Stdout
+		}
+		rep, err := env.Evaluate(ctx, set.name, all, !*noTess, *psm, vw)
+		if err != nil {
+			return err
+		}
+		rep.Print(os.Stdout)
+		fmt.Printf("(%s set took %v; load average %s)\n", set.name, time.Since(start).Round(time.Second), loadavg())
+	}
+	return nil
+}
+
+func save(dir string, ds []evaltext.Design) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "truth.tsv"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, d := range ds {
+		if err := os.WriteFile(filepath.Join(dir, d.ID+"."+d.Format), d.Data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(f, "%s\t%s\t%s\t%s\t%q\t%s\n", d.ID, d.Style, d.Kind, d.Entry, d.Text(), strings.Join(d.Fonts, ","))
+	}
+	return nil
+}
+
+// loadavg is the machine's 1/5/15-minute load average, printed with the
+// timings: the machine is shared.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
