@@ -67,6 +67,9 @@ type Deps struct {
 	Blobs    Blobs
 	// Review is the review workflow; nil hides the review section.
 	Review Review
+	// Legal is legal's workspace (rules, backtests, publishing, banks,
+	// licences); nil hides the legal section.
+	Legal *Legal
 	// References serves bank entries' reference images (nil: none shown).
 	References References
 }
@@ -119,6 +122,9 @@ type Server struct {
 	sections []Section
 	views    *views
 	handler  http.Handler
+	// platform holds the routes ("METHOD pattern") open only to users of
+	// the platform operator's tenant (the platform policy, the banks).
+	platform map[string]bool
 }
 
 // Roles.
@@ -133,7 +139,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg.WithDefaults(), deps: deps, mux: http.NewServeMux(), views: v}
+	s := &Server{cfg: cfg.WithDefaults(), deps: deps, mux: http.NewServeMux(), views: v, platform: map[string]bool{}}
 	s.routes = []Route{
 		{"GET", "/console/static/{name}", nil, "Static files (htmx, CSS, script)", s.static},
 		{"GET", "/console/signin", nil, "Sign-in form", s.signinForm},
@@ -149,6 +155,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.sections = append(s.sections, Section{Key: "review", Title: "Review", Path: "/console/review",
 			Summary: "Queues of flagged designs, appeals and QA samples: claim, decide, escalate.", Roles: reviewRoles})
 		s.routes = append(s.routes, s.reviewRoutes()...)
+	}
+	if deps.Legal != nil {
+		s.sections = append(s.sections, legalSection)
+		s.routes = append(s.routes, s.legalRoutes()...)
 	}
 	s.sections = append(s.sections, Section{Key: "users", Title: "Users", Path: "/console/users",
 		Summary: "Console users: add, unlock, disable, reset passwords.", Roles: adminRoles})
@@ -171,6 +181,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 // Routes returns the console's routes (for the authorisation matrix).
 func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
+
+// PlatformOnly reports whether a route is open only to the platform
+// operator's users (for the authorisation matrix).
+func (s *Server) PlatformOnly(rt Route) bool { return s.platform[rt.Method+" "+rt.Pattern] }
 
 // Sections returns the registered sections.
 func (s *Server) Sections() []Section { return slices.Clone(s.sections) }
@@ -220,6 +234,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 			sess = &got
 			if !slices.Contains(rt.Roles, sess.User.Role) {
 				s.renderError(w, r, sess, errorf(http.StatusForbidden, "Your role (%s) may not open this page.", sess.User.Role))
+				return
+			}
+			if s.platform[rt.Method+" "+rt.Pattern] && !sess.User.Platform {
+				s.renderError(w, r, sess, errorf(http.StatusForbidden, "Only the platform operator's staff may open this page."))
 				return
 			}
 			if !safeMethod(r.Method) && !s.validCSRF(w, r, sess.CSRF) {

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/muster-dev/muster/mustertype"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,10 +18,12 @@ const (
 	BacktestRunning = "running"
 	BacktestDone    = "done"
 	BacktestFailed  = "failed"
+	// BacktestCancelled: stopped by a user before it finished.
+	BacktestCancelled = "cancelled"
 )
 
 // BacktestSamples is how many design ids are kept per market and change.
-const BacktestSamples = 10
+const BacktestSamples = 20
 
 // Backtest is a background evaluation of a draft over stored signals.
 type Backtest struct {
@@ -35,9 +37,22 @@ type Backtest struct {
 	Total         int             `json:"progress_total"`
 	Result        *BacktestResult `json:"result,omitempty"`
 	Error         string          `json:"error,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	StartedAt     *time.Time      `json:"started_at,omitempty"`
-	FinishedAt    *time.Time      `json:"finished_at,omitempty"`
+	// Since is the window's start (the window ends at CreatedAt).
+	Since time.Time `json:"since"`
+	// Attempts counts claims by a runner (MaxAttempts at most).
+	Attempts    int `json:"attempts"`
+	MaxAttempts int `json:"max_attempts"`
+	// MaxDesigns bounds the designs evaluated.
+	MaxDesigns int `json:"max_designs"`
+	// LeaseOwner is the runner holding the job, until LeaseUntil; it renews
+	// the lease with every page (HeartbeatAt).
+	LeaseOwner  string     `json:"lease_owner,omitempty"`
+	LeaseUntil  *time.Time `json:"lease_until,omitempty"`
+	HeartbeatAt *time.Time `json:"heartbeat_at,omitempty"`
+	CancelledBy string     `json:"cancelled_by,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 }
 
 // BacktestResult compares the draft with the live version on the same stored
@@ -50,8 +65,12 @@ type BacktestResult struct {
 	Changed int `json:"changed"`
 	// Markets maps a market to its counts.
 	Markets map[string]*MarketChanges `json:"markets"`
-	// DesignsPerSecond is the evaluation rate (both versions per design).
+	// DesignsPerSecond is the evaluation rate (both versions per design),
+	// over ElapsedSeconds of evaluation summed across attempts.
 	DesignsPerSecond float64 `json:"designs_per_second"`
+	ElapsedSeconds   float64 `json:"elapsed_seconds"`
+	// Truncated: the job stopped at its max_designs bound.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // MarketChanges counts outcomes in one market.
@@ -65,152 +84,20 @@ type MarketChanges struct {
 	Samples map[string][]string `json:"samples"`
 }
 
-// StartBacktest queues a backtest of the current draft over the designs of
-// the last days days and returns its id; RunBacktest does the work.
-func (s *Store) StartBacktest(ctx context.Context, a Actor, days int) (int64, error) {
-	if err := a.require(RoleLegal, RoleAdmin); err != nil {
-		return 0, err
-	}
-	if days <= 0 || days > 3650 {
-		return 0, fmt.Errorf("policy: backtest: days %d out of range 1..3650", days)
-	}
-	var id int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO policy_backtests (status, days, content, draft_revision, base_version, requested_by)
-			SELECT 'queued', $1, d.content, d.revision, s.live_version, $2 FROM policy_draft d, policy_state s RETURNING id`, days, a.Name).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("draft: %w", ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, "backtest.start", a, nil, map[string]any{"backtest": id, "days": days})
-	})
-	if err != nil {
-		return 0, fmt.Errorf("policy: start backtest: %w", err)
-	}
-	return id, nil
-}
+// backtestCols are the columns scanBacktest reads.
+const backtestCols = `id, status, days, draft_revision, base_version, requested_by, progress_done, progress_total,
+	result, error, created_at, started_at, finished_at, coalesce(since, created_at), attempts, max_attempts, max_designs,
+	coalesce(lease_owner, ''), lease_until, heartbeat_at, coalesce(cancelled_by, '')`
 
-// RunBacktest claims a queued backtest and runs it, writing progress after
-// every page and the result at the end. It returns ErrConflict if another
-// runner claimed it.
-func (s *Store) RunBacktest(ctx context.Context, id int64) error {
-	var content string
-	var base *int
-	var days int
-	err := s.pool.QueryRow(ctx, `UPDATE policy_backtests SET status = 'running', started_at = now()
-		WHERE id = $1 AND status = 'queued' RETURNING content, base_version, days`, id).Scan(&content, &base, &days)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("policy: backtest %d: %w: not queued", id, ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("policy: backtest %d: %w", id, err)
-	}
-	res, runErr := s.runBacktest(ctx, id, []byte(content), base, days)
-	fctx := context.WithoutCancel(ctx)
-	if runErr != nil {
-		_, err := s.pool.Exec(fctx, `UPDATE policy_backtests SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`, id, runErr.Error())
-		return errors.Join(runErr, err)
-	}
-	if _, err := s.pool.Exec(fctx, `UPDATE policy_backtests SET status = 'done', result = $2, finished_at = now() WHERE id = $1`, id, res); err != nil {
-		return fmt.Errorf("policy: backtest %d: store result: %w", id, err)
-	}
-	return nil
-}
-
-func (s *Store) runBacktest(ctx context.Context, id int64, content []byte, base *int, days int) (*BacktestResult, error) {
-	draft, err := s.cache.Get(fmt.Sprintf("backtest/%d", id), content)
-	if err != nil {
-		return nil, err
-	}
-	if base == nil {
-		return nil, fmt.Errorf("no live version to compare with: %w", ErrNotFound)
-	}
-	live, err := s.Compiled(ctx, *base)
-	if err != nil {
-		return nil, err
-	}
-	since := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
-	total, err := s.countStored(ctx, since)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE policy_backtests SET progress_total = $2 WHERE id = $1`, id, total); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	res, err := compareOver(ctx, s, since, live, draft, func(done int) error {
-		_, err := s.pool.Exec(ctx, `UPDATE policy_backtests SET progress_done = $2 WHERE id = $1`, id, done)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if el := time.Since(start).Seconds(); el > 0 {
-		res.DesignsPerSecond = float64(res.Designs) / el
-	}
-	return res, nil
-}
-
-// compareOver evaluates both versions on every stored design since since.
-func compareOver(ctx context.Context, s *Store, since time.Time, live, draft *Compiled, progress func(done int) error) (*BacktestResult, error) {
-	res := &BacktestResult{Live: live.Version(), Draft: draft.Version(), Markets: map[string]*MarketChanges{}}
-	err := s.forEachStored(ctx, since, 500, func(page []mustertype.StoredDesign) error {
-		for _, sd := range page {
-			a, err := live.Decide(ctx, sd.Input)
-			if err != nil {
-				return err
-			}
-			b, err := draft.Decide(ctx, sd.Input)
-			if err != nil {
-				return err
-			}
-			res.Designs++
-			changed := false
-			for i, mv := range a.Markets {
-				to := b.Markets[i].Outcome
-				mc := res.Markets[mv.Market]
-				if mc == nil {
-					mc = &MarketChanges{Live: map[string]int{}, Draft: map[string]int{}, Changes: map[string]int{}, Samples: map[string][]string{}}
-					res.Markets[mv.Market] = mc
-				}
-				mc.Live[mv.Outcome]++
-				mc.Draft[to]++
-				if to != mv.Outcome {
-					changed = true
-					k := mv.Outcome + "→" + to
-					mc.Changes[k]++
-					if len(mc.Samples[k]) < BacktestSamples {
-						mc.Samples[k] = append(mc.Samples[k], sd.Input.DesignID)
-					}
-				}
-			}
-			if changed {
-				res.Changed++
-			}
-		}
-		return progress(res.Designs)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// Backtest returns a backtest's status, progress and result.
-func (s *Store) Backtest(ctx context.Context, id int64) (Backtest, error) {
+func scanBacktest(r pgx.Row) (Backtest, error) {
 	var b Backtest
 	var result []byte
 	var errText *string
-	err := s.pool.QueryRow(ctx, `SELECT id, status, days, draft_revision, base_version, requested_by, progress_done, progress_total,
-		result, error, created_at, started_at, finished_at FROM policy_backtests WHERE id = $1`, id).
-		Scan(&b.ID, &b.Status, &b.Days, &b.DraftRevision, &b.BaseVersion, &b.RequestedBy, &b.Done, &b.Total, &result, &errText, &b.CreatedAt, &b.StartedAt, &b.FinishedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Backtest{}, fmt.Errorf("policy: backtest %d: %w", id, ErrNotFound)
-	}
+	err := r.Scan(&b.ID, &b.Status, &b.Days, &b.DraftRevision, &b.BaseVersion, &b.RequestedBy, &b.Done, &b.Total, &result, &errText,
+		&b.CreatedAt, &b.StartedAt, &b.FinishedAt, &b.Since, &b.Attempts, &b.MaxAttempts, &b.MaxDesigns, &b.LeaseOwner, &b.LeaseUntil,
+		&b.HeartbeatAt, &b.CancelledBy)
 	if err != nil {
-		return Backtest{}, fmt.Errorf("policy: backtest %d: %w", id, err)
+		return Backtest{}, err
 	}
 	if errText != nil {
 		b.Error = *errText
@@ -218,10 +105,36 @@ func (s *Store) Backtest(ctx context.Context, id int64) (Backtest, error) {
 	if result != nil {
 		b.Result = &BacktestResult{}
 		if err := json.Unmarshal(result, b.Result); err != nil {
-			return Backtest{}, fmt.Errorf("policy: backtest %d result: %w", id, err)
+			return Backtest{}, fmt.Errorf("result: %w", err)
 		}
 	}
 	return b, nil
+}
+
+// Backtest returns a backtest's status, progress and result.
+func (s *Store) Backtest(ctx context.Context, id int64) (Backtest, error) {
+	b, err := scanBacktest(s.pool.QueryRow(ctx, `SELECT `+backtestCols+` FROM policy_backtests WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Backtest{}, fmt.Errorf("policy: backtest %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Backtest{}, fmt.Errorf("policy: backtest %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// Backtests lists backtests, newest first, without their results.
+func (s *Store) Backtests(ctx context.Context, limit int) ([]Backtest, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+strings.Replace(backtestCols, "result,", "NULL::jsonb,", 1)+`
+		FROM policy_backtests ORDER BY id DESC LIMIT $1`, max(limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("policy: backtests: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Backtest, error) { return scanBacktest(r) })
+	if err != nil {
+		return nil, fmt.Errorf("policy: backtests: %w", err)
+	}
+	return out, nil
 }
 
 // sortedKeys returns a map's keys in order.

@@ -296,49 +296,68 @@ func (s *Store) Publish(ctx context.Context, a Actor, req PublishRequest) (Versi
 	}
 	var out Version
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var live *int
-		if err := tx.QueryRow(ctx, `SELECT live_version FROM policy_state FOR UPDATE`).Scan(&live); err != nil {
+		var pending bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM policy_approvals WHERE status = 'pending')`).Scan(&pending); err != nil {
 			return err
 		}
-		var content string
-		var rev int64
-		var base *int
-		var published *int64
-		err := tx.QueryRow(ctx, `SELECT content, revision, base_version, published_revision FROM policy_draft FOR UPDATE`).Scan(&content, &rev, &base, &published)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("draft: %w", ErrNotFound)
+		if pending {
+			return fmt.Errorf("%w: a publication waits for a second approver; approve, reject or withdraw it first", ErrConflict)
 		}
-		if err != nil {
-			return err
-		}
-		switch {
-		case req.DraftRevision != 0 && req.DraftRevision != rev:
-			return fmt.Errorf("%w: the draft is at revision %d, not %d", ErrConflict, rev, req.DraftRevision)
-		case !equalPtr(base, live):
-			return fmt.Errorf("%w: the draft is based on version %s but live is %s; re-save the draft", ErrConflict, fmtPtr(base), fmtPtr(live))
-		case published != nil && *published == rev:
-			return fmt.Errorf("%w: draft revision %d is already live", ErrConflict, rev)
-		}
-		// Content is re-validated: the engine may have changed since saving.
-		if _, err := Validate([]byte(content), s.cfg); err != nil {
-			return err
-		}
-		out, err = insertVersion(ctx, tx, []byte(content), req.Note, a, "publish", live)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE policy_state SET live_version = $1, generation = generation + 1, updated_by = $2, updated_at = now()`, out.Version, a.Name); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE policy_draft SET base_version = $1, published_revision = revision`, out.Version); err != nil {
-			return err
-		}
-		return audit(ctx, tx, "publish", a, &out.Version, map[string]any{"note": req.Note, "draft_revision": rev, "previous": live})
+		var err error
+		out, err = s.publishTx(ctx, tx, a, req, nil)
+		return err
 	})
 	if err != nil {
 		return Version{}, fmt.Errorf("policy: publish: %w", err)
 	}
 	return out, nil
+}
+
+// publishTx makes the draft live inside tx (see Publish); extra is added to
+// the audit row.
+func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, a Actor, req PublishRequest, extra map[string]any) (Version, error) {
+	var live *int
+	if err := tx.QueryRow(ctx, `SELECT live_version FROM policy_state FOR UPDATE`).Scan(&live); err != nil {
+		return Version{}, err
+	}
+	var content string
+	var rev int64
+	var base *int
+	var published *int64
+	err := tx.QueryRow(ctx, `SELECT content, revision, base_version, published_revision FROM policy_draft FOR UPDATE`).Scan(&content, &rev, &base, &published)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Version{}, fmt.Errorf("draft: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Version{}, err
+	}
+	switch {
+	case req.DraftRevision != 0 && req.DraftRevision != rev:
+		return Version{}, fmt.Errorf("%w: the draft is at revision %d, not %d", ErrConflict, rev, req.DraftRevision)
+	case !equalPtr(base, live):
+		return Version{}, fmt.Errorf("%w: the draft is based on version %s but live is %s; re-save the draft", ErrConflict, fmtPtr(base), fmtPtr(live))
+	case published != nil && *published == rev:
+		return Version{}, fmt.Errorf("%w: draft revision %d is already live", ErrConflict, rev)
+	}
+	// Content is re-validated: the engine may have changed since saving.
+	if _, err := Validate([]byte(content), s.cfg); err != nil {
+		return Version{}, err
+	}
+	out, err := insertVersion(ctx, tx, []byte(content), req.Note, a, "publish", live)
+	if err != nil {
+		return Version{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE policy_state SET live_version = $1, generation = generation + 1, updated_by = $2, updated_at = now()`, out.Version, a.Name); err != nil {
+		return Version{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE policy_draft SET base_version = $1, published_revision = revision`, out.Version); err != nil {
+		return Version{}, err
+	}
+	data := map[string]any{"note": req.Note, "draft_revision": rev, "previous": live}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return out, audit(ctx, tx, "publish", a, &out.Version, data)
 }
 
 func insertVersion(ctx context.Context, tx pgx.Tx, content []byte, note string, a Actor, as string, basedOn *int) (Version, error) {

@@ -25,17 +25,22 @@ type Server struct {
 	policy *policy.Store
 	queue  *queue.Queue
 	log    *slog.Logger
+	kick   func()
 }
 
 // Routes returns the policy routes. They act on the platform-wide policy:
 // only keys of the platform operator's tenant reach them, and only with the
 // roles listed per route. Verdicts changed by a re-decision are announced on
-// q.
-func Routes(pol *policy.Store, q *queue.Queue, log *slog.Logger) []api.Route {
+// q. Backtests are queued as durable jobs for a policy.BacktestRunner;
+// kick (may be nil) wakes this process's runner.
+func Routes(pol *policy.Store, q *queue.Queue, log *slog.Logger, kick func()) []api.Route {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{policy: pol, queue: q, log: log}
+	if kick == nil {
+		kick = func() {}
+	}
+	s := &Server{policy: pol, queue: q, log: log, kick: kick}
 	read := []string{store.RoleLegal, store.RoleAdmin, store.RoleReviewer}
 	edit := []string{store.RoleLegal, store.RoleAdmin}
 	legal := []string{store.RoleLegal}
@@ -46,8 +51,10 @@ func Routes(pol *policy.Store, q *queue.Queue, log *slog.Logger) []api.Route {
 		{Method: "GET", Pattern: "/v1/policy/audit", Roles: read, Summary: "Policy audit log", Handler: s.policyAudit, Platform: true},
 		{Method: "PUT", Pattern: "/v1/policy/draft", Roles: edit, Summary: "Save the draft (type-checked)", Handler: s.putDraft, Platform: true},
 		{Method: "POST", Pattern: "/v1/policy/validate", Roles: edit, Summary: "Type-check a policy document without saving", Handler: s.validatePolicy, Platform: true},
-		{Method: "POST", Pattern: "/v1/policy/backtests", Roles: edit, Summary: "Backtest the draft over stored analyses ({days})", Handler: s.startBacktest, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/backtests", Roles: edit, Summary: "Queue a backtest of the draft over stored analyses ({days, max_designs}): a durable job", Handler: s.startBacktest, Platform: true},
+		{Method: "GET", Pattern: "/v1/policy/backtests", Roles: edit, Summary: "Backtests, newest first, with status, progress, attempts and lease", Handler: s.listBacktests, Platform: true},
 		{Method: "GET", Pattern: "/v1/policy/backtests/{id}", Roles: edit, Summary: "A backtest's progress and result", Handler: s.getBacktest, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/backtests/{id}/cancel", Roles: edit, Summary: "Cancel a queued or running backtest", Handler: s.cancelBacktest, Platform: true},
 		{Method: "POST", Pattern: "/v1/policy/shadow", Roles: edit, Summary: "Put the draft in shadow ({note})", Handler: s.setShadow, Platform: true},
 		{Method: "DELETE", Pattern: "/v1/policy/shadow", Roles: edit, Summary: "Stop shadowing", Handler: s.clearShadow, Platform: true},
 		{Method: "POST", Pattern: "/v1/policy/publish", Roles: legal, Summary: "Publish the draft ({note, draft_revision})", Handler: s.publishPolicy, Platform: true},
@@ -172,7 +179,8 @@ func (s *Server) validatePolicy(w http.ResponseWriter, r *http.Request, _ store.
 
 func (s *Server) startBacktest(w http.ResponseWriter, r *http.Request, p store.Principal) error {
 	var req struct {
-		Days int `json:"days"`
+		Days       int `json:"days"`
+		MaxDesigns int `json:"max_designs"`
 	}
 	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
@@ -180,17 +188,37 @@ func (s *Server) startBacktest(w http.ResponseWriter, r *http.Request, p store.P
 	if req.Days < 1 || req.Days > 365 {
 		return api.BadRequest("invalid_days", "days must be 1..365")
 	}
-	id, err := s.policy.StartBacktest(r.Context(), actor(p), req.Days)
+	if req.MaxDesigns < 0 || req.MaxDesigns > policy.DefaultBacktestMaxDesigns {
+		return api.BadRequest("invalid_max_designs", "max_designs must be 1..%d (0: the default)", policy.DefaultBacktestMaxDesigns)
+	}
+	id, err := s.policy.QueueBacktest(r.Context(), actor(p), policy.BacktestRequest{Days: req.Days, MaxDesigns: req.MaxDesigns})
 	if err != nil {
 		return policyError(err)
 	}
-	go func() {
-		if err := s.policy.RunBacktest(context.WithoutCancel(r.Context()), id); err != nil {
-			s.log.Error("backtest failed", "id", id, "err", err)
-		}
-	}()
+	s.kick()
 	w.Header().Set("Location", "/v1/policy/backtests/"+strconv.FormatInt(id, 10))
-	api.WriteJSON(w, http.StatusAccepted, map[string]any{"id": id})
+	api.WriteJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": policy.BacktestQueued})
+	return nil
+}
+
+func (s *Server) listBacktests(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
+	bs, err := s.policy.Backtests(r.Context(), 100)
+	if err != nil {
+		return policyError(err)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"backtests": bs})
+	return nil
+}
+
+func (s *Server) cancelBacktest(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return &api.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no backtest " + r.PathValue("id")}
+	}
+	if err := s.policy.CancelBacktest(r.Context(), actor(p), id); err != nil {
+		return policyError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

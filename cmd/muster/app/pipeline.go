@@ -80,9 +80,12 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
-	Review  *review.Service
-	Banks   *bank.Store
-	API     *api.Server
+	// Backtests runs queued policy backtests (durable jobs in PostgreSQL)
+	// in every process that serves or works.
+	Backtests *policy.BacktestRunner
+	Review    *review.Service
+	Banks     *bank.Store
+	API       *api.Server
 	// Accounts are the console's users and sessions; Console the web
 	// console served beside the API at /console/.
 	Accounts *accounts.Service
@@ -114,13 +117,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		kick = func() {}
 	}
 	registerQueueGauges(p.Metrics, q)
+	p.Backtests = p.Policy.NewBacktestRunner(policy.BacktestConfig{Logger: opts.Logger})
 	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
 	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick,
 		NoMetrics: opts.MetricsListener != nil || (cfg.MetricsAddr != "" && cfg.MetricsAddr != "api"), Logger: opts.Logger}, p.Store, q, p.Metrics,
-		policyhttp.Routes(p.Policy, q, opts.Logger),
+		policyhttp.Routes(p.Policy, q, opts.Logger, p.Backtests.Kick),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
 		reviewhttp.Routes(p.Review),
 		webhook.Routes(webhook.NewLog(pool)))
@@ -136,7 +140,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 		ccfg.Logger = opts.Logger
 	}
 	p.Console, err = console.New(ccfg,
-		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review, References: bankReferences{p.Banks}})
+		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review, References: bankReferences{p.Banks},
+			Legal: &console.Legal{Policy: p.Policy, Banks: p.Banks, LicenceChanged: p.licenceChanged, KickBacktests: p.Backtests.Kick}})
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +270,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			_ = p.Relay.Run(relayCtx)
 		}
 	}()
+	if p.opts.Serve || p.opts.Work {
+		wg.Go(func() { _ = p.Backtests.Run(ctx) })
+	}
 	if p.opts.Work {
 		wg.Add(3)
 		go func() {
