@@ -287,12 +287,20 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	}
 	t1 := time.Now()
 	flipped := make([]bool, len(regs))
+	// p180 is the classifier's probability that a strip is upside down;
+	// without a classifier every strip is "unsure".
+	p180 := make([]float32, len(regs))
+	for i := range p180 {
+		p180[i] = 0.5
+	}
 	if e.cls != nil {
-		if flipped, err = e.classify(ctx, strips, &res.Inference); err != nil {
+		if p180, err = e.classify(ctx, strips, &res.Inference); err != nil {
 			return Result{}, err
 		}
-		for i, f := range flipped {
-			if f {
+		for i, p := range p180 {
+			// PaddleOCR's cls_thresh: turn at 180° with probability ≥ 0.9.
+			if p >= 0.9 {
+				flipped[i] = true
 				strips[i] = strips[i].rotate180()
 			}
 		}
@@ -354,7 +362,9 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	for i, d := range texts {
 		if e.cfg.RetryScore > 0 && d.score < e.cfg.RetryScore {
 			alts = append(alts, alt{i: i, s: strips[i].invert(), inv: true}, alt{i: i, s: strips[i].closeInk()})
-			if !wasFlipped[i] { // both orientations not read yet
+			// Turned round only when the classifier was unsure: read upside
+			// down, "owl" is a confident "IMO".
+			if !wasFlipped[i] && p180[i] >= 0.2 {
 				alts = append(alts, alt{i: i, s: strips[i].rotate180(), turn: true})
 			}
 		}
@@ -482,10 +492,10 @@ func makeLine(chain []piece) Line {
 	var tops, bots []pt
 	var line []pt
 	var sum float64
-	for k, p := range chain {
+	for _, p := range chain {
 		texts = append(texts, p.d.text)
 		sum += p.d.score
-		l.Curved = l.Curved || p.r.curved || k > 0
+		l.Curved = l.Curved || p.r.curved
 		l.Rotated180 = l.Rotated180 || p.flipped
 		l.Inverted = l.Inverted || p.inverted
 		o := p.oriented()
@@ -498,8 +508,12 @@ func makeLine(chain []piece) Line {
 	}
 	l.Text = strings.Join(texts, " ")
 	l.Score = sum / float64(len(chain))
-	if len(chain) == 1 && !chain[0].r.curved {
-		l.Curved = false
+	if len(chain) > 1 {
+		// Words of one line that turn by more than 10° follow an arc.
+		first, last := chain[0].oriented(), chain[len(chain)-1].oriented()
+		if tangentAt(first, 0).dot(tangentAt(last, len(last)-1)) < math.Cos(10*math.Pi/180) {
+			l.Curved = true
+		}
 	}
 	poly := tops
 	for i := len(bots) - 1; i >= 0; i-- {
@@ -610,10 +624,10 @@ func mergeRegions(whole, hi []region) []region {
 	return out
 }
 
-// classify returns, per strip, whether the classifier says it is upside
-// down (label 180 with probability ≥ 0.9, PaddleOCR's cls_thresh).
-func (e *Engine) classify(ctx context.Context, strips []strip, acc *time.Duration) ([]bool, error) {
-	out := make([]bool, len(strips))
+// classify returns, per strip, the classifier's probability that it is
+// upside down.
+func (e *Engine) classify(ctx context.Context, strips []strip, acc *time.Duration) ([]float32, error) {
+	out := make([]float32, len(strips))
 	for start := 0; start < len(strips); start += e.cfg.RecBatch {
 		end := min(start+e.cfg.RecBatch, len(strips))
 		batch := strips[start:end]
@@ -626,7 +640,7 @@ func (e *Engine) classify(ctx context.Context, strips []strip, acc *time.Duratio
 			return nil, fmt.Errorf("ocr classify: output shape %v", res.Shape)
 		}
 		for i := range batch {
-			out[start+i] = res.Data[2*i+1] > res.Data[2*i] && res.Data[2*i+1] >= 0.9
+			out[start+i] = res.Data[2*i+1]
 		}
 	}
 	return out, nil

@@ -172,6 +172,7 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 					return err
 				}
 			}
+			fmt.Fprintf(w, "  %-18s %-13s Muster %8v  ocr-node %8v\n", d.ID, d.Style, mr.Time.Round(time.Millisecond), time.Duration(na.MS*float64(time.Millisecond)).Round(time.Millisecond))
 			a.m = append(a.m, mr.Time)
 			a.n = append(a.n, time.Duration(na.MS*float64(time.Millisecond)))
 			a.inf += mr.Infer
