@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/muster-dev/muster/internal/npmfetch"
@@ -196,6 +197,14 @@ func Setup(ctx context.Context, cfg SetupConfig) (*Installation, error) {
 	}
 	log := cfg.Logger
 	inst := &Installation{ModelsDir: cfg.ModelsDir, Models: map[string]Manifest{}}
+	// Several processes set up the same directory at once (test packages
+	// run in parallel on a fresh clone; workers start together): one at a
+	// time, the others then find the models ready.
+	unlock, err := LockDir(ctx, cfg.ModelsDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	lib, err := setupORT(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -314,4 +323,32 @@ func sameSums(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// LockDir takes an exclusive advisory lock (flock) on dir/.setup.lock,
+// waiting for another process's setup to finish; ctx ends the wait.
+func LockDir(ctx context.Context, dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".setup.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("models: lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("models: lock: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("models: waiting for another setup: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

