@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/internal/netguard"
@@ -41,7 +43,10 @@ type Config struct {
 	// Outbox is called after a transaction that wrote to the store's
 	// outbox (a submitted design), so the relay publishes at once.
 	Outbox func()
-	Logger *slog.Logger
+	// NoMetrics leaves /metrics off the API's routes (served elsewhere, or
+	// not at all).
+	NoMetrics bool
+	Logger    *slog.Logger
 }
 
 // Tier is one tier's limits, enforced across every API instance (the
@@ -127,6 +132,9 @@ func New(cfg Config, st *store.Store, q *queue.Queue, m *metrics.Metrics, groups
 	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	if !s.cfg.NoMetrics {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route for " + r.Method + " " + r.URL.Path})

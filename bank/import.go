@@ -44,6 +44,9 @@ type ImportOptions struct {
 	Match match.Config
 	// Actor is recorded in the audit trail; default "import".
 	Actor string
+	// Keep, if set, selects the icons imported by slug (tests and
+	// evaluations that need a smaller real bank); nil imports all.
+	Keep func(slug string) bool
 }
 
 // WithDefaults returns o with defaults filled in.
@@ -143,6 +146,15 @@ func ImportSimpleIcons(ctx context.Context, store *Store, opts ImportOptions, pr
 	m, err := match.New(opts.Match)
 	if err != nil {
 		return Change{}, err
+	}
+	if opts.Keep != nil {
+		kept := set.Icons[:0:0]
+		for _, ic := range set.Icons {
+			if opts.Keep(ic.Name) {
+				kept = append(kept, ic)
+			}
+		}
+		set.Icons = kept
 	}
 	entries := make([]Entry, len(set.Icons))
 	errs := make([]error, len(set.Icons))

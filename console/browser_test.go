@@ -11,10 +11,12 @@ import (
 	"github.com/muster-dev/muster/internal/browsertest"
 )
 
-// signinSteps fills and submits the sign-in form.
+// signinSteps fills and submits the sign-in form. The old page's alert
+// is removed first, so a later read of .alert waits for the new page.
 func signinSteps(email, password string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".alert").forEach(e => e.remove())`),
 		chromedp.SetValue(chromedp.CSS("#email"), email),
 		chromedp.SetValue(chromedp.CSS("#password"), password),
 		chromedp.Submit(chromedp.CSS("#password")),

@@ -28,6 +28,8 @@ const (
 	NSFWModel = "nsfwjs-mobilenet_v2"
 	// NSFWModelMid is the name of nsfwjs's larger MobileNetV2 ("mid") model.
 	NSFWModelMid = "nsfwjs-mobilenet_v2_mid"
+	// NSFWModelInception is the name of nsfwjs's InceptionV3 model (299×299 input).
+	NSFWModelInception = "nsfwjs-inception_v3"
 	// DefaultModelsDir is where Setup writes converted models.
 	DefaultModelsDir = "var/models"
 )
@@ -81,11 +83,19 @@ func nsfwjsPreprocessing() Preprocessing {
 	}
 }
 
+// nsfwjsInceptionPreprocessing is nsfwjs's for InceptionV3 (options.size 299).
+func nsfwjsInceptionPreprocessing() Preprocessing {
+	p := nsfwjsPreprocessing()
+	p.Width, p.Height = 299, 299
+	return p
+}
+
 // BuiltinModels lists the models Setup knows how to install.
 func BuiltinModels() []ModelSpec {
 	return []ModelSpec{
 		{Name: NSFWModel, Version: NSFWJSVersion, Package: NSFWJSPackage(), Path: "dist/models/mobilenet_v2", Labels: NSFWLabels(), Preprocessing: nsfwjsPreprocessing()},
 		{Name: NSFWModelMid, Version: NSFWJSVersion, Package: NSFWJSPackage(), Path: "dist/models/mobilenet_v2_mid", Labels: NSFWLabels(), Preprocessing: nsfwjsPreprocessing()},
+		{Name: NSFWModelInception, Version: NSFWJSVersion, Package: NSFWJSPackage(), Path: "dist/models/inception_v3", Labels: NSFWLabels(), Preprocessing: nsfwjsInceptionPreprocessing()},
 	}
 }
 

@@ -42,6 +42,10 @@ type NSFWCategories struct {
 type NSFWTile struct {
 	Box           Box               `json:"box"`
 	Probabilities NSFWProbabilities `json:"probabilities"`
+	// Verifier is the second model's probabilities for the tile, present
+	// when the tile scored high enough to be checked; the tile counts with
+	// the geometric mean of the two models' unsafe scores.
+	Verifier *NSFWProbabilities `json:"verifier,omitempty"`
 }
 
 // NSFWResult is the stored result of the nsfw analyzer.
@@ -50,10 +54,17 @@ type NSFWResult struct {
 	ModelVersion string `json:"model_version"`
 	// Probabilities are the whole design's.
 	Probabilities NSFWProbabilities `json:"probabilities"`
-	// Categories are the maximum over the whole design and every tile.
+	// Categories are the maximum over the whole design and the tiles'
+	// checked scores (see analyzers/nsfw: second-model check, tile floors).
 	Categories NSFWCategories `json:"categories"`
 	// Tiles are the tiles classified (empty for designs too small to tile).
 	Tiles []NSFWTile `json:"tiles"`
+	// TilesSkipped counts the tiles not classified because they hold
+	// almost nothing but one flat colour.
+	TilesSkipped int `json:"tiles_skipped,omitempty"`
+	// VerifierVersion is the second model that checked high-scoring tiles
+	// (empty when none was needed or none is configured).
+	VerifierVersion string `json:"verifier_version,omitempty"`
 }
 
 // Point is a point in the design's upright pixel coordinates.

@@ -41,9 +41,9 @@ type Config struct {
 	// Limits for decoding.
 	Limits imaging.Limits
 	// AnalysisTimeout bounds one attempt at a design (fetch, decode,
-	// analyzers, policy, store): past it the attempt fails and is retried,
-	// then dead-lettered, and heartbeats stop so a hung analysis cannot
-	// hold its message forever (default 2 minutes).
+	// analyzers, policy, store); beyond it the attempt fails like any other
+	// (retried with back-off, dead-lettered after MaxDeliver) and its
+	// heartbeats stop, even if an analyzer ignores cancellation (default 5m).
 	AnalysisTimeout time.Duration
 	// Outbox is called after a transaction that wrote to the store's
 	// outbox, so the relay publishes without waiting for its next pass.
@@ -53,9 +53,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultAnalysisTimeout is the default deadline of one analysis attempt.
-const DefaultAnalysisTimeout = 2 * time.Minute
-
 // WithDefaults fills in zero fields.
 func (c Config) WithDefaults() Config {
 	if c.Concurrency <= 0 {
@@ -64,10 +61,10 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
-	c.Limits = c.Limits.WithDefaults()
 	if c.AnalysisTimeout <= 0 {
-		c.AnalysisTimeout = DefaultAnalysisTimeout
+		c.AnalysisTimeout = 5 * time.Minute
 	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.Outbox == nil {
 		c.Outbox = func() {}
 	}
@@ -124,6 +121,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	// and no message waits in a local buffer while its ack deadline runs.
 	fetch, err := w.queue.NewFetcher(ctx, queue.FetcherConfig{})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer fetch.Close()
@@ -198,12 +198,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	log := w.cfg.Logger.With("design", sub.DesignID, "attempt", attempt)
 	w.metrics.StageSeconds.WithLabelValues("queue").Observe(time.Since(meta.Timestamp).Seconds())
 
-	// One attempt has a deadline; heartbeats end with it, so an analysis
-	// that hangs past it is redelivered rather than held forever.
-	actx, cancelAttempt := context.WithTimeout(ctx, w.cfg.AnalysisTimeout)
-	defer cancelAttempt()
 	// Heartbeat so a long analysis is not redelivered while it runs.
-	hbCtx, stopHB := context.WithCancel(actx)
+	hbCtx, stopHB := context.WithCancel(ctx)
 	defer stopHB()
 	go func() {
 		t := time.NewTicker(w.queue.Config().AckWait / 3)
@@ -218,11 +214,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}()
 
-	err = w.process(actx, sub, attempt, log)
+	err = w.analyseWithin(ctx, sub, attempt, log)
 	stopHB()
-	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("analysis exceeded its deadline of %v: %w", w.cfg.AnalysisTimeout, err)
-	}
 	switch {
 	case err == nil:
 		if err := msg.DoubleAck(ctx); err != nil {
@@ -292,6 +285,30 @@ func (w *Worker) onMaxDeliveries(ctx context.Context) nats.MsgHandler {
 	}
 }
 
+// analyseWithin runs process under the analysis deadline. An analyzer that
+// ignores cancellation is abandoned a moment after the deadline (its
+// goroutine ends when it returns; a late RecordResult finds the design
+// decided or failed and writes nothing), so a hung analysis can neither be
+// heartbeated forever nor run twice at once for long.
+func (w *Worker) analyseWithin(ctx context.Context, sub queue.Submitted, attempt int, log *slog.Logger) error {
+	pctx, cancel := context.WithTimeout(ctx, w.cfg.AnalysisTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.process(pctx, sub, attempt, log) }()
+	grace := min(max(w.cfg.AnalysisTimeout/10, 100*time.Millisecond), 10*time.Second)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(w.cfg.AnalysisTimeout + grace):
+		err = context.DeadlineExceeded
+	}
+	if err != nil && ctx.Err() == nil && pctx.Err() != nil {
+		w.metrics.Failures.WithLabelValues("deadline").Inc()
+		return fmt.Errorf("analysis did not finish within %s: %w", w.cfg.AnalysisTimeout, err)
+	}
+	return err
+}
+
 // process analyses one design and records its verdict.
 func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, log *slog.Logger) (err error) {
 	defer func() {
@@ -315,7 +332,12 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	sub.TenantID = d.TenantID
 
 	t0 := time.Now()
-	data, err := w.queue.GetBlob(ctx, d.SHA256)
+	// A read from the object store that stalls (seen after a cluster
+	// node's return) fails within a minute and is retried, instead of
+	// holding the attempt until the analysis deadline.
+	bctx, cancelBlob := context.WithTimeout(ctx, time.Minute)
+	data, err := w.queue.GetBlob(bctx, d.SHA256)
+	cancelBlob()
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package nsfw
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/models"
@@ -31,17 +33,33 @@ const (
 // DefaultReportThreshold is the lowest category score reported as a Finding.
 const DefaultReportThreshold = 0.2
 
+// Default tile floors, calibrated on development seeds (docs/nsfw.md).
+const (
+	DefaultTileFloorExplicit   = 0.5
+	DefaultTileFloorSuggestive = 0.5
+)
+
 // Config configures the analyzer.
 type Config struct {
 	// ModelsDir is where Setup installed the models (default models.DefaultModelsDir).
 	ModelsDir string
 	// Model is the model to load (default models.NSFWModel).
 	Model string
+	// Verifier is the second model that checks high-scoring tiles
+	// (default models.NSFWModelInception; "none": tiles are not checked).
+	// A checked tile counts with the geometric mean of the two models'
+	// unsafe scores.
+	Verifier string
 	// Session sizes the session pool and batching; set Sessions to the
 	// worker's concurrency.
 	Session models.SessionConfig
-	// Tiling controls the tiles classified besides the whole design.
+	// Tiling controls the tiles classified besides the whole design and
+	// how their scores are checked.
 	Tiling Tiling
+	// TileFloors are the per-category tile scores below which a tile's
+	// evidence is ignored (defaults DefaultTileFloorExplicit and
+	// DefaultTileFloorSuggestive; negative: none).
+	TileFloors TileFloors
 	// ReportThreshold is the lowest category score that becomes a Finding
 	// (default DefaultReportThreshold). The policy decides; this only keeps
 	// near-zero noise out of the findings.
@@ -59,10 +77,19 @@ func (c Config) WithDefaults() Config {
 	if c.Model == "" {
 		c.Model = models.NSFWModel
 	}
+	if c.Verifier == "" {
+		c.Verifier = models.NSFWModelInception
+	}
 	c.Session = c.Session.WithDefaults()
 	c.Tiling = c.Tiling.WithDefaults()
 	if c.ReportThreshold == 0 {
 		c.ReportThreshold = DefaultReportThreshold
+	}
+	if c.TileFloors.SexualExplicit == 0 {
+		c.TileFloors.SexualExplicit = DefaultTileFloorExplicit
+	}
+	if c.TileFloors.SexualSuggestive == 0 {
+		c.TileFloors.SexualSuggestive = DefaultTileFloorSuggestive
 	}
 	if c.Background == nil {
 		c.Background = color.White
@@ -74,6 +101,9 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	if c.ReportThreshold < 0 || c.ReportThreshold > 1 {
 		return fmt.Errorf("nsfw config: report threshold %v outside 0..1", c.ReportThreshold)
+	}
+	if c.TileFloors.SexualExplicit > 1 || c.TileFloors.SexualSuggestive > 1 {
+		return fmt.Errorf("nsfw config: tile floors %+v above 1", c.TileFloors)
 	}
 	if err := c.Session.Validate(); err != nil {
 		return fmt.Errorf("nsfw config: %w", err)
@@ -99,6 +129,8 @@ type Analyzer struct {
 	cfg      Config
 	clf      *models.Classifier
 	manifest models.Manifest
+	ver      *models.Classifier // nil when Verifier is "none"
+	verMan   models.Manifest
 }
 
 var _ analyzers.Analyzer = (*Analyzer)(nil)
@@ -114,11 +146,31 @@ func New(rt *models.Runtime, cfg Config) (*Analyzer, error) {
 		return nil, fmt.Errorf("nsfw analyzer: %w", err)
 	}
 	m := clf.Manifest()
-	if len(m.Labels) != 5 || m.Labels[0] != "drawing" || m.Labels[4] != "sexy" {
+	if !nsfwLabels(m.Labels) {
 		_ = clf.Close()
 		return nil, fmt.Errorf("nsfw analyzer: model %s has labels %v, want nsfwjs's five classes", m.Name, m.Labels)
 	}
-	return &Analyzer{cfg: cfg, clf: clf, manifest: m}, nil
+	a := &Analyzer{cfg: cfg, clf: clf, manifest: m}
+	if cfg.Verifier != "none" {
+		// Tiles are few and checked rarely: one session, small batches.
+		vc := models.SessionConfig{Sessions: 1, MaxBatch: 4, IntraOpThreads: cfg.Session.IntraOpThreads, Logger: cfg.Session.Logger}
+		ver, err := models.NewClassifier(rt, filepath.Join(cfg.ModelsDir, cfg.Verifier), vc)
+		if err != nil {
+			_ = clf.Close()
+			return nil, fmt.Errorf("nsfw analyzer: verifier: %w", err)
+		}
+		if !nsfwLabels(ver.Manifest().Labels) {
+			_ = clf.Close()
+			_ = ver.Close()
+			return nil, fmt.Errorf("nsfw analyzer: verifier %s has labels %v, want nsfwjs's five classes", cfg.Verifier, ver.Manifest().Labels)
+		}
+		a.ver, a.verMan = ver, ver.Manifest()
+	}
+	return a, nil
+}
+
+func nsfwLabels(l []string) bool {
+	return len(l) == 5 && l[0] == "drawing" && l[1] == "hentai" && l[2] == "neutral" && l[3] == "porn" && l[4] == "sexy"
 }
 
 // Name is "nsfw".
@@ -131,21 +183,65 @@ func (a *Analyzer) Version() string { return a.manifest.ModelVersion() }
 func (a *Analyzer) Classifier() *models.Classifier { return a.clf }
 
 // Close releases the sessions.
-func (a *Analyzer) Close() error { return a.clf.Close() }
+func (a *Analyzer) Close() error {
+	err := a.clf.Close()
+	if a.ver != nil {
+		err = errors.Join(err, a.ver.Close())
+	}
+	return err
+}
 
-// Analyze classifies the whole design and its tiles.
+// TilesVersion names the tile logic; it is recorded with every analysis
+// (Result.Versions["nsfw:tiles"]) because it changes scores without a new
+// model.
+const TilesVersion = "area-flatskip-verify-floors/1"
+
+// Analyze classifies the whole design (exactly as nsfwjs does) and its
+// tiles (area pre-filtered, flat tiles skipped, high scores checked by a
+// second model, tile evidence below the per-category floors ignored).
 func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
 	if d == nil || d.Image == nil || d.Image.NRGBA == nil {
 		return analyzers.Result{}, errors.New("nsfw: design has no decoded image")
 	}
 	px := preprocess.FromImage(d.Image, a.cfg.Background)
 	w, h := a.manifest.Preprocessing.Width, a.manifest.Preprocessing.Height
-	rects := append([]image.Rectangle{image.Rect(0, 0, px.Width, px.Height)}, a.cfg.Tiling.Tiles(px.Width, px.Height, w)...)
-	inputs := make([][]float32, len(rects))
-	for i, r := range rects {
-		inputs[i] = make([]float32, w*h*3)
-		if err := preprocess.ResizeBilinear(inputs[i], px, r, w, h, a.manifest.Preprocessing.AlignCorners); err != nil {
-			return analyzers.Result{}, fmt.Errorf("nsfw: preprocess %v: %w", r, err)
+	align := a.manifest.Preprocessing.AlignCorners
+	whole := make([]float32, w*h*3)
+	if err := preprocess.ResizeBilinear(whole, px, image.Rect(0, 0, px.Width, px.Height), w, h, align); err != nil {
+		return analyzers.Result{}, fmt.Errorf("nsfw: preprocess: %w", err)
+	}
+	tl := a.cfg.Tiling
+	all := tl.Tiles(px.Width, px.Height, w)
+	inputs := [][]float32{whole}
+	var rects []image.Rectangle // the tiles classified
+	skipped := 0
+	if len(all) > 0 {
+		src, k := px, 1
+		if !tl.Decimate {
+			// Every tile has the same side: average blocks of ⌊side/input⌋
+			// pixels once, then cut the tiles from the smaller image and
+			// area-resize them (the remaining ratio is below 2).
+			k = max(1, all[0].Dx()/w)
+			src = preprocess.BoxDownscale(px, k)
+		}
+		for _, r := range all {
+			in := make([]float32, w*h*3)
+			var err error
+			if tl.Decimate {
+				err = preprocess.ResizeBilinear(in, px, r, w, h, align)
+			} else {
+				sr := image.Rect(r.Min.X/k, r.Min.Y/k, min(src.Width, (r.Max.X+k-1)/k), min(src.Height, (r.Max.Y+k-1)/k))
+				err = preprocess.ResizeArea(in, src, sr, w, h)
+			}
+			if err != nil {
+				return analyzers.Result{}, fmt.Errorf("nsfw: preprocess %v: %w", r, err)
+			}
+			if tl.FlatSkip > 0 && flatShare(in) >= tl.FlatSkip {
+				skipped++
+				continue
+			}
+			inputs = append(inputs, in)
+			rects = append(rects, r)
 		}
 	}
 	out, err := a.clf.Classify(ctx, inputs...)
@@ -156,31 +252,37 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		Model:         a.manifest.Name,
 		ModelVersion:  a.Version(),
 		Probabilities: probs(out[0]),
-		Tiles:         make([]Tile, 0, len(rects)-1),
+		Tiles:         make([]Tile, len(rects)),
+		TilesSkipped:  skipped,
 	}
-	best := [3]int{} // index into rects of the highest score per category
-	var scores [3]float64
 	for i, r := range rects {
-		p := probs(out[i])
-		if i > 0 {
-			res.Tiles = append(res.Tiles, Tile{Box: box(r), Probabilities: p})
-		}
-		for k, v := range categoryScores(p) {
-			if i == 0 || v > scores[k] {
+		res.Tiles[i] = Tile{Box: box(r), Probabilities: probs(out[1+i])}
+	}
+	if err := a.verify(ctx, px, &res); err != nil {
+		return analyzers.Result{}, err
+	}
+	best := [3]int{-1, -1, -1} // tile index of the highest score per category, -1 for the whole design
+	scores := categoryScores(res.Probabilities)
+	for i, t := range res.Tiles {
+		c := tileScores(t, a.cfg.TileFloors)
+		for k, v := range c {
+			if v > scores[k] {
 				scores[k], best[k] = v, i
 			}
 		}
 	}
 	res.Categories = Categories{SexualExplicit: scores[0], SexualSuggestive: scores[1], Drawing: scores[2]}
+	// Findings only for unsafe categories: drawing is a safe class and is
+	// left to the result data.
 	var findings []mustertype.Finding
-	for k, label := range []string{CategorySexualExplicit, CategorySexualSuggestive, CategoryDrawing} {
-		if scores[k] < a.cfg.ReportThreshold {
+	for k, label := range []string{CategorySexualExplicit, CategorySexualSuggestive} {
+		if scores[k] < a.cfg.ReportThreshold || scores[k] == 0 {
 			continue
 		}
-		b := box(rects[best[k]])
+		b := box(image.Rect(0, 0, px.Width, px.Height))
 		src := "image"
-		if best[k] > 0 {
-			src = "tile"
+		if best[k] >= 0 {
+			b, src = res.Tiles[best[k]].Box, "tile"
 		}
 		findings = append(findings, mustertype.Finding{
 			Type: mustertype.FindingNSFW, Analyzer: AnalyzerName, Label: label, Score: scores[k], Box: &b,
@@ -190,8 +292,92 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 	return analyzers.Result{
 		Data:     res,
 		Findings: findings,
-		Versions: map[string]string{"model:" + a.manifest.Name: a.Version()},
+		Versions: a.versions(),
 	}, nil
+}
+
+func (a *Analyzer) versions() map[string]string {
+	v := map[string]string{"model:" + a.manifest.Name: a.Version(), "nsfw:tiles": TilesVersion}
+	if a.ver != nil {
+		v["model:"+a.verMan.Name] = a.verMan.ModelVersion()
+	}
+	return v
+}
+
+// verify has the second model classify the tiles that score at or above
+// the verify floor (highest first, at most MaxVerify), each cut from the
+// design area-averaged at the verifier's own input size.
+func (a *Analyzer) verify(ctx context.Context, px preprocess.Pixels, res *Result) error {
+	tl := a.cfg.Tiling
+	if a.ver == nil || len(res.Tiles) == 0 || tl.MaxVerify == 0 {
+		return nil
+	}
+	type cand struct {
+		i     int
+		score float64
+	}
+	var cs []cand
+	for i, t := range res.Tiles {
+		c := categoryScores(t.Probabilities)
+		if v := math.Max(c[0], c[1]); v >= tl.VerifyFloor {
+			cs = append(cs, cand{i, v})
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(cs, func(x, y cand) int { return cmp.Compare(y.score, x.score) })
+	cs = cs[:min(len(cs), tl.MaxVerify)]
+	vw, vh := a.verMan.Preprocessing.Width, a.verMan.Preprocessing.Height
+	side := res.Tiles[0].Box.W
+	k := max(1, side/vw)
+	src := preprocess.BoxDownscale(px, k)
+	inputs := make([][]float32, len(cs))
+	for j, c := range cs {
+		b := res.Tiles[c.i].Box
+		sr := image.Rect(b.X/k, b.Y/k, min(src.Width, (b.X+b.W+k-1)/k), min(src.Height, (b.Y+b.H+k-1)/k))
+		inputs[j] = make([]float32, vw*vh*3)
+		if err := preprocess.ResizeArea(inputs[j], src, sr, vw, vh); err != nil {
+			return fmt.Errorf("nsfw: verifier preprocess %v: %w", sr, err)
+		}
+	}
+	out, err := a.ver.Classify(ctx, inputs...)
+	if err != nil {
+		return fmt.Errorf("nsfw: verifier: %w", err)
+	}
+	for j, c := range cs {
+		p := probs(out[j])
+		res.Tiles[c.i].Verifier = &p
+	}
+	res.VerifierVersion = a.verMan.ModelVersion()
+	return nil
+}
+
+// TileFloors are the per-category scores below which a tile's evidence is
+// ignored (the whole design's scores always count). Calibrated on
+// development seeds of the harmless-design evaluation (docs/nsfw.md).
+type TileFloors struct {
+	SexualExplicit   float64
+	SexualSuggestive float64
+}
+
+// tileScores is a tile's checked category scores: unsafe scores are the
+// geometric mean of the two models' (when checked) — high only when both
+// agree, and one confident model cannot carry a tile the other calls safe —
+// then zero below the floors. Drawing is the tile's own.
+func tileScores(t Tile, f TileFloors) [3]float64 {
+	c := categoryScores(t.Probabilities)
+	if t.Verifier != nil {
+		m := categoryScores(*t.Verifier)
+		c[0], c[1] = round6(math.Sqrt(c[0]*m[0])), round6(math.Sqrt(c[1]*m[1]))
+	}
+	if c[0] < f.SexualExplicit {
+		c[0] = 0
+	}
+	if c[1] < f.SexualSuggestive {
+		c[1] = 0
+	}
+	return c
 }
 
 // categoryScores derives sexual_explicit, sexual_suggestive and drawing.
@@ -217,7 +403,8 @@ func box(r image.Rectangle) mustertype.Box {
 // the worker's concurrency and images from concurrent analyses are batched
 // dynamically. It is the analyzer's entry in the registry.
 func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() error, error) {
-	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: d.ModelsDir, CacheDir: d.CacheDir, ORTLib: d.ORTLib, Logger: d.Logger})
+	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: d.ModelsDir, CacheDir: d.CacheDir, ORTLib: d.ORTLib, Logger: d.Logger,
+		Models: []string{models.NSFWModel, models.NSFWModelInception}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"sort"
@@ -175,7 +176,11 @@ func TestSmallElementNotAveragedAway(t *testing.T) {
 	a := analyzer(t, nsfw.Config{})
 	img := neutralPrint(2000, 2400)
 	motif := image.Rect(1450, 1700, 1850, 2100) // 400 px = 20 % of the short side
-	testimages.SkinMotif(img, motif)
+	// A motif both models score as explicit at full frame (MobileNetV2
+	// 0.88, InceptionV3 0.96): tile evidence must be confirmed by the
+	// second model, so the stand-in for "an explicit element" is one both
+	// see (docs/nsfw.md). SkinMotif's own seed scores 0.98 and 0.59.
+	testimages.SkinMotifSeed(img, motif, 19, 6)
 	res, err := a.Analyze(context.Background(), design(img))
 	if err != nil {
 		t.Fatal(err)
@@ -183,8 +188,8 @@ func TestSmallElementNotAveragedAway(t *testing.T) {
 	data := res.Data.(nsfw.Result)
 	whole := data.Probabilities.Porn + data.Probabilities.Hentai
 	t.Logf("whole image explicit %.3f, max over %d tiles %.3f", whole, len(data.Tiles), data.Categories.SexualExplicit)
-	if len(data.Tiles) != 42 {
-		t.Fatalf("%d tiles, want 42", len(data.Tiles))
+	if len(data.Tiles)+data.TilesSkipped != 42 {
+		t.Fatalf("%d tiles classified + %d skipped, want 42", len(data.Tiles), data.TilesSkipped)
 	}
 	if data.Categories.SexualExplicit < 0.5 {
 		t.Fatalf("sexual_explicit %.3f: the motif was averaged away", data.Categories.SexualExplicit)
@@ -202,8 +207,8 @@ func TestSmallElementNotAveragedAway(t *testing.T) {
 		t.Fatalf("no sexual_explicit finding with a box: %+v", res.Findings)
 	}
 	fb := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.W, f.Box.Y+f.Box.H)
-	if !motif.In(fb) {
-		t.Errorf("finding box %v does not contain the motif %v", fb, motif)
+	if fb.Intersect(motif).Dx()*fb.Intersect(motif).Dy()*2 < motif.Dx()*motif.Dy() {
+		t.Errorf("finding box %v holds less than half of the motif %v", fb, motif)
 	}
 	if f.Type != mustertype.FindingNSFW || f.Score != data.Categories.SexualExplicit {
 		t.Errorf("finding %+v does not match the category score %v", f, data.Categories.SexualExplicit)
@@ -213,7 +218,7 @@ func TestSmallElementNotAveragedAway(t *testing.T) {
 // TestResultJSONShape checks the contract the policy engine reads.
 func TestResultJSONShape(t *testing.T) {
 	a := analyzer(t, nsfw.Config{})
-	res, err := a.Analyze(context.Background(), design(neutralPrint(1200, 900)))
+	res, err := a.Analyze(context.Background(), design(grainPrint(1200, 900, 5)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +230,8 @@ func TestResultJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
+	delete(m, "tiles_skipped")    // present only when tiles were skipped
+	delete(m, "verifier_version") // present only when a tile was checked
 	if got := keys(m); !reflect.DeepEqual(got, []string{"categories", "model", "model_version", "probabilities", "tiles"}) {
 		t.Fatalf("top-level keys %v", got)
 	}
@@ -235,8 +242,8 @@ func TestResultJSONShape(t *testing.T) {
 		t.Fatalf("category keys %v", got)
 	}
 	tiles := m["tiles"].([]any)
-	if len(tiles) != 48 { // 900 short side: 270 px tiles, 8×6
-		t.Fatalf("%d tiles for 1200×900, want 48", len(tiles))
+	if n := len(tiles) + res.Data.(nsfw.Result).TilesSkipped; n != 48 || len(tiles) == 0 { // 900 short side: 270 px tiles, 8×6
+		t.Fatalf("%d tiles for 1200×900, want 48", n)
 	}
 	tile := tiles[0].(map[string]any)
 	if got := keys(tile["box"].(map[string]any)); !reflect.DeepEqual(got, []string{"h", "w", "x", "y"}) {
@@ -248,12 +255,19 @@ func TestResultJSONShape(t *testing.T) {
 	if res.Versions["model:"+models.NSFWModel] != a.Version() || a.Name() != "nsfw" {
 		t.Fatalf("versions %v, name %s", res.Versions, a.Name())
 	}
-	// Categories are the maximum over the whole image and the tiles.
+	// Categories are the maximum over the whole image and the tiles'
+	// checked scores (geometric mean with the second model, floor).
 	data := res.Data.(nsfw.Result)
 	sum := 0.0
 	maxExplicit := data.Probabilities.Porn + data.Probabilities.Hentai
 	for _, tl := range data.Tiles {
-		maxExplicit = math.Max(maxExplicit, tl.Probabilities.Porn+tl.Probabilities.Hentai)
+		e := tl.Probabilities.Porn + tl.Probabilities.Hentai
+		if tl.Verifier != nil {
+			e = math.Sqrt(e * math.Min(1, tl.Verifier.Porn+tl.Verifier.Hentai))
+		}
+		if e >= nsfw.DefaultTileFloorExplicit {
+			maxExplicit = math.Max(maxExplicit, e)
+		}
 	}
 	for _, v := range []float64{data.Probabilities.Drawing, data.Probabilities.Hentai, data.Probabilities.Neutral, data.Probabilities.Porn, data.Probabilities.Sexy} {
 		sum += v
@@ -365,3 +379,155 @@ func keys(m map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// grainPrint is a large print with a textured ground: blue-green value
+// noise plus per-pixel grain, the kind of ground that made tiles fire on
+// flat art. (A skin-toned grainy ground makes MobileNetV2 fire on most
+// tiles; see docs/nsfw.md, known limits.)
+func grainPrint(w, h int, seed uint64) *image.NRGBA {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	const g = 16
+	var grid [g + 1][g + 1]float64
+	for i := range grid {
+		for j := range grid[i] {
+			grid[i][j] = rng.Float64()
+		}
+	}
+	for y := 0; y < h; y++ {
+		fy := float64(y) / float64(h) * g
+		iy, ty := int(fy), fy-math.Floor(fy)
+		for x := 0; x < w; x++ {
+			fx := float64(x) / float64(w) * g
+			ix, tx := int(fx), fx-math.Floor(fx)
+			v := (grid[iy][ix]*(1-tx)+grid[iy][ix+1]*tx)*(1-ty) + (grid[iy+1][ix]*(1-tx)+grid[iy+1][ix+1]*tx)*ty
+			n := rng.Float64()*60 - 30
+			o := img.PixOffset(x, y)
+			img.Pix[o] = uint8(math.Max(0, math.Min(255, 30+60*v+n)))
+			img.Pix[o+1] = uint8(math.Max(0, math.Min(255, 90+100*v+n)))
+			img.Pix[o+2] = uint8(math.Max(0, math.Min(255, 110+90*v+n)))
+			img.Pix[o+3] = 255
+		}
+	}
+	return img
+}
+
+// TestSmallElementsCaught is the sensitivity side of the tile checks: a
+// small motif that both models score as explicit at full frame (SkinMotif
+// seeds 6, 27, 54), about a quarter of the short side (85 % of a tile's
+// side, centred in it; the whole image scores it near zero), on
+// flat, transparent and textured grounds of a square design and of print
+// files, is still caught at the review threshold (sexual_explicit ≥ 0.5)
+// after flat-tile skipping, the area pre-filter and the second model's
+// check, by a tile over it.
+func TestSmallElementsCaught(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	tests := []struct {
+		name   string
+		ground func() *image.NRGBA
+		seed   uint64
+		tile   float64 // which tile holds the motif, as a fraction of the tile list
+	}{
+		{"1200 white", func() *image.NRGBA { return solid(1200, 1200, 255) }, 6, 0.3},
+		{"1200 transparent", func() *image.NRGBA { return transparent(1200, 1200) }, 27, 0.9},
+		{"1200 grain", func() *image.NRGBA { return grainPrint(1200, 1200, 1) }, 54, 0.5},
+		{"2000x2400 grain", func() *image.NRGBA { return grainPrint(2000, 2400, 2) }, 6, 0.75},
+		{"4500x5400 gradient", func() *image.NRGBA { return neutralPrint(4500, 5400) }, 27, 0.4},
+		{"4500x5400 grain", func() *image.NRGBA { return grainPrint(4500, 5400, 3) }, 6, 0.05},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := tt.ground()
+			w, h := img.Rect.Dx(), img.Rect.Dy()
+			tiles := nsfw.Tiling{}.WithDefaults().Tiles(w, h, 224)
+			tl := tiles[int(tt.tile*float64(len(tiles)-1))]
+			side := tl.Dx() * 85 / 100
+			c := tl.Min.Add(tl.Size().Div(2))
+			motif := image.Rect(c.X-side/2, c.Y-side/2, c.X-side/2+side, c.Y-side/2+side)
+			testimages.SkinMotifSeed(img, motif, 19, tt.seed)
+			res, err := a.Analyze(context.Background(), design(img))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := res.Data.(nsfw.Result)
+			whole := data.Probabilities.Porn + data.Probabilities.Hentai
+			t.Logf("whole %.3f, sexual_explicit %.3f, %d tiles classified, %d skipped", whole, data.Categories.SexualExplicit, len(data.Tiles), data.TilesSkipped)
+			if data.Categories.SexualExplicit < 0.5 {
+				t.Fatalf("sexual_explicit %.3f < 0.5: the motif at %v was missed", data.Categories.SexualExplicit, motif)
+			}
+			for _, f := range res.Findings {
+				if f.Label == nsfw.CategorySexualExplicit && f.Box != nil {
+					fb := image.Rect(f.Box.X, f.Box.Y, f.Box.X+f.Box.W, f.Box.Y+f.Box.H)
+					if fb.Intersect(motif).Empty() {
+						t.Errorf("finding box %v misses the motif %v", fb, motif)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNoSafeClassFinding: a harmless illustration-like design gets no
+// finding at all; drawing scores stay in the result data only.
+func TestNoSafeClassFinding(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	img := solid(1200, 1200, 250)
+	// A flat cartoon sun: circles and rays, which the model calls drawing.
+	for y := 0; y < 1200; y++ {
+		for x := 0; x < 1200; x++ {
+			dx, dy := float64(x-600), float64(y-600)
+			d := math.Hypot(dx, dy)
+			ang := math.Atan2(dy, dx)
+			o := img.PixOffset(x, y)
+			switch {
+			case d < 250:
+				img.Pix[o], img.Pix[o+1], img.Pix[o+2] = 255, 200, 40
+			case d < 420 && math.Mod(ang+math.Pi, math.Pi/6) < 0.12:
+				img.Pix[o], img.Pix[o+1], img.Pix[o+2] = 240, 140, 20
+			}
+		}
+	}
+	res, err := a.Analyze(context.Background(), design(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := res.Data.(nsfw.Result)
+	for _, f := range res.Findings {
+		if f.Label != nsfw.CategorySexualExplicit && f.Label != nsfw.CategorySexualSuggestive {
+			t.Errorf("finding of safe class %q: %+v", f.Label, f)
+		}
+	}
+	t.Logf("categories %+v, %d findings, %d tiles skipped", data.Categories, len(res.Findings), data.TilesSkipped)
+	if data.Categories.SexualExplicit < 0.2 && data.Categories.SexualSuggestive < 0.2 && len(res.Findings) != 0 {
+		t.Errorf("findings %+v although no unsafe category reaches the report threshold", res.Findings)
+	}
+}
+
+// TestFlatTilesSkipped: a small icon on a transparent canvas leaves most
+// tiles flat; they are not classified.
+func TestFlatTilesSkipped(t *testing.T) {
+	a := analyzer(t, nsfw.Config{})
+	img := transparent(2400, 2400)
+	testimages.SkinMotifSeed(img, image.Rect(1000, 1000, 1400, 1400), 19, 3)
+	res, err := a.Analyze(context.Background(), design(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := res.Data.(nsfw.Result)
+	if data.TilesSkipped < 20 || len(data.Tiles)+data.TilesSkipped != 36 {
+		t.Fatalf("%d tiles classified, %d skipped; want most of 36 skipped", len(data.Tiles), data.TilesSkipped)
+	}
+}
+
+func solid(w, h int, v uint8) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 255
+	}
+	return img
+}
+
+func transparent(w, h int) *image.NRGBA { return image.NewNRGBA(image.Rect(0, 0, w, h)) }

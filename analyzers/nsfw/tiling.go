@@ -34,6 +34,26 @@ type Tiling struct {
 	Overlap float64
 	// MaxTiles bounds the number of tiles (default 48).
 	MaxTiles int
+
+	// Decimate resizes tiles as nsfwjs resizes the whole design (four
+	// source pixels per output pixel). Off by default: tiles are cut from
+	// the design averaged over blocks of ⌊tile side / input⌋ pixels first,
+	// so grain, halftone dots and JPEG blocks are not aliased into speckle
+	// (docs/nsfw.md). The whole design always keeps nsfwjs's resize.
+	Decimate bool
+	// FlatSkip: a tile whose share of pixels near its dominant colour is at
+	// least this is not classified — an element the model can see fills
+	// about half of its input, so such a tile holds none (default 0.9;
+	// negative: classify every tile).
+	FlatSkip float64
+	// VerifyFloor is the tile score (sexual_explicit or
+	// sexual_suggestive) from which the second model checks a tile
+	// (Config.Verifier; default 0.25, the lowest review threshold of the
+	// default policy pack).
+	VerifyFloor float64
+	// MaxVerify bounds the tiles checked per design, highest first
+	// (default 8); tiles beyond it keep their own scores (fail closed).
+	MaxVerify int
 }
 
 // WithDefaults fills zero fields.
@@ -50,6 +70,15 @@ func (t Tiling) WithDefaults() Tiling {
 	if t.MaxTiles == 0 {
 		t.MaxTiles = 48
 	}
+	if t.FlatSkip == 0 {
+		t.FlatSkip = DefaultFlatSkip
+	}
+	if t.VerifyFloor == 0 {
+		t.VerifyFloor = DefaultVerifyFloor
+	}
+	if t.MaxVerify == 0 {
+		t.MaxVerify = 8
+	}
 	return t
 }
 
@@ -64,9 +93,52 @@ func (t Tiling) Validate() error {
 		return fmt.Errorf("tiling: max tiles %d outside 1..256", t.MaxTiles)
 	case t.MinShortSide < 1:
 		return fmt.Errorf("tiling: min short side %d < 1", t.MinShortSide)
+	case t.FlatSkip > 1:
+		return fmt.Errorf("tiling: flat skip %v above 1", t.FlatSkip)
+	case t.VerifyFloor < 0 || t.VerifyFloor > 1:
+		return fmt.Errorf("tiling: verify floor %v outside 0..1", t.VerifyFloor)
+	case t.MaxVerify < 0 || t.MaxVerify > t.MaxTiles:
+		return fmt.Errorf("tiling: max verify %d outside 0..%d", t.MaxVerify, t.MaxTiles)
 	}
 	return nil
 }
+
+// Defaults of the tile checks (measured in docs/nsfw.md).
+const (
+	DefaultFlatSkip    = 0.9
+	DefaultVerifyFloor = 0.25
+)
+
+// flatShare is the share of an input's pixels (RGB floats 0..1) whose
+// colour, quantized to 4 bits per channel, is within one step of the most
+// common one: 1 for a flat colour (JPEG noise included), low for texture
+// and detail. eval/nsfwtiles measures the same quantity.
+func flatShare(in []float32) float64 {
+	var hist [1 << 12]int32
+	n := len(in) / 3
+	for i := 0; i < n; i++ {
+		hist[quant4(in[i*3])<<8|quant4(in[i*3+1])<<4|quant4(in[i*3+2])]++
+	}
+	mode := 0
+	for q, c := range hist {
+		if c > hist[mode] {
+			mode = q
+		}
+	}
+	mr, mg, mb := mode>>8, mode>>4&15, mode&15
+	near := int32(0)
+	for r := max(0, mr-1); r <= min(15, mr+1); r++ {
+		for g := max(0, mg-1); g <= min(15, mg+1); g++ {
+			for b := max(0, mb-1); b <= min(15, mb+1); b++ {
+				near += hist[r<<8|g<<4|b]
+			}
+		}
+	}
+	return float64(near) / float64(max(1, n))
+}
+
+// quant4 matches eval/nsfwtiles: uint16(v*15.999).
+func quant4(v float32) int { return min(15, max(0, int(v*15.999))) }
 
 // Tiles returns the tiles for a w×h design and a model input of side input
 // (nil when the design is not tiled).

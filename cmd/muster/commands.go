@@ -193,6 +193,11 @@ func runPipeline(ctx context.Context, e *env, name string, args []string, embedd
 	if len(rest) > 0 {
 		return fmt.Errorf("%s takes no arguments, got %q", name, rest)
 	}
+	if embedded && cfg.HTTPAddr == config.DefaultHTTPAddr {
+		// The all-in-one development process listens on loopback only
+		// unless told otherwise (MUSTER_HTTP_ADDR=0.0.0.0:8080).
+		cfg.HTTPAddr = "127.0.0.1" + config.DefaultHTTPAddr
+	}
 	log := cfg.Logger(e.stderr)
 	s := &services{}
 	defer s.Close()

@@ -225,20 +225,6 @@ func TestScanInputs(t *testing.T) {
 	}
 }
 
-func TestBaseURL(t *testing.T) {
-	t.Parallel()
-	for addr, want := range map[string]string{
-		":8080":          "http://localhost:8080",
-		"127.0.0.1:8080": "http://127.0.0.1:8080",
-		"0.0.0.0:9464":   "http://localhost:9464",
-		"[::1]:8080":     "http://[::1]:8080",
-	} {
-		if got := baseURL(addr); got != want {
-			t.Errorf("baseURL(%q) = %q, want %q", addr, got, want)
-		}
-	}
-}
-
 // TestDevKeyIsAMerchantKeyShownOnce: run's development key is a merchant
 // key, reported as created only the first time.
 func TestDevKeyIsAMerchantKeyShownOnce(t *testing.T) {

@@ -80,9 +80,13 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     if (ev.key === "Escape") { if (typing(document.activeElement)) { document.activeElement.blur(); } return; }
     if (typing(ev.target)) { return; }
+    var help = document.getElementById("help");
+    if (help && help.open && ev.key !== "?") { return; } // the help is modal
+    // Enter on a focused button or link activates that control, not "submit & next".
+    if (ev.key === "Enter" && ev.target.closest && ev.target.closest("button, a, summary, dialog")) { return; }
     var handled = true;
     switch (ev.key) {
-      case "?": var h = document.getElementById("help"); if (h) { h.open ? h.close() : h.showModal(); } break;
+      case "?": if (help) { if (help.open) { help.close(); } else { help.showModal(); } } break;
       case "a": handled = setOutcome("allow"); break;
       case "b": handled = setOutcome("block"); break;
       case "n": case "Enter": handled = click("[data-key=submit]"); break;

@@ -29,12 +29,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	xdraw "golang.org/x/image/draw"
 
+	"github.com/muster-dev/muster/analyzers/nsfw"
+	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/eval/benign/benigngen"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/migrations"
+	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/store"
 )
@@ -76,6 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	dump := fs.String("dump", "", "write the held designs' files to this folder")
 	noSystemFonts := fs.Bool("no-system-fonts", false, "only the Go fonts (the frozen CI set's choice)")
 	preview := fs.String("preview", "", "only write the first development seed's n designs to this folder (no scan)")
+	reportFrom := fs.String("report", "", "only print the report of the JSON lines files written by -json (comma-separated)")
+	compare := fs.Bool("compare-legacy", false, "also run every design with the NSFW analyzer's old tiles (decimated, every tile, no second model, no floors) and report both")
+	bankSample := fs.Int("bank-sample", 1, "seed the trademark bank with every k-th simple-icons logo (1: all; larger is faster, for quick runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,6 +97,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if slices.Contains(test, s) {
 			return fmt.Errorf("seed %d is both a development and a test seed", s)
 		}
+	}
+	if *reportFrom != "" {
+		return report(*reportFrom, strings.Split(*marketsFlag, ","), *verbose, stdout)
 	}
 	if *preview != "" {
 		return writePreview(ctx, *preview, dev[0], *n, !*noSystemFonts, getenv, stdout)
@@ -109,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	markets := strings.Split(*marketsFlag, ",")
-	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, !*noSystemFonts)
+	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, benigngen.SourceOptions{SystemFonts: !*noSystemFonts})
 	if err != nil {
 		return err
 	}
@@ -120,6 +129,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, " analyzers %v; markets %v\n", cfg.Analyzers, markets)
 	if slices.Contains(cfg.Analyzers, "bank") || slices.Contains(cfg.Analyzers, "listing") {
 		t := time.Now()
+		if *bankSample > 1 {
+			// Import the sampled trademark bank first; SeedBanks then only
+			// adds what is missing (symbols, word marks).
+			i := 0
+			if _, err := bank.ImportSimpleIcons(ctx, bank.NewStore(pool, nil), bank.ImportOptions{CacheDir: cfg.CacheDir, Actor: "eval",
+				Keep: func(string) bool { i++; return i%*bankSample == 0 }}, nil); err != nil {
+				return err
+			}
+		}
 		if err := app.SeedBanks(ctx, cfg, pool, nil, nil); err != nil {
 			return err
 		}
@@ -135,6 +153,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	sc := benigngen.Scanner{Analyzers: as, Decider: decider, Markets: markets, Product: *product, Limits: cfg.Limits()}
+	var legacy *benigngen.Scanner
+	if *compare {
+		inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: cfg.ModelsDir, CacheDir: cfg.CacheDir, ORTLib: cfg.ORTLib})
+		if err != nil {
+			return err
+		}
+		rt := models.NewRuntime()
+		if err := rt.Init(inst.ORTLib); err != nil {
+			return err
+		}
+		old, err := nsfw.New(rt, nsfw.Config{ModelsDir: inst.ModelsDir, Verifier: "none",
+			Tiling: nsfw.Tiling{Decimate: true, FlatSkip: -1}, TileFloors: nsfw.TileFloors{SexualExplicit: -1, SexualSuggestive: -1}})
+		if err != nil {
+			return err
+		}
+		defer old.Close()
+		l := sc
+		l.Analyzers = slices.Clone(as)
+		for i, a := range l.Analyzers {
+			if a.Name() == nsfw.AnalyzerName {
+				l.Analyzers[i] = old
+			}
+		}
+		legacy = &l
+	}
 
 	var jw *json.Encoder
 	if *jsonOut != "" {
@@ -150,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
-	var all []benigngen.Result
+	var all, legacyResults []benigngen.Result
 	start := time.Now()
 	for _, part := range []struct {
 		split string
@@ -180,6 +223,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 						}
 						r := sc.Scan(ctx, smp, part.split)
 						results[i] = r
+						var lr benigngen.Result
+						if legacy != nil {
+							lr = legacy.Scan(ctx, smp, part.split+" (old NSFW tiles)")
+						}
+						mu.Lock()
+						if legacy != nil {
+							legacyResults = append(legacyResults, lr)
+						}
+						if jw != nil {
+							// As each design finishes, so a long run can be
+							// reported part-way (-report).
+							_ = jw.Encode(r)
+							if legacy != nil {
+								_ = jw.Encode(lr)
+							}
+						}
+						mu.Unlock()
 						if *dump != "" && r.NotAllowed() {
 							ext := ".png"
 							if strings.HasPrefix(smp.Format, "jpeg") {
@@ -192,7 +252,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			for i := 0; i < *n && ctx.Err() == nil; i++ {
 				next <- i
-				if (i+1)%50 == 0 {
+				if (i+1)%10 == 0 {
 					fmt.Fprintf(stderr, "seed %d: %d/%d designs (%s)\n", seed, i+1, *n, time.Since(start).Round(time.Second))
 				}
 			}
@@ -204,17 +264,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			for _, r := range results {
-				if jw != nil {
-					if err := jw.Encode(r); err != nil {
-						return err
-					}
-				}
-			}
 			all = append(all, results...)
 		}
 	}
 	fmt.Fprintf(stdout, "%d designs in %s\n", len(all), time.Since(start).Round(time.Second))
+	if legacy != nil {
+		slices.SortFunc(legacyResults, func(a, b benigngen.Result) int { return strings.Compare(a.Split+a.Name, b.Split+b.Name) })
+		benigngen.Report(stdout, legacyResults, markets)
+	}
 	benigngen.Report(stdout, all, markets)
 	if *verbose {
 		fmt.Fprintln(stdout, "\nheld designs:")
@@ -254,7 +311,7 @@ func writePreview(ctx context.Context, dir string, seed uint64, n int, systemFon
 	if err != nil {
 		return err
 	}
-	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, systemFonts)
+	src, err := benigngen.LoadSources(ctx, cfg.CacheDir, benigngen.SourceOptions{SystemFonts: systemFonts})
 	if err != nil {
 		return err
 	}
@@ -299,4 +356,29 @@ func writePreview(ctx context.Context, dir string, seed uint64, n int, systemFon
 	}
 	defer f.Close()
 	return png.Encode(f, sheet)
+}
+
+func report(files string, markets []string, verbose bool, stdout io.Writer) error {
+	var rs []benigngen.Result
+	for _, f := range strings.Split(files, ",") {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		for dec.More() {
+			var r benigngen.Result
+			if err := dec.Decode(&r); err != nil {
+				return err
+			}
+			rs = append(rs, r)
+		}
+	}
+	slices.SortStableFunc(rs, func(a, b benigngen.Result) int { return strings.Compare(a.Split, b.Split) })
+	benigngen.Report(stdout, rs, markets)
+	if verbose {
+		fmt.Fprintln(stdout, "\nheld designs:")
+		benigngen.Flagged(stdout, rs)
+	}
+	return nil
 }

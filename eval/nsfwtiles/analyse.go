@@ -22,6 +22,10 @@ type strategy struct {
 	floorE   float64 // tile explicit below this counts as 0
 	floorS   float64 // tile suggestive below this counts as 0
 	verifyAt float64 // flips are run for tiles at or above this (cost)
+	incep    bool    // InceptionV3 verifies tiles at or above incAt: the tile's score is the lower of both models
+	incAt    float64
+	incMean  bool // the mean of both models instead of the lower
+	incGeo   bool // the geometric mean of both models
 }
 
 func (st strategy) apply(r Rec) (explicit, sexy float64, runs int) {
@@ -44,6 +48,18 @@ func (st strategy) apply(r Rec) (explicit, sexy float64, runs int) {
 			runs++
 			if t.Flip != nil {
 				e, s = math.Min(e, t.Flip.explicit()), math.Min(s, t.Flip.sexy())
+			}
+		}
+		if st.incep && (e >= st.incAt || s >= st.incAt) {
+			runs += 15 // one InceptionV3 run costs about 15 MobileNetV2 runs
+			if t.Inc != nil {
+				if st.incGeo {
+					e, s = math.Sqrt(e*t.Inc.explicit()), math.Sqrt(s*t.Inc.sexy())
+				} else if st.incMean {
+					e, s = (e+t.Inc.explicit())/2, (s+t.Inc.sexy())/2
+				} else {
+					e, s = math.Min(e, t.Inc.explicit()), math.Min(s, t.Inc.sexy())
+				}
 			}
 		}
 		if t.Skin < st.skinMin {
@@ -78,6 +94,14 @@ func strategies() []strategy {
 	}
 	for _, f := range []float64{0.5, 0.7, 0.9} {
 		base = append(base, strategy{name: fmt.Sprintf("area, flat 0.9, tile floor %.1f", f), area: true, flat: 0.9, floorE: f, floorS: f})
+	}
+	for _, at := range []float64{0.2, 0.25, 0.5} {
+		base = append(base, strategy{name: fmt.Sprintf("area, flat 0.9, InceptionV3 verifies ≥ %.2f (min)", at), area: true, flat: 0.9, incep: true, incAt: at})
+		base = append(base, strategy{name: fmt.Sprintf("area, flat 0.9, InceptionV3 verifies ≥ %.2f (mean)", at), area: true, flat: 0.9, incep: true, incAt: at, incMean: true})
+	}
+	base = append(base, strategy{name: "decimated, InceptionV3 verifies ≥ 0.25 (min)", incep: true, incAt: 0.25})
+	for _, f := range []float64{0, 0.5, 0.6, 0.7, 0.8} {
+		base = append(base, strategy{name: fmt.Sprintf("area, flat 0.9, InceptionV3 ≥ 0.25 (geometric mean), tile floor %.1f", f), area: true, flat: 0.9, incep: true, incAt: 0.25, incGeo: true, floorE: f, floorS: f})
 	}
 	return base
 }

@@ -50,6 +50,7 @@ type TileRec struct {
 	Dec    P         `json:"dec"`             // decimated, as nsfwjs resizes (the old tiles)
 	Area   P         `json:"area"`            // area pre-filtered
 	Flip   *P        `json:"flip,omitempty"`  // area pre-filtered, mirrored (when Area is not clearly safe)
+	Inc    *P        `json:"inc,omitempty"`   // InceptionV3 on the area pre-filtered tile at 299 (when Area ≥ 0.2)
 	Flat   float32   `json:"flat"`            // share of pixels near the dominant colour
 	Colors int       `json:"colors"`          // distinct 4-bit colours
 	Edge   float32   `json:"edge"`            // share of pixels with a strong gradient
@@ -86,8 +87,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pos := fs.Int("pos", 120, "designs with a pasted motif")
 	out := fs.String("out", "", "measure and write JSON lines here")
 	in := fs.String("in", "", "read measurements from these JSON lines files (comma-separated) and print the strategy table")
+	calib := fs.Uint64("calibrate", 0, "run the analyzer on this development seed's designs (CI sizes) with and without a motif and print held/caught shares per tile floor")
+	legacy := fs.Bool("legacy", false, "with -calibrate: the old tiles (decimated, no flat skip, no second model)")
+	noVerify := fs.Bool("no-verifier", false, "with -calibrate: area tiles and flat skip, no second model")
+	oneModel := fs.Bool("mobilenet-only-motifs", false, "with -calibrate: paste the motifs only MobileNetV2 calls explicit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *calib != 0 {
+		cfg := nsfw.Config{}
+		if *legacy {
+			cfg = nsfw.Config{Verifier: "none", Tiling: nsfw.Tiling{Decimate: true, FlatSkip: -1}}
+		} else if *noVerify {
+			cfg.Verifier = "none"
+		}
+		motifs := bothModels
+		if *oneModel {
+			motifs = mobileOnly
+		}
+		return calibrate(ctx, stdout, *calib, *n, cfg, motifs)
 	}
 	if *out != "" {
 		if err := measure(ctx, *out, *seedsFlag, *n, *pos, stderr); err != nil {
@@ -158,13 +176,22 @@ func measure(ctx context.Context, outPath, seedsFlag string, n, npos int, stderr
 		return err
 	}
 	defer env.Runtime.Close()
+	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: env.Install.ModelsDir, Models: []string{models.NSFWModelInception}})
+	if err != nil {
+		return err
+	}
+	inc, err := models.NewClassifier(env.Runtime, inst.ModelDir(models.NSFWModelInception), models.SessionConfig{Sessions: 1, MaxBatch: 4})
+	if err != nil {
+		return err
+	}
+	defer inc.Close()
 	clf, err := models.NewClassifier(env.Runtime, env.Install.ModelDir(models.NSFWModel), models.SessionConfig{Sessions: 1, MaxBatch: 16})
 	if err != nil {
 		return err
 	}
 	defer clf.Close()
 	cache, _ := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
-	src, err := benigngen.LoadSources(ctx, cache, true)
+	src, err := benigngen.LoadSources(ctx, cache, benigngen.SourceOptions{SystemFonts: true})
 	if err != nil {
 		return err
 	}
@@ -208,13 +235,43 @@ func measure(ctx context.Context, outPath, seedsFlag string, n, npos int, stderr
 			testimages.SkinMotifSeed(flat, motifBox, motif[0], motif[1])
 			im = &imaging.Image{NRGBA: flat, MediaType: im.MediaType, Orientation: 1}
 		}
-		rec, err := measureOne(ctx, clf, im, tiling, motifBox)
+		rec, err := measureOne(ctx, clf, inc, im, tiling, motifBox)
 		if err != nil {
 			return err
 		}
 		rec.Name, rec.Split, rec.Desc, rec.Frac, rec.Motif = smp.Name, split, smp.Describe(), frac, motif
 		return enc.Encode(rec)
 	}
+	// Harmless designs of the development seeds, interleaved with
+	// positives: designs of another development seed (77) with a motif
+	// pasted, only canvases that are tiled (short side ≥ 448).
+	gp, err := benigngen.NewGenerator(benigngen.Config{Seed: 77}, src)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(77, 1))
+	fracs := []float64{0.12, 0.15, 0.2, 0.25, 0.3}
+	posI, posK := 0, 0
+	nextPos := func() error {
+		for posK < npos {
+			smp, err := gp.Sample(posI)
+			posI++
+			if err != nil {
+				return err
+			}
+			if min(smp.Width, smp.Height) < 448 {
+				continue
+			}
+			if err := do(smp, "pos", fracs[posK%len(fracs)], motifs[posK%len(motifs)], rng); err != nil {
+				return err
+			}
+			posK++
+			return nil
+		}
+		return nil
+	}
+	total := n * len(seeds)
+	done := 0
 	for _, seed := range seeds {
 		g, err := benigngen.NewGenerator(benigngen.Config{Seed: seed}, src)
 		if err != nil {
@@ -228,39 +285,26 @@ func measure(ctx context.Context, outPath, seedsFlag string, n, npos int, stderr
 			if err := do(smp, "dev", 0, [2]uint64{}, nil); err != nil {
 				return fmt.Errorf("%s: %w", smp.Name, err)
 			}
-			if (i+1)%25 == 0 {
-				fmt.Fprintf(stderr, "seed %d: %d/%d (%s)\n", seed, i+1, n, time.Since(start).Round(time.Second))
+			done++
+			for posK*total < npos*done {
+				if err := nextPos(); err != nil {
+					return err
+				}
+			}
+			if done%10 == 0 {
+				fmt.Fprintf(stderr, "%d/%d harmless, %d/%d positives (%s)\n", done, total, posK, npos, time.Since(start).Round(time.Second))
 			}
 		}
 	}
-	// Positives: designs of another development seed with a motif pasted;
-	// only canvases that are tiled (short side ≥ 448).
-	g, err := benigngen.NewGenerator(benigngen.Config{Seed: 77}, src)
-	if err != nil {
-		return err
-	}
-	rng := rand.New(rand.NewPCG(77, 1))
-	fracs := []float64{0.12, 0.15, 0.2, 0.25, 0.3}
-	for i, k := 0, 0; k < npos && ctx.Err() == nil; i++ {
-		smp, err := g.Sample(i)
-		if err != nil {
+	for posK < npos && ctx.Err() == nil {
+		if err := nextPos(); err != nil {
 			return err
-		}
-		if min(smp.Width, smp.Height) < 448 {
-			continue
-		}
-		if err := do(smp, "pos", fracs[k%len(fracs)], motifs[k%len(motifs)], rng); err != nil {
-			return err
-		}
-		k++
-		if k%25 == 0 {
-			fmt.Fprintf(stderr, "positives: %d/%d (%s)\n", k, npos, time.Since(start).Round(time.Second))
 		}
 	}
 	return ctx.Err()
 }
 
-func measureOne(ctx context.Context, clf *models.Classifier, im *imaging.Image, tiling nsfw.Tiling, motif image.Rectangle) (Rec, error) {
+func measureOne(ctx context.Context, clf, inc *models.Classifier, im *imaging.Image, tiling nsfw.Tiling, motif image.Rectangle) (Rec, error) {
 	px := preprocess.FromImage(im, color.White)
 	const S = 224
 	rects := tiling.Tiles(px.Width, px.Height, S)
@@ -284,7 +328,7 @@ func measureOne(ctx context.Context, clf *models.Classifier, im *imaging.Image, 
 	for i, r := range rects {
 		d := make([]float32, S*S*3)
 		sr := image.Rect(r.Min.X/k, r.Min.Y/k, (r.Max.X+k-1)/k, (r.Max.Y+k-1)/k)
-		if err := preprocess.ResizeBilinear(d, small, sr, S, S, true); err != nil {
+		if err := preprocess.ResizeArea(d, small, sr, S, S); err != nil {
 			return Rec{}, err
 		}
 		areaIn[i] = d
@@ -308,6 +352,38 @@ func measureOne(ctx context.Context, clf *models.Classifier, im *imaging.Image, 
 			flipIdx = append(flipIdx, i)
 		}
 		rec.Tiles = append(rec.Tiles, t)
+	}
+	// InceptionV3 on tiles mobilenet scores ≥ 0.2 (area pre-filtered at 299).
+	var incIn [][]float32
+	var incIdx []int
+	var small299 preprocess.Pixels
+	k299 := 1
+	for i, r := range rects {
+		t := rec.Tiles[i]
+		if t.Area.explicit() < 0.2 && t.Area.sexy() < 0.2 {
+			continue
+		}
+		if len(incIn) == 0 {
+			k299 = max(1, r.Dx()/299)
+			small299 = preprocess.BoxDownscale(px, k299)
+		}
+		d := make([]float32, 299*299*3)
+		sr := image.Rect(r.Min.X/k299, r.Min.Y/k299, min(small299.Width, (r.Max.X+k299-1)/k299), min(small299.Height, (r.Max.Y+k299-1)/k299))
+		if err := preprocess.ResizeArea(d, small299, sr, 299, 299); err != nil {
+			return Rec{}, err
+		}
+		incIn = append(incIn, d)
+		incIdx = append(incIdx, i)
+	}
+	if len(incIn) > 0 {
+		io, err := inc.Classify(ctx, incIn...)
+		if err != nil {
+			return Rec{}, err
+		}
+		for j, i := range incIdx {
+			p := toP(io[j])
+			rec.Tiles[i].Inc = &p
+		}
 	}
 	if len(flips) > 0 {
 		fo, err := clf.Classify(ctx, flips...)

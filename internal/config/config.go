@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 
 	"runtime"
 	"strconv"
@@ -39,6 +40,11 @@ type Config struct {
 	LogFormat     string
 	OrtThreads    int
 	ShutdownGrace time.Duration
+	// AnalysisTimeout bounds one attempt at a design in a worker.
+	AnalysisTimeout time.Duration
+	// MetricsAddr is where /metrics is served: "api" (on the API's
+	// listener), "off", or a listen address of its own.
+	MetricsAddr string
 	// WebhookAllowNets lists internal networks webhooks may reach
 	// (comma-separated CIDR prefixes); empty refuses every internal address.
 	WebhookAllowNets string
@@ -63,11 +69,6 @@ type Config struct {
 	DecodeBudget int64
 	// HTTPReadTimeout bounds reading one request, body included.
 	HTTPReadTimeout time.Duration
-	// AnalysisTimeout bounds one analysis attempt in a worker.
-	AnalysisTimeout time.Duration
-	// MetricsAddr is where Prometheus metrics are served ("off": nowhere);
-	// never on the API's own address.
-	MetricsAddr string
 	// HTTPMaxConns bounds the API's open connections.
 	HTTPMaxConns int
 }
@@ -132,6 +133,9 @@ func ParseTier(v string) (Tier, error) {
 	}
 	return t, nil
 }
+
+// DefaultHTTPAddr is where serve listens; run uses it on loopback.
+const DefaultHTTPAddr = ":8080"
 
 // Default tiers, priced the way print-on-demand platforms meter their
 // APIs: a free tier at 120 requests a minute (Printful's public limit) and
@@ -204,8 +208,7 @@ func settings() []setting {
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
-		{"http-addr", "MUSTER_HTTP_ADDR", "127.0.0.1:8080", "API listen address (loopback by default; :8080 for every interface)", str(func(c *Config) *string { return &c.HTTPAddr })},
-		{"metrics-addr", "MUSTER_METRICS_ADDR", "127.0.0.1:9464", "where Prometheus metrics are served, apart from the API (off: not served)", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"http-addr", "MUSTER_HTTP_ADDR", DefaultHTTPAddr, "API listen address (run: 127.0.0.1:8080 unless set)", str(func(c *Config) *string { return &c.HTTPAddr })},
 		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
 		{"cache-dir", "MUSTER_CACHE_DIR", "var/cache", "downloaded npm packages (models, ONNX Runtime, brand data)", str(func(c *Config) *string { return &c.CacheDir })},
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
@@ -225,11 +228,12 @@ func settings() []setting {
 		{"decode-budget", "MUSTER_DECODE_BUDGET", strconv.Itoa(imaging.DefaultDecodeBudget), "pixels decoded at once per process (API and workers each); larger decodes wait their turn", int64v(func(c *Config) *int64 { return &c.DecodeBudget })},
 		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
-		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "2m", "deadline of one analysis attempt; past it the attempt fails, is retried, then dead-lettered", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
 		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
+		{"metrics-addr", "MUSTER_METRICS_ADDR", "127.0.0.1:9464", "where /metrics listens: an address of its own (default loopback; any process, workers included), api (beside the API, unauthenticated), or off", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"analysis-timeout", "MUSTER_ANALYSIS_TIMEOUT", "5m", "longest one attempt at a design may take in a worker (then it fails, is retried, and dead-lettered after max-deliver)", dur(func(c *Config) *time.Duration { return &c.AnalysisTimeout })},
 		{"shutdown-grace", "MUSTER_SHUTDOWN_GRACE", "30s", "how long in-flight work may finish on shutdown", dur(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
 		{"webhook-allow-nets", "MUSTER_WEBHOOK_ALLOW_NETS", "", "internal networks webhooks may reach (CIDRs, comma-separated); by default loopback, private, link-local and metadata addresses are refused", str(func(c *Config) *string { return &c.WebhookAllowNets })},
 		{"review-lease", "MUSTER_REVIEW_LEASE", DefaultReviewLease.String(), "how long a reviewer's claim on an item lasts without a heartbeat; an expired claim returns the item to its queue", dur(func(c *Config) *time.Duration { return &c.ReviewLease })},
@@ -277,6 +281,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 // Validate checks the values.
 func (c Config) Validate() error {
 	var errs []error
+	if a := c.MetricsAddr; a != "" && a != "api" && a != "off" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-addr must be api, off or host:port, got %q", a))
+		}
+	}
 	if _, err := netguard.ParseAllow(c.WebhookAllowNets); err != nil {
 		errs = append(errs, fmt.Errorf("webhook-allow-nets: %w", err))
 	}

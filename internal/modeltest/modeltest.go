@@ -32,7 +32,8 @@ func Open(ctx context.Context) (*Env, error) {
 	if !filepath.IsAbs(cache) {
 		cache = filepath.Join(root, cache)
 	}
-	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: filepath.Join(root, models.DefaultModelsDir), CacheDir: cache})
+	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: filepath.Join(root, models.DefaultModelsDir), CacheDir: cache,
+		Models: []string{models.NSFWModel, models.NSFWModelInception}})
 	if err != nil {
 		return nil, fmt.Errorf("models setup: %w", err)
 	}

@@ -3,8 +3,10 @@
 package natsembed
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -24,6 +26,22 @@ type Config struct {
 	// Token, if set, is required of every client (nats.Token): without it
 	// anyone on the machine could publish to muster.* subjects.
 	Token string
+	// Cluster joins the node to a JetStream cluster (nil: standalone).
+	Cluster *Cluster
+}
+
+// Cluster places a node in a NATS cluster: every node listens for routes on
+// its own RoutePort and names every node's route URL (its own included, as
+// nats-server expects) so they find each other; JetStream runs on each and
+// replicates R3 streams over the cluster.
+type Cluster struct {
+	// Name of the cluster, the same on every node.
+	Name string
+	// Host and RoutePort this node accepts routes on.
+	Host      string
+	RoutePort int
+	// Routes are every node's route URLs (nats-route://host:port).
+	Routes []string
 }
 
 // WithDefaults fills in zero fields.
@@ -49,7 +67,7 @@ func Start(cfg Config) (*server.Server, error) {
 	if cfg.StoreDir == "" {
 		return nil, errors.New("natsembed: StoreDir is required")
 	}
-	ns, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName:    cfg.ServerName,
 		Host:          cfg.Host,
 		Port:          cfg.Port,
@@ -59,7 +77,21 @@ func Start(cfg Config) (*server.Server, error) {
 		Authorization: cfg.Token,
 		NoSigs:        true,
 		NoLog:         true,
-	})
+	}
+	if c := cfg.Cluster; c != nil {
+		if c.Name == "" || c.RoutePort == 0 || len(c.Routes) == 0 {
+			return nil, errors.New("natsembed: a cluster needs a name, a route port and the routes")
+		}
+		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: cmp.Or(c.Host, cfg.Host), Port: c.RoutePort}
+		for _, r := range c.Routes {
+			u, err := url.Parse(r)
+			if err != nil {
+				return nil, fmt.Errorf("natsembed: route %q: %w", r, err)
+			}
+			opts.Routes = append(opts.Routes, u)
+		}
+	}
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
 	}

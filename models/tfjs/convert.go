@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/muster-dev/muster/models/onnx"
 )
@@ -336,6 +337,32 @@ func (c *converter) layer(l Layer) error {
 			op = "Sum"
 		}
 		c.node(op, l.Name, ins, []string{l.Name})
+		c.refs[l.Name] = &tref{name: l.Name, shape: shape}
+		return nil
+	case "Concatenate":
+		// Keras concatenates NHWC tensors along the channel axis (-1 or 3);
+		// here tensors are NCHW, so that is ONNX axis 1 (and 1 for [N,F]).
+		if len(l.Inbound) < 2 {
+			return fmt.Errorf("Concatenate with %d inputs: %w", len(l.Inbound), ErrFormat)
+		}
+		var ins []string
+		var shape []int64
+		for i := range l.Inbound {
+			r, err := c.input(l, i)
+			if err != nil {
+				return err
+			}
+			if axis, ok := cfg.float("axis"); ok && int(axis) != -1 && int(axis) != len(r.shape)-1 {
+				return fmt.Errorf("concatenate over axis %v: %w", axis, ErrUnsupported)
+			}
+			if shape == nil {
+				shape = slices.Clone(r.shape)
+			} else {
+				shape[1] += r.shape[1]
+			}
+			ins = append(ins, c.materialize(r))
+		}
+		c.node("Concat", l.Name, ins, []string{l.Name}, onnx.IntAttr("axis", 1))
 		c.refs[l.Name] = &tref{name: l.Name, shape: shape}
 		return nil
 	case "AveragePooling2D", "MaxPooling2D":

@@ -98,7 +98,7 @@ func syntheticModel(r *rand.Rand) *tfjs.LayersModel {
 		"bn/gamma": rnd(r, 4), "bn/beta": rnd(r, 4), "bn/moving_mean": rnd(r, 4), "bn/moving_variance": rnd(r, 4),
 		"dw/depthwise_kernel": rnd(r, 3, 3, 4, 2), "dw/bias": rnd(r, 8),
 		"dw2/depthwise_kernel": rnd(r, 3, 3, 8, 1),
-		"d1/kernel":            rnd(r, 2*2*8, 6), "d1/bias": rnd(r, 6),
+		"d1/kernel":            rnd(r, 2*2*16, 6), "d1/bias": rnd(r, 6),
 		"d2/kernel": rnd(r, 6, 3), "d2/bias": rnd(r, 3),
 	}
 	mv := ws["bn/moving_variance"]
@@ -120,7 +120,8 @@ func syntheticModel(r *rand.Rand) *tfjs.LayersModel {
 			l("dw", "DepthwiseConv2D", map[string]any{"kernel_size": []any{3.0, 3.0}, "strides": []any{2.0, 2.0}, "padding": "valid", "depth_multiplier": 2.0, "use_bias": true, "activation": "linear"}, "pad"),
 			l("dw2", "DepthwiseConv2D", map[string]any{"kernel_size": []any{3.0, 3.0}, "strides": []any{1.0, 1.0}, "padding": "same", "depth_multiplier": 1.0, "use_bias": false}, "dw"),
 			l("add", "Add", map[string]any{}, "dw", "dw2"),
-			l("pool", "AveragePooling2D", map[string]any{"pool_size": []any{2.0, 2.0}, "strides": []any{1.0, 1.0}, "padding": "same"}, "add"),
+			l("cat", "Concatenate", map[string]any{"axis": 3.0}, "add", "dw2"),
+			l("pool", "AveragePooling2D", map[string]any{"pool_size": []any{2.0, 2.0}, "strides": []any{1.0, 1.0}, "padding": "same"}, "cat"),
 			l("flat", "Flatten", map[string]any{}, "pool"),
 			l("d1", "Dense", map[string]any{"units": 6.0, "activation": "relu", "use_bias": true}, "flat"),
 			l("drop", "Dropout", map[string]any{"rate": 0.5}, "d1"),
@@ -214,6 +215,19 @@ func reference(m *tfjs.LayersModel, x tensor) []float64 {
 	for i := range dw.d {
 		dw.d[i] += dw2.d[i]
 	}
+	// Concatenate on the channel axis: [add, dw2].
+	cat := tensor{h: dw.h, w: dw.w, c: dw.c + dw2.c, d: make([]float64, dw.h*dw.w*(dw.c+dw2.c))}
+	for yy := 0; yy < dw.h; yy++ {
+		for xx := 0; xx < dw.w; xx++ {
+			for ch := 0; ch < dw.c; ch++ {
+				cat.d[(yy*cat.w+xx)*cat.c+ch] = dw.at(yy, xx, ch)
+			}
+			for ch := 0; ch < dw2.c; ch++ {
+				cat.d[(yy*cat.w+xx)*cat.c+dw.c+ch] = dw2.at(yy, xx, ch)
+			}
+		}
+	}
+	dw = cat
 	// AveragePooling2D 2×2, stride 1, 'same': the mean over the in-bounds cells.
 	pool := tensor{h: dw.h, w: dw.w, c: dw.c, d: make([]float64, len(dw.d))}
 	pt, _ := samePad(dw.h, 2, 1)

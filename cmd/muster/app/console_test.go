@@ -112,7 +112,7 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	}
 	// The design is served through the authenticated route and has loaded;
 	// the finding's box is drawn over it; both markets are listed.
-	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const i = document.querySelector(".design img"); return i.complete && i.naturalWidth === 48; })()`))
+	loaded, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector(".design img"); return i.complete && i.naturalWidth === 48; })()`))
 	if err != nil || !loaded {
 		t.Fatalf("design image not loaded: %v", err)
 	}
@@ -144,6 +144,14 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	// Keyboard: ? opens the help; a allows every market (and picks an allow
 	// reason); n submits and asks for the next item.
 	run(chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.CSS("#help")), chromedp.KeyEvent("\x1b"))
+	// j focuses the first market (DE), b blocks only it and picks a block reason.
+	run(chromedp.KeyEvent("j"), chromedp.KeyEvent("b"))
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("tr[data-market] input:checked")].map(i => i.name + "=" + i.value).join(",") + ";" +
+		document.querySelector("#reason option:checked").dataset.outcome`))
+	if err != nil || state != "m_DE=block,m_US=keep;block" {
+		t.Fatalf("after j b: %q %v", state, err)
+	}
+	run(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#decision")))
 	run(chromedp.KeyEvent("a"))
 	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#reason"))); v == "" {
 		t.Fatal("a did not choose an allow reason")

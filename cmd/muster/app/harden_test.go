@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -536,4 +538,56 @@ func configTier(rate float64, burst, pending int) config.Tier {
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// hung never returns from its first call for a design titled "hang", and
+// ignores cancellation.
+type hung struct{ calls atomic.Int32 }
+
+func (h *hung) Name() string    { return "hung" }
+func (h *hung) Version() string { return "1" }
+func (h *hung) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	if d.Title == "hang" {
+		h.calls.Add(1)
+		select {} // deaf to ctx
+	}
+	return analyzers.Result{Data: "ok"}, nil
+}
+
+// TestAnalysisDeadline: an analysis that hangs (deaf to cancellation) fails
+// its attempt at the deadline instead of being heartbeated forever; after
+// MaxDeliver attempts the design is failed and visible (before: it stayed
+// analysing, and the sweeper started a second analysis beside it).
+func TestAnalysisDeadline(t *testing.T) {
+	t.Parallel()
+	h := &hung{}
+	cfg := testConfig()
+	cfg.AnalysisTimeout = 300 * time.Millisecond
+	b := setup(t, func(o *app.Options) { o.Config = cfg; o.Analyzers = append(o.Analyzers, h) })
+	f := shirt(pngOf(t, 1300))
+	f.fields["title"] = "hang"
+	r := b.submit(f, "?wait=20s", nil)
+	if r.design.Status != store.StatusFailed || !strings.Contains(r.design.FailureReason, "did not finish within 300ms") {
+		t.Fatalf("status %s, reason %q", r.design.Status, r.design.FailureReason)
+	}
+	// At most MaxDeliver attempts (a delivery lost in transit under load
+	// counts as one without reaching the analyzer).
+	if got := h.calls.Load(); got < 1 || got > 3 {
+		t.Fatalf("%d attempts, want at most MaxDeliver = 3", got)
+	}
+	if fine := b.submit(shirt(pngOf(t, 1301)), "?wait=10s", nil); fine.design.Status != store.StatusDecided {
+		t.Fatalf("a healthy design beside it: %s", fine.design.Status)
+	}
+}
+
+// TestMetricsOff: with MUSTER_METRICS_ADDR=off (or an address of its own)
+// the API does not serve /metrics.
+func TestMetricsOff(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.MetricsAddr = "off"
+	b := setup(t, func(o *app.Options) { o.Config = cfg })
+	if st, _, _ := b.fetchJSON(b.url, "/metrics", "", nil); st != http.StatusNotFound {
+		t.Fatalf("/metrics on the API: %d, want 404", st)
+	}
 }

@@ -12,11 +12,13 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
 
 	"github.com/muster-dev/muster/accounts"
@@ -50,8 +52,9 @@ type Options struct {
 	// Serve the HTTP API on Listener (or Config.HTTPAddr when nil).
 	Serve    bool
 	Listener net.Listener
-	// MetricsListener serves /metrics (or Config.MetricsAddr when nil;
-	// "off" or empty: not served). Only with Serve.
+	// MetricsListener serves /metrics (or Config.MetricsAddr when nil:
+	// "api" beside the API, "off" nowhere, else its own address), in any
+	// process, workers included.
 	MetricsListener net.Listener
 	// Work runs the analysis workers and the webhook sender.
 	Work bool
@@ -115,7 +118,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
-	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick, Logger: opts.Logger}, p.Store, q, p.Metrics,
+	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick,
+		NoMetrics: opts.MetricsListener != nil || (cfg.MetricsAddr != "" && cfg.MetricsAddr != "api"), Logger: opts.Logger}, p.Store, q, p.Metrics,
 		policyhttp.Routes(p.Policy, q, opts.Logger),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
 		reviewhttp.Routes(p.Review),
@@ -196,6 +200,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	errc := make(chan error, 4)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if ln, err := p.metricsListener(); err != nil {
+		return err
+	} else if ln != nil {
+		msrv := &http.Server{Handler: promhttp.HandlerFor(p.Metrics.Registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			p.opts.Logger.Info("metrics listening", "addr", ln.Addr().String())
+			if err := msrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				p.opts.Logger.Warn("metrics server", "err", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-ctx.Done()
+			_ = msrv.Close()
+		}()
+	}
 	if p.opts.Serve {
 		ln := p.opts.Listener
 		if ln == nil {
@@ -231,24 +253,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			defer c()
 			_ = srv.Shutdown(sctx)
 		}()
-		if mln, err := p.metricsListener(); err != nil {
-			return err
-		} else if mln != nil {
-			msrv := &http.Server{Handler: p.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				p.opts.Logger.Info("metrics listening", "addr", mln.Addr().String())
-				if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					p.opts.Logger.Error("metrics server", "err", err)
-				}
-			}()
-			go func() {
-				defer wg.Done()
-				<-ctx.Done()
-				_ = msrv.Close()
-			}()
-		}
 	}
 	// The relay outlives the API and workers: what they commit while
 	// draining is published before the process ends.
@@ -377,16 +381,23 @@ func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName
 }
 
 // metricsListener is where /metrics is served: Options.MetricsListener,
-// else Config.MetricsAddr; nil when that is empty or "off".
+// else Config.MetricsAddr; nil when that is empty, "off" or "api" (served
+// beside the API's routes).
 func (p *Pipeline) metricsListener() (net.Listener, error) {
 	if p.opts.MetricsListener != nil {
 		return p.opts.MetricsListener, nil
 	}
 	addr := p.opts.Config.MetricsAddr
-	if addr == "" || addr == "off" {
+	if addr == "" || addr == "off" || addr == "api" {
 		return nil, nil
 	}
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// Another Muster process on this machine (serve beside worker)
+		// serves its metrics there: this one runs without, and says so.
+		p.opts.Logger.Warn("metrics address in use; this process serves no metrics (set MUSTER_METRICS_ADDR per process)", "addr", addr)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
 	}

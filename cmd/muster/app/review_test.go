@@ -206,7 +206,7 @@ func TestReviewDecisionReachesTheMerchantAndAppealIsFourEyes(t *testing.T) {
 		t.Fatalf("audit chain: %+v %v", rep, err)
 	}
 	// /metrics has the review gauges and counters.
-	mresp, err := http.Get(b.url + "/metrics")
+	mresp, err := http.Get(b.metrics + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

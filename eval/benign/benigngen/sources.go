@@ -51,6 +51,18 @@ type Font struct {
 	Font *opentype.Font
 }
 
+// SourceOptions choose the sources.
+type SourceOptions struct {
+	// SystemFonts adds every font in SystemFontDirs to the Go fonts.
+	SystemFonts bool
+	// NoNegativeSets leaves out game-icons and tabler: the bank analyzer
+	// loads them as its negative bank (bank.LoadNegative), so designs drawn
+	// from them measure that list rather than the matcher. The frozen CI
+	// set, which runs the bank analyzer without the negative bank (it takes
+	// minutes to build), uses only the colour sets.
+	NoNegativeSets bool
+}
+
 // Sources are the icon sets and fonts designs are drawn from.
 type Sources struct {
 	Sets  []IconSet
@@ -69,16 +81,20 @@ var SystemFontDirs = []string{
 
 // LoadSources fetches the pinned icon sets (game-icons, tabler,
 // fluent-emoji-flat, openmoji) into cacheDir and loads the Go fonts (always
-// present, so a frozen set does not depend on the machine) and, when
-// systemFonts is set, every TrueType/OpenType font in SystemFontDirs.
+// present, so a frozen set does not depend on the machine) and, with
+// opts.SystemFonts, every TrueType/OpenType font in SystemFontDirs.
 // Hidden (deprecated) icons are skipped; everything is sorted, so a seed
 // draws the same designs on every machine with the same sources.
-func LoadSources(ctx context.Context, cacheDir string, systemFonts bool) (*Sources, error) {
+func LoadSources(ctx context.Context, cacheDir string, opts SourceOptions) (*Sources, error) {
 	src := &Sources{}
-	for _, p := range []struct {
+	sets := []struct {
 		pkg    npmfetch.Package
 		colour bool
-	}{{iconify.GameIcons, false}, {iconify.Tabler, false}, {FluentEmojiFlat, true}, {OpenMoji, true}} {
+	}{{iconify.GameIcons, false}, {iconify.Tabler, false}, {FluentEmojiFlat, true}, {OpenMoji, true}}
+	if opts.NoNegativeSets {
+		sets = sets[2:]
+	}
+	for _, p := range sets {
 		dir, err := npmfetch.Fetch(ctx, cacheDir, p.pkg)
 		if err != nil {
 			return nil, fmt.Errorf("benigngen: %w", err)
@@ -106,7 +122,7 @@ func LoadSources(ctx context.Context, cacheDir string, systemFonts bool) (*Sourc
 		}
 		src.Fonts = append(src.Fonts, Font{Name: f.name, Font: ft})
 	}
-	if systemFonts {
+	if opts.SystemFonts {
 		var paths []string
 		for _, d := range SystemFontDirs {
 			ents, _ := os.ReadDir(d)

@@ -1,0 +1,96 @@
+package app_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/hashing"
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/internal/natstest"
+	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/queue"
+	"github.com/muster-dev/muster/store"
+)
+
+// TestClusterLeaderLoss is the short version of make soak: a 3-node
+// JetStream cluster with R3 streams; the work stream's leader node is
+// stopped while designs are uploaded, and every accepted design is still
+// decided exactly once.
+func TestClusterLeaderLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster formation takes a few seconds")
+	}
+	t.Parallel()
+	t0 := time.Now()
+	c := natstest.NewCluster(t, 3)
+	t.Logf("cluster up after %s", time.Since(t0))
+	b := &bundle{t: t, pool: pgtest.New(t), nc: c.Connect()}
+	b.st = store.New(b.pool)
+	ctx := context.Background()
+	ten, _, err := b.st.CreateTenant(ctx, "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.tenantID = ten.ID
+	if b.key, _, err = b.st.CreateKey(ctx, ten.ID, store.RoleMerchant, "test"); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.url = "http://" + ln.Addr().String()
+	qc := testQueue()
+	qc.Replicas = 3
+	qc.AckWait = 5 * time.Second
+	b.start(app.Options{Config: testConfig(), Analyzers: []analyzers.Analyzer{hashing.Analyzer{}}, Decider: policy.AllowAll{},
+		Serve: true, Work: true, Listener: ln, QueueConfig: qc})
+
+	// submit retries like a client while the cluster elects a new leader.
+	submit := func(n int) string {
+		deadline := time.Now().Add(30 * time.Second)
+		h := map[string]string{"Idempotency-Key": "cluster-" + string(rune('a'+n%26)) + string(rune('a'+n/26))}
+		for {
+			r := b.submit(shirt(pngOf(t, 2000+n)), "", h)
+			if r.status == http.StatusCreated || r.status == http.StatusOK {
+				return r.design.ID
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("design %d never accepted: %d %+v", n, r.status, r.err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	t.Logf("pipeline up after %s", time.Since(t0))
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, submit(i))
+	}
+	q := b.queue(t)
+	s, err := q.JetStream().Stream(ctx, queue.StreamDesigns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" || len(info.Cluster.Replicas) != 2 {
+		t.Fatalf("stream not replicated on the cluster: %v %+v", err, info.Cluster)
+	}
+	t.Logf("10 accepted after %s", time.Since(t0))
+	restart := c.Stop(info.Cluster.Leader)
+	for i := 10; i < 20; i++ {
+		ids = append(ids, submit(i))
+	}
+	t.Logf("20 accepted after %s", time.Since(t0))
+	restart()
+	b.waitFor("every design decided", 60*time.Second, func() bool {
+		return b.count(`SELECT count(*) FROM designs WHERE id = ANY($1::uuid[]) AND status = 'decided'`, ids) == len(ids)
+	})
+	if n := b.count(`SELECT count(*) FROM verdicts`); n != len(ids) {
+		t.Fatalf("%d verdicts for %d designs", n, len(ids))
+	}
+}
