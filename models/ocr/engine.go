@@ -315,10 +315,11 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	// Second readings, only for the lines that need them: a line the
 	// classifier turned is also read as it was (the classifier is easily
 	// fooled by distressed or stylised letters), and a line read with low
-	// confidence is also read from its negative (light on dark, outlines),
-	// with the holes in its letters filled (distressed prints) and turned
-	// round (upside-down text the classifier missed). The best reading
-	// wins.
+	// confidence is also read from its negative (light on dark, outlines)
+	// and with the holes in its letters filled (distressed prints). The
+	// best reading wins. (Turning a low-confidence line round as well was
+	// tried and dropped: read upside down, "owl" is a confident "IMO" and
+	// "joy" a "pc!".)
 	type alt struct {
 		i         int
 		s         strip
@@ -349,7 +350,6 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	}
 	// First the orientation, then the rest from the better orientation.
 	var turned []alt
-	wasFlipped := append([]bool(nil), flipped...)
 	for i := range texts {
 		if flipped[i] {
 			turned = append(turned, alt{i: i, s: strips[i].rotate180(), turn: true})
@@ -362,11 +362,6 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	for i, d := range texts {
 		if e.cfg.RetryScore > 0 && d.score < e.cfg.RetryScore {
 			alts = append(alts, alt{i: i, s: strips[i].invert(), inv: true}, alt{i: i, s: strips[i].closeInk()})
-			// Turned round only when the classifier was unsure: read upside
-			// down, "owl" is a confident "IMO".
-			if !wasFlipped[i] && p180[i] >= 0.2 {
-				alts = append(alts, alt{i: i, s: strips[i].rotate180(), turn: true})
-			}
 		}
 	}
 	if err := better(alts); err != nil {
