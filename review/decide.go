@@ -352,44 +352,11 @@ func humanMarket(prior mustertype.MarketVerdict, outcome string, rc ReasonCode, 
 	return mv, nil
 }
 
-// statement is the DSA Art. 17 statement of reasons of a human block, with
-// the field names of the Commission's Transparency Database (the same as
-// the policy engine's automated statements).
-type statement struct {
-	PUID                           string   `json:"puid"`
-	DecisionVisibility             []string `json:"decision_visibility"`
-	EndDateVisibilityRestriction   *string  `json:"end_date_visibility_restriction"`
-	DecisionGround                 string   `json:"decision_ground"`
-	IllegalContentLegalGround      string   `json:"illegal_content_legal_ground,omitempty"`
-	IllegalContentExplanation      string   `json:"illegal_content_explanation,omitempty"`
-	IncompatibleContentGround      string   `json:"incompatible_content_ground,omitempty"`
-	IncompatibleContentExplanation string   `json:"incompatible_content_explanation,omitempty"`
-	Category                       string   `json:"category,omitempty"`
-	DecisionFacts                  string   `json:"decision_facts"`
-	SourceType                     string   `json:"source_type"`
-	ContentType                    []string `json:"content_type"`
-	AutomatedDetection             string   `json:"automated_detection"`
-	AutomatedDecision              string   `json:"automated_decision"`
-	TerritorialScope               []string `json:"territorial_scope"`
-	CountriesList                  []string `json:"countries_list"`
-	Redress                        []string `json:"redress"`
-	PolicyVersion                  string   `json:"policy_version"`
-	Rules                          []string `json:"rules"`
-	// ReviewItem identifies the human decision.
-	ReviewItem int64 `json:"review_item"`
-}
-
-var redress = []string{
-	"internal complaint-handling system (DSA Art. 20), within 6 months of this decision",
-	"out-of-court dispute settlement (DSA Art. 21)",
-	"judicial redress before the competent courts",
-}
-
 func humanStatement(prior mustertype.MarketVerdict, rc ReasonCode, it Item, designID, policyVersion string, priorCodes []string) (json.RawMessage, error) {
-	s := statement{
+	s := mustertype.StatementOfReasons{
 		PUID: designID, DecisionVisibility: []string{"DECISION_VISIBILITY_CONTENT_DISABLED"}, SourceType: "SOURCE_VOLUNTARY",
 		ContentType: []string{"CONTENT_TYPE_IMAGE"}, AutomatedDetection: "Yes", AutomatedDecision: "AUTOMATED_DECISION_NOT_AUTOMATED",
-		Redress: redress, PolicyVersion: policyVersion, Rules: []string{HumanRule}, Category: rc.Category, ReviewItem: it.ID,
+		Redress: mustertype.DSARedress, PolicyVersion: policyVersion, Rules: []string{HumanRule}, Category: rc.Category, ReviewItem: it.ID,
 	}
 	if rc.Ground != nil && rc.Ground.Kind == mustertype.GroundStatute {
 		s.DecisionGround, s.IllegalContentLegalGround, s.IllegalContentExplanation = "DECISION_GROUND_ILLEGAL_CONTENT", rc.Ground.Ref, rc.Ground.Explanation
