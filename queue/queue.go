@@ -56,7 +56,10 @@ type Config struct {
 	// AckWait before an unacknowledged design is redelivered; workers send
 	// InProgress heartbeats during long analyses.
 	AckWait time.Duration
-	// MaxDeliver attempts before a design is dead-lettered.
+	// MaxDeliver analysis attempts before a design is dead-lettered (the
+	// workers count them in the store: redeliveries after failures of
+	// infrastructure are not attempts, so the consumers themselves
+	// redeliver without limit).
 	MaxDeliver int
 	// Backoff between attempts (NakWithDelay), indexed by attempt-1.
 	Backoff []time.Duration
@@ -302,7 +305,7 @@ func (q *Queue) workConsumerConfig(name, subject string) jetstream.ConsumerConfi
 		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       q.cfg.AckWait,
-		MaxDeliver:    q.cfg.MaxDeliver,
+		MaxDeliver:    -1,
 		MaxAckPending: q.cfg.TenantMaxAckPending,
 	}
 }

@@ -70,6 +70,9 @@ type Options struct {
 	// NoRelay leaves the outbox unpublished, as if the process died right
 	// after every commit (tests of crash recovery).
 	NoRelay bool
+	// Worker, if set, adjusts the worker's settings after they are derived
+	// from Config (tests: retry budgets, a fault-injecting blob reader).
+	Worker func(*workers.Config)
 }
 
 // Pipeline is an assembled process.
@@ -160,8 +163,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
-			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
+		wcfg := workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, InfraRetryBudget: cfg.InfraRetryBudget, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Blobs: q, Logger: opts.Logger}
+		if opts.Worker != nil {
+			opts.Worker(&wcfg)
+		}
+		p.Worker, err = workers.New(wcfg, p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
 		}
