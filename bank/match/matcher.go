@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-7"
+const Version = "match-8"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -32,7 +32,7 @@ const Version = "match-7"
 // Version: match-3 hashes elongated references at finer angles. Entries
 // stored by an earlier encoding fail UnmarshalBinary with ErrStaleEncoding
 // and are prepared again from their reference image (bank.Set does so).
-const EncodingVersion = "match-3"
+const EncodingVersion = "match-4"
 
 // Config tunes matching. The zero value means the defaults.
 type Config struct {
@@ -130,8 +130,11 @@ const (
 	DefaultAmbiguityRadius  = 12
 )
 
-// DefaultAngles are the reference rotations hashed for each dihedral variant.
-var DefaultAngles = []float64{-10, -5, 0, 5, 10}
+// DefaultAngles are the reference rotations hashed for each dihedral variant:
+// ±30° in 5° steps (match-8; ±10° before). Designs turn art on the raster by
+// up to ±30° (issue 14's held-out set); the hash stretches a region's box to
+// a square, so a shape turned 20° hashes far from its upright variant.
+var DefaultAngles = []float64{-30, -25, -20, -15, -10, -5, 0, 5, 10, 15, 20, 25, 30}
 
 // WithDefaults returns c with zero fields set to the defaults.
 func (c Config) WithDefaults() Config {
@@ -517,10 +520,25 @@ func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared,
 		p.generic = GenericLowInformation
 	}
 	angles := referenceAngles(m.cfg.Angles, float64(max(w, h))/float64(max(1, min(w, h))))
+	// Each angle is rotated once: a quarter turn commutes with a rotation
+	// and a mirror reverses it (R(a)∘Q = Q∘R(a), R(a)∘M = M∘R(−a)), so the
+	// variant (d, a) is D(d) applied to the base turned by a, or by −a when
+	// d mirrors.
+	turned := make(map[float64]Mask, 2*len(angles))
+	for _, a := range angles {
+		for _, b := range []float64{a, -a} {
+			if _, ok := turned[b]; !ok {
+				turned[b] = base.Rotate(b)
+			}
+		}
+	}
 	for d := 0; d < 8; d++ {
-		dm := base.Dihedral(d)
 		for _, a := range angles {
-			hv, err := HashMask(dm.Rotate(a))
+			src := a
+			if d&4 != 0 {
+				src = -a
+			}
+			hv, err := HashMask(turned[src].Dihedral(d))
 			if err != nil {
 				return nil, fmt.Errorf("prepare %s: %w", key, err)
 			}
@@ -715,7 +733,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	var wd *work
 	if m.cfg.DetailSize > m.cfg.WorkSize && w.scale >= 1.5 {
 		wd = prepare(img, m.cfg.DetailSize)
-		for _, c := range m.proposeDetail(wd, max(w.W, w.H)) {
+		for _, c := range m.proposeDetail(wd) {
 			c.detail = true
 			cands = append(cands, c)
 		}

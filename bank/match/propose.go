@@ -28,8 +28,13 @@ type proposal struct {
 // the main pass's smallest candidate, singles, holes, filled outlines and
 // near proximity groups (no windows), largest first up to
 // Config.MaxDetailCandidates.
-func (m *Matcher) proposeDetail(w *work, mainSide int) []candidate {
-	maxRel := m.cfg.MinRelSize * float64(mainSide) / float64(max(w.W, w.H)) * 1.15
+//
+// Both passes see the same trimmed design, so the main pass's smallest
+// candidate is MinRelSize of either side (match-7 divided it by the
+// detail/main size ratio, and logos at 5.75–10 % of the trimmed design fell
+// between the two passes).
+func (m *Matcher) proposeDetail(w *work) []candidate {
+	maxRel := m.cfg.MinRelSize * 1.15
 	c, _ := m.proposeWith(w, proposal{minRel: m.cfg.DetailMinRel, maxRel: maxRel, gaps: []float64{0.006, 0.015}, maxCands: m.cfg.MaxDetailCandidates})
 	return c
 }
