@@ -509,8 +509,19 @@ func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared,
 		maxA = math.Max(maxA, math.Abs(a))
 	}
 	p.gridMin = -(maxA + angleStep)
+	// Each angle is rotated once (and trimmed): the templates at multiples
+	// of 5° share the hashes' rotations.
+	turned := map[float64]Mask{}
+	rot := func(a float64) Mask {
+		t, ok := turned[a]
+		if !ok {
+			t = base.Rotate(a).Trim()
+			turned[a] = t
+		}
+		return t
+	}
 	for a := p.gridMin; a <= -p.gridMin+1e-9; a += angleStep {
-		t, asp := makeTemplate(base.Rotate(a))
+		t, asp := makeTemplate(rot(a))
 		p.tmpls = append(p.tmpls, t)
 		p.aspects = append(p.aspects, asp)
 	}
@@ -520,25 +531,28 @@ func (m *Matcher) Prepare(key string, shape Mask, threshold float64) (*Prepared,
 		p.generic = GenericLowInformation
 	}
 	angles := referenceAngles(m.cfg.Angles, float64(max(w, h))/float64(max(1, min(w, h))))
-	// Each angle is rotated once: a quarter turn commutes with a rotation
-	// and a mirror reverses it (R(a)∘Q = Q∘R(a), R(a)∘M = M∘R(−a)), so the
-	// variant (d, a) is D(d) applied to the base turned by a, or by −a when
-	// d mirrors.
-	turned := make(map[float64]Mask, 2*len(angles))
-	for _, a := range angles {
-		for _, b := range []float64{a, -a} {
-			if _, ok := turned[b]; !ok {
-				turned[b] = base.Rotate(b)
-			}
-		}
-	}
+	// A quarter turn commutes with a rotation and a mirror reverses it
+	// (R(a)∘Q = Q∘R(a), R(a)∘M = M∘R(−a)), and stretching a shape's box to
+	// the hash's square commutes with the dihedral transforms: so the
+	// variant (d, a) is D(d) of the square of the base turned by a, or by
+	// −a when d mirrors.
+	squares := map[float64]Mask{}
 	for d := 0; d < 8; d++ {
 		for _, a := range angles {
 			src := a
 			if d&4 != 0 {
 				src = -a
 			}
-			hv, err := HashMask(turned[src].Dihedral(d))
+			sq, ok := squares[src]
+			if !ok {
+				t := rot(src)
+				if t.W == 0 || t.H == 0 {
+					return nil, fmt.Errorf("prepare %s: %w", key, ErrEmptyReference)
+				}
+				sq = t.Resize(hashSize, hashSize)
+				squares[src] = sq
+			}
+			hv, err := hashSquare(sq.Dihedral(d))
 			if err != nil {
 				return nil, fmt.Errorf("prepare %s: %w", key, err)
 			}
