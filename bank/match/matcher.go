@@ -696,6 +696,7 @@ type Match struct {
 	Dihedral int             `json:"dihedral"` // reference transform that matched: quarter turns, +4 if mirrored
 	Angle    float64         `json:"angle"`    // rotation in degrees of the matched reference variant
 	Inverted bool            `json:"inverted"` // the shape was found as holes in a filled area
+	Occluded bool            `json:"occluded"` // part of it was hidden (text or art across it) and scored as unseen
 	Context  string          `json:"context"`  // what encloses it: "disc", "flag", "disc_on_flag" or "none"
 	workBox  image.Rectangle
 }
@@ -732,6 +733,24 @@ type candidate struct {
 	thick     template // tmpl dilated by a pixel, for line-art references
 	thickDone bool
 	detail    bool // proposed by the detail pass: box in the detail work's coordinates
+	// occluded, when set, are the pixels of mask filled back under an
+	// occluder (completeOccluded); hidden is their template, which
+	// verification leaves out.
+	occluded Mask
+	hidden   *template
+}
+
+// makeTemplates makes c's template (and its occluder's) once.
+func (c *candidate) makeTemplates() {
+	if c.tmplDone {
+		return
+	}
+	c.tmpl, c.aspect = makeTemplate(c.mask)
+	if c.occluded.W > 0 {
+		h := occlusionTemplate(c.mask, c.occluded)
+		c.hidden = &h
+	}
+	c.tmplDone = true
 }
 
 // Find looks for every reference in img (upright, non-premultiplied pixels).
@@ -880,10 +899,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		if v.ref.generic != "" && !m.cfg.KeepGeneric && !protected {
 			continue
 		}
-		if !c.tmplDone {
-			c.tmpl, c.aspect = makeTemplate(c.mask)
-			c.tmplDone = true
-		}
+		c.makeTemplates()
 		// Cheap screens first, so the verification budget goes to
 		// plausible entries.
 		aspectOK, ok := m.screen(c, v)
@@ -920,7 +936,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		code, _ := m.index.Code(h.ID)
 		out = append(out, best{ref: v.ref, protected: protected, match: Match{
 			Key: v.ref.entry, Score: edgeF, IoU: iou, EdgeF: edgeF, Distance: bits.OnesCount64(code ^ c.hash),
-			Dihedral: d, Angle: a, Inverted: c.inverted, workBox: c.box,
+			Dihedral: d, Angle: a, Inverted: c.inverted, Occluded: c.hidden != nil, workBox: c.box,
 		}})
 	}
 	if len(out) > 0 && len(similar) < m.cfg.AmbiguousEntries && m.cfg.AmbiguityRadius > m.cfg.Radius {
@@ -1009,7 +1025,12 @@ func (m *Matcher) verify(c *candidate, v variant) (iou, edgeF float64, dihedral 
 		if !m.aspectFits(c.aspect, asp) {
 			continue
 		}
-		u, tu, f := similarityTol(&c.tmpl, &t, 2)
+		var u, tu, f float64
+		if c.hidden != nil {
+			u, tu, f = similarityMasked(&c.tmpl, &t, c.hidden, 2)
+		} else {
+			u, tu, f = similarityTol(&c.tmpl, &t, 2)
+		}
 		if v.ref.thin {
 			u = max(u, tu)
 		}

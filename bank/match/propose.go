@@ -102,7 +102,9 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 
 	var cands []candidate
 	seen := map[uint64]bool{}
-	addGroup := func(members []int) {
+	// addGroup proposes the members' union; with complete, also the union
+	// with occluded pixels filled back (completeOccluded).
+	addGroup := func(members []int, complete bool) {
 		if len(members) == 0 {
 			return
 		}
@@ -131,6 +133,11 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			}
 		}
 		cands = append(cands, candidate{mask: mk, box: box})
+		if c0 := &comps[members[0]]; complete && c0.layer == 0 {
+			if full, fill, ok := completeOccluded(mk, box, labels, w.W, c0.label); ok {
+				cands = append(cands, candidate{mask: full, box: box, occluded: fill})
+			}
+		}
 	}
 
 	// Singles, and the holes of single components (a shape knocked out of a fill).
@@ -140,7 +147,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			if !bigEnough(c.box) {
 				continue
 			}
-			addGroup([]int{i})
+			addGroup([]int{i}, true)
 			if hm, hb, ok := holes(c, w.W); ok {
 				if bigEnough(hb) {
 					cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
@@ -207,7 +214,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			slices.Sort(roots)
 			for _, r := range roots {
 				if g := groups[r]; len(g) > 1 {
-					addGroup(g)
+					addGroup(g, true)
 				}
 			}
 		}
@@ -228,7 +235,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 						}
 					}
 					if len(members) > 1 {
-						addGroup(members)
+						addGroup(members, false)
 					}
 				}
 				if x0+s >= w.W {

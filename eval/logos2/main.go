@@ -135,7 +135,7 @@ func run() error {
 		}
 		out := make([]logos2gen.Found, 0, len(ms))
 		for _, x := range ms {
-			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box})
+			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded})
 		}
 		return out, nil
 	}
