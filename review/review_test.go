@@ -198,7 +198,22 @@ func TestClaimIsExclusiveUnder20Claimers(t *testing.T) {
 	var mu sync.Mutex
 	got := map[int64]string{}
 	var wg sync.WaitGroup
-	errs := make(chan error, 20)
+	errs := make(chan error, 30)
+	// Three chainers (three processes) link audit rows while the claims
+	// append them: the chain must come out whole.
+	chainCtx, stopChain := context.WithCancel(b.ctx)
+	var chainers sync.WaitGroup
+	for range 3 {
+		chainers.Go(func() {
+			for chainCtx.Err() == nil {
+				if _, err := review.ChainAudit(chainCtx, b.st.Pool()); err != nil && chainCtx.Err() == nil {
+					errs <- err
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
 	for w := range 20 {
 		wg.Add(1)
 		go func() {
@@ -223,6 +238,8 @@ func TestClaimIsExclusiveUnder20Claimers(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	stopChain()
+	chainers.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
@@ -624,9 +641,24 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := b.st.Pool()
+	// Not chained yet: the rows are listed (pending, newest first) and
+	// nobody can change or remove them before the chainer links them.
+	hist, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{ItemID: it.ID})
+	if err != nil || len(hist) != 4 || !hist[0].Pending || hist[0].Action != review.ActionDecided || hist[3].Action != review.ActionOpened {
+		t.Fatalf("pending history: %+v %v", hist, err)
+	}
+	for _, sql := range []string{`UPDATE review_audit_pending SET actor = 'x'`, `DELETE FROM review_audit_pending`} {
+		if _, err := pool.Exec(b.ctx, sql); err == nil {
+			t.Fatalf("%s: accepted", sql)
+		}
+	}
 	rep, err := review.VerifyAudit(b.ctx, pool)
 	if err != nil || !rep.OK || rep.Rows != 4 || rep.Head == "" {
 		t.Fatalf("intact chain: %+v %v", rep, err)
+	}
+	hist, err = b.svc.Audit(b.ctx, b.alice, review.AuditFilter{ItemID: it.ID})
+	if err != nil || len(hist) != 4 || hist[0].Pending || hist[0].ID != 4 || hist[0].Hash == "" || hist[3].ID != 1 {
+		t.Fatalf("chained history: %+v %v", hist, err)
 	}
 	if _, err := pool.Exec(b.ctx, `UPDATE review_audit SET actor = 'x' WHERE id = 2`); err == nil {
 		t.Fatal("the audit log accepted an update")

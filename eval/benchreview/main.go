@@ -27,13 +27,17 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
@@ -66,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	reviewers := fs.Int("reviewers", 50, "concurrent reviewers (one API key each)")
 	decisions := fs.Int("decisions", 5000, "decisions to make before stopping (0: until the queue is empty)")
 	seeders := fs.Int("seeders", 8, "concurrent seeding connections")
+	statements := fs.Bool("statements", false, "print the statements that took most PostgreSQL time during the measured phase (needs pg_stat_statements in shared_preload_libraries)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process (server and clients) during the measured phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -167,6 +173,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}()
 	}
 	warm.Wait()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *statements {
+		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
+	var waits map[string]int
+	stopWaits := func() {}
+	if *statements {
+		waits, stopWaits = sampleWaits(ctx, pool)
+	}
+	pg0, err := backendCPU(ctx, pool)
+	if err != nil {
+		return err
+	}
+	self0 := selfCPU()
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := range *reviewers {
@@ -211,6 +246,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	selfUsed := selfCPU() - self0
+	stopWaits()
+	pg1, err := backendCPU(ctx, pool)
+	if err != nil {
+		return err
+	}
 	v0 := time.Now()
 	rep, err := review.VerifyAudit(ctx, pool)
 	if err != nil {
@@ -228,6 +269,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fmt.Fprintf(tw, "decide\t%s\t%s\t%s\t%s\t\n", pct(decLat, 50), pct(decLat, 90), pct(decLat, 99), pct(decLat, 100))
 	tw.Flush()
 	fmt.Fprintf(stdout, "throughput: %.0f claims/s, %.0f claim+decide cycles/s\n", float64(len(claimLat))/wall.Seconds(), float64(decided.Load())/wall.Seconds())
+	if n := decided.Load(); n > 0 {
+		fmt.Fprintf(stdout, "CPU per claim+decide cycle: %s in PostgreSQL backends, %s in this process (API server and clients); %.1f of %d CPUs busy with this run\n",
+			((pg1 - pg0) / time.Duration(n)).Round(10*time.Microsecond), (selfUsed / time.Duration(n)).Round(10*time.Microsecond),
+			(pg1-pg0+selfUsed).Seconds()/wall.Seconds(), runtime.NumCPU())
+	}
+	if *statements {
+		printWaits(stdout, waits)
+		if err := printStatements(ctx, pool, stdout, decided.Load()); err != nil {
+			return err
+		}
+	}
 	p99 := pct(claimLat, 99)
 	fmt.Fprintf(stdout, "target: claim p99 < %s with 10,000 pending — measured %s = %.2f× the target (below 1 meets it)\n", claimTargetP99, p99, float64(p99)/float64(claimTargetP99))
 	fmt.Fprintf(stdout, "exclusivity: %d items handed out twice; %d failed requests\n", dupes.Load(), failures.Load())
@@ -297,6 +349,127 @@ func seed(ctx context.Context, st *store.Store, tenantID string, n, workers int)
 	wg.Wait()
 	close(errc)
 	return <-errc
+}
+
+// sampleWaits samples what this database's active backends are doing
+// every 5 ms (pg_stat_activity: CPU, or the lock or I/O they wait for) until
+// stop is called.
+func sampleWaits(ctx context.Context, pool *pgxpool.Pool) (map[string]int, func()) {
+	waits := map[string]int{}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			rows, err := pool.Query(ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' / ' || left(regexp_replace(query, '\s+', ' ', 'g'), 60)
+				FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)
+			if err != nil {
+				return
+			}
+			ws, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return
+			}
+			for _, w := range ws {
+				waits[w]++
+			}
+		}
+	}()
+	return waits, func() { close(done); <-stopped }
+}
+
+// printWaits prints the most frequent samples of sampleWaits.
+func printWaits(w io.Writer, waits map[string]int) {
+	type kv struct {
+		k string
+		n int
+	}
+	var all []kv
+	total := 0
+	for k, n := range waits {
+		all = append(all, kv{k, n})
+		total += n
+	}
+	slices.SortFunc(all, func(a, b kv) int { return b.n - a.n })
+	fmt.Fprintln(w, "active backends sampled every 5 ms (share of samples: wait / statement):")
+	for i, e := range all {
+		if i == 15 {
+			break
+		}
+		fmt.Fprintf(w, "  %5.1f%%  %s\n", 100*float64(e.n)/float64(max(total, 1)), e.k)
+	}
+}
+
+// printStatements prints the statements that took most time in this
+// database since the reset, per claim+decide cycle.
+func printStatements(ctx context.Context, pool *pgxpool.Pool, w io.Writer, cycles int64) error {
+	rows, err := pool.Query(ctx, `SELECT calls, total_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY total_exec_time DESC LIMIT 20`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fmt.Fprintln(w, "statements by PostgreSQL time (ms per cycle, calls per cycle, ms per call):")
+	for rows.Next() {
+		var calls int64
+		var total float64
+		var q string
+		if err := rows.Scan(&calls, &total, &q); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %7.3f  %5.2f  %7.3f  %s\n", total/float64(max(cycles, 1)), float64(calls)/float64(max(cycles, 1)), total/float64(max(calls, 1)), q)
+	}
+	return rows.Err()
+}
+
+// backendCPU sums the user and system CPU time of this database's
+// PostgreSQL backends (the pool keeps its connections open, so the same
+// backends serve the whole run), read from /proc.
+func backendCPU(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error) {
+	rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return 0, err
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		total += procCPU(fmt.Sprintf("/proc/%d/stat", pid))
+	}
+	return total, nil
+}
+
+// selfCPU is this process's user and system CPU time.
+func selfCPU() time.Duration { return procCPU("/proc/self/stat") }
+
+// procCPU reads utime+stime from a /proc/<pid>/stat file (0 when it cannot).
+func procCPU(path string) time.Duration {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	// the command name may hold spaces: fields start after its ')'
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 func pct(ds []time.Duration, p int) time.Duration {

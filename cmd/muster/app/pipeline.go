@@ -285,6 +285,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}()
 	if p.opts.Serve || p.opts.Work {
 		wg.Go(func() { _ = p.Jobs.Run(ctx) })
+		// links the review actions' audit rows into the hash chain, off
+		// their transactions (every process runs one; they take turns)
+		wg.Go(func() { _ = p.Review.RunAuditChainer(ctx) })
 	}
 	if p.opts.Work {
 		wg.Add(3)
