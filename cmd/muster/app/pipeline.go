@@ -107,6 +107,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if opts.QueueConfig != nil {
 		qc = *opts.QueueConfig
 	}
+	if qc.Logger == nil {
+		qc.Logger = opts.Logger
+	}
 	q, err := queue.Setup(ctx, nc, qc)
 	if err != nil {
 		return nil, err

@@ -149,3 +149,60 @@ func waitFinal(t *testing.T, b *bundle, id string) store.Design {
 		}
 	}
 }
+
+// TestUnreadableBlobIsStoredAgain (issue 12): an object whose info exists
+// but whose bytes cannot be read (its chunks lost, as after an upload that
+// straddled a stream leader change) is read back by the next upload of the
+// same bytes and stored again, so that design is decided.
+func TestUnreadableBlobIsStoredAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *app.Options) {
+		qc := *testQueue()
+		qc.BlobVerifyTimeout = time.Second
+		o.QueueConfig = &qc
+	})
+	ctx := t.Context()
+	img := pngOf(t, 4501)
+	first := b.submit(shirt(img), "?wait=20s", nil)
+	if first.design.Status != store.StatusDecided {
+		t.Fatalf("first upload: %s", first.design.Status)
+	}
+	// Lose the object's chunks, keep its info.
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := js.ObjectStore(ctx, "muster-designs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(img)
+	sha := hex.EncodeToString(sum[:])
+	info, err := obs.GetInfo(ctx, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, "OBJ_muster-designs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(ctx, jetstream.WithPurgeSubject("$O.muster-designs.C."+info.NUID)); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	_, err = obs.GetBytes(rctx, sha)
+	cancel()
+	if err == nil {
+		t.Fatal("the object is still readable")
+	}
+	// The same bytes again (other markets: a new design): stored again.
+	f := shirt(img)
+	f.fields["markets"] = "US"
+	again := b.submit(f, "?wait=20s", nil)
+	if again.design.Status != store.StatusDecided {
+		t.Fatalf("second upload of the same bytes: %s (%q)", again.design.Status, again.design.FailureReason)
+	}
+	if _, err := obs.GetBytes(ctx, sha); err != nil {
+		t.Fatalf("still unreadable: %v", err)
+	}
+}
