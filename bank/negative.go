@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,29 +73,28 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 			}
 		}
 		bar := &Progress{W: progress, Label: "negative bank " + set.Prefix, Total: len(keep)}
+		var jobs []IconJob
 		for _, ic := range keep {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
 			k := set.Prefix + ":" + ic.Name
 			var p match.Prepared
-			if b, ok := cached[k]; !ok || p.UnmarshalBinary(b) != nil {
-				img, err := iconify.Render(ic, RenderSize, color.NRGBA{A: 255})
-				if err != nil {
-					bar.Add(1)
-					continue
-				}
-				pp, err := m.Prepare(k, match.MaskFromAlpha(img), 0)
-				if err != nil {
-					bar.Add(1)
-					continue
-				}
-				p = *pp
-				cached[k], _ = p.MarshalBinary()
-				dirty = true
+			if b, ok := cached[k]; ok && p.UnmarshalBinary(b) == nil {
+				m.AddPrepared(&p)
+				bar.Add(1)
+				continue
 			}
-			m.AddPrepared(&p)
-			bar.Add(1)
+			jobs = append(jobs, IconJob{Key: k, Icon: ic})
+		}
+		prepared, err := PrepareIcons(ctx, m, jobs, bar)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range prepared {
+			if p == nil {
+				continue
+			}
+			cached[jobs[i].Key], _ = p.MarshalBinary()
+			dirty = true
+			m.AddPrepared(p)
 		}
 	}
 	if dirty {

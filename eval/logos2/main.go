@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image/color"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -27,7 +26,6 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/bank/iconify"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
 	"github.com/muster-dev/muster/eval/logos2/logos2gen"
@@ -71,8 +69,9 @@ func run() error {
 	noAlt := flag.Bool("no-alternates", false, "without other artists' drawings as alternate references")
 	noNeg := flag.Bool("no-negative", false, "without the negative bank (its first preparation takes long on a busy machine; recorded with the test figures)")
 	preview := flag.String("preview", "", "write the first development seed's designs (every 10th) to this directory and stop")
+	buildProcs := flag.Int("build-procs", 2, "GOMAXPROCS while the bank is prepared (first run, or a new encoding)")
 	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	runtime.GOMAXPROCS(*buildProcs)
 	ctx := context.Background()
 	if *test && (*verbose || *dump != "" || *only != "") {
 		return fmt.Errorf("test seeds are not inspected: -v, -dump and -only are for development seeds")
@@ -128,6 +127,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	runtime.GOMAXPROCS(*procs) // designs are matched, and timed, on *procs cores
 	detect := func(ctx context.Context, img *imaging.Image) ([]logos2gen.Found, error) {
 		ms, _, err := m.Find(ctx, img.NRGBA)
 		if err != nil {
@@ -135,7 +135,7 @@ func run() error {
 		}
 		out := make([]logos2gen.Found, 0, len(ms))
 		for _, x := range ms {
-			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box})
+			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded})
 		}
 		return out, nil
 	}
@@ -296,26 +296,31 @@ func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noA
 	}
 	dirty := false
 	bar := &bank.Progress{W: os.Stderr, Label: "bank simple-icons", Total: len(src.Brands.Icons)}
+	var jobs []bank.IconJob
 	for _, ic := range src.Brands.Icons {
-		bar.Add(1)
 		var p match.Prepared
-		if b, ok := cached[ic.Name]; !ok || p.UnmarshalBinary(b) != nil {
-			dirty = true
-			img, err := iconify.Render(ic, bank.RenderSize, color.NRGBA{A: 255})
-			if err != nil {
-				return nil, err
+		if b, ok := cached[ic.Name]; ok && p.UnmarshalBinary(b) == nil {
+			bar.Add(1)
+			if !logos2gen.HeldOutEntry(ic.Name) {
+				m.AddPrepared(&p)
 			}
-			pp, err := m.Prepare(ic.Name, match.MaskFromAlpha(img), 0)
-			if err != nil {
-				return nil, err
-			}
-			p = *pp
-			cached[ic.Name], _ = p.MarshalBinary()
-		}
-		if logos2gen.HeldOutEntry(ic.Name) {
 			continue
 		}
-		m.AddPrepared(&p)
+		jobs = append(jobs, bank.IconJob{Key: ic.Name, Icon: ic})
+	}
+	prepared, err := bank.PrepareIcons(ctx, m, jobs, bar)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range prepared {
+		if p == nil {
+			return nil, fmt.Errorf("simple-icons %s: no shape", jobs[i].Key)
+		}
+		dirty = true
+		cached[jobs[i].Key], _ = p.MarshalBinary()
+		if !logos2gen.HeldOutEntry(jobs[i].Key) {
+			m.AddPrepared(p)
+		}
 	}
 	if dirty {
 		if f, err := os.Create(cacheFile + ".tmp"); err == nil {

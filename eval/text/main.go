@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ func run() error {
 	out := flag.String("out", "", "write the generated designs and a truth file here")
 	verbose := flag.Bool("v", false, "print every miss")
 	genOnly := flag.Bool("gen-only", false, "only generate the designs into -out")
+	styles := flag.String("styles", "", "only these styles (comma-separated; default all)")
+	noTessCache := flag.Bool("no-tess-cache", false, "read every design with Tesseract again (default: cached readings by image hash)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -61,6 +64,9 @@ func run() error {
 		return err
 	}
 	defer env.Close()
+	if *noTessCache {
+		env.TessCache = ""
+	}
 	if *bench {
 		designs, err := evaltext.Generate("dev", 77, *n, env.Content["dev"])
 		if err != nil {
@@ -92,7 +98,11 @@ func run() error {
 			if err != nil {
 				return err
 			}
-			all = append(all, ds...)
+			for _, d := range ds {
+				if *styles == "" || slices.Contains(strings.Split(*styles, ","), d.Style) {
+					all = append(all, d)
+				}
+			}
 		}
 		if len(all) == 0 {
 			continue

@@ -16,6 +16,9 @@ import (
 type Found struct {
 	Key string
 	Box image.Rectangle // design pixels
+	// Occluded: the detector scored part of the region as hidden (listed
+	// with misses and false flags; not scored).
+	Occluded bool
 }
 
 // Detector inspects one decoded design.
