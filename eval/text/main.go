@@ -64,6 +64,7 @@ func run() error {
 	binThresh := flag.Float64("bin-thresh", 0, "DB binarisation threshold (default the engine's)")
 	boxThresh := flag.Float64("box-thresh", 0, "DB box score threshold (default the engine's)")
 	unclip := flag.Float64("unclip", 0, "DB unclip ratio (default the engine's)")
+	ordText := flag.String("ordinary-text", "", "screen the ordinary slogans of this file (and the set's own) as text, as written and stacked one word a line, instead of the evaluation")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -93,6 +94,19 @@ func run() error {
 	}
 	if *noTessCache {
 		env.TessCache = ""
+	}
+	if *ordText != "" {
+		slogans, err := evaltext.LoadSlogans(*ordText)
+		if err != nil {
+			return err
+		}
+		slogans = append(append(slogans, evaltext.Ordinary("dev")...), evaltext.Ordinary("test")...)
+		a, st, err := env.OrdinaryText(ctx, slogans, os.Stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("ordinary slogans flagged (review or block in DE or US), text only: as written %s; stacked one word a line %s\n", a, st)
+		return nil
 	}
 	if *bench {
 		designs, err := evaltext.Generate("dev", 77, *n, env.Content["dev"])
