@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,9 +79,34 @@ func run() error {
 	}
 	seeds := DevSeeds
 	if *test {
+		// -seeds may pick some of the test seeds (one process per seed on
+		// a busy machine); each run records its own line, and no seed is
+		// run twice for a matcher version.
 		seeds = TestSeeds
-		if prev, _ := os.ReadFile(testRuns); bytes.Contains(prev, []byte("| "+match.Version+" |")) && *again == "" {
-			return fmt.Errorf("the test seeds were already run for %s (see %s); a new matcher version gets a new run", match.Version, testRuns)
+		if *seedsFlag != "" {
+			seeds = nil
+			for _, f := range strings.Split(*seedsFlag, ",") {
+				v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(TestSeeds, v) {
+					return fmt.Errorf("seed %d is not a frozen test seed", v)
+				}
+				seeds = append(seeds, v)
+			}
+		}
+		prev, _ := os.ReadFile(testRuns)
+		for _, line := range strings.Split(string(prev), "\n") {
+			cols := strings.Split(line, "|")
+			if len(cols) < 5 || strings.TrimSpace(cols[2]) != match.Version || *again != "" {
+				continue
+			}
+			for _, sd := range seeds {
+				if slices.Contains(strings.Fields(strings.Trim(strings.TrimSpace(cols[4]), "[]")), strconv.FormatUint(sd, 10)) {
+					return fmt.Errorf("test seed %d was already run for %s (see %s); a new matcher version gets a new run", sd, match.Version, testRuns)
+				}
+			}
 		}
 	} else if *seedsFlag != "" {
 		seeds = nil
