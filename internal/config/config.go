@@ -22,24 +22,28 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	DatabaseURL   string
-	NATSURL       string
-	HTTPAddr      string
-	DataDir       string
-	CacheDir      string
-	ModelsDir     string
-	ORTLib        string
-	Concurrency   int
-	Analyzers     []string
-	MaxBytes      int64
-	MaxPixels     int64
-	AckWait       time.Duration
-	MaxDeliver    int
-	NATSReplicas  int
-	LogLevel      string
-	LogFormat     string
-	OrtThreads    int
-	ShutdownGrace time.Duration
+	DatabaseURL string
+	// DatabaseMaxConns bounds the process's PostgreSQL connections (the
+	// pool; pgx's own default, 4 on a 2-CPU machine, queued 50 reviewers'
+	// claims behind each other).
+	DatabaseMaxConns int
+	NATSURL          string
+	HTTPAddr         string
+	DataDir          string
+	CacheDir         string
+	ModelsDir        string
+	ORTLib           string
+	Concurrency      int
+	Analyzers        []string
+	MaxBytes         int64
+	MaxPixels        int64
+	AckWait          time.Duration
+	MaxDeliver       int
+	NATSReplicas     int
+	LogLevel         string
+	LogFormat        string
+	OrtThreads       int
+	ShutdownGrace    time.Duration
 	// AnalysisTimeout bounds one attempt at a design in a worker.
 	AnalysisTimeout time.Duration
 	// InfraRetryBudget is how long a design may keep failing because
@@ -211,6 +215,7 @@ func settings() []setting {
 	}
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"database-max-conns", "MUSTER_DATABASE_MAX_CONNS", "24", "most PostgreSQL connections this process opens (its pool); more requests wait for one", integer(func(c *Config) *int { return &c.DatabaseMaxConns })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
 		{"http-addr", "MUSTER_HTTP_ADDR", DefaultHTTPAddr, "API listen address (run: 127.0.0.1:8080 unless set)", str(func(c *Config) *string { return &c.HTTPAddr })},
 		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
@@ -305,6 +310,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPReadTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("http-read-timeout must be at least 1s, got %v", c.HTTPReadTimeout))
+	}
+	if c.DatabaseMaxConns != 0 && (c.DatabaseMaxConns < 2 || c.DatabaseMaxConns > 1000) {
+		errs = append(errs, fmt.Errorf("database-max-conns must be between 2 and 1000, got %d", c.DatabaseMaxConns))
 	}
 	if c.HTTPMaxConns < 1 {
 		errs = append(errs, fmt.Errorf("http-max-conns must be at least 1, got %d", c.HTTPMaxConns))

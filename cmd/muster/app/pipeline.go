@@ -84,10 +84,10 @@ type Pipeline struct {
 	Policy  *policy.Store
 	// Jobs runs the policy's durable jobs in PostgreSQL (backtests and
 	// re-decisions) in every process that serves or works.
-	Jobs *policy.JobRunner
-	Review    *review.Service
-	Banks     *bank.Store
-	API       *api.Server
+	Jobs   *policy.JobRunner
+	Review *review.Service
+	Banks  *bank.Store
+	API    *api.Server
 	// Accounts are the console's users and sessions; Console the web
 	// console served beside the API at /console/.
 	Accounts *accounts.Service
