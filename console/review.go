@@ -16,6 +16,7 @@ import (
 	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/store"
 )
 
 // Review is the review workflow the console's review pages act through;
@@ -235,6 +236,21 @@ type itemData struct {
 	Appeal     bool
 	Statement  string
 	Tags       string
+	// Others is the merchant's track record: their other recent designs
+	// with the latest outcome of each, and Record the counts.
+	Others []otherRow
+	Record record
+}
+
+// otherRow is one of the merchant's other designs with its latest verdict.
+type otherRow struct {
+	D store.Design
+	V *store.Verdict
+}
+
+// record counts the outcomes of the merchant's other recent designs.
+type record struct {
+	Designs, Blocked, Allowed, InReview, ByReviewer int
 }
 
 func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -322,6 +338,27 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 			}
 			d.Boxes = append(d.Boxes, boxRow{N: i + 1, X: f.Box.X, Y: f.Box.Y, W: f.Box.W, H: f.Box.H, LabelY: ly, Label: label})
 		}
+	}
+	for i, o := range c.Others {
+		row := otherRow{D: o}
+		if i < len(c.OtherVerdicts) {
+			row.V = c.OtherVerdicts[i]
+		}
+		d.Record.Designs++
+		if row.V != nil {
+			switch row.V.Outcome {
+			case mustertype.Block:
+				d.Record.Blocked++
+			case mustertype.Allow:
+				d.Record.Allowed++
+			case mustertype.Review:
+				d.Record.InReview++
+			}
+			if row.V.Cause == mustertype.CauseReview {
+				d.Record.ByReviewer++
+			}
+		}
+		d.Others = append(d.Others, row)
 	}
 	d.Tiles = s.nsfwTiles(r.Context(), c.Design.ID)
 	if len(d.Tiles) > 0 {
