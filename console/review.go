@@ -628,7 +628,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess *account
 	}
 	d := auditData{Entries: entries, Actor: f.Actor, Action: f.Action, Design: f.DesignID, Since: q.Get("since"), Until: q.Get("until"),
 		Actions: []string{review.ActionOpened, review.ActionClaimed, review.ActionReleased, review.ActionEscalated, review.ActionCommented,
-			review.ActionDecided, review.ActionClosed, review.ActionPriority, review.ActionAppealed, review.ActionQueueSaved, review.ActionRoutesSet}}
+			review.ActionDecided, review.ActionClosed, review.ActionPriority, review.ActionAppealed, review.ActionFindingWrong, review.ActionQueueSaved, review.ActionRoutesSet,
+			review.ActionDesignViewed}}
 	if f.ItemID != 0 {
 		d.Item = strconv.FormatInt(f.ItemID, 10)
 	}
