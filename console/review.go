@@ -36,6 +36,7 @@ type Review interface {
 	Audit(ctx context.Context, r review.Reviewer, f review.AuditFilter) ([]review.AuditEntry, error)
 	QAReport(ctx context.Context, r review.Reviewer) (review.QAReport, error)
 	MarkFindingWrong(ctx context.Context, r review.Reviewer, itemID int64, bank, entryID, note string) (review.Correction, error)
+	WithdrawCorrection(ctx context.Context, r review.Reviewer, id int64, note string) (review.Correction, error)
 	LogView(ctx context.Context, actor, tenantID, designID, view string, itemID int64) error
 	DesignAccess(ctx context.Context, tenantID string, platform bool, designID string, limit int) ([]review.Access, error)
 }
@@ -55,6 +56,7 @@ func (s *Server) reviewRoutes() []Route {
 		{"POST", "/console/review/items/{id}/escalate", reviewRoles, "Escalate to another queue with a comment", s.escalate},
 		{"POST", "/console/review/items/{id}/comments", reviewRoles, "Add an internal comment", s.comment},
 		{"POST", "/console/review/items/{id}/corrections", reviewRoles, "Not this mark: mark a trademark or symbol finding wrong for these design bytes", s.markWrong},
+		{"POST", "/console/review/corrections/{id}/withdraw", reviewRoles, "Withdraw a not-this-mark correction (its author, legal, admin)", s.withdrawCorrection},
 		{"GET", "/console/designs/{id}/access", allRoles, "Who viewed a design and when (access transparency)", s.accessPage},
 		{"GET", "/console/review/audit", reviewRoles, "Review audit log, filterable, CSV export", s.auditPage},
 		{"GET", "/console/review/qa", reviewRoles, "QA agreement with the automated outcome, per rule and analyzer", s.qaPage},
@@ -546,6 +548,19 @@ func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, sess *account
 		return reviewError(err)
 	}
 	redirect(w, r, fmt.Sprintf("/console/review/items/%d#findings-title", id))
+	return nil
+}
+
+func (s *Server) withdrawCorrection(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errorf(http.StatusNotFound, "No such correction.")
+	}
+	c, err := s.deps.Review.WithdrawCorrection(r.Context(), reviewer(sess), id, strings.TrimSpace(r.PostFormValue("note")))
+	if err != nil {
+		return reviewError(err)
+	}
+	redirect(w, r, fmt.Sprintf("/console/review/items/%d#findings-title", c.ItemID))
 	return nil
 }
 
