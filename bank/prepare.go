@@ -24,11 +24,27 @@ type IconJob struct {
 // when every worker has stopped: on ctx's error, with it.
 func PrepareIcons(ctx context.Context, m *match.Matcher, jobs []IconJob, bar *Progress) ([]*match.Prepared, error) {
 	out := make([]*match.Prepared, len(jobs))
+	err := forEach(ctx, len(jobs), func(i int) {
+		bar.Add(1)
+		img, err := iconify.Render(jobs[i].Icon, RenderSize, color.NRGBA{A: 255})
+		if err != nil {
+			return
+		}
+		if p, err := m.Prepare(jobs[i].Key, match.MaskFromAlpha(img), 0); err == nil {
+			out[i] = p
+		}
+	})
+	return out, err
+}
+
+// forEach calls f(0) … f(n-1) on up to GOMAXPROCS goroutines and returns
+// when every one has stopped (with ctx's error if it ended first).
+func forEach(ctx context.Context, n int, f func(i int)) error {
 	next := make(chan int)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(next)
-		for i := range jobs {
+		for i := 0; i < n; i++ {
 			select {
 			case next <- i:
 			case <-gctx.Done():
@@ -37,23 +53,13 @@ func PrepareIcons(ctx context.Context, m *match.Matcher, jobs []IconJob, bar *Pr
 		}
 		return nil
 	})
-	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), len(jobs))); w++ {
+	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), n)); w++ {
 		g.Go(func() error {
 			for i := range next {
-				bar.Add(1)
-				img, err := iconify.Render(jobs[i].Icon, RenderSize, color.NRGBA{A: 255})
-				if err != nil {
-					continue
-				}
-				if p, err := m.Prepare(jobs[i].Key, match.MaskFromAlpha(img), 0); err == nil {
-					out[i] = p
-				}
+				f(i)
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return g.Wait()
 }

@@ -385,8 +385,27 @@ func (m *Matcher) Generic(key string) string {
 		return r.generic
 	case r.negScore >= m.threshold(r):
 		return GenericNegative
+	case m.inheritsGeneric(r):
+		if p := m.refs[r.entry]; p.generic != "" {
+			return p.generic
+		}
+		return GenericNegative
 	}
 	return ""
+}
+
+// inheritsGeneric reports whether r is another artist's drawing of an
+// entry whose own artwork is not reported by shape alone (a plain shape,
+// low information, or reproduced by the negative bank): the mark is
+// generic whoever draws it (eval-logos2: an alternate triangle of vercel,
+// itself a plain triangle, flagged a brand-free design). Called with m.mu
+// held.
+func (m *Matcher) inheritsGeneric(r *reference) bool {
+	if r.entry == r.key {
+		return false
+	}
+	p := m.refs[r.entry]
+	return p != nil && (p.generic != "" || p.negScore >= m.threshold(p))
 }
 
 // threshold is the verification threshold of r: its own or the default,
@@ -896,7 +915,7 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			continue
 		}
 		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.entry)
-		if v.ref.generic != "" && !m.cfg.KeepGeneric && !protected {
+		if (v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric && !protected {
 			continue
 		}
 		c.makeTemplates()
@@ -966,7 +985,7 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, similar ma
 			break
 		}
 		v := m.variants[h.ID]
-		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] || (v.ref.generic != "" && !m.cfg.KeepGeneric) {
+		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] || ((v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric) {
 			continue
 		}
 		if _, ok := m.screen(c, v); !ok {

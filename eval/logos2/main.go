@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,9 +79,34 @@ func run() error {
 	}
 	seeds := DevSeeds
 	if *test {
+		// -seeds may pick some of the test seeds (one process per seed on
+		// a busy machine); each run records its own line, and no seed is
+		// run twice for a matcher version.
 		seeds = TestSeeds
-		if prev, _ := os.ReadFile(testRuns); bytes.Contains(prev, []byte("| "+match.Version+" |")) && *again == "" {
-			return fmt.Errorf("the test seeds were already run for %s (see %s); a new matcher version gets a new run", match.Version, testRuns)
+		if *seedsFlag != "" {
+			seeds = nil
+			for _, f := range strings.Split(*seedsFlag, ",") {
+				v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(TestSeeds, v) {
+					return fmt.Errorf("seed %d is not a frozen test seed", v)
+				}
+				seeds = append(seeds, v)
+			}
+		}
+		prev, _ := os.ReadFile(testRuns)
+		for _, line := range strings.Split(string(prev), "\n") {
+			cols := strings.Split(line, "|")
+			if len(cols) < 5 || strings.TrimSpace(cols[2]) != match.Version || *again != "" {
+				continue
+			}
+			for _, sd := range seeds {
+				if slices.Contains(strings.Fields(strings.Trim(strings.TrimSpace(cols[4]), "[]")), strconv.FormatUint(sd, 10)) {
+					return fmt.Errorf("test seed %d was already run for %s (see %s); a new matcher version gets a new run", sd, match.Version, testRuns)
+				}
+			}
 		}
 	} else if *seedsFlag != "" {
 		seeds = nil
@@ -212,6 +238,7 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 	}
 	t := r.MSPerDesign["1200x1200"]
 	tl := r.MSPerDesign["4500x5400"]
+	tc := r.CPUMSPerDesign["1200x1200"]
 	note := ""
 	if again != "" {
 		note = " (again: " + again + ")"
@@ -222,11 +249,15 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 	if scaleRecorded != 1 {
 		note += fmt.Sprintf(" at scale %g", scaleRecorded)
 	}
-	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f |%s\n",
+	load := "?"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %s |%s\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), match.Version, commit, seeds, r.Designs,
 		get(r.Recall, logos2gen.KindOwn), get(r.Recall, "other:dev sets"), get(r.Recall, "other:held-out sets"),
 		r.Precision.String(), r.WrongExtra.String(), get(r.Flagged, logos2gen.KindFree), get(r.Flagged, logos2gen.KindHeldOut),
-		t.P50, t.P95, tl.P50, tl.P95, note)
+		t.P50, t.P95, tc.P50, tc.P95, tl.P50, tl.P95, load, note)
 	_, statErr := os.Stat(testRuns)
 	f, err := os.OpenFile(testRuns, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -238,8 +269,8 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 			"Written by `make eval-logos2-test` (`go run ./eval/logos2 -test`), which refuses to run a version twice.\n"+
 			"Test seeds are never listed design by design and never used for tuning.\n"+
 			"Recall: right entry with its box overlapping the truth (IoU ≥ 0.3 or centre inside); 95 % Wilson intervals in brackets.\n\n"+
-			"| when (UTC) | matcher | commit | seeds | designs | own-artwork recall | other artists, sets in tuning | other artists, held-out sets | precision (findings on logo designs) | logo designs with a wrong finding | brand-free flagged | held-out brands flagged | 1200² ms p50 / p95 | 4500×5400 ms p50 / p95 |\n"+
-			"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+			"| when (UTC) | matcher | commit | seeds | designs | own-artwork recall | other artists, sets in tuning | other artists, held-out sets | precision (findings on logo designs) | logo designs with a wrong finding | brand-free flagged | held-out brands flagged | 1200² ms p50 / p95 (wall) | 1200² CPU ms p50 / p95 (one core) | 4500×5400 ms p50 / p95 (wall) | load average at the end |\n"+
+			"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	}
 	_, err = f.WriteString(line)
 	fmt.Print("recorded in ", testRuns, ":\n", line)

@@ -46,6 +46,10 @@ type Config struct {
 	ShutdownGrace    time.Duration
 	// AnalysisTimeout bounds one attempt at a design in a worker.
 	AnalysisTimeout time.Duration
+	// InfraRetryBudget is how long a design may keep failing because
+	// PostgreSQL, the object store or NATS is unavailable before it is
+	// dead-lettered; such failures are not analysis attempts.
+	InfraRetryBudget time.Duration
 	// MetricsAddr is where /metrics is served: "api" (on the API's
 	// listener), "off", or a listen address of its own.
 	MetricsAddr string
@@ -234,7 +238,8 @@ func settings() []setting {
 		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
-		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
+		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "analysis attempts before a design is dead-lettered and marked failed (failures of PostgreSQL, the object store or NATS are not attempts: see infra-retry-budget)", integer(func(c *Config) *int { return &c.MaxDeliver })},
+		{"infra-retry-budget", "MUSTER_INFRA_RETRY_BUDGET", "30m", "how long a design is retried (back-off 1 s doubling to 30 s) while PostgreSQL, the object store or NATS is unavailable, before it is dead-lettered", dur(func(c *Config) *time.Duration { return &c.InfraRetryBudget })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"metrics-addr", "MUSTER_METRICS_ADDR", "127.0.0.1:9464", "where /metrics listens: an address of its own (default loopback; any process, workers included), api (beside the API, unauthenticated), or off", str(func(c *Config) *string { return &c.MetricsAddr })},
