@@ -49,10 +49,14 @@ test-short: deps
 BENCH_TARGETS ?= bench-pipeline
 bench: $(BENCH_TARGETS)
 
-## bench-pipeline: N designs through the running pipeline; designs/s, latency percentiles, time per stage.
+## bench-pipeline: N designs through the running pipeline; designs/s, latency percentiles, time per stage;
+## the NSFW analyzer's mean time with the old and the new tiles on the same designs and their ratio (issue 15).
+##   make bench-pipeline N=60 CLIENTS=1 [BENCH_ARGS="-nsfw-tiles new"]
 N ?= 200
+CLIENTS ?= 8
+BENCH_ARGS ?=
 bench-pipeline: deps
-	$(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benchpipeline -n $(N)
+	$(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benchpipeline -n $(N) -clients $(CLIENTS) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

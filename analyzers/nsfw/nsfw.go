@@ -97,6 +97,20 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// OldTiles returns c with the tile logic main shipped before issue 15:
+// every tile classified after nsfwjs's decimating resize, no second model,
+// no tile floors. The whole design is classified the same way either way.
+// eval/benign (-compare-legacy), eval/nsfwtiles (-legacy) and
+// eval/benchpipeline (-nsfw-tiles) use it so the old figures are measured
+// in the same run, not remembered.
+func (c Config) OldTiles() Config {
+	c.Verifier = "none"
+	c.Tiling.Decimate = true
+	c.Tiling.FlatSkip = -1
+	c.TileFloors = TileFloors{SexualExplicit: -1, SexualSuggestive: -1}
+	return c
+}
+
 // Validate checks a defaulted config.
 func (c Config) Validate() error {
 	if c.ReportThreshold < 0 || c.ReportThreshold > 1 {

@@ -3,7 +3,15 @@
 // and prints designs/second, upload-to-verdict latency percentiles and the
 // share of time per stage. make bench-pipeline runs it under pgtmp.
 //
+// With -nsfw-tiles both (the default) the same designs go through the
+// pipeline twice, once with the NSFW analyzer's old tiles (every tile,
+// nsfwjs's decimating resize, one model — nsfw.Config.OldTiles) and once
+// with the current ones, and the NSFW analyzer's mean time per design is
+// printed for both with their ratio, so the issue 15 target (at most half
+// of the old time) is measured in one run on one machine, not remembered.
+//
 //	go run ./internal/pgtest/pgtmp -- go run ./eval/benchpipeline -n 200
+//	MUSTER_ANALYZERS=hash,nsfw go run ./internal/pgtest/pgtmp -- go run ./eval/benchpipeline -n 60 -clients 1
 package main
 
 import (
@@ -37,12 +45,14 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/natsembed"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/migrations"
+	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -60,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	n := fs.Int("n", 200, "designs to submit")
 	clients := fs.Int("clients", 8, "concurrent uploading clients")
 	bigShare := fs.Float64("big", 0.1, "share of 4500×5400 print files")
+	tiles := fs.String("nsfw-tiles", "both", "NSFW tiles: new (current), old (before issue 15: every tile, decimated, one model) or both (old then new on the same designs, ratio printed)")
+	warmup := fs.Int("warmup", 3, "designs submitted before each timed pass and not counted (model sessions warm up)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,16 +110,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	}
-	analyzers, closeAnalyzers, err := app.Analyzers(ctx, cfg, pool, nc, nil)
+	var passes []string
+	switch *tiles {
+	case "both":
+		passes = []string{"old", "new"}
+	case "old", "new":
+		passes = []string{*tiles}
+	default:
+		return fmt.Errorf("-nsfw-tiles %q: want new, old or both", *tiles)
+	}
+	as, closeAnalyzers, err := app.Analyzers(ctx, cfg, pool, nc, nil)
 	if err != nil {
 		return err
 	}
 	defer closeAnalyzers()
+	// The NSFW analyzer is wrapped: each tenant gets one tile variant, and
+	// the wrapper times each variant's Analyze (the same span the
+	// pipeline's muster_analyzer_seconds measures).
+	var sw *swappable
+	if slices.Contains(cfg.Analyzers, nsfw.AnalyzerName) {
+		for i, a := range as {
+			if a.Name() == nsfw.AnalyzerName {
+				sw = &swappable{variants: map[string]analyzers.Analyzer{"new": a}, byTenant: map[string]string{}, stats: map[string]*stat{}}
+				as[i] = sw
+			}
+		}
+		if slices.Contains(passes, "old") {
+			old, err := openOldNSFW(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer old.Close()
+			sw.variants["old"] = old
+		}
+	} else if *tiles != "new" {
+		return errors.New("-nsfw-tiles old/both needs the nsfw analyzer in MUSTER_ANALYZERS")
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	p, err := app.New(ctx, pool, nc, app.Options{Config: cfg, Analyzers: analyzers, Serve: true, Work: true, Listener: ln})
+	p, err := app.New(ctx, pool, nc, app.Options{Config: cfg, Analyzers: as, Serve: true, Work: true, Listener: ln})
 	if err != nil {
 		return err
 	}
@@ -116,17 +159,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go func() { done <- p.Run(runCtx) }()
 	defer func() { cancel(); <-done }()
 
-	ten, _, err := p.Store.CreateTenant(ctx, "bench", "")
-	if err != nil {
-		return err
-	}
-	// The bench measures the pipeline, not the free tier's request rate.
-	if err := p.Store.SetTenantTier(ctx, ten.ID, store.TierPaid); err != nil {
-		return err
-	}
-	key, _, err := p.Store.CreateKey(ctx, ten.ID, store.RoleMerchant, "bench")
-	if err != nil {
-		return err
+	// A tenant per variant: the same bytes submitted again by the same
+	// tenant would be answered from the earlier submission.
+	keys := map[string]string{}
+	for _, pass := range passes {
+		key, tenantID, err := benchTenant(ctx, p, "bench-"+pass)
+		if err != nil {
+			return err
+		}
+		keys[pass] = key
+		if sw != nil {
+			sw.byTenant[tenantID] = pass
+		}
 	}
 
 	fmt.Fprintf(stdout, "generating %d designs (%.0f%% 4500×5400 print files, the rest 1200×1200 PNG/JPEG)…\n", *n, *bigShare*100)
@@ -136,43 +180,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		totalBytes += len(d.data)
 	}
 	url := "http://" + ln.Addr().String() + "/v1/designs?wait=30s"
-	lat := make([]time.Duration, len(designs))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
-	start := time.Now()
-	for c := 0; c < *clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				t := time.Now()
-				status, err := submit(ctx, url, key, designs[i])
-				lat[i] = time.Since(t)
-				if err != nil || status != store.StatusDecided {
-					mu.Lock()
-					failures = append(failures, fmt.Sprintf("design %d: status %s: %v", i, status, err))
-					mu.Unlock()
-				}
+	for i := 0; i < *warmup; i++ {
+		// Warm-up designs are generated apart so the timed designs are
+		// not de-duplicated against them.
+		w := generateOne(uint64(1_000_000+i), *bigShare)
+		for _, pass := range passes {
+			if _, err := submit(ctx, url, keys[pass], w); err != nil {
+				return fmt.Errorf("warm-up: %w", err)
 			}
-		}()
+		}
 	}
-	for i := range designs {
-		jobs <- i
+	if sw != nil {
+		sw.reset()
 	}
-	close(jobs)
-	wg.Wait()
-	elapsed := time.Since(start)
-
-	slices.Sort(lat)
-	pct := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
-	fmt.Fprintf(stdout, "\nmachine: %d CPUs, GOMAXPROCS %d; analyzers: %v; clients: %d; concurrency per worker: %d\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), cfg.Analyzers, *clients, cfg.Concurrency)
-	fmt.Fprintf(stdout, "designs: %d (%.1f MB uploaded), failures: %d\n", len(designs), float64(totalBytes)/1e6, len(failures))
-	fmt.Fprintf(stdout, "throughput: %.1f designs/s (%.1fs wall)\n", float64(len(designs))/elapsed.Seconds(), elapsed.Seconds())
-	fmt.Fprintf(stdout, "upload→verdict latency: p50 %s  p95 %s  p99 %s  max %s\n",
-		pct(.50).Round(time.Millisecond), pct(.95).Round(time.Millisecond), pct(.99).Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
-	printStages(stdout, p)
+	before := snapshot(p)
+	// Every design goes through each variant in turn (old, new, old, new,
+	// …), so a change of load on a shared machine hits both alike.
+	lat, failures, elapsed := load(ctx, url, keys, passes, designs, *clients)
+	after := snapshot(p)
+	fmt.Fprintf(stdout, "\nmachine: %d CPUs, GOMAXPROCS %d; analyzers: %v; clients: %d; concurrency per worker: %d; NSFW tiles: %v\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), cfg.Analyzers, *clients, cfg.Concurrency, passes)
+	fmt.Fprintf(stdout, "designs: %d × %d variants (%.1f MB uploaded each), failures: %d\n", len(designs), len(passes), float64(totalBytes)/1e6, len(failures))
+	fmt.Fprintf(stdout, "throughput: %.1f designs/s (%.1fs wall, all variants)\n", float64(len(designs)*len(passes))/elapsed.Seconds(), elapsed.Seconds())
+	for _, pass := range passes {
+		l := lat[pass]
+		slices.Sort(l)
+		pct := func(q float64) time.Duration { return l[min(len(l)-1, int(q*float64(len(l))))] }
+		fmt.Fprintf(stdout, "upload→verdict latency, %s tiles: p50 %s  p95 %s  p99 %s  max %s\n", pass,
+			pct(.50).Round(time.Millisecond), pct(.95).Round(time.Millisecond), pct(.99).Round(time.Millisecond), l[len(l)-1].Round(time.Millisecond))
+	}
+	fmt.Fprintln(stdout, "stages (all variants together):")
+	printStages(stdout, before, after)
+	if sw != nil {
+		mean := map[string]float64{}
+		for _, pass := range passes {
+			st := sw.stat(pass)
+			mean[pass] = 1000 * st.sum / float64(max(1, st.count))
+			fmt.Fprintf(stdout, "NSFW analyzer, %s tiles: mean %.1f ms per design (%d designs)\n", pass, mean[pass], st.count)
+		}
+		if o, ok := mean["old"]; ok && o > 0 {
+			if m, ok := mean["new"]; ok {
+				fmt.Fprintf(stdout, "NSFW ratio new/old: %.2f (issue 15 target ≤ 0.50: %s); the issue's reference, old tiles on its machine: 290 ms\n", m/o, metStr(m/o <= 0.5))
+			}
+		}
+	}
 	for i, f := range failures {
 		if i == 5 {
 			break
@@ -185,19 +236,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-// printStages reports the time spent per stage from the pipeline's own metrics.
-func printStages(w io.Writer, p *app.Pipeline) {
+// stat is a histogram's sum (seconds) and count.
+type stat struct {
+	sum   float64
+	count uint64
+}
+
+func (a stat) minus(b stat) stat { return stat{a.sum - b.sum, a.count - b.count} }
+
+// snapshot reads the pipeline's stage and analyzer histograms; analyzers
+// are keyed "  analyzer NAME".
+func snapshot(p *app.Pipeline) map[string]stat {
+	out := map[string]stat{}
 	mfs, err := p.Metrics.Registry.Gather()
 	if err != nil {
-		return
+		return out
 	}
-	type stage struct {
-		name  string
-		sum   float64
-		count uint64
-	}
-	var stages []stage
-	var total float64
 	for _, mf := range mfs {
 		if mf.GetName() != "muster_stage_seconds" && mf.GetName() != "muster_analyzer_seconds" {
 			continue
@@ -208,23 +262,45 @@ func printStages(w io.Writer, p *app.Pipeline) {
 				name = "  analyzer " + name
 			}
 			h := m.GetHistogram()
-			stages = append(stages, stage{name, h.GetSampleSum(), h.GetSampleCount()})
-			if mf.GetName() == "muster_stage_seconds" {
-				total += h.GetSampleSum()
-			}
+			out[name] = stat{h.GetSampleSum(), h.GetSampleCount()}
+		}
+	}
+	return out
+}
+
+// printStages reports the time spent per stage between two snapshots.
+func printStages(w io.Writer, before, after map[string]stat) {
+	type stage struct {
+		name string
+		stat
+	}
+	var stages []stage
+	var total float64
+	for name, s := range after {
+		d := s.minus(before[name])
+		if d.count == 0 {
+			continue
+		}
+		stages = append(stages, stage{name, d})
+		if name[0] != ' ' {
+			total += d.sum
 		}
 	}
 	order := map[string]int{"queue": 0, "fetch": 1, "decode": 2, "analyze": 3, "policy": 5, "store": 6}
+	rank := func(s stage) int {
+		if s.name[0] == ' ' {
+			return 4
+		}
+		if o, ok := order[s.name]; ok {
+			return o
+		}
+		return 7
+	}
 	sort.SliceStable(stages, func(i, j int) bool {
-		oi, ok := order[stages[i].name]
-		if !ok {
-			oi = 4
+		if ri, rj := rank(stages[i]), rank(stages[j]); ri != rj {
+			return ri < rj
 		}
-		oj, ok := order[stages[j].name]
-		if !ok {
-			oj = 4
-		}
-		return oi < oj
+		return stages[i].name < stages[j].name
 	})
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\tmean ms\tshare of worker time\t")
@@ -236,6 +312,133 @@ func printStages(w io.Writer, p *app.Pipeline) {
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t\n", s.name, 1000*s.sum/float64(max(s.count, 1)), share)
 	}
 	tw.Flush()
+}
+
+func metStr(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// benchTenant creates a paid-tier tenant (the bench measures the pipeline,
+// not the free tier's request rate) and a merchant key.
+func benchTenant(ctx context.Context, p *app.Pipeline, name string) (key, tenantID string, err error) {
+	ten, _, err := p.Store.CreateTenant(ctx, name, "")
+	if err != nil {
+		return "", "", err
+	}
+	if err := p.Store.SetTenantTier(ctx, ten.ID, store.TierPaid); err != nil {
+		return "", "", err
+	}
+	key, _, err = p.Store.CreateKey(ctx, ten.ID, store.RoleMerchant, "bench")
+	return key, ten.ID, err
+}
+
+// load submits every design to each variant's tenant in turn from clients
+// concurrent clients and returns the latencies per variant, failures and
+// the wall time.
+func load(ctx context.Context, url string, keys map[string]string, passes []string, designs []design, clients int) (map[string][]time.Duration, []string, time.Duration) {
+	type job struct {
+		i    int
+		pass string
+	}
+	lat := map[string][]time.Duration{}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	start := time.Now()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				t := time.Now()
+				status, err := submit(ctx, url, keys[j.pass], designs[j.i])
+				d := time.Since(t)
+				mu.Lock()
+				lat[j.pass] = append(lat[j.pass], d)
+				if err != nil || status != store.StatusDecided {
+					failures = append(failures, fmt.Sprintf("design %d (%s tiles): status %s: %v", j.i, j.pass, status, err))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range designs {
+		for _, pass := range passes {
+			jobs <- job{i, pass}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return lat, failures, time.Since(start)
+}
+
+// swappable is the pipeline's NSFW analyzer with the tile variant chosen
+// by tenant (one tenant per variant), timing each variant's Analyze.
+type swappable struct {
+	variants map[string]analyzers.Analyzer
+	byTenant map[string]string // written before the pipeline sees a design
+	mu       sync.Mutex
+	stats    map[string]*stat
+}
+
+func (s *swappable) variant(d *analyzers.Design) string {
+	if v, ok := s.byTenant[d.TenantID]; ok {
+		return v
+	}
+	return "new"
+}
+
+func (s *swappable) Name() string    { return s.variants["new"].Name() }
+func (s *swappable) Version() string { return s.variants["new"].Version() }
+func (s *swappable) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	v := s.variant(d)
+	t := time.Now()
+	res, err := s.variants[v].Analyze(ctx, d)
+	el := time.Since(t)
+	s.mu.Lock()
+	st := s.stats[v]
+	if st == nil {
+		st = &stat{}
+		s.stats[v] = st
+	}
+	st.sum += el.Seconds()
+	st.count++
+	s.mu.Unlock()
+	return res, err
+}
+
+func (s *swappable) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.stats)
+}
+
+func (s *swappable) stat(v string) stat {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.stats[v]; st != nil {
+		return *st
+	}
+	return stat{}
+}
+
+// openOldNSFW opens the NSFW analyzer with the old tiles, sized like the
+// registry's (nsfw.Open).
+func openOldNSFW(ctx context.Context, cfg config.Config) (*nsfw.Analyzer, error) {
+	inst, err := models.Setup(ctx, models.SetupConfig{ModelsDir: cfg.ModelsDir, CacheDir: cfg.CacheDir, ORTLib: cfg.ORTLib})
+	if err != nil {
+		return nil, err
+	}
+	rt := models.NewRuntime()
+	if err := rt.Init(inst.ORTLib); err != nil {
+		return nil, err
+	}
+	return nsfw.New(rt, nsfw.Config{ModelsDir: inst.ModelsDir,
+		Session: models.SessionConfig{Sessions: cfg.Concurrency, IntraOpThreads: cfg.OrtThreads}}.OldTiles())
 }
 
 type design struct {
@@ -255,44 +458,49 @@ func generate(n int, bigShare float64) []design {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r := rand.New(rand.NewPCG(uint64(i), 42))
-			big := r.Float64() < bigShare
-			w, h := 1200, 1200
-			if big {
-				w, h = 4500, 5400
-			}
-			img := image.NewNRGBA(image.Rect(0, 0, w, h))
-			if !big && r.IntN(2) == 0 {
-				c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
-				draw.Draw(img, img.Rect, image.NewUniform(c), image.Point{}, draw.Src)
-			}
-			for k := 0; k < 6; k++ {
-				cx, cy := r.IntN(w), r.IntN(h)
-				rad := w/10 + r.IntN(w/5)
-				c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
-				for y := max(0, cy-rad); y < min(h, cy+rad); y++ {
-					for x := max(0, cx-rad); x < min(w, cx+rad); x++ {
-						if (x-cx)*(x-cx)+(y-cy)*(y-cy) < rad*rad {
-							o := img.PixOffset(x, y)
-							img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c.R+uint8(x%7), c.G+uint8(y%5), c.B, c.A
-						}
-					}
-				}
-			}
-			var buf bytes.Buffer
-			ct := "image/png"
-			if !big && r.IntN(2) == 0 {
-				ct = "image/jpeg"
-				_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70 + r.IntN(26)})
-			} else {
-				enc := png.Encoder{CompressionLevel: png.BestSpeed}
-				_ = enc.Encode(&buf, img)
-			}
-			out[i] = design{buf.Bytes(), ct}
+			out[i] = generateOne(uint64(i), bigShare)
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// generateOne makes design i (same i, same bytes).
+func generateOne(i uint64, bigShare float64) design {
+	r := rand.New(rand.NewPCG(i, 42))
+	big := r.Float64() < bigShare
+	w, h := 1200, 1200
+	if big {
+		w, h = 4500, 5400
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	if !big && r.IntN(2) == 0 {
+		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
+		draw.Draw(img, img.Rect, image.NewUniform(c), image.Point{}, draw.Src)
+	}
+	for k := 0; k < 6; k++ {
+		cx, cy := r.IntN(w), r.IntN(h)
+		rad := w/10 + r.IntN(w/5)
+		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
+		for y := max(0, cy-rad); y < min(h, cy+rad); y++ {
+			for x := max(0, cx-rad); x < min(w, cx+rad); x++ {
+				if (x-cx)*(x-cx)+(y-cy)*(y-cy) < rad*rad {
+					o := img.PixOffset(x, y)
+					img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c.R+uint8(x%7), c.G+uint8(y%5), c.B, c.A
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	ct := "image/png"
+	if !big && r.IntN(2) == 0 {
+		ct = "image/jpeg"
+		_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70 + r.IntN(26)})
+	} else {
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		_ = enc.Encode(&buf, img)
+	}
+	return design{buf.Bytes(), ct}
 }
 
 func submit(ctx context.Context, url, key string, d design) (string, error) {
@@ -345,4 +553,4 @@ func freshDB(ctx context.Context, adminURL string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-var _ analyzers.Analyzer // the pipeline's analyzers implement it
+var _ analyzers.Analyzer = (*swappable)(nil)

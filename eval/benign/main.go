@@ -163,8 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := rt.Init(inst.ORTLib); err != nil {
 			return err
 		}
-		old, err := nsfw.New(rt, nsfw.Config{ModelsDir: inst.ModelsDir, Verifier: "none",
-			Tiling: nsfw.Tiling{Decimate: true, FlatSkip: -1}, TileFloors: nsfw.TileFloors{SexualExplicit: -1, SexualSuggestive: -1}})
+		old, err := nsfw.New(rt, nsfw.Config{ModelsDir: inst.ModelsDir}.OldTiles())
 		if err != nil {
 			return err
 		}

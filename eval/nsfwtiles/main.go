@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *calib != 0 {
 		cfg := nsfw.Config{}
 		if *legacy {
-			cfg = nsfw.Config{Verifier: "none", Tiling: nsfw.Tiling{Decimate: true, FlatSkip: -1}}
+			cfg = nsfw.Config{}.OldTiles()
 		} else if *noVerify {
 			cfg.Verifier = "none"
 		}
