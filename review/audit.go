@@ -240,7 +240,9 @@ type AuditFilter struct {
 }
 
 // Audit lists audit rows in the reviewer's scope, newest first (the
-// platform's staff see every tenant's, others their tenant's).
+// platform's staff see every tenant's, others their tenant's). Views of
+// designs (ActionDesignViewed) are listed only when asked for by action;
+// DesignAccess lists them per design.
 func (s *Service) Audit(ctx context.Context, r Reviewer, f AuditFilter) ([]AuditEntry, error) {
 	if !reviewRole(r.Role) {
 		return nil, fmt.Errorf("%w: role %s may not read the review audit log", ErrForbidden, r.Role)
@@ -263,7 +265,7 @@ func (s *Service) Audit(ctx context.Context, r Reviewer, f AuditFilter) ([]Audit
 		  SELECT id, 0, at, actor, action, coalesce(tenant_id::text, ''), coalesce(design_id::text, ''), coalesce(item_id, 0), data, prev_hash, hash, tenant_id, design_id, item_id
 		    FROM review_audit WHERE ($9 = 0 OR id < $9)) a
 		WHERE ($1 OR tenant_id = $2::uuid)
-		  AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4) AND ($5 = '' OR design_id::text = $5)
+		  AND ($3 = '' OR actor = $3) AND (action = $4 OR ($4 = '' AND action <> '`+ActionDesignViewed+`')) AND ($5 = '' OR design_id::text = $5)
 		  AND ($6 = 0 OR item_id = $6) AND at >= $7 AND ($8::timestamptz IS NULL OR at < $8)
 		ORDER BY id = 0 DESC, id DESC, seq DESC LIMIT $10`,
 		r.Platform, r.TenantID, f.Actor, f.Action, f.DesignID, f.ItemID, f.Since, until, f.BeforeID, f.Limit)

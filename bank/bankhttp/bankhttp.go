@@ -163,7 +163,19 @@ func (s *server) searchEntries(w http.ResponseWriter, r *http.Request, _ store.P
 	if err != nil {
 		return bankError(err)
 	}
-	out := map[string]any{"entries": es}
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	mis, err := s.banks.Misfires(r.Context(), r.PathValue("bank"), ids)
+	if err != nil {
+		return err
+	}
+	list := make([]entryOut, len(es))
+	for i, e := range es {
+		list[i] = entryOut{Entry: e, Misfires: mis[e.ID]}
+	}
+	out := map[string]any{"entries": list}
 	if o.Limit == 0 {
 		o.Limit = 50
 	}
@@ -174,12 +186,23 @@ func (s *server) searchEntries(w http.ResponseWriter, r *http.Request, _ store.P
 	return nil
 }
 
+// entryOut is an entry as the API shows it: its metadata and how often
+// reviewers marked its findings wrong ("not this mark", every tenant's).
+type entryOut struct {
+	bank.Entry
+	Misfires int `json:"misfires"`
+}
+
 func (s *server) getEntry(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
 	e, err := s.banks.Entry(r.Context(), r.PathValue("bank"), r.PathValue("id"))
 	if err != nil {
 		return bankError(err)
 	}
-	api.WriteJSON(w, http.StatusOK, e)
+	mis, err := s.banks.Misfires(r.Context(), e.Bank, []string{e.ID})
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, entryOut{Entry: e, Misfires: mis[e.ID]})
 	return nil
 }
 

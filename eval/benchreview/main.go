@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -71,15 +72,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	decisions := fs.Int("decisions", 5000, "decisions to make before stopping (0: until the queue is empty)")
 	seeders := fs.Int("seeders", 8, "concurrent seeding connections")
 	statements := fs.Bool("statements", false, "print the statements that took most PostgreSQL time during the measured phase (needs pg_stat_statements in shared_preload_libraries)")
+	thinkList := fs.String("think", "0", "comma-separated phases, one per mean time a reviewer looks at an item before deciding (0: none, the saturation test), e.g. 0,3s")
+	conns := fs.Int("conns", 24, "PostgreSQL connections of the server's pool (MUSTER_DATABASE_MAX_CONNS's default)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process (server and clients) during the measured phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var thinks []time.Duration
+	for _, f := range strings.Split(*thinkList, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if f == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			return fmt.Errorf("-think: %q is not a duration", f)
+		}
+		thinks = append(thinks, d)
 	}
 	admin := getenv(pgtest.EnvURL)
 	if admin == "" {
 		return errors.New("run under pgtmp (make bench-review), which provides " + pgtest.EnvURL)
 	}
-	pool, err := freshDB(ctx, admin, *reviewers+*seeders+10)
+	pool, err := freshDB(ctx, admin, *conns)
 	if err != nil {
 		return err
 	}
@@ -144,17 +158,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *reviewers * 2}}
-	limit := int64(*decisions)
-	if limit == 0 || limit > int64(*items) {
-		limit = int64(*items)
-	}
-	var (
-		mu                 sync.Mutex
-		claimLat, decLat   []time.Duration
-		seen               = map[int64]int{}
-		dupes, failures    atomic.Int64
-		decided, attempted atomic.Int64
-	)
 	// Warm up: every reviewer's connection, key lookup and the pool's
 	// database connections, so the figures are the steady state.
 	var warm sync.WaitGroup
@@ -173,8 +176,65 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}()
 	}
 	warm.Wait()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	b := &bench{base: base, client: client, keys: keys, pool: pool, seen: map[int64]int{}, statements: *statements, cpuprofile: *cpuprofile}
+	var pending int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM review_items WHERE state = 'open'`).Scan(&pending); err != nil {
+		return err
+	}
+	for i, think := range thinks {
+		limit := int64(*decisions)
+		if limit == 0 || limit > pending {
+			limit = pending
+		}
+		if limit == 0 {
+			break
+		}
+		if err := b.phase(ctx, stdout, i, think, limit, pending); err != nil {
+			return err
+		}
+		pending -= b.lastDecided
+	}
+	v0 := time.Now()
+	rep, err := review.VerifyAudit(ctx, pool)
+	if err != nil {
+		return err
+	}
+	verifyDur := time.Since(v0)
+	fmt.Fprintf(stdout, "\nexclusivity: %d items handed out twice over all phases; %d failed requests\n", b.dupes.Load(), b.failures.Load())
+	fmt.Fprintf(stdout, "audit chain: %d rows, ok=%v, verified in %s (%.0f rows/s)\n", rep.Rows, rep.OK, verifyDur.Round(time.Millisecond), float64(rep.Rows)/verifyDur.Seconds())
+	if b.dupes.Load() > 0 || !rep.OK {
+		return errors.New("review invariants broken")
+	}
+	return nil
+}
+
+// bench is the measured part: reviewers claiming and deciding through the
+// API, in phases.
+type bench struct {
+	base       string
+	client     *http.Client
+	keys       []string
+	pool       *pgxpool.Pool
+	statements bool
+	cpuprofile string
+
+	mu              sync.Mutex
+	seen            map[int64]int
+	dupes, failures atomic.Int64
+	lastDecided     int64
+}
+
+// phase runs every reviewer until limit decisions: claim, look at the item
+// for an exponentially distributed time of mean think (0: none — the
+// saturation test), decide, claim the next. It prints the phase's figures.
+func (b *bench) phase(ctx context.Context, stdout io.Writer, n int, think time.Duration, limit, pending int64) error {
+	var (
+		mu                 sync.Mutex
+		claimLat, decLat   []time.Duration
+		decided, attempted atomic.Int64
+	)
+	if b.cpuprofile != "" && n == 0 {
+		f, err := os.Create(b.cpuprofile)
 		if err != nil {
 			return err
 		}
@@ -184,7 +244,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *statements {
+	pool := b.pool
+	if b.statements {
 		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
 			return err
 		}
@@ -194,7 +255,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	var waits map[string]int
 	stopWaits := func() {}
-	if *statements {
+	if b.statements {
 		waits, stopWaits = sampleWaits(ctx, pool)
 	}
 	pg0, err := backendCPU(ctx, pool)
@@ -204,17 +265,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	self0 := selfCPU()
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := range *reviewers {
+	for w := range b.keys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(n)))
 			for attempted.Add(1) <= limit && ctx.Err() == nil {
 				c0 := time.Now()
 				var it review.Item
-				status, err := post(ctx, client, base+"/v1/review/claim", keys[w], `{}`, &it)
+				status, err := post(ctx, b.client, b.base+"/v1/review/claim", b.keys[w], `{}`, &it)
 				cl := time.Since(c0)
 				if err != nil || (status != 200 && status != 204) {
-					failures.Add(1)
+					b.failures.Add(1)
 					fmt.Fprintf(os.Stderr, "claim: %d %v\n", status, err)
 					return
 				}
@@ -223,17 +285,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				}
 				mu.Lock()
 				claimLat = append(claimLat, cl)
-				seen[it.ID]++
-				if seen[it.ID] > 1 {
-					dupes.Add(1)
-				}
 				mu.Unlock()
+				b.mu.Lock()
+				b.seen[it.ID]++
+				if b.seen[it.ID] > 1 {
+					b.dupes.Add(1)
+				}
+				b.mu.Unlock()
+				if think > 0 {
+					select {
+					case <-time.After(time.Duration(rng.ExpFloat64() * float64(think))):
+					case <-ctx.Done():
+						return
+					}
+				}
 				d0 := time.Now()
-				status, err = post(ctx, client, fmt.Sprintf("%s/v1/review/items/%d/decision", base, it.ID), keys[w],
+				status, err = post(ctx, b.client, fmt.Sprintf("%s/v1/review/items/%d/decision", b.base, it.ID), b.keys[w],
 					`{"markets":{"DE":"block","US":"allow"},"reason":"trademark_infringement","note":"bench"}`, nil)
 				dl := time.Since(d0)
 				if err != nil || status != 200 {
-					failures.Add(1)
+					b.failures.Add(1)
 					fmt.Fprintf(os.Stderr, "decide %d: %d %v\n", it.ID, status, err)
 					continue
 				}
@@ -252,18 +323,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	v0 := time.Now()
-	rep, err := review.VerifyAudit(ctx, pool)
-	if err != nil {
-		return err
-	}
-	verifyDur := time.Since(v0)
+	b.lastDecided = decided.Load()
 
 	slices.Sort(claimLat)
 	slices.Sort(decLat)
+	mode := "saturation: no time between claim and decision (capacity; latency = reviewers / throughput)"
+	if think > 0 {
+		mode = fmt.Sprintf("paced: each reviewer looks at an item for an exponentially distributed time of mean %s before deciding", think)
+	}
+	fmt.Fprintf(stdout, "\nphase %d — %s\n%d reviewers, %d pending at start, %d claimed and decided in %s on %d CPUs (GOMAXPROCS %d)\n",
+		n+1, mode, len(b.keys), pending, decided.Load(), wall.Round(time.Millisecond), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(stdout, "\n%d reviewers, %d pending at start, %d claimed and decided in %s on %d CPUs (GOMAXPROCS %d)\n",
-		*reviewers, *items, decided.Load(), wall.Round(time.Millisecond), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Fprintln(tw, "\tp50\tp90\tp99\tmax\t")
 	fmt.Fprintf(tw, "claim\t%s\t%s\t%s\t%s\t\n", pct(claimLat, 50), pct(claimLat, 90), pct(claimLat, 99), pct(claimLat, 100))
 	fmt.Fprintf(tw, "decide\t%s\t%s\t%s\t%s\t\n", pct(decLat, 50), pct(decLat, 90), pct(decLat, 99), pct(decLat, 100))
@@ -274,7 +344,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			((pg1 - pg0) / time.Duration(n)).Round(10*time.Microsecond), (selfUsed / time.Duration(n)).Round(10*time.Microsecond),
 			(pg1-pg0+selfUsed).Seconds()/wall.Seconds(), runtime.NumCPU())
 	}
-	if *statements {
+	if b.statements {
 		printWaits(stdout, waits)
 		if err := printStatements(ctx, pool, stdout, decided.Load()); err != nil {
 			return err
@@ -282,14 +352,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	p99 := pct(claimLat, 99)
 	fmt.Fprintf(stdout, "target: claim p99 < %s with 10,000 pending — measured %s = %.2f× the target (below 1 meets it)\n", claimTargetP99, p99, float64(p99)/float64(claimTargetP99))
-	fmt.Fprintf(stdout, "exclusivity: %d items handed out twice; %d failed requests\n", dupes.Load(), failures.Load())
-	fmt.Fprintf(stdout, "audit chain: %d rows, ok=%v, verified in %s (%.0f rows/s)\n", rep.Rows, rep.OK, verifyDur.Round(time.Millisecond), float64(rep.Rows)/verifyDur.Seconds())
-	if dupes.Load() > 0 || !rep.OK {
-		return errors.New("review invariants broken")
-	}
 	return nil
 }
-
 func post(ctx context.Context, c *http.Client, url, key, body string, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader([]byte(body)))
 	if err != nil {

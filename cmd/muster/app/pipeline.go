@@ -70,6 +70,9 @@ type Options struct {
 	// NoRelay leaves the outbox unpublished, as if the process died right
 	// after every commit (tests of crash recovery).
 	NoRelay bool
+	// Worker, if set, adjusts the worker's settings after they are derived
+	// from Config (tests: retry budgets, a fault-injecting blob reader).
+	Worker func(*workers.Config)
 }
 
 // Pipeline is an assembled process.
@@ -81,10 +84,10 @@ type Pipeline struct {
 	Policy  *policy.Store
 	// Jobs runs the policy's durable jobs in PostgreSQL (backtests and
 	// re-decisions) in every process that serves or works.
-	Jobs *policy.JobRunner
-	Review    *review.Service
-	Banks     *bank.Store
-	API       *api.Server
+	Jobs   *policy.JobRunner
+	Review *review.Service
+	Banks  *bank.Store
+	API    *api.Server
 	// Accounts are the console's users and sessions; Console the web
 	// console served beside the API at /console/.
 	Accounts *accounts.Service
@@ -103,6 +106,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	qc := queue.Config{Replicas: cfg.NATSReplicas, AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver}
 	if opts.QueueConfig != nil {
 		qc = *opts.QueueConfig
+	}
+	if qc.Logger == nil {
+		qc.Logger = opts.Logger
 	}
 	q, err := queue.Setup(ctx, nc, qc)
 	if err != nil {
@@ -160,8 +166,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
-			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
+		wcfg := workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, InfraRetryBudget: cfg.InfraRetryBudget, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Blobs: q, Logger: opts.Logger}
+		if opts.Worker != nil {
+			opts.Worker(&wcfg)
+		}
+		p.Worker, err = workers.New(wcfg, p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
 		}
