@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -91,31 +90,36 @@ func LoadAlternates(ctx context.Context, opts AlternateOptions, progress io.Writ
 			return nil, fmt.Errorf("alternate artwork: %w", err)
 		}
 		bar := &Progress{W: progress, Label: "alternate artwork " + set.Prefix, Total: len(set.Icons)}
+		var jobs []IconJob
 		for _, ic := range set.Icons {
-			bar.Add(1)
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			slug, ok := AlternateSlug(set.Prefix, ic.Name, opts.Slugs)
 			if !ok || ic.Hidden {
+				bar.Add(1)
 				continue
 			}
 			k := match.AlternateKey(slug, set.Prefix+":"+ic.Name)
 			var p match.Prepared
-			if b, ok := cached[k]; !ok || p.UnmarshalBinary(b) != nil {
-				img, err := iconify.Render(ic, RenderSize, color.NRGBA{A: 255})
-				if err != nil {
-					continue
-				}
-				pp, err := m.Prepare(k, match.MaskFromAlpha(img), 0)
-				if err != nil {
-					continue
-				}
-				p = *pp
-				cached[k], _ = p.MarshalBinary()
-				dirty = true
+			if b, ok := cached[k]; ok && p.UnmarshalBinary(b) == nil {
+				out = append(out, &p)
+				bar.Add(1)
+				continue
 			}
-			out = append(out, &p)
+			jobs = append(jobs, IconJob{Key: k, Icon: ic})
+		}
+		prepared, err := PrepareIcons(ctx, m, jobs, bar)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range prepared {
+			if p == nil {
+				continue
+			}
+			cached[jobs[i].Key], _ = p.MarshalBinary()
+			dirty = true
+			out = append(out, p)
 		}
 	}
 	if dirty {

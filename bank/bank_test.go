@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -497,4 +499,99 @@ func TestCatchUpWithoutAnnouncement(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestCorrectionsSuppressTheEntryForTheSameBytes: a reviewer's "not this
+// mark" (a review_corrections row, written by the review package) stops the
+// analyzer raising that entry for the same design bytes — other entries
+// still found, other bytes still raise it, a tenant's own correction only
+// counts for that tenant — and unreadable corrections drop nothing.
+func TestCorrectionsSuppressTheEntryForTheSameBytes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	set := loadSet(t, e)
+	an := banks.New(set, banks.Config{})
+	var other string
+	if err := e.pool.QueryRow(e.ctx, `INSERT INTO tenants (name) VALUES ('other') RETURNING id::text`).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	same, different := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	correct := func(sha, entry string, scope *string) {
+		t.Helper()
+		if _, err := e.pool.Exec(e.ctx, `INSERT INTO review_corrections (sha256, bank, entry_id, scope_tenant, tenant_id, design_id, finding_type, created_by)
+			VALUES ($1, $2, $3, $4, $5, gen_random_uuid(), 'symbol', 'user:alice')`, sha, bank.SymbolsBank, entry, scope, e.tenant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The design shows the SS runes and a Celtic cross: two entries.
+	const a, b = "ss-runes", "celtic-cross"
+	correct(same, b, nil)         // a platform reviewer: every tenant
+	correct(different, a, &other) // other's own reviewer: only other
+	tests := []struct {
+		name, sha, tenant string
+		want, notWant     []string
+	}{
+		{"same bytes: the corrected entry is gone, the other stays", same, e.tenant, []string{a}, []string{b}},
+		{"same bytes, another tenant: a platform correction counts", same, other, []string{a}, []string{b}},
+		{"different bytes: both raised", strings.Repeat("c", 64), e.tenant, []string{a, b}, nil},
+		{"a tenant's own correction does not count for another tenant", different, e.tenant, []string{a, b}, nil},
+		{"a tenant's own correction counts for that tenant", different, other, []string{b}, []string{a}},
+	}
+	for _, tc := range tests {
+		d := twoSymbols(symbolByID(a), symbolByID(b))
+		d.SHA256, d.TenantID = tc.sha, tc.tenant
+		res, err := an.Analyze(e.ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range tc.want {
+			if find(res, id) == nil {
+				t.Errorf("%s: %s not found in %+v", tc.name, id, res.Findings)
+			}
+		}
+		for _, id := range tc.notWant {
+			if find(res, id) != nil {
+				t.Errorf("%s: corrected %s still raised", tc.name, id)
+			}
+			if sum := res.Data.(banks.Summary); !slices.Contains(sum.Corrected, bank.SymbolsBank+"/"+id) {
+				t.Errorf("%s: summary's corrected %v lacks %s", tc.name, sum.Corrected, id)
+			}
+		}
+	}
+	m, err := e.store.Misfires(e.ctx, bank.SymbolsBank, nil)
+	if err != nil || m[a] != 1 || m[b] != 1 || len(m) != 2 {
+		t.Fatalf("misfires %v %v", m, err)
+	}
+	// Corrections unreadable: every match is reported (fail closed).
+	if _, err := e.pool.Exec(e.ctx, `ALTER TABLE review_corrections RENAME TO review_corrections_gone`); err != nil {
+		t.Fatal(err)
+	}
+	d := twoSymbols(symbolByID(a), symbolByID(b))
+	d.SHA256, d.TenantID = same, e.tenant
+	res, err := an.Analyze(e.ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if find(res, a) == nil || find(res, b) == nil || res.Data.(banks.Summary).CorrectionsError == "" {
+		t.Fatalf("unreadable corrections dropped findings: %+v %+v", res.Findings, res.Data)
+	}
+}
+
+// twoSymbols draws two symbols side by side on a plain canvas.
+func twoSymbols(a, b symbols.Symbol) *analyzers.Design {
+	c := image.NewNRGBA(image.Rect(0, 0, 1400, 700))
+	draw.Draw(c, c.Rect, image.NewUniform(color.NRGBA{250, 245, 235, 255}), image.Point{}, draw.Src)
+	for i, s := range []symbols.Symbol{a, b} {
+		m := s.Draw(520)
+		for y := 0; y < 520; y++ {
+			for x := 0; x < 520; x++ {
+				if al := m.NRGBAAt(x, y).A; al > 0 {
+					f := float64(al) / 255
+					v := uint8(250*(1-f) + 10*f)
+					c.SetNRGBA(90+i*700+x, 90+y, color.NRGBA{v, v, v, 255})
+				}
+			}
+		}
+	}
+	return &analyzers.Design{ID: "d2", Image: &imaging.Image{NRGBA: c}}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,7 +33,8 @@ func IsBrandIcon(name string) bool {
 }
 
 // LoadNegative builds the negative bank — the shapes of
-// @iconify-json/game-icons and @iconify-json/tabler, which are not marks —
+// @iconify-json/game-icons and @iconify-json/tabler, which are not marks,
+// and the letters, digits and signs of the Go fonts (Glyphs) —
 // as a matcher to install with Set.Matcher().SetNegative. The prepared
 // shapes are cached in CacheDir, so only the first run rasterises them.
 func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer) (*match.Matcher, error) {
@@ -74,29 +74,60 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 			}
 		}
 		bar := &Progress{W: progress, Label: "negative bank " + set.Prefix, Total: len(keep)}
+		var jobs []IconJob
 		for _, ic := range keep {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
 			k := set.Prefix + ":" + ic.Name
 			var p match.Prepared
-			if b, ok := cached[k]; !ok || p.UnmarshalBinary(b) != nil {
-				img, err := iconify.Render(ic, RenderSize, color.NRGBA{A: 255})
-				if err != nil {
-					bar.Add(1)
-					continue
-				}
-				pp, err := m.Prepare(k, match.MaskFromAlpha(img), 0)
-				if err != nil {
-					bar.Add(1)
-					continue
-				}
-				p = *pp
-				cached[k], _ = p.MarshalBinary()
-				dirty = true
+			if b, ok := cached[k]; ok && p.UnmarshalBinary(b) == nil {
+				m.AddPrepared(&p)
+				bar.Add(1)
+				continue
 			}
+			jobs = append(jobs, IconJob{Key: k, Icon: ic})
+		}
+		prepared, err := PrepareIcons(ctx, m, jobs, bar)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range prepared {
+			if p == nil {
+				continue
+			}
+			cached[jobs[i].Key], _ = p.MarshalBinary()
+			dirty = true
+			m.AddPrepared(p)
+		}
+	}
+	// Letters, digits and signs of the Go fonts (Glyphs): text is not a mark.
+	glyphs, err := Glyphs(RenderSize)
+	if err != nil {
+		return nil, fmt.Errorf("negative bank: %w", err)
+	}
+	bar := &Progress{W: progress, Label: "negative bank glyphs", Total: len(glyphs)}
+	var todo []Glyph
+	for _, g := range glyphs {
+		var p match.Prepared
+		if b, ok := cached[g.Key]; ok && p.UnmarshalBinary(b) == nil {
 			m.AddPrepared(&p)
 			bar.Add(1)
+			continue
+		}
+		todo = append(todo, g)
+	}
+	prepared := make([]*match.Prepared, len(todo))
+	if err := forEach(ctx, len(todo), func(i int) {
+		bar.Add(1)
+		if p, err := m.Prepare(todo[i].Key, match.MaskFromAlpha(todo[i].Img), 0); err == nil {
+			prepared[i] = p
+		}
+	}); err != nil {
+		return nil, err
+	}
+	for i, p := range prepared {
+		if p != nil {
+			cached[todo[i].Key], _ = p.MarshalBinary()
+			dirty = true
+			m.AddPrepared(p)
 		}
 	}
 	if dirty {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/accounts"
+	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -204,6 +205,9 @@ func (s *Server) designImage(w http.ResponseWriter, r *http.Request, sess *accou
 	}
 	if !imageTypes[d.MediaType] {
 		return errorf(http.StatusUnsupportedMediaType, "Not an image.")
+	}
+	if err := s.logView(r.Context(), sess, d, review.ViewImage, 0); err != nil {
+		return err
 	}
 	b, err := s.deps.Blobs.GetBlob(r.Context(), d.SHA256)
 	if err != nil {

@@ -125,6 +125,8 @@ type Server struct {
 	// platform holds the routes ("METHOD pattern") open only to users of
 	// the platform operator's tenant (the platform policy, the banks).
 	platform map[string]bool
+	// recent dedupes logged views of design images.
+	recent recentViews
 }
 
 // Roles.

@@ -411,6 +411,26 @@ func TestDesignImageScope(t *testing.T) {
 	if resp, _ := c.do("GET", "/console/designs/not-a-uuid/image", nil, nil); resp.StatusCode != 404 {
 		t.Fatalf("bad id: %d", resp.StatusCode)
 	}
+	// Access transparency: every view was logged (a reload within minutes
+	// counts once); the tenant's users list them, others get a 404.
+	c.do("GET", "/console/designs/"+d.ID+"/image", nil, nil)
+	resp, page := c.do("GET", "/console/designs/"+d.ID+"/access", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("access page: %d", resp.StatusCode)
+	}
+	for _, who := range []string{"reviewer@acme.example", "legal@acme.example", "reviewer@plat.example"} {
+		if n := strings.Count(page, who+"</td><td>image</td>"); n != 1 {
+			t.Errorf("access page lists %s's image view %d times:\n%s", who, n, page)
+		}
+	}
+	if strings.Contains(page, "other.example") {
+		t.Errorf("access page lists a refused view:\n%s", page)
+	}
+	o := b.client()
+	o.signin("admin@other.example", pw)
+	if resp, _ := o.do("GET", "/console/designs/"+d.ID+"/access", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("another tenant's admin read the access log: %d", resp.StatusCode)
+	}
 }
 
 func TestPreferences(t *testing.T) {

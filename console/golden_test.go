@@ -119,7 +119,7 @@ func TestGoldenReviewPages(t *testing.T) {
 	id := itemData{C: c, Mine: true, LeaseUntil: "09:10:00 UTC", Reasons: review.Reasons(), Queues: queues[1:], HeartbeatS: 60, Tags: "pagan, sun", Sensitive: true,
 		Markets: []marketRow{{Market: "DE", Automated: "review", Current: "review", Reasons: ver.Decision.Markets[0].Reasons, NeedsDecision: true},
 			{Market: "US", Automated: "allow", Current: "allow", Reasons: ver.Decision.Markets[1].Reasons}},
-		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference"}, {N: 2, F: nsfw}},
+		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference", Correctable: true}, {N: 2, F: nsfw}},
 		Tiles:    []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
 		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}}}
 	audit := auditData{Entries: c.History, Actor: "user:rev@example.com", Item: "7", CSV: "/console/review/audit?format=csv&item=7", Actions: []string{review.ActionClaimed, review.ActionDecided}}
@@ -133,6 +133,8 @@ func TestGoldenReviewPages(t *testing.T) {
 		{"items", "items", s.page(nil, sess, "Review items", "review", itemsData{Items: []review.Item{item}, Queue: "symbols", State: "open", Queues: queues, States: []string{"open", "decided"}, Kinds: []string{"flagged"}, Limit: 50})},
 		{"audit", "audit", s.page(nil, sess, "Review audit", "review", audit)},
 		{"qa", "qa", s.page(nil, sess, "QA agreement", "review", qa)},
+		{"access", "access", s.page(nil, sess, "Who viewed design "+item.DesignID, "review", accessData{Design: c.Design, Access: []review.Access{
+			{At: at.Add(time.Minute), Actor: "user:rev@example.com", View: review.ViewImage}, {At: at, Actor: "user:rev@example.com", View: review.ViewItem, ItemID: 7, AuditID: 12}}})},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

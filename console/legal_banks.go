@@ -54,6 +54,8 @@ type legalEntryRow struct {
 	bank.Entry
 	Stats  store.EntryStats
 	Active bool
+	// Misfires counts reviewers' "not this mark" corrections of the entry.
+	Misfires int
 	// Pct is the share of matches reviewers overturned ("" when none matched).
 	Pct string
 }
@@ -94,10 +96,14 @@ func (s *Server) bankPage(w http.ResponseWriter, r *http.Request, sess *accounts
 	if err != nil {
 		return err
 	}
+	misfires, err := s.deps.Legal.Banks.Misfires(r.Context(), name, ids)
+	if err != nil {
+		return err
+	}
 	data := bankData{legalPage: s.legalNav(r, sess, "/console/legal/banks"), Bank: b, Query: q.Get("q"), After: q.Get("after"), Form: f, Error: msg}
 	now := time.Now()
 	for _, e := range es {
-		row := legalEntryRow{Entry: e, Stats: stats[e.ID], Active: e.Active(now)}
+		row := legalEntryRow{Entry: e, Stats: stats[e.ID], Active: e.Active(now), Misfires: misfires[e.ID]}
 		if row.Stats.Matched > 0 {
 			row.Pct = fmt.Sprintf("%.0f%%", 100*float64(row.Stats.Overturned)/float64(row.Stats.Matched))
 		}

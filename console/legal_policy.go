@@ -14,6 +14,7 @@ import (
 	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -451,6 +452,9 @@ type legalDesignData struct {
 func (s *Server) legalDesign(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
 	d, err := s.designFor(r, sess, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if err := s.logView(r.Context(), sess, d, review.ViewLegalDesign, 0); err != nil {
 		return err
 	}
 	fs, err := s.deps.Store.Findings(r.Context(), d.ID)

@@ -34,6 +34,9 @@ type Review interface {
 	Items(ctx context.Context, r review.Reviewer, f review.ItemFilter) ([]review.Item, error)
 	Audit(ctx context.Context, r review.Reviewer, f review.AuditFilter) ([]review.AuditEntry, error)
 	QAReport(ctx context.Context, r review.Reviewer) (review.QAReport, error)
+	MarkFindingWrong(ctx context.Context, r review.Reviewer, itemID int64, bank, entryID, note string) (review.Correction, error)
+	LogView(ctx context.Context, actor, tenantID, designID, view string, itemID int64) error
+	DesignAccess(ctx context.Context, tenantID string, platform bool, designID string, limit int) ([]review.Access, error)
 }
 
 var _ Review = (*review.Service)(nil)
@@ -50,6 +53,8 @@ func (s *Server) reviewRoutes() []Route {
 		{"POST", "/console/review/items/{id}/skip", reviewRoles, "Skip: release the item to its queue", s.skip},
 		{"POST", "/console/review/items/{id}/escalate", reviewRoles, "Escalate to another queue with a comment", s.escalate},
 		{"POST", "/console/review/items/{id}/comments", reviewRoles, "Add an internal comment", s.comment},
+		{"POST", "/console/review/items/{id}/corrections", reviewRoles, "Not this mark: mark a trademark or symbol finding wrong for these design bytes", s.markWrong},
+		{"GET", "/console/designs/{id}/access", allRoles, "Who viewed a design and when (access transparency)", s.accessPage},
 		{"GET", "/console/review/audit", reviewRoles, "Review audit log, filterable, CSV export", s.auditPage},
 		{"GET", "/console/review/qa", reviewRoles, "QA agreement with the automated outcome, per rule and analyzer", s.qaPage},
 		{"GET", "/console/banks/{bank}/entries/{entry}/reference", reviewRoles, "A bank entry's reference image (shown beside the region it matched)", s.reference},
@@ -203,6 +208,10 @@ type findingRow struct {
 	// Reference is the matched bank entry's reference image URL ("" when
 	// the finding names no entry or references are not served).
 	Reference string
+	// Correctable findings offer "not this mark"; Corrected is the
+	// correction already made for the design's bytes.
+	Correctable bool
+	Corrected   *review.Correction
 }
 
 // tileRow is an NSFW tile that scored, drawn over the design.
@@ -237,6 +246,9 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 	c, err := s.deps.Review.Context(r.Context(), rv, id)
 	if err != nil {
 		return reviewError(err)
+	}
+	if err := s.logView(r.Context(), sess, c.Design, review.ViewItem, id); err != nil {
+		return err
 	}
 	qs, err := s.deps.Review.Queues(r.Context(), rv)
 	if err != nil {
@@ -286,7 +298,13 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 		relied[findingKey(f)] = true
 	}
 	for i, f := range c.Findings {
-		fr := findingRow{N: i + 1, F: f, HasBox: f.Box != nil && f.Box.W > 0 && f.Box.H > 0, Relied: relied[findingKey(f)], Category: f.Attrs.Category}
+		fr := findingRow{N: i + 1, F: f, HasBox: f.Box != nil && f.Box.W > 0 && f.Box.H > 0, Relied: relied[findingKey(f)], Category: f.Attrs.Category,
+			Correctable: review.Correctable(f)}
+		for j := range c.Corrections {
+			if fr.Correctable && c.Corrections[j].Bank == f.Bank && c.Corrections[j].EntryID == f.EntryID {
+				fr.Corrected = &c.Corrections[j]
+			}
+		}
 		if s.deps.References != nil && f.Bank != "" && f.EntryID != "" {
 			if b, err := s.deps.References.Reference(r.Context(), f.Bank, f.EntryID); err == nil && len(b) > 0 {
 				fr.Reference = "/console/banks/" + url.PathEscape(f.Bank) + "/entries/" + url.PathEscape(f.EntryID) + "/reference"
@@ -482,6 +500,18 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request, sess *accounts.
 	return nil
 }
 
+func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
+	id, err := itemID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Review.MarkFindingWrong(r.Context(), reviewer(sess), id, r.PostFormValue("bank"), r.PostFormValue("entry"), strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+		return reviewError(err)
+	}
+	redirect(w, r, fmt.Sprintf("/console/review/items/%d#findings-title", id))
+	return nil
+}
+
 type auditData struct {
 	Entries                     []review.AuditEntry
 	Actor, Action, Design, Item string
@@ -530,6 +560,14 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess *account
 		return err
 	}
 	rv := reviewer(sess)
+	if f.DesignID != "" {
+		// drilled down to one design: a view of it
+		if d, err := s.designFor(r, sess, f.DesignID); err == nil {
+			if err := s.logView(r.Context(), sess, d, review.ViewAudit, 0); err != nil {
+				return err
+			}
+		}
+	}
 	if q.Get("format") == "csv" {
 		f.Limit = 10000
 		entries, err := s.deps.Review.Audit(r.Context(), rv, f)

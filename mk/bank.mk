@@ -24,10 +24,11 @@ bench-bank:
 
 # Issue 14: the held-out logo evaluation (eval/logos2, package logos2gen).
 #   make eval-logos2 [EVAL2_SEEDS=101,102,103] [EVAL2_SCALE=1] [EVAL2_FLAGS=-v]   development seeds
-#   make eval-logos2-test   the frozen test seeds, once per match.Version (recorded in eval/logos2/TESTRUNS.md)
+#   make eval-logos2-test [EVAL2_TEST_FLAGS="-seeds 9001 -scale 0.3"]   the frozen test seeds, once per match.Version and seed (recorded in eval/logos2/TESTRUNS.md)
 EVAL2_SEEDS ?= 101,102,103
 EVAL2_SCALE ?= 1
 EVAL2_FLAGS ?=
+EVAL2_TEST_FLAGS ?=
 EVAL2_FONTS = fonts-dejavu-core fonts-dejavu-extra fonts-lato fonts-liberation2 fonts-open-sans fonts-roboto-unhinted fonts-freefont-ttf
 
 .PHONY: eval-logos2 eval-logos2-test eval-logos2-fonts
@@ -39,4 +40,4 @@ eval-logos2: eval-logos2-fonts
 	nice $(GO) run ./eval/logos2 -seeds $(EVAL2_SEEDS) -scale $(EVAL2_SCALE) $(EVAL2_FLAGS)
 
 eval-logos2-test: eval-logos2-fonts
-	nice $(GO) run ./eval/logos2 -test
+	nice $(GO) run ./eval/logos2 -test $(EVAL2_TEST_FLAGS)

@@ -1,9 +1,12 @@
 # Review workflow benchmark (issue 10). Included by the root Makefile.
 .PHONY: bench-review
 
-## bench-review: ITEMS pending review items, REVIEWERS concurrent reviewers claiming and deciding through the API (real PostgreSQL): claims/s, claim and decide p50/p99, ratio to the 50 ms claim p99 target
+## bench-review: ITEMS pending review items, REVIEWERS concurrent reviewers claiming and deciding through the API (real PostgreSQL), one phase per THINK (mean time a reviewer looks at an item; 0 = saturation): claims/s, claim and decide p50/p99, ratio to the 50 ms claim p99 target
 ITEMS ?= 10000
 REVIEWERS ?= 50
-DECISIONS ?= 5000
+DECISIONS ?= 2500
+THINK ?= 0,3s
 bench-review: deps
-	nice $(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benchreview -items $(ITEMS) -reviewers $(REVIEWERS) -decisions $(DECISIONS)
+	uptime
+	nice $(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benchreview -items $(ITEMS) -reviewers $(REVIEWERS) -decisions $(DECISIONS) -think $(THINK)
+	uptime

@@ -3,6 +3,8 @@
 #   make ocr-models    fetch and checksum the PP-OCRv4 models (also done by `muster run` on start); part of setup
 #   make eval-text     generated text designs: Muster's OCR vs Tesseract 5 on the same images (word recall, CER,
 #                      word marks, slogans per market, ordinary designs flagged), dev and frozen test seeds
+#   make eval-text-ordinary  ordinary slogans (bank/textmatch/testdata) through the OCR analyzer's screening and
+#                      the default policy, as written and stacked one word a line: the matcher's false flags
 #   make bench-text    time per design: Muster's OCR vs @gutenye/ocr-node (the same models on onnxruntime-node)
 # Knobs: TEXT_N (designs per seed set), TEXT_FLAGS (extra flags for eval/text).
 
@@ -13,7 +15,7 @@ TEXT_FONTS := fonts-dejavu-core fonts-lato fonts-open-sans fonts-roboto fonts-li
 	fonts-staypuft fonts-cabin fonts-jura fonts-ebgaramond fonts-linuxlibertine fonts-roboto-slab fonts-femkeklaver \
 	fonts-tomsontalks fonts-breip fonts-firacode fonts-crosextra-carlito
 
-.PHONY: ocr-deps ocr-models text-eval-deps eval-text bench-text
+.PHONY: ocr-deps ocr-models text-eval-deps eval-text eval-text-ordinary bench-text
 
 ocr-deps:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
@@ -36,6 +38,9 @@ text-eval-deps: textmatch-deps
 
 eval-text: text-eval-deps
 	nice -n 10 $(GO) run ./eval/text -n $(TEXT_N) $(TEXT_FLAGS)
+
+eval-text-ordinary: textmatch-deps
+	$(GO) run ./eval/text -ordinary-text bank/textmatch/testdata/ordinary_slogans.txt
 
 bench-text: text-eval-deps
 	nice -n 10 $(GO) run ./eval/text -bench -n 24 $(TEXT_FLAGS)

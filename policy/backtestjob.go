@@ -100,9 +100,10 @@ func (s *Store) CancelBacktest(ctx context.Context, a Actor, id int64) error {
 	})
 }
 
-// BacktestConfig bounds and paces backtest runners.
+// BacktestConfig bounds and paces job runners (backtests and
+// re-decisions).
 type BacktestConfig struct {
-	// Workers is how many backtests one runner evaluates at once (1).
+	// Workers is how many jobs one runner works on at once (1).
 	Workers int
 	// Lease is how long a claim lasts without a heartbeat (1 min); a page
 	// renews it.
@@ -143,23 +144,24 @@ func (c BacktestConfig) WithDefaults() BacktestConfig {
 	return c
 }
 
-// BacktestRunner claims queued backtests (and those whose runner's lease
-// ran out) and runs them, Workers at a time. Its owner runs Run until the
-// context ends; a job interrupted by shutdown goes back to the queue
-// without counting the attempt.
-type BacktestRunner struct {
+// JobRunner runs the policy's durable jobs: it claims queued backtests
+// and re-decisions (and those whose runner's lease ran out) and runs them,
+// Workers at a time. Its owner runs Run until the context ends; a job
+// interrupted by shutdown goes back to the queue at its checkpoint without
+// counting the attempt.
+type JobRunner struct {
 	st   *Store
 	cfg  BacktestConfig
 	kick chan struct{}
 }
 
-// NewBacktestRunner returns a runner over s.
-func (s *Store) NewBacktestRunner(cfg BacktestConfig) *BacktestRunner {
-	return &BacktestRunner{st: s, cfg: cfg.WithDefaults(), kick: make(chan struct{}, 1)}
+// NewJobRunner returns a runner over s.
+func (s *Store) NewJobRunner(cfg BacktestConfig) *JobRunner {
+	return &JobRunner{st: s, cfg: cfg.WithDefaults(), kick: make(chan struct{}, 1)}
 }
 
-// Kick wakes an idle runner (a backtest was just queued in this process).
-func (r *BacktestRunner) Kick() {
+// Kick wakes an idle runner (a job was just queued in this process).
+func (r *JobRunner) Kick() {
 	select {
 	case r.kick <- struct{}{}:
 	default:
@@ -167,7 +169,7 @@ func (r *BacktestRunner) Kick() {
 }
 
 // Run works until ctx ends and returns nil then.
-func (r *BacktestRunner) Run(ctx context.Context) error {
+func (r *JobRunner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Go(func() { r.loop(ctx) })
@@ -176,7 +178,7 @@ func (r *BacktestRunner) Run(ctx context.Context) error {
 	return nil
 }
 
-func (r *BacktestRunner) loop(ctx context.Context) {
+func (r *JobRunner) loop(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -187,11 +189,15 @@ func (r *BacktestRunner) loop(ctx context.Context) {
 		case <-t.C:
 		}
 		for ctx.Err() == nil {
-			ran, err := r.st.runNext(ctx, r.cfg, 0)
+			ranB, err := r.st.runNext(ctx, r.cfg, 0)
 			if err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Error("policy: backtest", "err", err)
 			}
-			if !ran {
+			ranR, err := r.st.runNextRedecision(ctx, r.cfg, 0, nil)
+			if err != nil && ctx.Err() == nil {
+				r.cfg.Logger.Error("policy: re-decision", "err", err)
+			}
+			if !ranB && !ranR {
 				break
 			}
 		}
@@ -258,6 +264,7 @@ func (s *Store) runNext(ctx context.Context, cfg BacktestConfig, id int64) (ran 
 		log.Error("policy: backtest abandoned: its runners kept stopping", "max_attempts", j.maxAttempts)
 		_, err := s.pool.Exec(fctx, `UPDATE policy_backtests SET status = 'failed', finished_at = now(), lease_owner = NULL, lease_until = NULL,
 			error = $2 WHERE id = $1 AND lease_owner = $3`, j.id, fmt.Sprintf("abandoned after %d attempts (its runner stopped or lost its lease each time)", j.maxAttempts), cfg.Owner)
+		s.cfg.jobDone("backtest", BacktestFailed)
 		return true, err
 	}
 	log.Info("policy: backtest claimed", "resume_from", j.done0)
@@ -275,6 +282,7 @@ func (s *Store) runNext(ctx context.Context, cfg BacktestConfig, id int64) (ran 
 		return true, err
 	case runErr != nil:
 		log.Error("policy: backtest failed", "err", runErr)
+		s.cfg.jobDone("backtest", BacktestFailed)
 		_, err := s.pool.Exec(fctx, `UPDATE policy_backtests SET status = 'failed', error = $2, finished_at = now(), lease_owner = NULL, lease_until = NULL
 			WHERE id = $1 AND lease_owner = $3 AND status = 'running'`, j.id, runErr.Error(), cfg.Owner)
 		return true, err
@@ -289,6 +297,7 @@ func (s *Store) runNext(ctx context.Context, cfg BacktestConfig, id int64) (ran 
 		log.Warn("policy: backtest finished after its lease was lost; result dropped")
 		return true, nil
 	}
+	s.cfg.jobDone("backtest", BacktestDone)
 	log.Info("policy: backtest done", "designs", res.Designs, "changed", res.Changed, "designs_per_second", res.DesignsPerSecond)
 	return true, nil
 }

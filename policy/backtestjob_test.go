@@ -83,7 +83,7 @@ func TestBacktestJobDurable(t *testing.T) {
 		t.Fatalf("claim under a live lease: %v", err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	runner := s.store.NewBacktestRunner(BacktestConfig{PageSize: 5, Poll: 50 * time.Millisecond, Owner: "heir"})
+	runner := s.store.NewJobRunner(BacktestConfig{PageSize: 5, Poll: 50 * time.Millisecond, Owner: "heir"})
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); _ = runner.Run(ctx) }()
 	deadline := time.Now().Add(10 * time.Second)

@@ -31,6 +31,12 @@ type Config struct {
 	MaxConditionSize int
 	// Logger receives rule evaluation errors. Default slog.Default().
 	Logger *slog.Logger
+	// Licences is read by licence re-decisions (bank.Store); nil: such
+	// jobs fail.
+	Licences Licences
+	// OnJobDone, if set, is told of every durable job (backtest,
+	// re-decision) that finished: its kind and final status (metrics).
+	OnJobDone func(kind, status string)
 }
 
 // WithDefaults fills zero fields.

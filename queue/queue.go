@@ -5,9 +5,12 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -56,7 +59,10 @@ type Config struct {
 	// AckWait before an unacknowledged design is redelivered; workers send
 	// InProgress heartbeats during long analyses.
 	AckWait time.Duration
-	// MaxDeliver attempts before a design is dead-lettered.
+	// MaxDeliver analysis attempts before a design is dead-lettered (the
+	// workers count them in the store: redeliveries after failures of
+	// infrastructure are not attempts, so the consumers themselves
+	// redeliver without limit).
 	MaxDeliver int
 	// Backoff between attempts (NakWithDelay), indexed by attempt-1.
 	Backoff []time.Duration
@@ -71,6 +77,11 @@ type Config struct {
 	// TenantMaxAckPending bounds one tenant's designs in flight at once
 	// across all workers.
 	TenantMaxAckPending int
+	// BlobVerifyTimeout bounds reading back a blob that an upload finds
+	// already stored (default 10 s); an unreadable one is stored again.
+	BlobVerifyTimeout time.Duration
+	// Logger receives the queue's warnings (nil: discarded).
+	Logger *slog.Logger
 }
 
 // WithDefaults fills in zero fields.
@@ -98,6 +109,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TenantMaxAckPending == 0 {
 		c.TenantMaxAckPending = 1000
+	}
+	if c.BlobVerifyTimeout <= 0 {
+		c.BlobVerifyTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
 }
@@ -228,6 +245,18 @@ func (q *Queue) PutBlob(ctx context.Context, sha string, data []byte) (bool, err
 		return false, fmt.Errorf("put blob: bad sha256 %q", sha)
 	}
 	if _, err := q.objects.GetInfo(ctx, sha); err == nil {
+		// Stored before — but an upload that straddled a stream leader
+		// change can leave an object whose info exists and whose chunks
+		// cannot be read (a read stalls or fails). Read it back; store the
+		// bytes again if it is not whole.
+		verr := q.verifyBlob(ctx, sha)
+		if verr == nil || ctx.Err() != nil {
+			return false, nil
+		}
+		q.cfg.Logger.Warn("queue: stored blob unreadable, storing its bytes again", "sha256", sha, "err", verr)
+		if _, err := q.objects.PutBytes(ctx, sha, data); err != nil {
+			return false, fmt.Errorf("put blob %s again (it was unreadable: %v): %w", sha, verr, err)
+		}
 		return false, nil
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return false, fmt.Errorf("put blob %s: %w", sha, err)
@@ -236,6 +265,21 @@ func (q *Queue) PutBlob(ctx context.Context, sha string, data []byte) (bool, err
 		return false, fmt.Errorf("put blob %s: %w", sha, err)
 	}
 	return true, nil
+}
+
+// verifyBlob reads a stored blob back within BlobVerifyTimeout and checks
+// its bytes against their sha256.
+func (q *Queue) verifyBlob(ctx context.Context, sha string) error {
+	vctx, cancel := context.WithTimeout(ctx, q.cfg.BlobVerifyTimeout)
+	defer cancel()
+	b, err := q.objects.GetBytes(vctx, sha)
+	if err != nil {
+		return err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != sha {
+		return fmt.Errorf("its %d bytes do not match their sha256", len(b))
+	}
+	return nil
 }
 
 // HasBlob reports whether design bytes are stored.
@@ -302,7 +346,7 @@ func (q *Queue) workConsumerConfig(name, subject string) jetstream.ConsumerConfi
 		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       q.cfg.AckWait,
-		MaxDeliver:    q.cfg.MaxDeliver,
+		MaxDeliver:    -1,
 		MaxAckPending: q.cfg.TenantMaxAckPending,
 	}
 }

@@ -39,6 +39,9 @@ type AuditEntry struct {
 	Data     json.RawMessage `json:"data"`
 	PrevHash string          `json:"prev_hash"`
 	Hash     string          `json:"hash"`
+	// Pending rows are committed but not linked into the chain yet (for
+	// normally under a second): no id, prev_hash or hash yet.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // auditRecord is what an action appends.
@@ -74,10 +77,10 @@ func legacyChainHash(prev []byte, id int64, at time.Time, actor, action, tenant,
 
 var genesis = make([]byte, sha256.Size)
 
-// appendAudit appends a row to the chain inside tx (one call of
-// review_audit_append). It takes the chain head's row lock, held until tx
-// commits: call it last in a transaction so appenders serialise only for
-// their commit.
+// appendAudit appends a row inside tx (one call of review_audit_append,
+// migration 0013): an insert into review_audit_pending that shares no lock
+// with other appenders. The chainer (ChainAudit) links it into the chain
+// once tx has committed.
 func appendAudit(ctx context.Context, tx pgx.Tx, a auditRecord) error {
 	data := []byte("{}")
 	if a.Data != nil {
@@ -86,12 +89,55 @@ func appendAudit(ctx context.Context, tx pgx.Tx, a auditRecord) error {
 			return fmt.Errorf("review: audit %s: %w", a.Action, err)
 		}
 	}
-	var id int64
-	if err := tx.QueryRow(ctx, `SELECT review_audit_append($1, $2, NULLIF($3, '')::uuid, NULLIF($4, '')::uuid, $5, $6)`,
-		a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, string(data)).Scan(&id); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT review_audit_append($1, $2, NULLIF($3, '')::uuid, NULLIF($4, '')::uuid, $5, $6)`,
+		a.Actor, a.Action, a.TenantID, a.DesignID, a.ItemID, string(data)); err != nil {
 		return fmt.Errorf("review: audit %s: %w", a.Action, err)
 	}
 	return nil
+}
+
+// chainBatch is how many pending rows one review_audit_chain call links.
+const chainBatch = 2000
+
+// ChainAudit links every committed pending audit row into the hash chain
+// (review_audit_chain, in batches) and returns how many it linked. Chainers
+// in several processes take turns on the chain head's row lock; an action
+// never waits for it. db may be a pool, a connection or a transaction.
+func ChainAudit(ctx context.Context, db DB) (int, error) {
+	total := 0
+	for {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT review_audit_chain($1)`, chainBatch).Scan(&n); err != nil {
+			return total, fmt.Errorf("review: chain audit rows: %w", err)
+		}
+		total += n
+		if n < chainBatch {
+			return total, nil
+		}
+	}
+}
+
+// RunAuditChainer links pending audit rows into the chain every interval
+// (Config.AuditChainEvery) until ctx ends, then once more. Every serving
+// process runs one (app.Pipeline.Run); they take turns.
+func (s *Service) RunAuditChainer(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.AuditChainEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if _, err := ChainAudit(fctx, s.st.Pool()); err != nil {
+				s.cfg.Logger.Warn("review: final audit chaining (the next process chains the rest)", "err", err)
+			}
+			return nil
+		case <-t.C:
+			if _, err := ChainAudit(ctx, s.st.Pool()); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Error("review: chaining audit rows", "err", err)
+			}
+		}
+	}
 }
 
 // VerifyReport is the result of checking the audit chain.
@@ -116,10 +162,14 @@ type DB interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// VerifyAudit walks the review audit chain from its first row and reports
-// the first row that was edited, deleted, inserted or reordered.
+// VerifyAudit links the rows still pending into the chain (ChainAudit),
+// then walks the review audit chain from its first row and reports the
+// first row that was edited, deleted, inserted or reordered.
 func VerifyAudit(ctx context.Context, pool DB) (VerifyReport, error) {
 	var rep VerifyReport
+	if _, err := ChainAudit(ctx, pool); err != nil {
+		return rep, fmt.Errorf("review: verify: %w", err)
+	}
 	if err := pool.QueryRow(ctx, `SELECT last_id FROM review_audit_head`).Scan(&rep.LastID); err != nil {
 		return rep, fmt.Errorf("review: verify: head: %w", err)
 	}
@@ -190,7 +240,9 @@ type AuditFilter struct {
 }
 
 // Audit lists audit rows in the reviewer's scope, newest first (the
-// platform's staff see every tenant's, others their tenant's).
+// platform's staff see every tenant's, others their tenant's). Views of
+// designs (ActionDesignViewed) are listed only when asked for by action;
+// DesignAccess lists them per design.
 func (s *Service) Audit(ctx context.Context, r Reviewer, f AuditFilter) ([]AuditEntry, error) {
 	if !reviewRole(r.Role) {
 		return nil, fmt.Errorf("%w: role %s may not read the review audit log", ErrForbidden, r.Role)
@@ -202,12 +254,20 @@ func (s *Service) Audit(ctx context.Context, r Reviewer, f AuditFilter) ([]Audit
 	if !f.Until.IsZero() {
 		until = &f.Until
 	}
-	rows, err := s.st.Pool().Query(ctx, `SELECT id, at, actor, action, coalesce(tenant_id::text, ''), coalesce(design_id::text, ''), coalesce(item_id, 0), data, prev_hash, hash
-		FROM review_audit
+	// Rows not chained yet (pending, normally for under a second) are the
+	// newest: they come first, on the first page, without id or hash. One
+	// statement, one snapshot: a row is either chained or pending in it.
+	rows, err := s.st.Pool().Query(ctx, `SELECT id, at, actor, action, tenant, design, item, data, prev_hash, hash FROM (
+		  SELECT 0::bigint AS id, seq, at, actor, action, coalesce(tenant_id::text, '') AS tenant, coalesce(design_id::text, '') AS design,
+		         coalesce(item_id, 0) AS item, data, ''::bytea AS prev_hash, ''::bytea AS hash, tenant_id, design_id, item_id
+		    FROM review_audit_pending WHERE $9 = 0
+		  UNION ALL
+		  SELECT id, 0, at, actor, action, coalesce(tenant_id::text, ''), coalesce(design_id::text, ''), coalesce(item_id, 0), data, prev_hash, hash, tenant_id, design_id, item_id
+		    FROM review_audit WHERE ($9 = 0 OR id < $9)) a
 		WHERE ($1 OR tenant_id = $2::uuid)
-		  AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4) AND ($5 = '' OR design_id::text = $5)
-		  AND ($6 = 0 OR item_id = $6) AND at >= $7 AND ($8::timestamptz IS NULL OR at < $8) AND ($9 = 0 OR id < $9)
-		ORDER BY id DESC LIMIT $10`,
+		  AND ($3 = '' OR actor = $3) AND (action = $4 OR ($4 = '' AND action <> '`+ActionDesignViewed+`')) AND ($5 = '' OR design_id::text = $5)
+		  AND ($6 = 0 OR item_id = $6) AND at >= $7 AND ($8::timestamptz IS NULL OR at < $8)
+		ORDER BY id = 0 DESC, id DESC, seq DESC LIMIT $10`,
 		r.Platform, r.TenantID, f.Actor, f.Action, f.DesignID, f.ItemID, f.Since, until, f.BeforeID, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("review: audit: %w", err)
@@ -225,5 +285,6 @@ func scanAudit(r pgx.CollectableRow) (AuditEntry, error) {
 	var prev, hash []byte
 	err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.TenantID, &e.DesignID, &e.ItemID, &data, &prev, &hash)
 	e.Data, e.PrevHash, e.Hash = json.RawMessage(data), hex.EncodeToString(prev), hex.EncodeToString(hash)
+	e.Pending = e.ID == 0
 	return e, err
 }

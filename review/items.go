@@ -418,6 +418,9 @@ type ItemContext struct {
 	Others []store.Design `json:"others"`
 	// PastItems are earlier review items of this design.
 	PastItems []Item `json:"past_items"`
+	// Corrections are the "not this mark" corrections that apply to the
+	// design's bytes.
+	Corrections []Correction `json:"corrections"`
 }
 
 // Context gathers an item's ItemContext.
@@ -469,6 +472,9 @@ func (s *Service) Context(ctx context.Context, r Reviewer, id int64) (ItemContex
 		if p.ID != id {
 			c.PastItems = append(c.PastItems, p)
 		}
+	}
+	if c.Corrections, err = s.Corrections(ctx, r, id); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -66,7 +66,10 @@ type Config struct {
 	AppealWindow func(decided time.Time) time.Time
 	// BulkMax caps the ids of one bulk decision (default 1000).
 	BulkMax int
-	Logger  *slog.Logger
+	// AuditChainEvery is how often RunAuditChainer links pending audit rows
+	// into the hash chain (default 250 ms).
+	AuditChainEvery time.Duration
+	Logger          *slog.Logger
 }
 
 // WithDefaults fills in zero fields.
@@ -85,6 +88,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.BulkMax == 0 {
 		c.BulkMax = 1000
+	}
+	if c.AuditChainEvery <= 0 {
+		c.AuditChainEvery = 250 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

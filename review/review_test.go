@@ -198,7 +198,22 @@ func TestClaimIsExclusiveUnder20Claimers(t *testing.T) {
 	var mu sync.Mutex
 	got := map[int64]string{}
 	var wg sync.WaitGroup
-	errs := make(chan error, 20)
+	errs := make(chan error, 30)
+	// Three chainers (three processes) link audit rows while the claims
+	// append them: the chain must come out whole.
+	chainCtx, stopChain := context.WithCancel(b.ctx)
+	var chainers sync.WaitGroup
+	for range 3 {
+		chainers.Go(func() {
+			for chainCtx.Err() == nil {
+				if _, err := review.ChainAudit(chainCtx, b.st.Pool()); err != nil && chainCtx.Err() == nil {
+					errs <- err
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
 	for w := range 20 {
 		wg.Add(1)
 		go func() {
@@ -223,6 +238,8 @@ func TestClaimIsExclusiveUnder20Claimers(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	stopChain()
+	chainers.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
@@ -623,10 +640,29 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow"}, Reason: "no_violation"}); err != nil {
 		t.Fatal(err)
 	}
+	// A console view of the design is a row of the same chain.
+	if err := b.svc.LogView(b.ctx, b.bob.ID, it.TenantID, it.DesignID, review.ViewItem, it.ID); err != nil {
+		t.Fatal(err)
+	}
 	pool := b.st.Pool()
+	// Not chained yet: the rows are listed (pending, newest first) and
+	// nobody can change or remove them before the chainer links them.
+	hist, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{ItemID: it.ID})
+	if err != nil || len(hist) != 4 || !hist[0].Pending || hist[0].Action != review.ActionDecided || hist[3].Action != review.ActionOpened {
+		t.Fatalf("pending history: %+v %v", hist, err)
+	}
+	for _, sql := range []string{`UPDATE review_audit_pending SET actor = 'x'`, `DELETE FROM review_audit_pending`} {
+		if _, err := pool.Exec(b.ctx, sql); err == nil {
+			t.Fatalf("%s: accepted", sql)
+		}
+	}
 	rep, err := review.VerifyAudit(b.ctx, pool)
-	if err != nil || !rep.OK || rep.Rows != 4 || rep.Head == "" {
+	if err != nil || !rep.OK || rep.Rows != 5 || rep.Head == "" {
 		t.Fatalf("intact chain: %+v %v", rep, err)
+	}
+	hist, err = b.svc.Audit(b.ctx, b.alice, review.AuditFilter{ItemID: it.ID})
+	if err != nil || len(hist) != 4 || hist[0].Pending || hist[0].ID != 4 || hist[0].Hash == "" || hist[3].ID != 1 {
+		t.Fatalf("chained history: %+v %v", hist, err)
 	}
 	if _, err := pool.Exec(b.ctx, `UPDATE review_audit SET actor = 'x' WHERE id = 2`); err == nil {
 		t.Fatal("the audit log accepted an update")
@@ -638,6 +674,8 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 		{"edited row", `UPDATE review_audit SET data = replace(data, 'hmm', 'ok') WHERE id = 3`, 3},
 		{"deleted row", `DELETE FROM review_audit WHERE id = 2`, 2},
 		{"deleted tail", `DELETE FROM review_audit WHERE id >= 2`, 2},
+		{"edited view (who looked)", `UPDATE review_audit SET actor = 'user:nobody' WHERE action = 'design.viewed'`, 5},
+		{"deleted view", `DELETE FROM review_audit WHERE action = 'design.viewed'`, 5},
 	}
 	for _, tt := range tamper {
 		tx, err := pool.Begin(b.ctx)
@@ -660,5 +698,127 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 		if rep.OK || rep.BrokenAt != tt.at {
 			t.Errorf("%s: report %+v, want broken at %d", tt.name, rep, tt.at)
 		}
+	}
+}
+
+// TestNotThisMark: a reviewer marks a bank finding wrong; it is recorded
+// with the reviewer and time, audited, idempotent, scoped to the tenant for
+// a tenant's own reviewers, refused for findings the design does not have
+// and for items out of the reviewer's scope, and counted per entry.
+func TestNotThisMark(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	designID, _ := b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	it := b.claim(b.alice, "")
+	acmeReviewer := review.Reviewer{ID: "user:acme-mod", Role: store.RoleReviewer, TenantID: b.acme.ID}
+	otherReviewer := review.Reviewer{ID: "user:other-mod", Role: store.RoleReviewer, TenantID: b.other.ID}
+	tests := []struct {
+		name         string
+		r            review.Reviewer
+		bank, entry  string
+		wantErr      string // review.ErrorCode
+		wantScope    string
+		wantExisting bool
+	}{
+		{"platform reviewer: every tenant's copies", b.alice, "logos", "acme-logo", "", "all", false},
+		{"again: the first correction", b.bob, "logos", "acme-logo", "", "all", true},
+		{"the tenant's own reviewer: only the tenant's copies", acmeReviewer, "logos", "acme-logo", "", "tenant", false},
+		{"a finding the design does not have", b.alice, "logos", "other-logo", "no_such_finding", "", false},
+		{"no entry", b.alice, "logos", "", "invalid_finding", "", false},
+		{"another tenant's reviewer", otherReviewer, "logos", "acme-logo", "not_found", "", false},
+	}
+	var first review.Correction
+	for _, tt := range tests {
+		before := time.Now().Add(-time.Second)
+		c, err := b.svc.MarkFindingWrong(b.ctx, tt.r, it.ID, tt.bank, tt.entry, "a plain circle, not the Acme ring")
+		if tt.wantErr != "" {
+			if code := review.ErrorCode(err); code != tt.wantErr {
+				t.Errorf("%s: error %v (%s), want %s", tt.name, err, code, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if c.Scope != tt.wantScope || c.Existing != tt.wantExisting || c.Bank != "logos" || c.EntryID != "acme-logo" || c.DesignID != designID ||
+			c.FindingType != mustertype.FindingTrademark || c.Label != "Acme" || len(c.SHA256) != 64 || c.CreatedAt.Before(before) {
+			t.Errorf("%s: correction %+v", tt.name, c)
+		}
+		if first.ID == 0 {
+			first = c
+		}
+		if tt.wantExisting && (c.ID != first.ID || c.CreatedBy != b.alice.ID) {
+			t.Errorf("%s: %+v, want the first correction %d by alice", tt.name, c, first.ID)
+		}
+	}
+	rows, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{Action: review.ActionFindingWrong})
+	if err != nil || len(rows) != 2 || rows[1].Actor != b.alice.ID || rows[0].Actor != acmeReviewer.ID || rows[1].DesignID != designID {
+		t.Fatalf("audit rows %+v %v", rows, err)
+	}
+	ctxt, err := b.svc.Context(b.ctx, b.alice, it.ID)
+	if err != nil || len(ctxt.Corrections) != 2 {
+		t.Fatalf("item context corrections %+v %v", ctxt.Corrections, err)
+	}
+	var n int
+	if err := b.st.Pool().QueryRow(b.ctx, `SELECT count(*) FROM review_corrections WHERE bank = 'logos' AND entry_id = 'acme-logo'`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d corrections of logos/acme-logo %v", n, err)
+	}
+}
+
+// TestDesignAccess: views of a design are listed for its tenant (newest
+// first, chained or not yet), for the platform, and for nobody else.
+func TestDesignAccess(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	designID, _ := b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	it := b.claim(b.alice, "")
+	if err := b.svc.LogView(b.ctx, b.alice.ID, b.acme.ID, designID, review.ViewItem, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := review.ChainAudit(b.ctx, b.st.Pool()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.LogView(b.ctx, b.bob.ID, b.acme.ID, designID, review.ViewImage, 0); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		tenant   string
+		platform bool
+		wantErr  error
+	}{
+		{"the design's tenant", b.acme.ID, false, nil},
+		{"the platform", b.platform.ID, true, nil},
+		{"another tenant", b.other.ID, false, review.ErrNotFound},
+	}
+	for _, tt := range tests {
+		as, err := b.svc.DesignAccess(b.ctx, tt.tenant, tt.platform, designID, 0)
+		if tt.wantErr != nil {
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("%s: %v, want %v", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || len(as) != 2 {
+			t.Fatalf("%s: %+v %v", tt.name, as, err)
+		}
+		// newest first: bob's image view, not chained yet; alice's item view, chained
+		if as[0].Actor != b.bob.ID || as[0].View != review.ViewImage || as[0].AuditID != 0 ||
+			as[1].Actor != b.alice.ID || as[1].View != review.ViewItem || as[1].ItemID != it.ID || as[1].AuditID == 0 {
+			t.Errorf("%s: %+v", tt.name, as)
+		}
+	}
+	// Views are not review actions: the audit log lists them only on request.
+	rows, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{DesignID: designID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Action == review.ActionDesignViewed {
+			t.Fatalf("a view in the default audit listing: %+v", r)
+		}
+	}
+	if rows, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{Action: review.ActionDesignViewed}); err != nil || len(rows) != 2 {
+		t.Fatalf("views by action: %d %v", len(rows), err)
 	}
 }

@@ -217,14 +217,16 @@ func (s *Store) Designs(ctx context.Context, tenantID, status string, limit int)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Design, error) { return scanDesign(r) })
 }
 
-// StartAnalysis marks a design as being analysed by delivery attempt n.
-// It returns the design; a design already decided or failed is returned
+// StartAnalysis marks a design as being analysed and counts the analysis
+// attempt (Design.Attempts: analyses started, this one included; failures
+// of infrastructure before the analysis starts are not counted). It
+// returns the design; a design already decided or failed is returned
 // unchanged so the caller can acknowledge without work.
-func (s *Store) StartAnalysis(ctx context.Context, id string, attempt int) (Design, error) {
+func (s *Store) StartAnalysis(ctx context.Context, id string) (Design, error) {
 	d, err := scanDesign(s.pool.QueryRow(ctx, `UPDATE designs SET status = CASE WHEN status IN ('queued','analyzing') THEN 'analyzing' ELSE status END,
-		attempts = CASE WHEN status IN ('queued','analyzing') THEN $2 ELSE attempts END,
+		attempts = CASE WHEN status IN ('queued','analyzing') THEN attempts + 1 ELSE attempts END,
 		started_at = CASE WHEN status IN ('queued','analyzing') THEN now() ELSE started_at END, updated_at = now()
-		WHERE id = $1 RETURNING `+designCols, id, attempt))
+		WHERE id = $1 RETURNING `+designCols, id))
 	if err != nil {
 		return Design{}, fmt.Errorf("start analysis of %s: %w", id, notFound(err))
 	}

@@ -195,6 +195,9 @@ func DeliveryID(ev queue.VerdictEvent) string {
 func (s *Sender) Run(ctx context.Context) error {
 	cons, err := s.queue.JetStream().Consumer(ctx, queue.StreamVerdicts, queue.ConsumerWebhooks)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("webhook: consumer: %w", err)
 	}
 	slots := make(chan struct{}, s.cfg.Concurrency)

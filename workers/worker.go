@@ -1,21 +1,28 @@
 // Package workers consumes submitted designs from JetStream, runs the
 // configured analyzers, stores every analysis, asks the policy for the
 // verdict and records it — acknowledging only after the result is durably
-// written. Failures are retried with backoff, then dead-lettered and the
-// design marked failed, never dropped.
+// written. Failures are classed (Classify): an analysis failure is retried
+// with back-off and dead-lettered after MaxDeliver analysis attempts; an
+// infrastructure failure (PostgreSQL, the object store, NATS unavailable)
+// is retried with back-off for a time budget of its own without using up
+// the design's attempts; an unreadable blob has its own reason and budget.
+// A failed design is marked failed and dead-lettered, never dropped, and
+// never allowed without analysis.
 package workers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/muster-dev/muster/analyzers"
@@ -49,8 +56,34 @@ type Config struct {
 	// outbox, so the relay publishes without waiting for its next pass.
 	Outbox func()
 	// Gate bounds the memory of decodes running at once (nil: no bound).
-	Gate   *imaging.Gate
+	Gate *imaging.Gate
+	// InfraRetryBudget is how long a design may keep failing for reasons
+	// of infrastructure (FailInfrastructure) before it is dead-lettered;
+	// such failures do not count against MaxDeliver (default 30m). The
+	// clock starts at the design's first such failure seen by this worker
+	// and stops at any other outcome.
+	InfraRetryBudget time.Duration
+	// UnreadableBlobBudget is how long a design whose bytes cannot be read
+	// (FailBlobUnreadable) is retried before it is dead-lettered with that
+	// reason (default 10m).
+	UnreadableBlobBudget time.Duration
+	// InfraBackoff is the first delay after an infrastructure failure,
+	// doubled per failure up to InfraBackoffMax (defaults 1s, 30s).
+	InfraBackoff, InfraBackoffMax time.Duration
+	// FetchRefresh is how often the fetcher re-reads the tenants' pending
+	// counts, which is when a retry coming due is noticed (default 1s).
+	FetchRefresh time.Duration
+	// Blobs is where design bytes are read (default: the queue's object
+	// store).
+	Blobs  BlobReader
 	Logger *slog.Logger
+}
+
+// BlobReader reads design bytes (the queue's object store).
+type BlobReader interface {
+	GetBlob(ctx context.Context, sha string) ([]byte, error)
+	// HasBlob reports whether the blob's info exists.
+	HasBlob(ctx context.Context, sha string) (bool, error)
 }
 
 // WithDefaults fills in zero fields.
@@ -63,6 +96,18 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AnalysisTimeout <= 0 {
 		c.AnalysisTimeout = 5 * time.Minute
+	}
+	if c.InfraRetryBudget <= 0 {
+		c.InfraRetryBudget = 30 * time.Minute
+	}
+	if c.UnreadableBlobBudget <= 0 {
+		c.UnreadableBlobBudget = 10 * time.Minute
+	}
+	if c.InfraBackoff <= 0 {
+		c.InfraBackoff = time.Second
+	}
+	if c.InfraBackoffMax <= 0 {
+		c.InfraBackoffMax = 30 * time.Second
 	}
 	c.Limits = c.Limits.WithDefaults()
 	if c.Outbox == nil {
@@ -82,7 +127,21 @@ type Worker struct {
 	analyzers []analyzers.Analyzer
 	decider   Decider
 	metrics   *metrics.Metrics
+
+	mu sync.Mutex
+	// retrying holds designs failing for infrastructure or unreadable
+	// blobs: since when, and how often (the back-off).
+	retrying map[string]*retryState
 }
+
+type retryState struct {
+	since time.Time
+	n     int
+}
+
+// maxRetrying bounds Worker.retrying; beyond it a design's clock is not
+// kept (it keeps retrying, never dead-lettered early).
+const maxRetrying = 100_000
 
 // New returns a worker.
 func New(cfg Config, st *store.Store, q *queue.Queue, as []analyzers.Analyzer, d Decider, m *metrics.Metrics) (*Worker, error) {
@@ -99,27 +158,23 @@ func New(cfg Config, st *store.Store, q *queue.Queue, as []analyzers.Analyzer, d
 		}
 		seen[a.Name()] = true
 	}
-	return &Worker{cfg: cfg.WithDefaults(), store: st, queue: q, analyzers: as, decider: d, metrics: m}, nil
+	cfg = cfg.WithDefaults()
+	if cfg.Blobs == nil {
+		cfg.Blobs = q
+	}
+	return &Worker{cfg: cfg, store: st, queue: q, analyzers: as, decider: d, metrics: m, retrying: map[string]*retryState{}}, nil
 }
 
 // Run consumes designs until ctx is cancelled, then stops fetching and lets
 // in-flight analyses finish (up to ShutdownTimeout) before returning.
 func (w *Worker) Run(ctx context.Context) error {
-	// Backstop for designs whose worker died on the last attempt: the server
-	// announces max deliveries (any work consumer); dead-letter them here.
-	adv, err := w.queue.Conn().Subscribe(fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.*", queue.StreamDesigns), w.onMaxDeliveries(ctx))
-	if err != nil {
-		return fmt.Errorf("worker: advisory subscription: %w", err)
-	}
-	defer adv.Unsubscribe()
-
 	// Work runs on a context that outlives ctx by ShutdownTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	// Designs are taken one at a time, when a slot is free, from the
 	// tenants with work in turn: no tenant's backlog starves another's,
 	// and no message waits in a local buffer while its ack deadline runs.
-	fetch, err := w.queue.NewFetcher(ctx, queue.FetcherConfig{})
+	fetch, err := w.queue.NewFetcher(ctx, queue.FetcherConfig{RefreshEvery: w.cfg.FetchRefresh})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while starting
@@ -170,14 +225,8 @@ loop:
 	return nil
 }
 
-// permanentError marks failures that retrying cannot fix.
-type permanentError struct{ err error }
-
-// Error implements error.
-func (e permanentError) Error() string { return e.err.Error() }
-
-// Unwrap returns the cause.
-func (e permanentError) Unwrap() error { return e.err }
+// permanent marks failures that retrying cannot fix.
+func permanent(err error) error { return classed(FailPermanent, err) }
 
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	meta, err := msg.Metadata()
@@ -194,8 +243,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.TermWithReason("invalid message")
 		return
 	}
-	attempt := int(meta.NumDelivered)
-	log := w.cfg.Logger.With("design", sub.DesignID, "attempt", attempt)
+	delivery := int(meta.NumDelivered)
+	log := w.cfg.Logger.With("design", sub.DesignID, "delivery", delivery)
 	w.metrics.StageSeconds.WithLabelValues("queue").Observe(time.Since(meta.Timestamp).Seconds())
 
 	// Heartbeat so a long analysis is not redelivered while it runs.
@@ -214,30 +263,90 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}()
 
-	err = w.analyseWithin(ctx, sub, attempt, log)
+	var attempts atomic.Int32 // analysis attempts, set once the analysis starts
+	err = w.analyseWithin(ctx, sub, &attempts, log)
 	stopHB()
-	switch {
-	case err == nil:
-		if err := msg.DoubleAck(ctx); err != nil {
-			log.Warn("worker: ack", "err", err) // redelivery will find the design decided
-		}
-	case ctx.Err() != nil:
+	if ctx.Err() != nil && err != nil {
 		// Shutting down: hand the design back at once.
 		log.Info("worker: analysis interrupted by shutdown, handing back")
 		_ = msg.Nak()
+		return
+	}
+	class := Classify(err)
+	if err == nil || (class != FailInfrastructure && class != FailBlobUnreadable) {
+		w.forgetRetry(sub.DesignID)
+	}
+	if err == nil {
+		if err := msg.DoubleAck(ctx); err != nil {
+			log.Warn("worker: ack", "err", err) // redelivery will find the design decided
+		}
+		return
+	}
+	maxAttempts := w.queue.Config().MaxDeliver
+	switch class {
+	case FailPermanent:
+		w.deadLetter(ctx, sub, int(attempts.Load()), meta.Sequence.Stream, err.Error(), log)
+		_ = msg.TermWithReason("dead-lettered")
+	case FailInfrastructure, FailBlobUnreadable:
+		budget := w.cfg.InfraRetryBudget
+		if class == FailBlobUnreadable {
+			budget = w.cfg.UnreadableBlobBudget
+		}
+		since, n := w.noteRetry(sub.DesignID)
+		if failing := time.Since(since); failing > budget {
+			w.forgetRetry(sub.DesignID)
+			w.deadLetter(ctx, sub, int(attempts.Load()), meta.Sequence.Stream,
+				fmt.Sprintf("%s: still failing after %s (budget %s): %v", class, failing.Round(time.Second), budget, err), log)
+			_ = msg.TermWithReason("dead-lettered")
+			return
+		}
+		w.metrics.Failures.WithLabelValues(string(class)).Inc()
+		delay := min(w.cfg.InfraBackoff<<min(n-1, 20), w.cfg.InfraBackoffMax)
+		log.Warn("worker: "+string(class)+" failure, will retry (not counted as an analysis attempt)", "err", err, "delay", delay, "failing_for", time.Since(since).Round(time.Millisecond))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		_ = w.store.RecordFailure(rctx, sub.DesignID, int(attempts.Load()), string(class)+": "+err.Error())
+		cancel()
+		_ = msg.NakWithDelay(delay)
 	default:
-		var perm permanentError
-		if errors.As(err, &perm) || attempt >= w.queue.Config().MaxDeliver {
-			w.deadLetter(ctx, sub, attempt, meta.Sequence.Stream, err.Error(), log)
+		n := int(attempts.Load())
+		if n == 0 {
+			// Failed before the analysis started (counted): count the
+			// delivery instead, so a failure there cannot loop forever.
+			n = delivery
+		}
+		if n >= maxAttempts {
+			w.deadLetter(ctx, sub, n, meta.Sequence.Stream, err.Error(), log)
 			_ = msg.TermWithReason("dead-lettered")
 			return
 		}
 		w.metrics.Failures.WithLabelValues("retry").Inc()
-		delay := w.queue.Config().BackoffFor(attempt)
-		log.Warn("worker: analysis failed, will retry", "err", err, "delay", delay)
-		_ = w.store.RecordFailure(ctx, sub.DesignID, attempt, err.Error())
+		delay := w.queue.Config().BackoffFor(n)
+		log.Warn("worker: analysis failed, will retry", "err", err, "attempt", n, "delay", delay)
+		_ = w.store.RecordFailure(ctx, sub.DesignID, n, err.Error())
 		_ = msg.NakWithDelay(delay)
 	}
+}
+
+// noteRetry records one more infrastructure (or unreadable-blob) failure
+// of a design and returns since when it has been failing and how often.
+func (w *Worker) noteRetry(id string) (time.Time, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.retrying[id]
+	if r == nil {
+		r = &retryState{since: time.Now()}
+		if len(w.retrying) < maxRetrying {
+			w.retrying[id] = r
+		}
+	}
+	r.n++
+	return r.since, r.n
+}
+
+func (w *Worker) forgetRetry(id string) {
+	w.mu.Lock()
+	delete(w.retrying, id)
+	w.mu.Unlock()
 }
 
 func (w *Worker) deadLetter(ctx context.Context, sub queue.Submitted, attempts int, seq uint64, reason string, log *slog.Logger) {
@@ -257,44 +366,16 @@ func (w *Worker) deadLetter(ctx context.Context, sub queue.Submitted, attempts i
 	}
 }
 
-// onMaxDeliveries dead-letters a design whose last delivery was never
-// acknowledged (its worker died), then removes it from the work queue.
-func (w *Worker) onMaxDeliveries(ctx context.Context) nats.MsgHandler {
-	return func(m *nats.Msg) {
-		var adv struct {
-			StreamSeq  uint64 `json:"stream_seq"`
-			Deliveries int    `json:"deliveries"`
-		}
-		if err := json.Unmarshal(m.Data, &adv); err != nil {
-			return
-		}
-		stream, err := w.queue.JetStream().Stream(ctx, queue.StreamDesigns)
-		if err != nil {
-			return
-		}
-		raw, err := stream.GetMsg(ctx, adv.StreamSeq)
-		if err != nil {
-			return // already handled by the worker that failed it
-		}
-		var sub queue.Submitted
-		_ = json.Unmarshal(raw.Data, &sub)
-		if sub.DesignID != "" {
-			w.deadLetter(ctx, sub, adv.Deliveries, adv.StreamSeq, fmt.Sprintf("not acknowledged after %d deliveries (worker lost)", adv.Deliveries), w.cfg.Logger.With("design", sub.DesignID))
-		}
-		_ = stream.DeleteMsg(ctx, adv.StreamSeq)
-	}
-}
-
 // analyseWithin runs process under the analysis deadline. An analyzer that
 // ignores cancellation is abandoned a moment after the deadline (its
 // goroutine ends when it returns; a late RecordResult finds the design
 // decided or failed and writes nothing), so a hung analysis can neither be
 // heartbeated forever nor run twice at once for long.
-func (w *Worker) analyseWithin(ctx context.Context, sub queue.Submitted, attempt int, log *slog.Logger) error {
+func (w *Worker) analyseWithin(ctx context.Context, sub queue.Submitted, attempts *atomic.Int32, log *slog.Logger) error {
 	pctx, cancel := context.WithTimeout(ctx, w.cfg.AnalysisTimeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- w.process(pctx, sub, attempt, log) }()
+	go func() { done <- w.process(pctx, sub, attempts, log) }()
 	grace := min(max(w.cfg.AnalysisTimeout/10, 100*time.Millisecond), 10*time.Second)
 	var err error
 	select {
@@ -304,48 +385,66 @@ func (w *Worker) analyseWithin(ctx context.Context, sub queue.Submitted, attempt
 	}
 	if err != nil && ctx.Err() == nil && pctx.Err() != nil {
 		w.metrics.Failures.WithLabelValues("deadline").Inc()
-		return fmt.Errorf("analysis did not finish within %s: %w", w.cfg.AnalysisTimeout, err)
+		// Whatever stalled (an analyzer, or a service), the attempt is over
+		// and counted: a hung analysis must not be retried forever.
+		return classed(FailAnalysis, fmt.Errorf("analysis did not finish within %s: %w", w.cfg.AnalysisTimeout, err))
 	}
 	return err
 }
 
-// process analyses one design and records its verdict.
-func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, log *slog.Logger) (err error) {
+// process analyses one design and records its verdict. attempts is set to
+// the design's analysis attempts (this one included) once it starts.
+func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempts *atomic.Int32, log *slog.Logger) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("worker: panic in analysis", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic: %v", r)
+			err = classed(FailAnalysis, fmt.Errorf("panic: %v", r))
 		}
 	}()
-	d, err := w.store.StartAnalysis(ctx, sub.DesignID, attempt)
+	d, err := w.store.DesignByID(ctx, sub.DesignID)
 	if errors.Is(err, store.ErrNotFound) {
-		return permanentError{fmt.Errorf("design %s does not exist", sub.DesignID)}
+		return permanent(fmt.Errorf("design %s does not exist", sub.DesignID))
 	}
 	if err != nil {
-		return err
+		return infra(err)
 	}
 	if d.Status == store.StatusDecided || d.Status == store.StatusFailed {
 		// A redelivery after the verdict was committed: its event was
 		// committed with it (outbox); acknowledge without work.
 		return nil
 	}
+	if max := w.queue.Config().MaxDeliver; d.Attempts >= max {
+		// Its analysis started that often and never reported: the workers
+		// running it died (kill -9, out of memory) — do not start again.
+		attempts.Store(int32(d.Attempts))
+		return permanent(fmt.Errorf("analysis started %d times and never finished (worker lost)", d.Attempts))
+	}
 	sub.TenantID = d.TenantID
 
 	t0 := time.Now()
-	// A read from the object store that stalls (seen after a cluster
-	// node's return) fails within a minute and is retried, instead of
-	// holding the attempt until the analysis deadline.
-	bctx, cancelBlob := context.WithTimeout(ctx, time.Minute)
-	data, err := w.queue.GetBlob(bctx, d.SHA256)
-	cancelBlob()
+	data, err := w.fetchBlob(ctx, d.SHA256)
 	if err != nil {
 		return err
 	}
 	w.metrics.StageSeconds.WithLabelValues("fetch").Observe(time.Since(t0).Seconds())
+
+	// The analysis proper starts here and is counted.
+	d, err = w.store.StartAnalysis(ctx, sub.DesignID)
+	if errors.Is(err, store.ErrNotFound) {
+		return permanent(fmt.Errorf("design %s does not exist", sub.DesignID))
+	}
+	if err != nil {
+		return infra(err)
+	}
+	if d.Status == store.StatusDecided || d.Status == store.StatusFailed {
+		return nil
+	}
+	attempts.Store(int32(d.Attempts))
+
 	t0 = time.Now()
 	img, err := w.cfg.Gate.Decode(ctx, data, d.MediaType, w.cfg.Limits)
 	if imaging.IsInputError(err) {
-		return permanentError{fmt.Errorf("decode design %s: %w", d.ID, err)}
+		return permanent(fmt.Errorf("decode design %s: %w", d.ID, err))
 	}
 	if err != nil {
 		return fmt.Errorf("decode design %s: %w", d.ID, err)
@@ -356,7 +455,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	t0 = time.Now()
 	analyses, findings, versions, err := Analyze(ctx, w.analyzers, ad, w.metrics)
 	if err != nil {
-		return err
+		return classed(FailAnalysis, err)
 	}
 	w.metrics.StageSeconds.WithLabelValues("analyze").Observe(time.Since(t0).Seconds())
 
@@ -368,7 +467,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	}
 	dec, err := w.decider.Decide(ctx, in)
 	if err != nil {
-		return fmt.Errorf("decide design %s: %w", d.ID, err)
+		return classed(FailAnalysis, fmt.Errorf("decide design %s: %w", d.ID, err))
 	}
 	versions["policy"] = dec.PolicyVersion
 	w.metrics.StageSeconds.WithLabelValues("policy").Observe(time.Since(t0).Seconds())
@@ -376,7 +475,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 	t0 = time.Now()
 	v, recorded, err := w.store.RecordResult(ctx, d.ID, analyses, findings, dec, versions)
 	if err != nil {
-		return err
+		return infra(err)
 	}
 	w.metrics.StageSeconds.WithLabelValues("store").Observe(time.Since(t0).Seconds())
 	if recorded {
@@ -384,9 +483,45 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempt int, 
 		// relay publishes it now (or after a crash, on its next pass).
 		w.cfg.Outbox()
 		w.metrics.Verdicts.WithLabelValues(v.Outcome).Inc()
-		log.Info("verdict recorded", "outcome", v.Outcome, "policy", v.PolicyVersion)
+		log.Info("verdict recorded", "outcome", v.Outcome, "policy", v.PolicyVersion, "attempt", d.Attempts)
 	}
 	return nil
+}
+
+// fetchBlob reads a design's bytes and checks them against their sha256.
+// A read that fails while the object store answers for the blob's info
+// (or returns other bytes, or finds no such blob) is FailBlobUnreadable;
+// one that fails because the object store is unavailable is
+// FailInfrastructure.
+func (w *Worker) fetchBlob(ctx context.Context, sha string) ([]byte, error) {
+	// A read that stalls (seen after a cluster node's return) fails within
+	// a minute instead of holding the attempt until the analysis deadline.
+	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+	data, err := w.cfg.Blobs.GetBlob(bctx, sha)
+	cancel()
+	if err == nil {
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sha {
+			return nil, unreadable(sha, fmt.Errorf("its %d bytes do not match their sha256", len(data)))
+		}
+		return data, nil
+	}
+	if ctx.Err() != nil {
+		return nil, err
+	}
+	if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, jetstream.ErrDigestMismatch) {
+		return nil, unreadable(sha, err)
+	}
+	// Is the store answering? Then this blob is the problem.
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ok, ierr := w.cfg.Blobs.HasBlob(ictx, sha)
+	cancel()
+	switch {
+	case ierr == nil && ok:
+		return nil, unreadable(sha, fmt.Errorf("its info exists but a read failed: %w", err))
+	case ierr == nil:
+		return nil, unreadable(sha, fmt.Errorf("no such blob: %w", err))
+	}
+	return nil, classed(FailInfrastructure, fmt.Errorf("get blob %s: %w (object store: %v)", sha, err, ierr))
 }
 
 // Analyze runs every analyzer on a design and collects what the store needs:

@@ -62,6 +62,12 @@ type Summary struct {
 	Stats   match.Stats    `json:"stats"`
 	// Skipped counts verified matches of disabled entries.
 	Skipped int `json:"skipped_disabled"`
+	// Corrected lists matches not reported because a reviewer marked that
+	// entry wrong for these design bytes ("bank/id").
+	Corrected []string `json:"corrected,omitempty"`
+	// CorrectionsError says the corrections could not be read: every match
+	// was reported (fail closed).
+	CorrectionsError string `json:"corrections_error,omitempty"`
 }
 
 // SummaryMatch is one match in the summary.
@@ -90,6 +96,17 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		res.Versions["bank:"+name] = strconv.FormatInt(v, 10)
 	}
 	sum := Summary{Stats: st, Matches: []SummaryMatch{}}
+	// Reviewers' "not this mark" corrections for these bytes. Unreadable:
+	// report every match (fail closed).
+	var corrected map[string]bool
+	if d.SHA256 != "" && len(matches) > 0 {
+		if corrected, err = a.set.Corrected(ctx, d.SHA256, d.TenantID); err != nil {
+			if ctx.Err() != nil {
+				return analyzers.Result{}, err
+			}
+			sum.CorrectionsError, corrected = err.Error(), nil
+		}
+	}
 	var forms []bank.Form // the entry's own form, parallel to res.Findings
 	for _, m := range matches {
 		bankName, id := bank.SplitKey(m.Key)
@@ -99,6 +116,10 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		}
 		if !e.Active(now) {
 			sum.Skipped++
+			continue
+		}
+		if corrected[m.Key] {
+			sum.Corrected = append(sum.Corrected, m.Key)
 			continue
 		}
 		kind := a.set.Kind(bankName)

@@ -13,6 +13,7 @@ import (
 	"image"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/words"
@@ -28,7 +29,7 @@ const Name = mustertype.AnalyzerOCR
 
 // Version is the analyzer's logic version (the models' versions are in
 // the result and in Result.Versions).
-const Version = "ocr-1"
+const Version = "ocr-2"
 
 // Field is the finding field of text read from the image.
 const Field = "image"
@@ -79,10 +80,29 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 	if err != nil {
 		return analyzers.Result{}, fmt.Errorf("ocr: %w", err)
 	}
-	data := mustertype.OCRResult{Lines: []mustertype.OCRLine{}, Models: a.eng.Versions()}
+	data, findings := Screen(a.s, read, a.eng.Versions())
 	for role, v := range data.Models {
 		res.Versions["model:"+ocrmodel.ModelName+"-"+role] = v
 	}
+	res.Findings = findings
+	res.Findings = append(res.Findings, a.s.Incomplete(Name)...)
+	if read.Dropped > 0 {
+		// Text the engine did not read may say anything: hold for review.
+		res.Findings = append(res.Findings, mustertype.Finding{Type: mustertype.FindingIncomplete, Analyzer: Name,
+			Label: fmt.Sprintf("%d of %d text regions not read (too many)", read.Dropped, read.Regions)})
+	}
+	res.Data = data
+	return res, nil
+}
+
+// Screen screens what the engine read: the lines joined in reading order
+// (a match's box is the union of the lines it spans, a slogan may run over
+// two lines), the findings of the screener with field "image" (see
+// OnDesign), and the stored result with the word marks the design carries.
+// The analyzer and the evaluation (eval/text) decide on exactly this.
+func Screen(s *words.Screener, read ocrmodel.Result, models map[string]string) (mustertype.OCRResult, []mustertype.Finding) {
+	data := mustertype.OCRResult{Lines: []mustertype.OCRLine{}, Models: models}
+	var findings []mustertype.Finding
 	// One text, lines in reading order; a match's box is the union of the
 	// lines it spans (a slogan may run over two lines).
 	type span struct {
@@ -123,23 +143,58 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		return &b
 	}
 	if data.Text != "" {
-		res.Findings = a.s.ScreenWith(Name, Field, data.Text, boxFor)
+		findings = OnDesign(s.ScreenWith(Name, Field, data.Text, boxFor), data.Text)
 	}
-	for _, f := range res.Findings {
+	for _, f := range findings {
 		if f.Type != mustertype.FindingTrademark && f.Type != mustertype.FindingCustom {
+			continue
+		}
+		if f.Attrs.Generic && !f.Attrs.Standalone {
+			// An ordinary word in running text ("But first, coffee"):
+			// recorded as a finding below the review threshold, not listed
+			// as a word mark the design carries (the pack reviews those).
 			continue
 		}
 		data.WordMarks = append(data.WordMarks, mustertype.WordMarkHit{Mark: f.Label, EntryID: f.EntryID,
 			Jurisdictions: f.Attrs.Jurisdictions, Classes: f.Attrs.Classes, Famous: f.Attrs.Famous})
 	}
-	res.Findings = append(res.Findings, a.s.Incomplete(Name)...)
-	if read.Dropped > 0 {
-		// Text the engine did not read may say anything: hold for review.
-		res.Findings = append(res.Findings, mustertype.Finding{Type: mustertype.FindingIncomplete, Analyzer: Name,
-			Label: fmt.Sprintf("%d of %d text regions not read (too many)", read.Dropped, read.Regions)})
+	return data, findings
+}
+
+// OnDesign adjusts text findings to what "standalone" means on a design. The
+// matcher calls a mark standalone when it is the whole of its line; but the
+// lines of a design are where its layout breaks them ("GO / OUTSIDE",
+// "JUST / BREATHE" stacked one word a line), so an ordinary word that is a
+// brand (Go, Just, Make, Apple) would stand alone in every stacked slogan.
+// On a design a generic mark stands alone only when it is all the design
+// says; otherwise it is generic in running text (below the review
+// threshold, never block grade). Distinctive marks and phrases are left as
+// they are.
+func OnDesign(fs []mustertype.Finding, text string) []mustertype.Finding {
+	all := letters(text)
+	for i := range fs {
+		f := &fs[i]
+		if f.Type != mustertype.FindingTrademark && f.Type != mustertype.FindingCustom {
+			continue
+		}
+		if !f.Attrs.Generic || !f.Attrs.Standalone || letters(f.Attrs.Text) == all {
+			continue
+		}
+		f.Attrs.Standalone, f.Attrs.BlockGrade = false, false
+		f.Score = words.ScoreGeneric
 	}
-	res.Data = data
-	return res, nil
+	return fs
+}
+
+// letters is s folded to upper-case letters and digits.
+func letters(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func boxOf(r image.Rectangle) mustertype.Box {

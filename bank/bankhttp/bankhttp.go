@@ -34,16 +34,33 @@ import (
 const MaxImageBytes = 8 << 20
 
 // LicenceHook is called after a licence is granted or revoked and
-// committed, e.g. to re-decide the tenant's affected designs. An error is
-// logged, not returned: the licence is already recorded.
-// actor names who changed the licence.
-type LicenceHook func(ctx context.Context, actor, tenantID, bankName, entryID string) error
+// committed: it queues the durable job that re-decides the tenant's
+// affected designs and names it. actor names who changed the licence. An
+// error is answered as one (500): the licence is recorded, and granting or
+// revoking it again (idempotent) queues the job.
+type LicenceHook func(ctx context.Context, actor, tenantID, bankName, entryID string) (Redecision, error)
+
+// Redecision names the queued job re-deciding a tenant's designs after a
+// licence change; its progress is at Href (GET).
+type Redecision struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+	Href   string `json:"href"`
+}
+
+// licenceAnswer is the answer to a licence change: the bank change and,
+// when designs are re-decided, the job doing it.
+type licenceAnswer struct {
+	bank.Change
+	Redecision *Redecision `json:"redecision,omitempty"`
+}
 
 // Config configures the bank routes.
 type Config struct {
 	// Match configures preparing uploaded references (zero: the defaults).
 	Match match.Config
-	// OnLicence, if set, runs after every allow-list change.
+	// OnLicence, if set, runs after every allow-list change (queues the
+	// re-decision of the tenant's affected designs).
 	OnLicence LicenceHook
 	// Logger receives errors of OnLicence; nil discards them.
 	Logger *slog.Logger
@@ -76,8 +93,8 @@ func Routes(banks *bank.Store, cfg Config) []api.Route {
 		{Method: "DELETE", Pattern: "/v1/banks/{bank}/entries/{id}", Roles: edit, Summary: "Delete an entry", Handler: s.deleteEntry, Platform: true},
 		{Method: "GET", Pattern: "/v1/banks/{bank}/audit", Roles: read, Summary: "A bank's audit trail (?since=VERSION)", Handler: s.audit, Platform: true},
 		{Method: "GET", Pattern: "/v1/licences", Roles: edit, Summary: "The tenant's allow-list (licences); the platform may pass ?tenant=", Handler: s.listLicences},
-		{Method: "POST", Pattern: "/v1/licences", Roles: edit, Summary: "Grant a licence ({bank, entry_id, evidence, expires_at}; the platform may set tenant_id)", Handler: s.grantLicence},
-		{Method: "DELETE", Pattern: "/v1/licences/{bank}/{id}", Roles: edit, Summary: "Revoke a licence (the platform may pass ?tenant=)", Handler: s.revokeLicence},
+		{Method: "POST", Pattern: "/v1/licences", Roles: edit, Summary: "Grant a licence ({bank, entry_id, evidence, expires_at}; the platform may set tenant_id); 202 with the re-decision job of the tenant's affected designs", Handler: s.grantLicence},
+		{Method: "DELETE", Pattern: "/v1/licences/{bank}/{id}", Roles: edit, Summary: "Revoke a licence (the platform may pass ?tenant=); 202 with the re-decision job of the tenant's affected designs", Handler: s.revokeLicence},
 	}
 }
 
@@ -146,7 +163,19 @@ func (s *server) searchEntries(w http.ResponseWriter, r *http.Request, _ store.P
 	if err != nil {
 		return bankError(err)
 	}
-	out := map[string]any{"entries": es}
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	mis, err := s.banks.Misfires(r.Context(), r.PathValue("bank"), ids)
+	if err != nil {
+		return err
+	}
+	list := make([]entryOut, len(es))
+	for i, e := range es {
+		list[i] = entryOut{Entry: e, Misfires: mis[e.ID]}
+	}
+	out := map[string]any{"entries": list}
 	if o.Limit == 0 {
 		o.Limit = 50
 	}
@@ -157,12 +186,23 @@ func (s *server) searchEntries(w http.ResponseWriter, r *http.Request, _ store.P
 	return nil
 }
 
+// entryOut is an entry as the API shows it: its metadata and how often
+// reviewers marked its findings wrong ("not this mark", every tenant's).
+type entryOut struct {
+	bank.Entry
+	Misfires int `json:"misfires"`
+}
+
 func (s *server) getEntry(w http.ResponseWriter, r *http.Request, _ store.Principal) error {
 	e, err := s.banks.Entry(r.Context(), r.PathValue("bank"), r.PathValue("id"))
 	if err != nil {
 		return bankError(err)
 	}
-	api.WriteJSON(w, http.StatusOK, e)
+	mis, err := s.banks.Misfires(r.Context(), e.Bank, []string{e.ID})
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, entryOut{Entry: e, Misfires: mis[e.ID]})
 	return nil
 }
 
@@ -417,9 +457,7 @@ func (s *server) grantLicence(w http.ResponseWriter, r *http.Request, p store.Pr
 	if err != nil {
 		return bankError(err)
 	}
-	s.licenceChanged(r.Context(), actor(p), tenant, body.Bank, body.EntryID)
-	api.WriteJSON(w, http.StatusCreated, ch)
-	return nil
+	return s.licenceChanged(w, r, actor(p), tenant, body.Bank, body.EntryID, ch, http.StatusCreated)
 }
 
 func (s *server) revokeLicence(w http.ResponseWriter, r *http.Request, p store.Principal) error {
@@ -431,16 +469,23 @@ func (s *server) revokeLicence(w http.ResponseWriter, r *http.Request, p store.P
 	if err != nil {
 		return bankError(err)
 	}
-	s.licenceChanged(r.Context(), actor(p), tenant, r.PathValue("bank"), r.PathValue("id"))
-	api.WriteJSON(w, http.StatusOK, ch)
-	return nil
+	return s.licenceChanged(w, r, actor(p), tenant, r.PathValue("bank"), r.PathValue("id"), ch, http.StatusOK)
 }
 
-func (s *server) licenceChanged(ctx context.Context, who, tenant, bankName, entry string) {
+// licenceChanged queues the re-decision of the tenant's affected designs
+// and answers 202 with the licence change and the job (Location: the job),
+// or status when nothing is re-decided (no hook).
+func (s *server) licenceChanged(w http.ResponseWriter, r *http.Request, who, tenant, bankName, entry string, ch bank.Change, status int) error {
 	if s.cfg.OnLicence == nil {
-		return
+		api.WriteJSON(w, status, licenceAnswer{Change: ch})
+		return nil
 	}
-	if err := s.cfg.OnLicence(context.WithoutCancel(ctx), who, tenant, bankName, entry); err != nil {
-		s.cfg.Logger.Error("bankhttp: after licence change", "tenant", tenant, "bank", bankName, "entry", entry, "err", err)
+	job, err := s.cfg.OnLicence(context.WithoutCancel(r.Context()), who, tenant, bankName, entry)
+	if err != nil {
+		s.cfg.Logger.Error("bankhttp: queue the re-decision after a licence change", "tenant", tenant, "bank", bankName, "entry", entry, "err", err)
+		return fmt.Errorf("licence recorded, but its re-decision was not queued (repeat the request): %w", err)
 	}
+	w.Header().Set("Location", job.Href)
+	api.WriteJSON(w, http.StatusAccepted, licenceAnswer{Change: ch, Redecision: &job})
+	return nil
 }

@@ -98,3 +98,40 @@ func TestDetailPassFindsSmallLogos(t *testing.T) {
 		})
 	}
 }
+
+// Another artist's drawing of an entry whose own artwork is a plain shape
+// is not reported by shape alone either: the mark is generic whoever draws
+// it.
+func TestAlternateOfGenericEntryIsGeneric(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	notched := func(x, y float64) bool {
+		return x > 0.1 && x < 0.9 && y > 0.1 && y < 0.9 && !(math.Abs(x-0.5) < 0.12 && y < 0.55) && !(x > 0.65 && y > 0.7)
+	}
+	img := drawDesign(600, 150, shapeMask(300, notched))
+	m, err := match.New(match.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disc := func(x, y float64) bool { return math.Hypot(x-0.5, y-0.5) < 0.45 }
+	if err := m.Add("plain", shapeMask(192, disc), 0); err != nil {
+		t.Fatal(err)
+	}
+	if m.Generic("plain") == "" {
+		t.Fatal("a disc is not generic")
+	}
+	alt := match.AlternateKey("plain", "set-a:plain")
+	if err := m.Add(alt, shapeMask(192, notched), 0); err != nil {
+		t.Fatal(err)
+	}
+	if g := m.Generic(alt); g != m.Generic("plain") {
+		t.Fatalf("Generic(alternate) = %q, want the entry's %q", g, m.Generic("plain"))
+	}
+	got, _, err := m.Find(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("found %v: an alternate of a generic entry was reported", got)
+	}
+}

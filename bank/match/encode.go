@@ -10,7 +10,7 @@ import (
 
 // encodingMagic starts every encoded Prepared; it names the algorithm
 // version so stale encodings are rejected rather than misread.
-const encodingMagic = "MUSTER-MATCH-3\n"
+const encodingMagic = "MUSTER-MATCH-4\n"
 
 // ErrStaleEncoding is returned by UnmarshalBinary for data written by
 // another algorithm version (re-prepare from the reference image).

@@ -74,6 +74,14 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 	}
 	w := prepare(img, m.cfg.WorkSize)
 	cands, _ := m.propose(w)
+	var wd *work
+	if m.cfg.DetailSize > m.cfg.WorkSize && w.scale >= 1.5 {
+		wd = prepare(img, m.cfg.DetailSize)
+		for _, c := range m.proposeDetail(wd) {
+			c.detail = true
+			cands = append(cands, c)
+		}
+	}
 	e.Regions = len(cands)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -97,8 +105,7 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 			continue
 		}
 		c.hash, c.care = h, careMask(order, m.cfg.Probes)
-		c.tmpl, c.aspect = makeTemplate(c.mask)
-		c.tmplDone = true
+		c.makeTemplates()
 		for _, id := range r.variants {
 			iou, edgeF, _, _ := m.verify(c, m.variants[id])
 			if iou >= m.cfg.MinIoU && combine(iou, edgeF) > combine(e.IoU, e.EdgeF) {
@@ -109,6 +116,9 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 	if bestI >= 0 {
 		c := &cands[bestI]
 		e.Box = w.toDesign(c.box)
+		if c.detail {
+			e.Box = wd.toDesign(c.box)
+		}
 		_, order, _ := hashWithMargins(c.mask, nil)
 		for k := range e.MaskedDistance {
 			care := careMask(order, k)

@@ -26,7 +26,11 @@ func maskImage(m Mask) (*image.RGBA, error) {
 	if tm.W == 0 || tm.H == 0 {
 		return nil, fmt.Errorf("hash: empty mask")
 	}
-	r := tm.Resize(hashSize, hashSize)
+	return rampImage(tm.Resize(hashSize, hashSize)), nil
+}
+
+// rampImage weights a hashSize×hashSize mask by maskImage's ramp.
+func rampImage(r Mask) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, hashSize, hashSize))
 	for i, v := range r.Pix {
 		x, y := i%hashSize, i/hashSize
@@ -35,7 +39,19 @@ func maskImage(m Mask) (*image.RGBA, error) {
 		p := img.Pix[i*4:]
 		p[0], p[1], p[2], p[3] = g, g, g, 255
 	}
-	return img, nil
+	return img
+}
+
+// hashSquare is HashMask of a mask already trimmed and stretched to
+// hashSize×hashSize (Prepare stretches each turned reference once and
+// derives its dihedral variants from the square: stretching commutes with
+// them).
+func hashSquare(r Mask) (uint64, error) {
+	h, err := goimagehash.PerceptionHash(rampImage(r))
+	if err != nil {
+		return 0, fmt.Errorf("hash: %w", err)
+	}
+	return h.GetHash(), nil
 }
 
 // HashMask returns the 64-bit goimagehash PerceptionHash of m after trimming

@@ -54,10 +54,14 @@ func TestReferenceAngles(t *testing.T) {
 		{"elongated", 2, []float64{-10, -7.5, -5, -2.5, 0, 2.5, 5, 7.5, 10}},
 		{"wordmark", 6, []float64{-10, -8.75, -7.5, -6.25, -5, -3.75, -2.5, -1.25, 0, 1.25, 2.5, 3.75, 5, 6.25, 7.5, 8.75, 10}},
 	}
+	// The default grid reaches the ±30° designs turn art by (match-8).
+	if d := DefaultAngles; d[0] != -30 || d[len(d)-1] != 30 {
+		t.Fatalf("DefaultAngles = %v, want ±30°", d)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := referenceAngles(DefaultAngles, tc.elongation); !slices.Equal(got, tc.want) {
+			if got := referenceAngles([]float64{-10, -5, 0, 5, 10}, tc.elongation); !slices.Equal(got, tc.want) {
 				t.Fatalf("referenceAngles(%g) = %v, want %v", tc.elongation, got, tc.want)
 			}
 		})

@@ -86,6 +86,18 @@ func quarter(img *image.NRGBA) *image.NRGBA {
 	return out
 }
 
+// textAcross draws letter-like blocks (a line of text in a third colour)
+// over r.
+func textAcross(r image.Rectangle) func(*image.NRGBA) *image.NRGBA {
+	return func(img *image.NRGBA) *image.NRGBA {
+		ink := image.NewUniform(color.NRGBA{230, 120, 20, 255})
+		for x := r.Min.X; x < r.Max.X; x += 34 {
+			draw.Draw(img, image.Rect(x, r.Min.Y, min(x+26, r.Max.X), r.Max.Y), ink, image.Point{}, draw.Src)
+		}
+		return img
+	}
+}
+
 func invert(img *image.NRGBA) *image.NRGBA {
 	out := image.NewNRGBA(img.Rect)
 	for i := 0; i < len(img.Pix); i += 4 {
@@ -117,6 +129,11 @@ func TestFindsLogosInDesigns(t *testing.T) {
 		{name: "quarter turn", logo: "vk", size: 400, colour: color.NRGBA{90, 20, 120, 255}, bg: solid(color.NRGBA{255, 255, 255, 255}), tweak: quarter},
 		{name: "inverted design", logo: "gofundme", size: 480, colour: color.NRGBA{0, 0, 0, 255}, bg: solid(color.NRGBA{255, 255, 255, 255}), after: invert},
 		{name: "transparent with distractor", logo: "coreboot", size: 520, colour: color.NRGBA{30, 160, 60, 255}, distractor: true},
+		// match-8: turned beyond ±10°, small, and cut by a line of text.
+		{name: "rotated 24°", logo: "coreboot", size: 450, angle: 24, colour: red, bg: solid(color.NRGBA{240, 240, 230, 255})},
+		{name: "rotated -27° mirrored", logo: "wgpu", size: 420, angle: -27, colour: color.NRGBA{10, 10, 10, 255}, bg: gradient, tweak: mirror},
+		{name: "8 % of the canvas", logo: "vk", size: 96, colour: color.NRGBA{0, 0, 0, 255}, bg: gradient},
+		{name: "text across", logo: "vk", size: 460, colour: color.NRGBA{20, 40, 160, 255}, bg: solid(color.NRGBA{255, 255, 255, 255}), after: textAcross(image.Rect(110, 200+460*45/100, 150+460+60, 200+460*58/100))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

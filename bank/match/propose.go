@@ -28,8 +28,13 @@ type proposal struct {
 // the main pass's smallest candidate, singles, holes, filled outlines and
 // near proximity groups (no windows), largest first up to
 // Config.MaxDetailCandidates.
-func (m *Matcher) proposeDetail(w *work, mainSide int) []candidate {
-	maxRel := m.cfg.MinRelSize * float64(mainSide) / float64(max(w.W, w.H)) * 1.15
+//
+// Both passes see the same trimmed design, so the main pass's smallest
+// candidate is MinRelSize of either side (match-7 divided it by the
+// detail/main size ratio, and logos at 5.75–10 % of the trimmed design fell
+// between the two passes).
+func (m *Matcher) proposeDetail(w *work) []candidate {
+	maxRel := m.cfg.MinRelSize * 1.15
 	c, _ := m.proposeWith(w, proposal{minRel: m.cfg.DetailMinRel, maxRel: maxRel, gaps: []float64{0.006, 0.015}, maxCands: m.cfg.MaxDetailCandidates})
 	return c
 }
@@ -97,7 +102,9 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 
 	var cands []candidate
 	seen := map[uint64]bool{}
-	addGroup := func(members []int) {
+	// addGroup proposes the members' union; with complete, also the union
+	// with occluded pixels filled back (completeOccluded).
+	addGroup := func(members []int, complete bool) {
 		if len(members) == 0 {
 			return
 		}
@@ -126,6 +133,11 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			}
 		}
 		cands = append(cands, candidate{mask: mk, box: box})
+		if c0 := &comps[members[0]]; complete && c0.layer == 0 {
+			if full, fill, ok := completeOccluded(mk, box, labels, w.W, c0.label); ok {
+				cands = append(cands, candidate{mask: full, box: box, occluded: fill})
+			}
+		}
 	}
 
 	// Singles, and the holes of single components (a shape knocked out of a fill).
@@ -135,7 +147,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			if !bigEnough(c.box) {
 				continue
 			}
-			addGroup([]int{i})
+			addGroup([]int{i}, true)
 			if hm, hb, ok := holes(c, w.W); ok {
 				if bigEnough(hb) {
 					cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
@@ -202,7 +214,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			slices.Sort(roots)
 			for _, r := range roots {
 				if g := groups[r]; len(g) > 1 {
-					addGroup(g)
+					addGroup(g, true)
 				}
 			}
 		}
@@ -223,7 +235,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 						}
 					}
 					if len(members) > 1 {
-						addGroup(members)
+						addGroup(members, false)
 					}
 				}
 				if x0+s >= w.W {

@@ -225,6 +225,7 @@ func quantize(w *work, k, iters int) []uint8 {
 		}
 	}
 	labels := make([]uint8, n)
+	resid := make([]float32, n)
 	for i := 0; i < n; i++ {
 		p := px{float32(w.R[i]), float32(w.G[i]), float32(w.B[i])}
 		bi, bd := 0, float32(1e30)
@@ -233,10 +234,63 @@ func quantize(w *work, k, iters int) []uint8 {
 				bi, bd = j, d
 			}
 		}
-		labels[i] = uint8(bi)
+		labels[i], resid[i] = uint8(bi), bd
+	}
+	// Colours the sample missed. k-means on a sample of 4,096 pixels gives a
+	// small logo in a colour of its own (5–12 % of the design: a few dozen
+	// samples, fewer for thin art) no cluster when a gradient or a photo
+	// spreads the other clusters: its pixels join the nearest background
+	// band. Pixels far from every centre are counted in a coarse colour
+	// histogram and the fullest bin becomes a centre of its own, up to
+	// extraClusters times.
+	minOutliers := max(24, n/4000)
+	for extra := 0; extra < extraClusters; extra++ {
+		var hist [4096]int32
+		var sums [4096][3]float32
+		outliers := 0
+		for i := 0; i < n; i++ {
+			if resid[i] <= outlierDist*outlierDist {
+				continue
+			}
+			b := int(w.R[i]>>4)<<8 | int(w.G[i]>>4)<<4 | int(w.B[i]>>4)
+			hist[b]++
+			sums[b][0] += float32(w.R[i])
+			sums[b][1] += float32(w.G[i])
+			sums[b][2] += float32(w.B[i])
+			outliers++
+		}
+		if outliers < minOutliers {
+			break
+		}
+		bb := 0
+		for b, c := range hist {
+			if c > hist[bb] {
+				bb = b
+			}
+		}
+		if int(hist[bb]) < minOutliers/2 {
+			break
+		}
+		c := px{sums[bb][0] / float32(hist[bb]), sums[bb][1] / float32(hist[bb]), sums[bb][2] / float32(hist[bb])}
+		lab := uint8(len(centres))
+		centres = append(centres, c)
+		for i := 0; i < n; i++ {
+			p := px{float32(w.R[i]), float32(w.G[i]), float32(w.B[i])}
+			if d := dist(p, c); d < resid[i] {
+				labels[i], resid[i] = lab, d
+			}
+		}
 	}
 	return labels
 }
+
+// Colour clusters added for pixels the k-means sample missed (quantize):
+// at most extraClusters, for pixels farther than outlierDist (RGB units)
+// from every centre.
+const (
+	extraClusters = 4
+	outlierDist   = 56
+)
 
 // component is a connected set of pixels sharing one label.
 type component struct {

@@ -81,7 +81,14 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, embedded b
 		}
 		url = c.ConnString("muster")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if cfg.DatabaseMaxConns > 0 && !strings.Contains(url, "pool_max_conns") {
+		pcfg.MaxConns = int32(cfg.DatabaseMaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}

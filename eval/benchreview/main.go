@@ -21,19 +21,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
@@ -66,14 +71,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	reviewers := fs.Int("reviewers", 50, "concurrent reviewers (one API key each)")
 	decisions := fs.Int("decisions", 5000, "decisions to make before stopping (0: until the queue is empty)")
 	seeders := fs.Int("seeders", 8, "concurrent seeding connections")
+	statements := fs.Bool("statements", false, "print the statements that took most PostgreSQL time during the measured phase (needs pg_stat_statements in shared_preload_libraries)")
+	thinkList := fs.String("think", "0", "comma-separated phases, one per mean time a reviewer looks at an item before deciding (0: none, the saturation test), e.g. 0,3s")
+	conns := fs.Int("conns", 24, "PostgreSQL connections of the server's pool (MUSTER_DATABASE_MAX_CONNS's default)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process (server and clients) during the measured phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var thinks []time.Duration
+	for _, f := range strings.Split(*thinkList, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if f == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			return fmt.Errorf("-think: %q is not a duration", f)
+		}
+		thinks = append(thinks, d)
 	}
 	admin := getenv(pgtest.EnvURL)
 	if admin == "" {
 		return errors.New("run under pgtmp (make bench-review), which provides " + pgtest.EnvURL)
 	}
-	pool, err := freshDB(ctx, admin, *reviewers+*seeders+10)
+	pool, err := freshDB(ctx, admin, *conns)
 	if err != nil {
 		return err
 	}
@@ -138,17 +158,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *reviewers * 2}}
-	limit := int64(*decisions)
-	if limit == 0 || limit > int64(*items) {
-		limit = int64(*items)
-	}
-	var (
-		mu                 sync.Mutex
-		claimLat, decLat   []time.Duration
-		seen               = map[int64]int{}
-		dupes, failures    atomic.Int64
-		decided, attempted atomic.Int64
-	)
 	// Warm up: every reviewer's connection, key lookup and the pool's
 	// database connections, so the figures are the steady state.
 	var warm sync.WaitGroup
@@ -167,19 +176,107 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}()
 	}
 	warm.Wait()
+	b := &bench{base: base, client: client, keys: keys, pool: pool, seen: map[int64]int{}, statements: *statements, cpuprofile: *cpuprofile}
+	var pending int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM review_items WHERE state = 'open'`).Scan(&pending); err != nil {
+		return err
+	}
+	for i, think := range thinks {
+		limit := int64(*decisions)
+		if limit == 0 || limit > pending {
+			limit = pending
+		}
+		if limit == 0 {
+			break
+		}
+		if err := b.phase(ctx, stdout, i, think, limit, pending); err != nil {
+			return err
+		}
+		pending -= b.lastDecided
+	}
+	v0 := time.Now()
+	rep, err := review.VerifyAudit(ctx, pool)
+	if err != nil {
+		return err
+	}
+	verifyDur := time.Since(v0)
+	fmt.Fprintf(stdout, "\nexclusivity: %d items handed out twice over all phases; %d failed requests\n", b.dupes.Load(), b.failures.Load())
+	fmt.Fprintf(stdout, "audit chain: %d rows, ok=%v, verified in %s (%.0f rows/s)\n", rep.Rows, rep.OK, verifyDur.Round(time.Millisecond), float64(rep.Rows)/verifyDur.Seconds())
+	if b.dupes.Load() > 0 || !rep.OK {
+		return errors.New("review invariants broken")
+	}
+	return nil
+}
+
+// bench is the measured part: reviewers claiming and deciding through the
+// API, in phases.
+type bench struct {
+	base       string
+	client     *http.Client
+	keys       []string
+	pool       *pgxpool.Pool
+	statements bool
+	cpuprofile string
+
+	mu              sync.Mutex
+	seen            map[int64]int
+	dupes, failures atomic.Int64
+	lastDecided     int64
+}
+
+// phase runs every reviewer until limit decisions: claim, look at the item
+// for an exponentially distributed time of mean think (0: none — the
+// saturation test), decide, claim the next. It prints the phase's figures.
+func (b *bench) phase(ctx context.Context, stdout io.Writer, n int, think time.Duration, limit, pending int64) error {
+	var (
+		mu                 sync.Mutex
+		claimLat, decLat   []time.Duration
+		decided, attempted atomic.Int64
+	)
+	if b.cpuprofile != "" && n == 0 {
+		f, err := os.Create(b.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	pool := b.pool
+	if b.statements {
+		if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+			return err
+		}
+	}
+	var waits map[string]int
+	stopWaits := func() {}
+	if b.statements {
+		waits, stopWaits = sampleWaits(ctx, pool)
+	}
+	pg0, err := backendCPU(ctx, pool)
+	if err != nil {
+		return err
+	}
+	self0 := selfCPU()
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := range *reviewers {
+	for w := range b.keys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(n)))
 			for attempted.Add(1) <= limit && ctx.Err() == nil {
 				c0 := time.Now()
 				var it review.Item
-				status, err := post(ctx, client, base+"/v1/review/claim", keys[w], `{}`, &it)
+				status, err := post(ctx, b.client, b.base+"/v1/review/claim", b.keys[w], `{}`, &it)
 				cl := time.Since(c0)
 				if err != nil || (status != 200 && status != 204) {
-					failures.Add(1)
+					b.failures.Add(1)
 					fmt.Fprintf(os.Stderr, "claim: %d %v\n", status, err)
 					return
 				}
@@ -188,17 +285,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				}
 				mu.Lock()
 				claimLat = append(claimLat, cl)
-				seen[it.ID]++
-				if seen[it.ID] > 1 {
-					dupes.Add(1)
-				}
 				mu.Unlock()
+				b.mu.Lock()
+				b.seen[it.ID]++
+				if b.seen[it.ID] > 1 {
+					b.dupes.Add(1)
+				}
+				b.mu.Unlock()
+				if think > 0 {
+					select {
+					case <-time.After(time.Duration(rng.ExpFloat64() * float64(think))):
+					case <-ctx.Done():
+						return
+					}
+				}
 				d0 := time.Now()
-				status, err = post(ctx, client, fmt.Sprintf("%s/v1/review/items/%d/decision", base, it.ID), keys[w],
+				status, err = post(ctx, b.client, fmt.Sprintf("%s/v1/review/items/%d/decision", b.base, it.ID), b.keys[w],
 					`{"markets":{"DE":"block","US":"allow"},"reason":"trademark_infringement","note":"bench"}`, nil)
 				dl := time.Since(d0)
 				if err != nil || status != 200 {
-					failures.Add(1)
+					b.failures.Add(1)
 					fmt.Fprintf(os.Stderr, "decide %d: %d %v\n", it.ID, status, err)
 					continue
 				}
@@ -211,33 +317,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	v0 := time.Now()
-	rep, err := review.VerifyAudit(ctx, pool)
+	selfUsed := selfCPU() - self0
+	stopWaits()
+	pg1, err := backendCPU(ctx, pool)
 	if err != nil {
 		return err
 	}
-	verifyDur := time.Since(v0)
+	b.lastDecided = decided.Load()
 
 	slices.Sort(claimLat)
 	slices.Sort(decLat)
+	mode := "saturation: no time between claim and decision (capacity; latency = reviewers / throughput)"
+	if think > 0 {
+		mode = fmt.Sprintf("paced: each reviewer looks at an item for an exponentially distributed time of mean %s before deciding", think)
+	}
+	fmt.Fprintf(stdout, "\nphase %d — %s\n%d reviewers, %d pending at start, %d claimed and decided in %s on %d CPUs (GOMAXPROCS %d)\n",
+		n+1, mode, len(b.keys), pending, decided.Load(), wall.Round(time.Millisecond), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(stdout, "\n%d reviewers, %d pending at start, %d claimed and decided in %s on %d CPUs (GOMAXPROCS %d)\n",
-		*reviewers, *items, decided.Load(), wall.Round(time.Millisecond), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Fprintln(tw, "\tp50\tp90\tp99\tmax\t")
 	fmt.Fprintf(tw, "claim\t%s\t%s\t%s\t%s\t\n", pct(claimLat, 50), pct(claimLat, 90), pct(claimLat, 99), pct(claimLat, 100))
 	fmt.Fprintf(tw, "decide\t%s\t%s\t%s\t%s\t\n", pct(decLat, 50), pct(decLat, 90), pct(decLat, 99), pct(decLat, 100))
 	tw.Flush()
 	fmt.Fprintf(stdout, "throughput: %.0f claims/s, %.0f claim+decide cycles/s\n", float64(len(claimLat))/wall.Seconds(), float64(decided.Load())/wall.Seconds())
+	if n := decided.Load(); n > 0 {
+		fmt.Fprintf(stdout, "CPU per claim+decide cycle: %s in PostgreSQL backends, %s in this process (API server and clients); %.1f of %d CPUs busy with this run\n",
+			((pg1 - pg0) / time.Duration(n)).Round(10*time.Microsecond), (selfUsed / time.Duration(n)).Round(10*time.Microsecond),
+			(pg1-pg0+selfUsed).Seconds()/wall.Seconds(), runtime.NumCPU())
+	}
+	if b.statements {
+		printWaits(stdout, waits)
+		if err := printStatements(ctx, pool, stdout, decided.Load()); err != nil {
+			return err
+		}
+	}
 	p99 := pct(claimLat, 99)
 	fmt.Fprintf(stdout, "target: claim p99 < %s with 10,000 pending — measured %s = %.2f× the target (below 1 meets it)\n", claimTargetP99, p99, float64(p99)/float64(claimTargetP99))
-	fmt.Fprintf(stdout, "exclusivity: %d items handed out twice; %d failed requests\n", dupes.Load(), failures.Load())
-	fmt.Fprintf(stdout, "audit chain: %d rows, ok=%v, verified in %s (%.0f rows/s)\n", rep.Rows, rep.OK, verifyDur.Round(time.Millisecond), float64(rep.Rows)/verifyDur.Seconds())
-	if dupes.Load() > 0 || !rep.OK {
-		return errors.New("review invariants broken")
-	}
 	return nil
 }
-
 func post(ctx context.Context, c *http.Client, url, key, body string, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader([]byte(body)))
 	if err != nil {
@@ -297,6 +413,127 @@ func seed(ctx context.Context, st *store.Store, tenantID string, n, workers int)
 	wg.Wait()
 	close(errc)
 	return <-errc
+}
+
+// sampleWaits samples what this database's active backends are doing
+// every 5 ms (pg_stat_activity: CPU, or the lock or I/O they wait for) until
+// stop is called.
+func sampleWaits(ctx context.Context, pool *pgxpool.Pool) (map[string]int, func()) {
+	waits := map[string]int{}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			rows, err := pool.Query(ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' / ' || left(regexp_replace(query, '\s+', ' ', 'g'), 60)
+				FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)
+			if err != nil {
+				return
+			}
+			ws, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return
+			}
+			for _, w := range ws {
+				waits[w]++
+			}
+		}
+	}()
+	return waits, func() { close(done); <-stopped }
+}
+
+// printWaits prints the most frequent samples of sampleWaits.
+func printWaits(w io.Writer, waits map[string]int) {
+	type kv struct {
+		k string
+		n int
+	}
+	var all []kv
+	total := 0
+	for k, n := range waits {
+		all = append(all, kv{k, n})
+		total += n
+	}
+	slices.SortFunc(all, func(a, b kv) int { return b.n - a.n })
+	fmt.Fprintln(w, "active backends sampled every 5 ms (share of samples: wait / statement):")
+	for i, e := range all {
+		if i == 15 {
+			break
+		}
+		fmt.Fprintf(w, "  %5.1f%%  %s\n", 100*float64(e.n)/float64(max(total, 1)), e.k)
+	}
+}
+
+// printStatements prints the statements that took most time in this
+// database since the reset, per claim+decide cycle.
+func printStatements(ctx context.Context, pool *pgxpool.Pool, w io.Writer, cycles int64) error {
+	rows, err := pool.Query(ctx, `SELECT calls, total_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY total_exec_time DESC LIMIT 20`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fmt.Fprintln(w, "statements by PostgreSQL time (ms per cycle, calls per cycle, ms per call):")
+	for rows.Next() {
+		var calls int64
+		var total float64
+		var q string
+		if err := rows.Scan(&calls, &total, &q); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %7.3f  %5.2f  %7.3f  %s\n", total/float64(max(cycles, 1)), float64(calls)/float64(max(cycles, 1)), total/float64(max(calls, 1)), q)
+	}
+	return rows.Err()
+}
+
+// backendCPU sums the user and system CPU time of this database's
+// PostgreSQL backends (the pool keeps its connections open, so the same
+// backends serve the whole run), read from /proc.
+func backendCPU(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error) {
+	rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return 0, err
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		total += procCPU(fmt.Sprintf("/proc/%d/stat", pid))
+	}
+	return total, nil
+}
+
+// selfCPU is this process's user and system CPU time.
+func selfCPU() time.Duration { return procCPU("/proc/self/stat") }
+
+// procCPU reads utime+stime from a /proc/<pid>/stat file (0 when it cannot).
+func procCPU(path string) time.Duration {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	// the command name may hold spaces: fields start after its ')'
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 func pct(ds []time.Duration, p int) time.Duration {

@@ -16,18 +16,17 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image/color"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/bank/iconify"
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/bank/symbols"
 	"github.com/muster-dev/muster/eval/logos2/logos2gen"
@@ -71,17 +70,43 @@ func run() error {
 	noAlt := flag.Bool("no-alternates", false, "without other artists' drawings as alternate references")
 	noNeg := flag.Bool("no-negative", false, "without the negative bank (its first preparation takes long on a busy machine; recorded with the test figures)")
 	preview := flag.String("preview", "", "write the first development seed's designs (every 10th) to this directory and stop")
+	buildProcs := flag.Int("build-procs", 2, "GOMAXPROCS while the bank is prepared (first run, or a new encoding)")
 	flag.Parse()
-	runtime.GOMAXPROCS(*procs)
+	runtime.GOMAXPROCS(*buildProcs)
 	ctx := context.Background()
 	if *test && (*verbose || *dump != "" || *only != "") {
 		return fmt.Errorf("test seeds are not inspected: -v, -dump and -only are for development seeds")
 	}
 	seeds := DevSeeds
 	if *test {
+		// -seeds may pick some of the test seeds (one process per seed on
+		// a busy machine); each run records its own line, and no seed is
+		// run twice for a matcher version.
 		seeds = TestSeeds
-		if prev, _ := os.ReadFile(testRuns); bytes.Contains(prev, []byte("| "+match.Version+" |")) && *again == "" {
-			return fmt.Errorf("the test seeds were already run for %s (see %s); a new matcher version gets a new run", match.Version, testRuns)
+		if *seedsFlag != "" {
+			seeds = nil
+			for _, f := range strings.Split(*seedsFlag, ",") {
+				v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(TestSeeds, v) {
+					return fmt.Errorf("seed %d is not a frozen test seed", v)
+				}
+				seeds = append(seeds, v)
+			}
+		}
+		prev, _ := os.ReadFile(testRuns)
+		for _, line := range strings.Split(string(prev), "\n") {
+			cols := strings.Split(line, "|")
+			if len(cols) < 5 || strings.TrimSpace(cols[2]) != match.Version || *again != "" {
+				continue
+			}
+			for _, sd := range seeds {
+				if slices.Contains(strings.Fields(strings.Trim(strings.TrimSpace(cols[4]), "[]")), strconv.FormatUint(sd, 10)) {
+					return fmt.Errorf("test seed %d was already run for %s (see %s); a new matcher version gets a new run", sd, match.Version, testRuns)
+				}
+			}
 		}
 	} else if *seedsFlag != "" {
 		seeds = nil
@@ -128,6 +153,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	runtime.GOMAXPROCS(*procs) // designs are matched, and timed, on *procs cores
 	detect := func(ctx context.Context, img *imaging.Image) ([]logos2gen.Found, error) {
 		ms, _, err := m.Find(ctx, img.NRGBA)
 		if err != nil {
@@ -135,7 +161,7 @@ func run() error {
 		}
 		out := make([]logos2gen.Found, 0, len(ms))
 		for _, x := range ms {
-			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box})
+			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded})
 		}
 		return out, nil
 	}
@@ -212,6 +238,7 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 	}
 	t := r.MSPerDesign["1200x1200"]
 	tl := r.MSPerDesign["4500x5400"]
+	tc := r.CPUMSPerDesign["1200x1200"]
 	note := ""
 	if again != "" {
 		note = " (again: " + again + ")"
@@ -222,11 +249,15 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 	if scaleRecorded != 1 {
 		note += fmt.Sprintf(" at scale %g", scaleRecorded)
 	}
-	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f |%s\n",
+	load := "?"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	line := fmt.Sprintf("| %s | %s | %s | %v | %d | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %s |%s\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), match.Version, commit, seeds, r.Designs,
 		get(r.Recall, logos2gen.KindOwn), get(r.Recall, "other:dev sets"), get(r.Recall, "other:held-out sets"),
 		r.Precision.String(), r.WrongExtra.String(), get(r.Flagged, logos2gen.KindFree), get(r.Flagged, logos2gen.KindHeldOut),
-		t.P50, t.P95, tl.P50, tl.P95, note)
+		t.P50, t.P95, tc.P50, tc.P95, tl.P50, tl.P95, load, note)
 	_, statErr := os.Stat(testRuns)
 	f, err := os.OpenFile(testRuns, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -238,8 +269,8 @@ func record(r *logos2gen.Report, seeds []uint64, again string) error {
 			"Written by `make eval-logos2-test` (`go run ./eval/logos2 -test`), which refuses to run a version twice.\n"+
 			"Test seeds are never listed design by design and never used for tuning.\n"+
 			"Recall: right entry with its box overlapping the truth (IoU ≥ 0.3 or centre inside); 95 % Wilson intervals in brackets.\n\n"+
-			"| when (UTC) | matcher | commit | seeds | designs | own-artwork recall | other artists, sets in tuning | other artists, held-out sets | precision (findings on logo designs) | logo designs with a wrong finding | brand-free flagged | held-out brands flagged | 1200² ms p50 / p95 | 4500×5400 ms p50 / p95 |\n"+
-			"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+			"| when (UTC) | matcher | commit | seeds | designs | own-artwork recall | other artists, sets in tuning | other artists, held-out sets | precision (findings on logo designs) | logo designs with a wrong finding | brand-free flagged | held-out brands flagged | 1200² ms p50 / p95 (wall) | 1200² CPU ms p50 / p95 (one core) | 4500×5400 ms p50 / p95 (wall) | load average at the end |\n"+
+			"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	}
 	_, err = f.WriteString(line)
 	fmt.Print("recorded in ", testRuns, ":\n", line)
@@ -296,26 +327,31 @@ func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noA
 	}
 	dirty := false
 	bar := &bank.Progress{W: os.Stderr, Label: "bank simple-icons", Total: len(src.Brands.Icons)}
+	var jobs []bank.IconJob
 	for _, ic := range src.Brands.Icons {
-		bar.Add(1)
 		var p match.Prepared
-		if b, ok := cached[ic.Name]; !ok || p.UnmarshalBinary(b) != nil {
-			dirty = true
-			img, err := iconify.Render(ic, bank.RenderSize, color.NRGBA{A: 255})
-			if err != nil {
-				return nil, err
+		if b, ok := cached[ic.Name]; ok && p.UnmarshalBinary(b) == nil {
+			bar.Add(1)
+			if !logos2gen.HeldOutEntry(ic.Name) {
+				m.AddPrepared(&p)
 			}
-			pp, err := m.Prepare(ic.Name, match.MaskFromAlpha(img), 0)
-			if err != nil {
-				return nil, err
-			}
-			p = *pp
-			cached[ic.Name], _ = p.MarshalBinary()
-		}
-		if logos2gen.HeldOutEntry(ic.Name) {
 			continue
 		}
-		m.AddPrepared(&p)
+		jobs = append(jobs, bank.IconJob{Key: ic.Name, Icon: ic})
+	}
+	prepared, err := bank.PrepareIcons(ctx, m, jobs, bar)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range prepared {
+		if p == nil {
+			return nil, fmt.Errorf("simple-icons %s: no shape", jobs[i].Key)
+		}
+		dirty = true
+		cached[jobs[i].Key], _ = p.MarshalBinary()
+		if !logos2gen.HeldOutEntry(jobs[i].Key) {
+			m.AddPrepared(p)
+		}
 	}
 	if dirty {
 		if f, err := os.Create(cacheFile + ".tmp"); err == nil {

@@ -70,16 +70,17 @@ func main() {
 }
 
 type options struct {
-	n, tenants, workers, apis, clients int
-	leaderDown, settle                 time.Duration
-	muster, keep                       string
-	concurrency                        int
+	n, full, tenants, workers, apis, clients int
+	leaderDown, settle                       time.Duration
+	muster, keep                             string
+	concurrency                              int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
 	var o options
-	fs.IntVar(&o.n, "n", 2000, "designs to submit")
+	fs.IntVar(&o.n, "n", 2000, "designs to submit with the hash analyzer")
+	fs.IntVar(&o.full, "full", 0, "then designs to submit with every analyzer (workers restarted with MUSTER_ANALYZERS unset; needs the models, as muster run installs them)")
 	fs.IntVar(&o.tenants, "tenants", 4, "tenants submitting (tenant 0's webhook receiver hangs)")
 	fs.IntVar(&o.workers, "workers", 3, "muster worker processes")
 	fs.IntVar(&o.apis, "apis", 2, "muster serve processes")
@@ -135,6 +136,9 @@ type soak struct {
 	apiURLs []string
 	keys    []string // merchant key per tenant
 	tenants []string
+
+	// analyzers is MUSTER_ANALYZERS for the workers ("" = every analyzer).
+	analyzers string
 
 	hookMu    sync.Mutex
 	hookSeen  map[string]int // delivery id → times received (tenants with working receivers)
@@ -217,10 +221,73 @@ func (s *soak) run(ctx context.Context) error {
 	if err := s.setupTenants(ctx); err != nil {
 		return err
 	}
+	s.analyzers = "hash"
 	if err := s.startProcesses(ctx); err != nil {
 		return err
 	}
-	return s.drive(ctx)
+	w := func(i int) string { return fmt.Sprintf("worker-%d", i%s.o.workers) }
+	hashErr := s.drive(ctx, phase{label: "soak", n: s.o.n, analyzers: []string{"hash"}, faults: []fault{
+		{0.10, "kill -9 a worker", func() { s.kill9(w(0), 3*time.Second) }},
+		{0.25, "stop the stream leader", func() { s.leaderDown(ctx, s.o.leaderDown) }},
+		{0.50, "restart PostgreSQL", func() { s.restartPostgres(ctx) }},
+		{0.65, "kill -9 an API instance", func() { s.kill9("api-0", 2*time.Second) }},
+		{0.80, "kill -9 another worker", func() { s.kill9(w(1), 3*time.Second) }},
+	}})
+	if s.o.full == 0 || ctx.Err() != nil {
+		return hashErr
+	}
+	// Every analyzer: the workers restart with the default set.
+	s.analyzers = ""
+	for i := range s.o.workers {
+		s.restart(w(i))
+	}
+	s.logf("workers restarted with every analyzer")
+	fullErr := s.drive(ctx, phase{label: "soak(every analyzer)", n: s.o.full, base: s.o.n,
+		analyzers: []string{"hash", "nsfw", "bank", "ocr", "listing"}, faults: []fault{
+			{0.30, "kill -9 a worker", func() { s.kill9(w(2), 3*time.Second) }},
+			{0.60, "stop the stream leader", func() { s.leaderDown(ctx, min(s.o.leaderDown, 15*time.Second)) }},
+		}})
+	if hashErr != nil {
+		return hashErr
+	}
+	return fullErr
+}
+
+// restart stops a process gracefully and starts it again with the
+// current settings.
+func (s *soak) restart(name string) {
+	s.mu.Lock()
+	p := s.procs[name]
+	s.mu.Unlock()
+	if p == nil || p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	if err := s.spawn(name, nil, nil); err != nil {
+		s.logf("restart %s: %v", name, err)
+	}
+}
+
+// phase is one set of uploads with its faults and the analyzers every
+// decided design must have been analysed by.
+type phase struct {
+	label     string
+	n, base   int
+	analyzers []string
+	faults    []fault
+}
+
+// fault runs fn once at fraction at of the phase's uploads.
+type fault struct {
+	at   float64
+	name string
+	fn   func()
 }
 
 func (s *soak) startPostgres(ctx context.Context) error {
@@ -360,7 +427,6 @@ func (s *soak) baseEnv() []string {
 		"MUSTER_DATABASE_URL="+s.dbURL,
 		"MUSTER_NATS_URL="+s.natsURLs,
 		"MUSTER_NATS_REPLICAS=3",
-		"MUSTER_ANALYZERS=hash",
 		"MUSTER_ACK_WAIT=10s",
 		"MUSTER_MAX_DELIVER=5",
 		"MUSTER_CONCURRENCY="+strconv.Itoa(s.o.concurrency),
@@ -440,6 +506,9 @@ func (s *soak) spawn(name string, args, env []string) error {
 	}
 	cmd := exec.Command(s.o.muster, p.args...)
 	cmd.Env = append(s.baseEnv(), p.env...)
+	if s.analyzers != "" {
+		cmd.Env = append(cmd.Env, "MUSTER_ANALYZERS="+s.analyzers)
+	}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
@@ -595,25 +664,12 @@ func (s *soak) upload(ctx context.Context, d *design, deadline time.Time) {
 	}
 }
 
-func (s *soak) drive(ctx context.Context) error {
-	designs := make([]*design, s.o.n)
+func (s *soak) drive(ctx context.Context, ph phase) error {
+	designs := make([]*design, ph.n)
 	for i := range designs {
-		designs[i] = &design{idx: i, tenant: i % s.o.tenants}
+		designs[i] = &design{idx: ph.base + i, tenant: i % s.o.tenants}
 	}
-	// Faults at fractions of the uploads.
-	type fault struct {
-		at   float64
-		name string
-		fn   func()
-	}
-	w := func(i int) string { return fmt.Sprintf("worker-%d", i%s.o.workers) }
-	faults := []fault{
-		{0.10, "kill -9 a worker", func() { s.kill9(w(0), 3*time.Second) }},
-		{0.25, "stop the stream leader", func() { s.leaderDown(ctx, s.o.leaderDown) }},
-		{0.50, "restart PostgreSQL", func() { s.restartPostgres(ctx) }},
-		{0.65, "kill -9 an API instance", func() { s.kill9("api-0", 2*time.Second) }},
-		{0.80, "kill -9 another worker", func() { s.kill9(w(1), 3*time.Second) }},
-	}
+	faults := ph.faults
 	var accepted atomic.Int64
 	var faultWG sync.WaitGroup
 	stopFaults := make(chan struct{})
@@ -627,7 +683,7 @@ func (s *soak) drive(ctx context.Context) error {
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			if float64(accepted.Load()) >= faults[next].at*float64(s.o.n) {
+			if float64(accepted.Load()) >= faults[next].at*float64(ph.n) {
 				f := faults[next]
 				next++
 				faultWG.Add(1)
@@ -636,7 +692,7 @@ func (s *soak) drive(ctx context.Context) error {
 		}
 	}()
 
-	s.logf("uploading %d designs from %d tenants with %d clients", s.o.n, s.o.tenants, s.o.clients)
+	s.logf("%s: uploading %d designs from %d tenants with %d clients (analyzers: %s)", ph.label, ph.n, s.o.tenants, s.o.clients, strings.Join(ph.analyzers, ","))
 	jobs := make(chan *design)
 	var wg sync.WaitGroup
 	uploadDeadline := time.Now().Add(30 * time.Minute)
@@ -681,6 +737,7 @@ func (s *soak) drive(ctx context.Context) error {
 	}
 	settleBy := time.Now().Add(s.o.settle)
 	var open int
+	lastOpen, lastAt := -1, time.Now()
 	for {
 		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM designs WHERE id = ANY($1::uuid[]) AND status NOT IN ('decided', 'failed')`, ids).Scan(&open)
 		if err == nil && open == 0 {
@@ -689,15 +746,63 @@ func (s *soak) drive(ctx context.Context) error {
 		if time.Now().After(settleBy) || ctx.Err() != nil {
 			break
 		}
+		if err == nil && time.Since(lastAt) >= 30*time.Second {
+			// Throughput or a stall? How fast the open designs finish, and
+			// what state they are in.
+			if lastOpen >= 0 {
+				s.logf("settling: %d open, %.1f finished/s over the last %s; %s", open, float64(lastOpen-open)/time.Since(lastAt).Seconds(),
+					time.Since(lastAt).Round(time.Second), s.openStates(ctx, ids))
+			}
+			lastOpen, lastAt = open, time.Now()
+		}
 		time.Sleep(time.Second)
 	}
 	drained := time.Since(uploadsDone)
 	// Let the webhooks of the last verdicts arrive.
 	time.Sleep(5 * time.Second)
-	return s.report(ctx, ids, rejected, retries, drained)
+	return s.report(ctx, ph, ids, rejected, retries, drained)
 }
 
-func (s *soak) report(ctx context.Context, ids, rejected []string, retries int, drained time.Duration) error {
+// openStates summarises the designs not yet finished: by status and
+// analysis attempts, the newest failure reasons, and the work queue's
+// pending and unacknowledged messages.
+func (s *soak) openStates(ctx context.Context, ids []string) string {
+	var parts []string
+	rows, err := s.pool.Query(ctx, `SELECT status, attempts, count(*), max(extract(epoch FROM now() - updated_at))::int FROM designs
+		WHERE id = ANY($1::uuid[]) AND status NOT IN ('decided', 'failed') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 6`, ids)
+	if err == nil {
+		for rows.Next() {
+			var st string
+			var att, n, idle int
+			if rows.Scan(&st, &att, &n, &idle) == nil {
+				parts = append(parts, fmt.Sprintf("%s/attempts=%d: %d (idle up to %ds)", st, att, n, idle))
+			}
+		}
+		rows.Close()
+	}
+	var reason string
+	if s.pool.QueryRow(ctx, `SELECT coalesce(left(failure_reason, 120), '') FROM designs WHERE id = ANY($1::uuid[]) AND status NOT IN ('decided', 'failed')
+		AND failure_reason IS NOT NULL ORDER BY updated_at DESC LIMIT 1`, ids).Scan(&reason) == nil && reason != "" {
+		parts = append(parts, "latest failure: "+reason)
+	}
+	js, err := jetstream.New(s.nc)
+	var st jetstream.Stream
+	if err == nil {
+		st, err = js.Stream(ctx, queue.StreamDesigns)
+	}
+	if err == nil {
+		var pending, ackPending uint64
+		lister := st.ListConsumers(ctx)
+		for ci := range lister.Info() {
+			pending += ci.NumPending
+			ackPending += uint64(ci.NumAckPending)
+		}
+		parts = append(parts, fmt.Sprintf("queue: %d pending, %d delivered unacknowledged", pending, ackPending))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *soak) report(ctx context.Context, ph phase, ids, rejected []string, retries int, drained time.Duration) error {
 	var decided, failed, stuck, present, dupVerdicts, unanalysed, allowNoAnalysis int
 	q := func(sql string, dst *int) error {
 		return s.pool.QueryRow(ctx, sql, ids).Scan(dst)
@@ -711,7 +816,8 @@ func (s *soak) report(ctx context.Context, ids, rejected []string, retries int, 
 		{`SELECT count(*) FROM designs WHERE id = ANY($1::uuid[]) AND status = 'failed'`, &failed},
 		{`SELECT count(*) FROM designs WHERE id = ANY($1::uuid[]) AND status NOT IN ('decided', 'failed')`, &stuck},
 		{`SELECT count(*) FROM (SELECT design_id FROM verdicts WHERE design_id = ANY($1::uuid[]) AND cause = 'analysis' GROUP BY design_id HAVING count(*) > 1) d`, &dupVerdicts},
-		{`SELECT count(*) FROM designs d WHERE d.id = ANY($1::uuid[]) AND d.status = 'decided' AND NOT EXISTS (SELECT 1 FROM analyses a WHERE a.design_id = d.id AND a.analyzer = 'hash')`, &unanalysed},
+		{`SELECT count(*) FROM designs d WHERE d.id = ANY($1::uuid[]) AND d.status = 'decided' AND (SELECT count(DISTINCT analyzer) FROM analyses a
+			WHERE a.design_id = d.id AND a.analyzer = ANY('{` + strings.Join(ph.analyzers, ",") + `}'::text[])) < ` + strconv.Itoa(len(ph.analyzers)), &unanalysed},
 		{`SELECT count(*) FROM verdicts v WHERE v.design_id = ANY($1::uuid[]) AND v.outcome = 'allow' AND NOT EXISTS (SELECT 1 FROM analyses a WHERE a.design_id = v.design_id)`, &allowNoAnalysis},
 	} {
 		if err := q(c.sql, c.dst); err != nil {
@@ -785,8 +891,24 @@ func (s *soak) report(ctx context.Context, ids, rejected []string, retries int, 
 	fmt.Fprintf(s.out, "webhooks (tenants 1..%d): %d deliveries received, %d designs unannounced, %d delivery ids received more than once (receivers de-duplicate); outbox unsent: %d\n",
 		s.o.tenants-1, hooks, hookMissing, hookDup, unsent)
 	fmt.Fprintf(s.out, "verdict latency (upload → verdict): p50=%s p99=%s\n", pct(0.5), pct(0.99))
-	fmt.Fprintf(s.out, "soak: submitted=%d decided=%d failed=%d lost=%d duplicate_verdicts=%d stuck=%d unanalysed=%d allowed_without_analysis=%d max_verdict_latency=%s\n",
-		len(ids), decided, failed, lost, dupVerdicts, stuck, unanalysed, allowNoAnalysis, pct(1))
+	if stuck > 0 {
+		fmt.Fprintf(s.out, "not finished: %s\n", s.openStates(ctx, ids))
+	}
+	if failed > 0 {
+		fr, err := s.pool.Query(ctx, `SELECT left(failure_reason, 100), count(*) FROM designs WHERE id = ANY($1::uuid[]) AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT 5`, ids)
+		if err == nil {
+			for fr.Next() {
+				var r string
+				var n int
+				if fr.Scan(&r, &n) == nil {
+					fmt.Fprintf(s.out, "  failed %d: %s\n", n, r)
+				}
+			}
+			fr.Close()
+		}
+	}
+	fmt.Fprintf(s.out, "%s: submitted=%d decided=%d failed=%d lost=%d duplicate_verdicts=%d stuck=%d unanalysed=%d allowed_without_analysis=%d max_verdict_latency=%s\n",
+		ph.label, len(ids), decided, failed, lost, dupVerdicts, stuck, unanalysed, allowNoAnalysis, pct(1))
 	var problems []string
 	if lost > 0 {
 		problems = append(problems, fmt.Sprintf("%d lost", lost))
@@ -810,7 +932,7 @@ func (s *soak) report(ctx context.Context, ids, rejected []string, retries int, 
 		problems = append(problems, fmt.Sprintf("%d outbox messages unsent", unsent))
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s (logs in %s)", strings.Join(problems, ", "), s.dir)
+		return fmt.Errorf("%s: %s (logs in %s)", ph.label, strings.Join(problems, ", "), s.dir)
 	}
 	return nil
 }

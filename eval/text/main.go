@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,14 +55,59 @@ func run() error {
 	out := flag.String("out", "", "write the generated designs and a truth file here")
 	verbose := flag.Bool("v", false, "print every miss")
 	genOnly := flag.Bool("gen-only", false, "only generate the designs into -out")
+	noGenCache := flag.Bool("no-gen-cache", false, "render the designs again (default: cached by set, seed, size, generator version and fonts)")
+	styles := flag.String("styles", "", "only these styles (comma-separated; default all)")
+	noTessCache := flag.Bool("no-tess-cache", false, "read every design with Tesseract again (default: cached readings by image hash)")
+	retry := flag.String("retry", "", "second-reading filters (comma-separated: invert, close, close5, blur, median; default the engine's)")
+	retryMean := flag.Bool("retry-mean", false, "average the recogniser's probabilities over a low-confidence line's filtered copies")
+	retryScore := flag.Float64("retry-score", 0, "second readings below this confidence (default the engine's)")
+	binThresh := flag.Float64("bin-thresh", 0, "DB binarisation threshold (default the engine's)")
+	boxThresh := flag.Float64("box-thresh", 0, "DB box score threshold (default the engine's)")
+	unclip := flag.Float64("unclip", 0, "DB unclip ratio (default the engine's)")
+	ordText := flag.String("ordinary-text", "", "screen the ordinary slogans of this file (and the set's own) as text, as written and stacked one word a line, instead of the evaluation")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip}
+	if *retry != "" {
+		cfg.Retry = strings.Split(*retry, ",")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	env, err := evaltext.Open(ctx, ocr.Config{DetMaxSide: *detSide})
+	env, err := evaltext.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
+	designCache := filepath.Join(env.Root, "var", "cache", "eval-text-designs")
+	if *noGenCache {
+		designCache = ""
+	}
+	if *noTessCache {
+		env.TessCache = ""
+	}
+	if *ordText != "" {
+		slogans, err := evaltext.LoadSlogans(*ordText)
+		if err != nil {
+			return err
+		}
+		slogans = append(append(slogans, evaltext.Ordinary("dev")...), evaltext.Ordinary("test")...)
+		a, st, err := env.OrdinaryText(ctx, slogans, os.Stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("ordinary slogans flagged (review or block in DE or US), text only: as written %s; stacked one word a line %s\n", a, st)
+		return nil
+	}
 	if *bench {
 		designs, err := evaltext.Generate("dev", 77, *n, env.Content["dev"])
 		if err != nil {
@@ -88,11 +135,19 @@ func run() error {
 	}{{"dev", devSeeds}, {"test", testSeeds}} {
 		var all []evaltext.Design
 		for _, s := range set.seeds {
-			ds, err := evaltext.Generate(set.name, s, *n, env.Content[set.name])
+			var only []string
+			if *styles != "" {
+				only = strings.Split(*styles, ",")
+			}
+			ds, err := evaltext.GenerateCached(designCache, set.name, s, *n, env.Content[set.name], only)
 			if err != nil {
 				return err
 			}
-			all = append(all, ds...)
+			for _, d := range ds {
+				if *styles == "" || slices.Contains(strings.Split(*styles, ","), d.Style) {
+					all = append(all, d)
+				}
+			}
 		}
 		if len(all) == 0 {
 			continue

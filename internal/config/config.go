@@ -22,26 +22,34 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	DatabaseURL   string
-	NATSURL       string
-	HTTPAddr      string
-	DataDir       string
-	CacheDir      string
-	ModelsDir     string
-	ORTLib        string
-	Concurrency   int
-	Analyzers     []string
-	MaxBytes      int64
-	MaxPixels     int64
-	AckWait       time.Duration
-	MaxDeliver    int
-	NATSReplicas  int
-	LogLevel      string
-	LogFormat     string
-	OrtThreads    int
-	ShutdownGrace time.Duration
+	DatabaseURL string
+	// DatabaseMaxConns bounds the process's PostgreSQL connections (the
+	// pool; pgx's own default, 4 on a 2-CPU machine, queued 50 reviewers'
+	// claims behind each other).
+	DatabaseMaxConns int
+	NATSURL          string
+	HTTPAddr         string
+	DataDir          string
+	CacheDir         string
+	ModelsDir        string
+	ORTLib           string
+	Concurrency      int
+	Analyzers        []string
+	MaxBytes         int64
+	MaxPixels        int64
+	AckWait          time.Duration
+	MaxDeliver       int
+	NATSReplicas     int
+	LogLevel         string
+	LogFormat        string
+	OrtThreads       int
+	ShutdownGrace    time.Duration
 	// AnalysisTimeout bounds one attempt at a design in a worker.
 	AnalysisTimeout time.Duration
+	// InfraRetryBudget is how long a design may keep failing because
+	// PostgreSQL, the object store or NATS is unavailable before it is
+	// dead-lettered; such failures are not analysis attempts.
+	InfraRetryBudget time.Duration
 	// MetricsAddr is where /metrics is served: "api" (on the API's
 	// listener), "off", or a listen address of its own.
 	MetricsAddr string
@@ -207,6 +215,7 @@ func settings() []setting {
 	}
 	return []setting{
 		{"database-url", "MUSTER_DATABASE_URL", "", "PostgreSQL URL; empty with run/scan: a local cluster in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"database-max-conns", "MUSTER_DATABASE_MAX_CONNS", "24", "most PostgreSQL connections this process opens (its pool); more requests wait for one", integer(func(c *Config) *int { return &c.DatabaseMaxConns })},
 		{"nats-url", "MUSTER_NATS_URL", "", "NATS URL(s), comma-separated; empty with run: an embedded JetStream server", str(func(c *Config) *string { return &c.NATSURL })},
 		{"http-addr", "MUSTER_HTTP_ADDR", DefaultHTTPAddr, "API listen address (run: 127.0.0.1:8080 unless set)", str(func(c *Config) *string { return &c.HTTPAddr })},
 		{"data-dir", "MUSTER_DATA_DIR", "var/data", "where run keeps the embedded NATS and PostgreSQL data", str(func(c *Config) *string { return &c.DataDir })},
@@ -229,7 +238,8 @@ func settings() []setting {
 		{"http-read-timeout", "MUSTER_HTTP_READ_TIMEOUT", "60s", "longest time to read one request, body included (slow uploads are cut off)", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 		{"http-max-conns", "MUSTER_HTTP_MAX_CONNS", "1024", "most open API connections; more wait in the listen queue", integer(func(c *Config) *int { return &c.HTTPMaxConns })},
 		{"ack-wait", "MUSTER_ACK_WAIT", "30s", "redeliver a design not acknowledged (nor heartbeated) within this time", dur(func(c *Config) *time.Duration { return &c.AckWait })},
-		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "attempts before a design is dead-lettered and marked failed", integer(func(c *Config) *int { return &c.MaxDeliver })},
+		{"max-deliver", "MUSTER_MAX_DELIVER", "5", "analysis attempts before a design is dead-lettered and marked failed (failures of PostgreSQL, the object store or NATS are not attempts: see infra-retry-budget)", integer(func(c *Config) *int { return &c.MaxDeliver })},
+		{"infra-retry-budget", "MUSTER_INFRA_RETRY_BUDGET", "30m", "how long a design is retried (back-off 1 s doubling to 30 s) while PostgreSQL, the object store or NATS is unavailable, before it is dead-lettered", dur(func(c *Config) *time.Duration { return &c.InfraRetryBudget })},
 		{"nats-replicas", "MUSTER_NATS_REPLICAS", "1", "stream replicas (3 on a NATS cluster)", integer(func(c *Config) *int { return &c.NATSReplicas })},
 		{"ort-threads", "MUSTER_ORT_THREADS", "0", "ONNX Runtime intra-op threads per session (0: number of CPUs)", integer(func(c *Config) *int { return &c.OrtThreads })},
 		{"metrics-addr", "MUSTER_METRICS_ADDR", "127.0.0.1:9464", "where /metrics listens: an address of its own (default loopback; any process, workers included), api (beside the API, unauthenticated), or off", str(func(c *Config) *string { return &c.MetricsAddr })},
@@ -300,6 +310,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPReadTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("http-read-timeout must be at least 1s, got %v", c.HTTPReadTimeout))
+	}
+	if c.DatabaseMaxConns != 0 && (c.DatabaseMaxConns < 2 || c.DatabaseMaxConns > 1000) {
+		errs = append(errs, fmt.Errorf("database-max-conns must be between 2 and 1000, got %d", c.DatabaseMaxConns))
 	}
 	if c.HTTPMaxConns < 1 {
 		errs = append(errs, fmt.Errorf("http-max-conns must be at least 1, got %d", c.HTTPMaxConns))

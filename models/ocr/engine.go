@@ -51,6 +51,13 @@ type Config struct {
 	// negative and the better reading kept (light-on-dark, outlined text).
 	// Default 0.85; negative disables.
 	RetryScore float64
+	// Retry names the filters of the second readings of a low-confidence
+	// line (Filter*; default invert and close). RetryMean averages the
+	// recogniser's per-step probabilities over the line and its filtered
+	// copies (except the negative, read on its own) instead of keeping the
+	// most confident reading.
+	Retry     []string
+	RetryMean bool
 	// Alphabet is AlphabetLatin (default) or AlphabetAll.
 	Alphabet string
 	// RecBatch is the most strips one recognition run takes (default 8).
@@ -95,6 +102,9 @@ func (c Config) WithDefaults() Config {
 	if c.Alphabet == "" {
 		c.Alphabet = AlphabetLatin
 	}
+	if c.Retry == nil {
+		c.Retry = []string{FilterInvert, FilterClose}
+	}
 	if c.RecBatch == 0 {
 		c.RecBatch = 8
 	}
@@ -119,6 +129,11 @@ func (c Config) Validate() error {
 		return errors.New("ocr config: RecBatch must be in 1..64")
 	case c.MaxRegions < 1:
 		return errors.New("ocr config: MaxRegions must be positive")
+	}
+	for _, f := range c.Retry {
+		if _, err := (strip{w: 1, h: 1, rgb: make([]float32, 3)}).filter(f); err != nil {
+			return fmt.Errorf("ocr config: Retry: %w", err)
+		}
 	}
 	return nil
 }
@@ -359,13 +374,29 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 		return Result{}, err
 	}
 	var alts []alt
+	var low []int
 	for i, d := range texts {
 		if e.cfg.RetryScore > 0 && d.score < e.cfg.RetryScore {
-			alts = append(alts, alt{i: i, s: strips[i].invert(), inv: true}, alt{i: i, s: strips[i].closeInk()})
+			low = append(low, i)
+			for _, f := range e.cfg.Retry {
+				if e.cfg.RetryMean && f != FilterInvert {
+					continue
+				}
+				fs, err := strips[i].filter(f)
+				if err != nil {
+					return Result{}, err
+				}
+				alts = append(alts, alt{i: i, s: fs, inv: f == FilterInvert})
+			}
 		}
 	}
 	if err := better(alts); err != nil {
 		return Result{}, err
+	}
+	if e.cfg.RetryMean && len(low) > 0 {
+		if err := e.meanReadings(ctx, strips, low, texts, inverted, &res.Inference); err != nil {
+			return Result{}, err
+		}
 	}
 	res.Recognize = time.Since(t2)
 	var pieces []piece
@@ -672,6 +703,96 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 		}
 	}
 	return out, nil
+}
+
+// meanReadings reads each low-confidence strip (not taken from its
+// negative) together with its filtered copies and decodes the mean of
+// their per-step probabilities; the mean reading replaces the line's when
+// it is more confident.
+func (e *Engine) meanReadings(ctx context.Context, strips []strip, low []int, texts []decoded, inverted []bool, acc *time.Duration) error {
+	var views []strip
+	var owner []int
+	for _, i := range low {
+		if inverted[i] {
+			continue
+		}
+		views = append(views, strips[i])
+		owner = append(owner, i)
+		for _, f := range e.cfg.Retry {
+			if f == FilterInvert {
+				continue
+			}
+			fs, err := strips[i].filter(f)
+			if err != nil {
+				return err
+			}
+			views = append(views, fs)
+			owner = append(owner, i)
+		}
+	}
+	if len(views) == 0 {
+		return nil
+	}
+	probs, steps, classes, err := e.recognizeRaw(ctx, views, acc)
+	if err != nil {
+		return err
+	}
+	sum := map[int][]float32{}
+	cnt := map[int]int{}
+	st := map[int]int{}
+	for k, i := range owner {
+		if sum[i] == nil {
+			sum[i] = append([]float32(nil), probs[k]...)
+			st[i] = steps[k]
+		} else {
+			n := min(len(sum[i]), len(probs[k]))
+			for j := 0; j < n; j++ {
+				sum[i][j] += probs[k][j]
+			}
+			st[i] = min(st[i], steps[k])
+		}
+		cnt[i]++
+	}
+	for i, p := range sum {
+		inv := 1 / float32(cnt[i])
+		for j := range p {
+			p[j] *= inv
+		}
+		d := e.dict.ctcDecode(p, st[i], classes)
+		if d.text != "" && d.score > texts[i].score {
+			texts[i] = d
+		}
+	}
+	return nil
+}
+
+// recognizeRaw runs recognition over strips and returns each strip's own
+// per-step probabilities (steps × classes), without decoding.
+func (e *Engine) recognizeRaw(ctx context.Context, strips []strip, acc *time.Duration) ([][]float32, []int, int, error) {
+	out := make([][]float32, len(strips))
+	steps := make([]int, len(strips))
+	classes := 0
+	for start := 0; start < len(strips); start += e.cfg.RecBatch {
+		end := min(start+e.cfg.RecBatch, len(strips))
+		batch := strips[start:end]
+		data, wmax := recInput(batch)
+		res, err := timed(ctx, e.rec, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, int64(wmax)}, Data: data}, acc)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("ocr recognize: %w", err)
+		}
+		e.stats.recRuns.Add(1)
+		if len(res.Shape) != 3 || res.Shape[0] != int64(len(batch)) {
+			return nil, nil, 0, fmt.Errorf("ocr recognize: output shape %v", res.Shape)
+		}
+		T, C := int(res.Shape[1]), int(res.Shape[2])
+		classes = C
+		for k := range batch {
+			own := min(T, int(math.Ceil(float64(T)*float64(batch[k].w)/float64(wmax)))+1)
+			out[start+k] = append([]float32(nil), res.Data[k*T*C:k*T*C+own*C]...)
+			steps[start+k] = own
+		}
+	}
+	return out, steps, classes, nil
 }
 
 // Stats counts the engine's work.

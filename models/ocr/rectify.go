@@ -1,6 +1,7 @@
 package ocr
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -144,31 +145,177 @@ func percentile(hist []int, n int, q float64) int {
 // closeInk fills small holes in the letters (distressed prints, speckle):
 // a 3×3 minimum over the strip when its ink is darker than its background
 // (most of a strip is background), a maximum otherwise.
-func (s strip) closeInk() strip {
+func (s strip) closeInk() strip { return s.spreadInk(1) }
+
+// spreadInk is a (2r+1)×(2r+1) minimum over the strip's luminance when its
+// ink is darker than its background, a maximum otherwise: ink spreads
+// over holes up to 2r pixels wide.
+func (s strip) spreadInk(r int) strip { return s.morph(r, true) }
+
+// closing is a morphological closing of the ink (spread by r, then shrunk
+// by r): holes and bites narrower than 2r+1 pixels are filled while the
+// strokes keep their width.
+func (s strip) closing(r int) strip {
+	dark := s.darkInk()
+	return s.morphInk(r, dark).morphInk(r, !dark)
+}
+
+func (s strip) darkInk() bool {
 	var sum float64
 	n := s.w * s.h
 	for i := 0; i < n; i++ {
 		sum += float64(0.299*s.rgb[3*i] + 0.587*s.rgb[3*i+1] + 0.114*s.rgb[3*i+2])
 	}
-	darkInk := sum/float64(n) > 127
+	return sum/float64(n) > 127
+}
+
+// morph spreads the ink by r (spread) — dark ink when the strip is mostly
+// light.
+func (s strip) morph(r int, spread bool) strip {
+	dark := s.darkInk()
+	if !spread {
+		dark = !dark
+	}
+	return s.morphInk(r, dark)
+}
+
+// morphInk is a (2r+1)×(2r+1) minimum of the luminance (min true) or a
+// maximum, keeping the chosen pixel's colour.
+func (s strip) morphInk(r int, minimum bool) strip {
+	n := s.w * s.h
+	lum := make([]float32, n)
+	for i := 0; i < n; i++ {
+		lum[i] = 0.299*s.rgb[3*i] + 0.587*s.rgb[3*i+1] + 0.114*s.rgb[3*i+2]
+	}
+	better := func(a, b float32) bool { return (minimum && a < b) || (!minimum && a > b) }
+	// Separable: the best index along rows, then along columns.
+	rowBest := make([]int32, n)
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			best := y*s.w + x
+			for dx := -r; dx <= r; dx++ {
+				j := y*s.w + clampi(x+dx, 0, s.w-1)
+				if better(lum[j], lum[best]) {
+					best = j
+				}
+			}
+			rowBest[y*s.w+x] = int32(best)
+		}
+	}
 	out := strip{w: s.w, h: s.h, rgb: make([]float32, len(s.rgb))}
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
-			o := 3 * (y*s.w + x)
-			best := -1
-			var bl float32
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					xx, yy := clampi(x+dx, 0, s.w-1), clampi(y+dy, 0, s.h-1)
-					j := 3 * (yy*s.w + xx)
-					l := 0.299*s.rgb[j] + 0.587*s.rgb[j+1] + 0.114*s.rgb[j+2]
-					if best < 0 || (darkInk && l < bl) || (!darkInk && l > bl) {
-						best, bl = j, l
-					}
+			best := int(rowBest[y*s.w+x])
+			for dy := -r; dy <= r; dy++ {
+				j := int(rowBest[clampi(y+dy, 0, s.h-1)*s.w+x])
+				if better(lum[j], lum[best]) {
+					best = j
 				}
 			}
-			copy(out.rgb[o:o+3], s.rgb[best:best+3])
+			o := 3 * (y*s.w + x)
+			copy(out.rgb[o:o+3], s.rgb[3*best:3*best+3])
 		}
 	}
 	return out
+}
+
+// blur is a box blur of radius r, twice (close to a Gaussian): holes and
+// speckle in the letters fade into their strokes.
+func (s strip) blur(r int) strip {
+	out := strip{w: s.w, h: s.h, rgb: append([]float32(nil), s.rgb...)}
+	tmp := make([]float32, len(s.rgb))
+	k := 1 / float32(2*r+1)
+	for pass := 0; pass < 2; pass++ {
+		for y := 0; y < s.h; y++ {
+			for x := 0; x < s.w; x++ {
+				var a, b, c float32
+				for d := -r; d <= r; d++ {
+					j := 3 * (y*s.w + clampi(x+d, 0, s.w-1))
+					a, b, c = a+out.rgb[j], b+out.rgb[j+1], c+out.rgb[j+2]
+				}
+				o := 3 * (y*s.w + x)
+				tmp[o], tmp[o+1], tmp[o+2] = a*k, b*k, c*k
+			}
+		}
+		for y := 0; y < s.h; y++ {
+			for x := 0; x < s.w; x++ {
+				var a, b, c float32
+				for d := -r; d <= r; d++ {
+					j := 3 * (clampi(y+d, 0, s.h-1)*s.w + x)
+					a, b, c = a+tmp[j], b+tmp[j+1], c+tmp[j+2]
+				}
+				o := 3 * (y*s.w + x)
+				out.rgb[o], out.rgb[o+1], out.rgb[o+2] = a*k, b*k, c*k
+			}
+		}
+	}
+	return out
+}
+
+// median is a 3×3 median by luminance (the pixel of median luminance):
+// speckle goes, strokes keep their edges.
+func (s strip) median() strip {
+	n := s.w * s.h
+	lum := make([]float32, n)
+	for i := 0; i < n; i++ {
+		lum[i] = 0.299*s.rgb[3*i] + 0.587*s.rgb[3*i+1] + 0.114*s.rgb[3*i+2]
+	}
+	out := strip{w: s.w, h: s.h, rgb: make([]float32, len(s.rgb))}
+	var idx [9]int
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			k := 0
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					idx[k] = clampi(y+dy, 0, s.h-1)*s.w + clampi(x+dx, 0, s.w-1)
+					k++
+				}
+			}
+			// Insertion sort of nine by luminance.
+			for i := 1; i < 9; i++ {
+				for j := i; j > 0 && lum[idx[j]] < lum[idx[j-1]]; j-- {
+					idx[j], idx[j-1] = idx[j-1], idx[j]
+				}
+			}
+			o := 3 * (y*s.w + x)
+			copy(out.rgb[o:o+3], s.rgb[3*idx[4]:3*idx[4]+3])
+		}
+	}
+	return out
+}
+
+// Second-reading filters a Config may name (Config.Retry).
+const (
+	FilterInvert = "invert" // the negative: light on dark, outlines
+	FilterClose  = "close"  // 3×3 ink spread: small holes
+	FilterClose5 = "close5" // 5×5 ink spread: larger holes
+	FilterBlur   = "blur"   // box blur of radius 1, twice
+	FilterMedian = "median" // 3×3 median: speckle
+	// Morphological closings: holes and bites filled, strokes as wide.
+	FilterClosing3 = "closing3"
+	FilterClosing5 = "closing5"
+	FilterClosing7 = "closing7"
+)
+
+// filter applies a named second-reading filter.
+func (s strip) filter(name string) (strip, error) {
+	switch name {
+	case FilterInvert:
+		return s.invert(), nil
+	case FilterClose:
+		return s.spreadInk(1), nil
+	case FilterClose5:
+		return s.spreadInk(2), nil
+	case FilterBlur:
+		return s.blur(1), nil
+	case FilterMedian:
+		return s.median(), nil
+	case FilterClosing3:
+		return s.closing(1), nil
+	case FilterClosing5:
+		return s.closing(2), nil
+	case FilterClosing7:
+		return s.closing(3), nil
+	}
+	return strip{}, fmt.Errorf("ocr: unknown filter %q", name)
 }

@@ -30,9 +30,10 @@ type Server struct {
 
 // Routes returns the policy routes. They act on the platform-wide policy:
 // only keys of the platform operator's tenant reach them, and only with the
-// roles listed per route. Verdicts changed by a re-decision are announced on
-// q. Backtests are queued as durable jobs for a policy.BacktestRunner;
-// kick (may be nil) wakes this process's runner.
+// roles listed per route, except the re-decision jobs' routes, where a
+// tenant's legal or admin keys read the jobs of their own licences.
+// Backtests and re-decisions are queued as durable jobs for a
+// policy.JobRunner; kick (may be nil) wakes this process's runner.
 func Routes(pol *policy.Store, q *queue.Queue, log *slog.Logger, kick func()) []api.Route {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -59,7 +60,10 @@ func Routes(pol *policy.Store, q *queue.Queue, log *slog.Logger, kick func()) []
 		{Method: "DELETE", Pattern: "/v1/policy/shadow", Roles: edit, Summary: "Stop shadowing", Handler: s.clearShadow, Platform: true},
 		{Method: "POST", Pattern: "/v1/policy/publish", Roles: legal, Summary: "Publish the draft ({note, draft_revision})", Handler: s.publishPolicy, Platform: true},
 		{Method: "POST", Pattern: "/v1/policy/rollback", Roles: legal, Summary: "Publish an older version again ({to, expect_live, note})", Handler: s.rollbackPolicy, Platform: true},
-		{Method: "POST", Pattern: "/v1/policy/redecide", Roles: edit, Summary: "Re-decide stored designs under the live version ({since})", Handler: s.redecide, Platform: true},
+		{Method: "POST", Pattern: "/v1/policy/redecide", Roles: edit, Summary: "Queue a re-decision of stored designs under the live version ({since}): 202 with a durable job", Handler: s.redecide, Platform: true},
+		{Method: "GET", Pattern: "/v1/redecisions", Roles: edit, Summary: "Re-decision jobs (policy and licence), newest first, with status, progress and changes; a tenant sees its licence jobs", Handler: s.listRedecisions},
+		{Method: "GET", Pattern: "/v1/redecisions/{id}", Roles: edit, Summary: "A re-decision job's status, progress, counts and first changed designs", Handler: s.getRedecision},
+		{Method: "POST", Pattern: "/v1/redecisions/{id}/cancel", Roles: edit, Summary: "Cancel a queued or running re-decision (verdicts already recorded stand)", Handler: s.cancelRedecision, Platform: true},
 	}
 }
 
@@ -298,11 +302,65 @@ func (s *Server) redecide(w http.ResponseWriter, r *http.Request, p store.Princi
 	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
-	rep, err := s.policy.Redecide(r.Context(), actor(p), req.Since, NotifyChange(s.queue))
+	job, err := s.policy.QueueRedecide(r.Context(), actor(p), req.Since)
 	if err != nil {
 		return policyError(err)
 	}
-	api.WriteJSON(w, http.StatusOK, rep)
+	s.kick()
+	w.Header().Set("Location", RedecisionHref(job.ID))
+	api.WriteJSON(w, http.StatusAccepted, job)
+	return nil
+}
+
+// RedecisionHref is where a re-decision job is read.
+func RedecisionHref(id int64) string { return "/v1/redecisions/" + strconv.FormatInt(id, 10) }
+
+func (s *Server) listRedecisions(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	tenant := ""
+	if !p.Platform {
+		tenant = p.TenantID
+	}
+	js, err := s.policy.Redecisions(r.Context(), tenant, 100)
+	if err != nil {
+		return policyError(err)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"redecisions": js})
+	return nil
+}
+
+// redecision reads the job named in the path, tenant-scoped: a tenant's
+// keys see its own licence jobs only.
+func (s *Server) redecision(r *http.Request, p store.Principal) (policy.Redecision, error) {
+	notFound := &api.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no re-decision " + r.PathValue("id")}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return policy.Redecision{}, notFound
+	}
+	j, err := s.policy.Redecision(r.Context(), id)
+	if errors.Is(err, policy.ErrNotFound) || (err == nil && !p.Platform && j.TenantID != p.TenantID) {
+		return policy.Redecision{}, notFound
+	}
+	return j, policyError(err)
+}
+
+func (s *Server) getRedecision(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	j, err := s.redecision(r, p)
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, j)
+	return nil
+}
+
+func (s *Server) cancelRedecision(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	j, err := s.redecision(r, p)
+	if err != nil {
+		return err
+	}
+	if err := s.policy.CancelRedecision(r.Context(), actor(p), j.ID); err != nil {
+		return policyError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

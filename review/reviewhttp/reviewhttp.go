@@ -89,6 +89,11 @@ func Routes(svc *review.Service) []api.Route {
 			Doc: map[string]any{"parameters": []any{idParam}}},
 		{Method: "POST", Pattern: "/v1/review/items/{id}/comments", Roles: reviewers, Summary: "Add an internal comment (never shown to merchants)", Handler: s.addComment,
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"body": str}, "body")}},
+		{Method: "POST", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers,
+			Summary: "Not this mark: mark the item's trademark or symbol finding of a bank entry wrong; the same design bytes never raise that entry again (201; 200 when already marked)", Handler: s.markWrong,
+			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"bank": str, "entry_id": str, "note": str}, "bank", "entry_id")}},
+		{Method: "GET", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers, Summary: "The not-this-mark corrections that apply to the item's design bytes", Handler: s.corrections,
+			Doc: map[string]any{"parameters": []any{idParam}}},
 		{Method: "PUT", Pattern: "/v1/review/items/{id}/priority", Roles: reviewers, Summary: "Set an open item's priority (higher is claimed first)", Handler: s.priority,
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"priority": map[string]any{"type": "integer"}}, "priority")}},
 		{Method: "POST", Pattern: "/v1/review/bulk", Roles: reviewers, Summary: "Decide up to 1,000 items by id with one reason, each atomically", Handler: s.bulk,
@@ -102,6 +107,9 @@ func Routes(svc *review.Service) []api.Route {
 			Doc: map[string]any{"parameters": []any{designParam}, "requestBody": body(map[string]any{"message": str}, "message")}},
 		{Method: "GET", Pattern: "/v1/designs/{id}/appeals", Roles: anyRole, Summary: "A design's appeals and their results", Handler: s.appeals,
 			Doc: map[string]any{"parameters": []any{designParam}}},
+		{Method: "GET", Pattern: "/v1/designs/{id}/access", Roles: anyRole,
+			Summary: "Access transparency: who viewed the design in the console (or read its review item) and when, newest first; hash-chained with the review audit log", Handler: s.access,
+			Doc: map[string]any{"parameters": []any{designParam, q("limit", "1..5000, default 500")}}},
 	}
 }
 
@@ -251,11 +259,32 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request, p store.Principal)
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.Context(r.Context(), review.FromPrincipal(p), id)
+	rv := review.FromPrincipal(p)
+	c, err := s.svc.Context(r.Context(), rv, id)
 	if err != nil {
 		return reviewError(err)
 	}
+	if err := s.svc.LogView(r.Context(), rv.ID, c.Design.TenantID, c.Design.ID, review.ViewAPIItem, id); err != nil {
+		return err
+	}
 	api.WriteJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) access(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	limit := 0
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 5000 {
+			return api.BadRequest("invalid_limit", "limit %q is not a number in 1..5000", l)
+		}
+		limit = n
+	}
+	as, err := s.svc.DesignAccess(r.Context(), p.TenantID, p.Platform, r.PathValue("id"), limit)
+	if err != nil {
+		return reviewError(err)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"design_id": r.PathValue("id"), "access": as})
 	return nil
 }
 
@@ -325,6 +354,47 @@ func (s *Server) escalate(w http.ResponseWriter, r *http.Request, p store.Princi
 		return reviewError(err)
 	}
 	api.WriteJSON(w, http.StatusOK, it)
+	return nil
+}
+
+func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	id, err := itemID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Bank    string `json:"bank"`
+		EntryID string `json:"entry_id"`
+		Note    string `json:"note"`
+	}
+	if err := api.ReadJSON(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.svc.MarkFindingWrong(r.Context(), review.FromPrincipal(p), id, req.Bank, req.EntryID, req.Note)
+	if err != nil {
+		return reviewError(err)
+	}
+	status := http.StatusCreated
+	if c.Existing {
+		status = http.StatusOK
+	}
+	api.WriteJSON(w, status, c)
+	return nil
+}
+
+func (s *Server) corrections(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	id, err := itemID(r)
+	if err != nil {
+		return err
+	}
+	cs, err := s.svc.Corrections(r.Context(), review.FromPrincipal(p), id)
+	if err != nil {
+		return reviewError(err)
+	}
+	if cs == nil {
+		cs = []review.Correction{}
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"corrections": cs})
 	return nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -233,9 +234,35 @@ func TestBankAPIAndLicences(t *testing.T) {
 	}
 
 	// The tenant's legal records a licence: the blocked design is re-decided.
-	if r := b.do("POST", "/v1/licences", tenantLegal, js(`{"bank":"acme-marks","entry_id":"zorblax","evidence":"licence agreement ZX-2026-114"}`), ct, nil); r.status != 201 {
-		t.Fatalf("grant licence: %d %+v", r.status, r.err)
+	// The answer is 202 with the durable re-decision job, which the tenant
+	// follows to the end (another tenant cannot see it).
+	redecided := func(r response) {
+		t.Helper()
+		loc := r.header.Get("Location")
+		if r.status != 202 || !strings.HasPrefix(loc, "/v1/redecisions/") {
+			t.Fatalf("licence change: %d %+v, Location %q; want 202 with the job", r.status, r.err, loc)
+		}
+		var j policy.Redecision
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			if st := b.getJSON(loc, tenantLegal, &j); st != 200 {
+				t.Fatalf("GET %s: %d", loc, st)
+			}
+			if j.Finished() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("re-decision not finished: %+v", j)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if j.Status != policy.BacktestDone || j.Kind != policy.RedecideLicence || j.Changed < 1 || j.TenantID != b.tenantID {
+			t.Fatalf("re-decision job: %+v", j)
+		}
+		if st := b.do("GET", loc, otherLegal, nil, "", nil).status; st != 404 {
+			t.Fatalf("another tenant reads the job: %d", st)
+		}
 	}
+	redecided(b.do("POST", "/v1/licences", tenantLegal, js(`{"bank":"acme-marks","entry_id":"zorblax","evidence":"licence agreement ZX-2026-114"}`), ct, nil))
 	latest := func(id string) (string, string) {
 		var outcome, cause string
 		if err := b.pool.QueryRow(ctx, `SELECT outcome, cause FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, id).Scan(&outcome, &cause); err != nil {
@@ -271,9 +298,7 @@ func TestBankAPIAndLicences(t *testing.T) {
 		t.Fatalf("another tenant sees %d licences", len(lic.Licences))
 	}
 	// Revoking it blocks the design again.
-	if r := b.do("DELETE", "/v1/licences/acme-marks/zorblax", tenantLegal, nil, "", nil); r.status != 200 {
-		t.Fatalf("revoke: %d %+v", r.status, r.err)
-	}
+	redecided(b.do("DELETE", "/v1/licences/acme-marks/zorblax", tenantLegal, nil, "", nil))
 	if o, _ := latest(blocked); o != "block" {
 		t.Fatalf("after revoking the licence the design is %s, want block", o)
 	}

@@ -235,9 +235,15 @@ func TestLegalConsoleInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#licence-entry"), "zorblax"),
 		chromedp.SetValue(chromedp.CSS("#evidence"), "licence agreement ZX-2026-114"),
 		chromedp.Click(chromedp.CSS("#grant")), chromedp.WaitVisible(chromedp.CSS(`#licences tr[data-entry="zorblax"]`)))
+	// The re-decision is a durable job (woken at once in this process).
 	var outcome, cause string
-	if err := b.pool.QueryRow(ctx, `SELECT outcome, cause FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, blocked).Scan(&outcome, &cause); err != nil {
-		t.Fatal(err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := b.pool.QueryRow(ctx, `SELECT outcome, cause FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, blocked).Scan(&outcome, &cause); err != nil {
+			t.Fatal(err)
+		}
+		if cause == mustertype.CauseRedecide || time.Now().After(deadline) {
+			break
+		}
 	}
 	if outcome != "allow" || cause != mustertype.CauseRedecide {
 		t.Fatalf("after the licence the blocked design is %s (%s), want allow by redecide", outcome, cause)
@@ -246,7 +252,7 @@ func TestLegalConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the merchant sees %+v", r.design.Verdict)
 	}
 	run(chromedp.Navigate(b.url+"/console/legal/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))
-	if got := text("#audit"); !strings.Contains(got, "publish") || !strings.Contains(got, "reconsider") || !strings.Contains(got, "backtest.start") {
+	if got := text("#audit"); !strings.Contains(got, "publish") || !strings.Contains(got, "redecide.queue") || !strings.Contains(got, "backtest.start") {
 		t.Fatalf("audit: %q", got)
 	}
 	for _, e := range log.Errors() {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/hashing"
@@ -117,6 +118,7 @@ func TestImageTextDecidesPerMarket(t *testing.T) {
 	}
 	for _, tc := range tests {
 		r := b.submit(form{file: tc.png, fields: map[string]string{"markets": tc.markets, "product": "tshirt"}}, "?wait=20s", nil)
+		r = b.settled(r, 3*time.Minute)
 		if r.design.Verdict == nil {
 			t.Fatalf("%s: no verdict (%d %+v)", tc.name, r.status, r.err)
 		}

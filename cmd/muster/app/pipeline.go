@@ -30,7 +30,6 @@ import (
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/metrics"
-	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/outbox"
 	"github.com/muster-dev/muster/policy"
 	"github.com/muster-dev/muster/policy/policyhttp"
@@ -71,6 +70,9 @@ type Options struct {
 	// NoRelay leaves the outbox unpublished, as if the process died right
 	// after every commit (tests of crash recovery).
 	NoRelay bool
+	// Worker, if set, adjusts the worker's settings after they are derived
+	// from Config (tests: retry budgets, a fault-injecting blob reader).
+	Worker func(*workers.Config)
 }
 
 // Pipeline is an assembled process.
@@ -80,12 +82,12 @@ type Pipeline struct {
 	Queue   *queue.Queue
 	Metrics *metrics.Metrics
 	Policy  *policy.Store
-	// Backtests runs queued policy backtests (durable jobs in PostgreSQL)
-	// in every process that serves or works.
-	Backtests *policy.BacktestRunner
-	Review    *review.Service
-	Banks     *bank.Store
-	API       *api.Server
+	// Jobs runs the policy's durable jobs in PostgreSQL (backtests and
+	// re-decisions) in every process that serves or works.
+	Jobs   *policy.JobRunner
+	Review *review.Service
+	Banks  *bank.Store
+	API    *api.Server
 	// Accounts are the console's users and sessions; Console the web
 	// console served beside the API at /console/.
 	Accounts *accounts.Service
@@ -105,26 +107,34 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	if opts.QueueConfig != nil {
 		qc = *opts.QueueConfig
 	}
+	if qc.Logger == nil {
+		qc.Logger = opts.Logger
+	}
 	q, err := queue.Setup(ctx, nc, qc)
 	if err != nil {
 		return nil, err
 	}
 	st := NewStore(pool, cfg, opts.Logger)
-	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Policy: policy.NewStore(pool, st, policy.Config{Logger: opts.Logger})}
+	p := &Pipeline{opts: opts, Store: st, Queue: q, Metrics: metrics.New(), Banks: bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})}
+	jobsDone := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "muster_jobs_finished_total",
+		Help: "Durable policy jobs (backtest, redecide_policy, redecide_licence) finished in this process, by final status."}, []string{"kind", "status"})
+	p.Metrics.Registry.MustRegister(jobsDone)
+	p.Policy = policy.NewStore(pool, st, policy.Config{Logger: opts.Logger, Licences: p.Banks,
+		OnJobDone: func(kind, status string) { jobsDone.WithLabelValues(kind, status).Inc() }})
 	p.Relay = outbox.New(outbox.Config{Logger: opts.Logger}, st, q)
 	kick := p.Relay.Kick
 	if opts.NoRelay {
 		kick = func() {}
 	}
 	registerQueueGauges(p.Metrics, q)
-	p.Backtests = p.Policy.NewBacktestRunner(policy.BacktestConfig{Logger: opts.Logger})
+	registerJobGauges(p.Metrics, p.Policy)
+	p.Jobs = p.Policy.NewJobRunner(policy.BacktestConfig{Logger: opts.Logger})
 	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
 	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
-	p.Banks = bank.NewStore(pool, bank.NATSAnnouncer{Conn: nc})
 	gate := imaging.NewGate(cfg.DecodeBudget)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick,
 		NoMetrics: opts.MetricsListener != nil || (cfg.MetricsAddr != "" && cfg.MetricsAddr != "api"), Logger: opts.Logger}, p.Store, q, p.Metrics,
-		policyhttp.Routes(p.Policy, q, opts.Logger, p.Backtests.Kick),
+		policyhttp.Routes(p.Policy, q, opts.Logger, p.Jobs.Kick),
 		bankhttp.Routes(p.Banks, bankhttp.Config{Logger: opts.Logger, OnLicence: p.licenceChanged}),
 		reviewhttp.Routes(p.Review),
 		webhook.Routes(webhook.NewLog(pool)))
@@ -141,7 +151,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	}
 	p.Console, err = console.New(ccfg,
 		console.Deps{Accounts: p.Accounts, Store: p.Store, Blobs: q, Review: p.Review, References: bankReferences{p.Banks},
-			Legal: &console.Legal{Policy: p.Policy, Banks: p.Banks, LicenceChanged: p.licenceChanged, KickBacktests: p.Backtests.Kick}})
+			Legal: &console.Legal{Policy: p.Policy, Banks: p.Banks, LicenceChanged: func(ctx context.Context, actor, tenantID, bankName, entryID string) error {
+				_, err := p.licenceChanged(ctx, actor, tenantID, bankName, entryID)
+				return err
+			}, KickBacktests: p.Jobs.Kick}})
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +166,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 			}
 			opts.Decider = d
 		}
-		p.Worker, err = workers.New(workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Logger: opts.Logger},
-			p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
+		wcfg := workers.Config{Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownGrace, AnalysisTimeout: cfg.AnalysisTimeout, InfraRetryBudget: cfg.InfraRetryBudget, Limits: cfg.Limits(), Gate: gate, Outbox: kick, Blobs: q, Logger: opts.Logger}
+		if opts.Worker != nil {
+			opts.Worker(&wcfg)
+		}
+		p.Worker, err = workers.New(wcfg, p.Store, q, opts.Analyzers, opts.Decider, p.Metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -271,7 +287,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	}()
 	if p.opts.Serve || p.opts.Work {
-		wg.Go(func() { _ = p.Backtests.Run(ctx) })
+		wg.Go(func() { _ = p.Jobs.Run(ctx) })
+		// links the review actions' audit rows into the hash chain, off
+		// their transactions (every process runs one; they take turns)
+		wg.Go(func() { _ = p.Review.RunAuditChainer(ctx) })
 	}
 	if p.opts.Work {
 		wg.Add(3)
@@ -358,34 +377,52 @@ func registerQueueGauges(m *metrics.Metrics, q *queue.Queue) {
 	)
 }
 
-// licenceChanged re-decides the tenant's designs that matched the entry,
-// with the licence as it now stands, so a licence granted turns a block
-// into allow (and a revoked one back) without re-analysing the images;
-// reviewers' decisions are left alone.
-func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName, entryID string) error {
-	designs, err := p.Store.StoredDesignsWithEntry(ctx, tenantID, bankName, entryID)
-	if err != nil || len(designs) == 0 {
-		return err
-	}
-	allowed, err := p.Banks.Allowed(ctx, bankName, entryID, tenantID, time.Now())
+// licenceChanged queues the durable job that re-decides the tenant's
+// designs that matched the entry, with the licence as it stands when the
+// job runs, so a licence granted turns a block into allow (and a revoked
+// one back) without re-analysing the images; reviewers' decisions are left
+// alone. This process's job runner is woken.
+func (p *Pipeline) licenceChanged(ctx context.Context, actor, tenantID, bankName, entryID string) (bankhttp.Redecision, error) {
+	job, err := p.Policy.QueueLicenceRedecision(ctx, policy.Actor{Name: actor, Role: policy.RoleLegal}, tenantID, bankName, entryID)
 	if err != nil {
-		return err
+		return bankhttp.Redecision{}, err
 	}
-	adjust := func(in *mustertype.Input) {
-		for i := range in.Findings {
-			if f := &in.Findings[i]; f.Bank == bankName && f.EntryID == entryID {
-				f.Attrs.Allowlisted = allowed
-			}
+	p.Jobs.Kick()
+	p.opts.Logger.Info("licence change: re-decision queued", "tenant", tenantID, "bank", bankName, "entry", entryID, "redecision", job.ID)
+	return bankhttp.Redecision{ID: job.ID, Status: job.Status, Href: policyhttp.RedecisionHref(job.ID)}, nil
+}
+
+// jobCollector exports the durable policy jobs waiting and running, and
+// the oldest one's wait, read from PostgreSQL (one query) at scrape time.
+type jobCollector struct {
+	pol          *policy.Store
+	jobs, oldest *prometheus.Desc
+}
+
+func registerJobGauges(m *metrics.Metrics, pol *policy.Store) {
+	m.Registry.MustRegister(&jobCollector{pol: pol,
+		jobs:   prometheus.NewDesc("muster_jobs", "Durable policy jobs queued or running, by kind (backtest, redecide_policy, redecide_licence) and status.", []string{"kind", "status"}, nil),
+		oldest: prometheus.NewDesc("muster_jobs_oldest_queued_seconds", "How long the oldest queued durable policy job has waited (-1: unknown).", nil, nil)})
+}
+
+// Describe implements prometheus.Collector.
+func (c *jobCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.jobs; ch <- c.oldest }
+
+// Collect implements prometheus.Collector.
+func (c *jobCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s, err := c.pol.Stats(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, -1)
+		return
+	}
+	for _, kind := range []string{"backtest", "redecide_policy", "redecide_licence"} {
+		for _, status := range []string{policy.BacktestQueued, policy.BacktestRunning} {
+			ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(s.Jobs[[2]string{kind, status}]), kind, status)
 		}
 	}
-	event := "verdict.licence_revoked"
-	if allowed {
-		event = "verdict.licence_granted"
-	}
-	rep, err := p.Policy.Reconsider(ctx, policy.Actor{Name: actor, Role: policy.RoleLegal}, designs, adjust, event, policyhttp.NotifyChange(p.Queue))
-	p.opts.Logger.Info("licence change re-decided", "tenant", tenantID, "bank", bankName, "entry", entryID,
-		"designs", rep.Designs, "changed", len(rep.Changed), "held", rep.Held)
-	return err
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, s.OldestQueued.Seconds())
 }
 
 // metricsListener is where /metrics is served: Options.MetricsListener,

@@ -723,3 +723,15 @@ func TestHungAnalysisHitsItsDeadline(t *testing.T) {
 		t.Fatalf("%d attempts, want MaxDeliver = 3", got)
 	}
 }
+
+// settled waits (up to timeout) for the submitted design r to have a
+// verdict: a busy machine may take longer than one ?wait= allows. It is not
+// a speed assertion; speed is measured by make bench-pipeline.
+func (b *bundle) settled(r response, timeout time.Duration) response {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for r.design.Verdict == nil && r.status < 300 && r.design.ID != "" && time.Now().Before(deadline) {
+		r = b.do("GET", "/v1/designs/"+r.design.ID+"?wait=20s", b.key, nil, "", nil)
+	}
+	return r
+}

@@ -260,12 +260,31 @@ func TestReviewAuthorisationMatrix(t *testing.T) {
 		{"reasons", "GET", "/v1/review/reasons", k.tenantReviewer, "", 200, ""},
 		{"QA report", "GET", "/v1/review/qa", k.alice, "", 200, ""},
 		{"merchant reads own appeals", "GET", "/v1/designs/" + d.ID + "/appeals", b.key, "", 200, ""},
+		{"merchant cannot mark a finding wrong", "POST", item + "/corrections", b.key, `{"bank":"logos","entry_id":"x"}`, 403, "forbidden"},
+		{"not this mark needs a finding the design has", "POST", item + "/corrections", k.alice, `{"bank":"logos","entry_id":"not-found-here"}`, 400, "no_such_finding"},
+		{"not this mark needs bank and entry", "POST", item + "/corrections", k.tenantReviewer, `{"bank":"logos"}`, 400, "invalid_finding"},
+		{"tenant reviewer lists the design's corrections", "GET", item + "/corrections", k.tenantReviewer, "", 200, ""},
+		{"merchant cannot list corrections", "GET", item + "/corrections", b.key, "", 403, "forbidden"},
+		{"merchant lists who viewed its design", "GET", "/v1/designs/" + d.ID + "/access", b.key, "", 200, ""},
+		{"tenant reviewer lists who viewed the design", "GET", "/v1/designs/" + d.ID + "/access", k.tenantReviewer, "", 200, ""},
+		{"platform reviewer lists who viewed any design", "GET", "/v1/designs/" + d.ID + "/access", k.alice, "", 200, ""},
+		{"another tenant's merchant cannot list the design's viewers", "GET", "/v1/designs/" + d.ID + "/access", k.otherMerchant, "", 404, "not_found"},
+		{"access: bad limit", "GET", "/v1/designs/" + d.ID + "/access?limit=0", b.key, "", 400, "invalid_limit"},
+		{"access: no key", "GET", "/v1/designs/" + d.ID + "/access", "", "", 401, "unauthenticated"},
 	}
 	for _, tt := range tests {
 		st, code := b.call(tt.method, tt.path, tt.key, tt.body, nil)
 		if st != tt.status || code != tt.code {
 			t.Errorf("%s: %d %s, want %d %s", tt.name, st, code, tt.status, tt.code)
 		}
+	}
+	// Reading the item through the API was logged: the merchant sees who.
+	var access struct {
+		Access []review.Access `json:"access"`
+	}
+	if st, _ := b.call("GET", "/v1/designs/"+d.ID+"/access", b.key, "", &access); st != 200 || len(access.Access) < 2 || access.Access[0].View != review.ViewAPIItem ||
+		!strings.HasPrefix(access.Access[0].Actor, "key:") {
+		t.Fatalf("access log after two reviewers read the item: %d %+v", st, access.Access)
 	}
 	// Another tenant's reviewer never sees this tenant's items.
 	other, _, _ := b.st.CreateTenant(t.Context(), "third", "")
@@ -276,6 +295,9 @@ func TestReviewAuthorisationMatrix(t *testing.T) {
 	var list struct{ Items []review.Item }
 	if st, _ := b.call("GET", "/v1/review/items", otherReviewer, "", &list); st != 200 || len(list.Items) != 0 {
 		t.Fatalf("another tenant's reviewer lists %d items", len(list.Items))
+	}
+	if st, code := b.call("POST", item+"/corrections", otherReviewer, `{"bank":"logos","entry_id":"x"}`, nil); st != 404 || code != "not_found" {
+		t.Fatalf("another tenant's reviewer marked a finding wrong: %d %s", st, code)
 	}
 	if st, _ := b.call("POST", "/v1/review/claim", otherReviewer, "", nil); st != 204 {
 		t.Fatalf("another tenant's reviewer claimed: %d", st)
@@ -291,7 +313,7 @@ func TestReviewAuthorisationMatrix(t *testing.T) {
 		} `json:"paths"`
 	}
 	b.call("GET", "/openapi.json", b.key, "", &doc)
-	for _, p := range []string{"/v1/review/claim", "/v1/review/items/{id}/decision", "/v1/designs/{id}/appeals", "/v1/review/audit"} {
+	for _, p := range []string{"/v1/review/claim", "/v1/review/items/{id}/decision", "/v1/designs/{id}/appeals", "/v1/review/audit", "/v1/review/items/{id}/corrections", "/v1/designs/{id}/access"} {
 		if len(doc.Paths[p]) == 0 {
 			t.Errorf("OpenAPI lacks %s", p)
 		}

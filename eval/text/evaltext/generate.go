@@ -10,7 +10,11 @@
 package evaltext
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/color"
@@ -18,7 +22,9 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/muster-dev/muster/bank/phrases"
@@ -149,10 +155,68 @@ func slogans(code bool) []sloganTerm {
 	return out
 }
 
+// GeneratorVersion names the generator's output: bump it whenever a change
+// alters the designs a seed makes (cached sets are keyed by it).
+const GeneratorVersion = "gen-2"
+
+// GenerateCached is Generate through a cache in dir (empty: none): the
+// designs of a set, seed and size are rendered once (a 4500×5400 print
+// file takes seconds) and read back by later runs. The key includes
+// GeneratorVersion and the installed fonts of the set, so a changed
+// generator or font set renders anew.
+func GenerateCached(dir, set string, seed uint64, n int, c Content, styles []string) ([]Design, error) {
+	var keep func(string) bool
+	if len(styles) > 0 {
+		keep = func(s string) bool { return slices.Contains(styles, s) }
+	}
+	if dir == "" {
+		return GenerateStyles(set, seed, n, c, keep)
+	}
+	h := sha256.New()
+	fmt.Fprintln(h, GeneratorVersion, set, seed, n, strings.Join(FontsFor(set), ","), len(c.Brands), len(c.Ordinary))
+	if len(styles) > 0 {
+		fmt.Fprintln(h, "styles", strings.Join(styles, ","))
+	}
+	for _, b := range c.Brands {
+		fmt.Fprintln(h, b[0], b[1])
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d-%d-%s.gob", set, seed, n, hex.EncodeToString(h.Sum(nil)[:8])))
+	if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		var ds []Design
+		if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&ds); err == nil {
+			return ds, nil
+		}
+	}
+	ds, err := GenerateStyles(set, seed, n, c, keep)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(ds); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	return ds, os.Rename(tmp, path)
+}
+
 // Generate makes n designs for a set from seed. Design i has style
 // Styles[i%len(Styles)]; kinds are drawn 30 % brand, 20 % slogan, 10 %
 // code, 40 % ordinary.
 func Generate(set string, seed uint64, n int, c Content) ([]Design, error) {
+	return GenerateStyles(set, seed, n, c, nil)
+}
+
+// GenerateStyles is Generate keeping only the designs whose style keep
+// accepts (nil: all); the others are not rendered, and the kept ones are
+// exactly those of the full set.
+func GenerateStyles(set string, seed uint64, n int, c Content, keep func(style string) bool) ([]Design, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x7e47))
 	fonts := FontsFor(set)
 	if len(fonts) == 0 {
@@ -198,10 +262,13 @@ func Generate(set string, seed uint64, n int, c Content) ([]Design, error) {
 				d.Lines = append(d.Lines, second)
 			}
 		}
-		if err := draw(&d, rng, fonts); err != nil {
+		skip := keep != nil && !keep(d.Style)
+		if err := draw(&d, rng, fonts, skip); err != nil {
 			return nil, fmt.Errorf("design %s: %w", d.ID, err)
 		}
-		out = append(out, d)
+		if !skip {
+			out = append(out, d)
+		}
 	}
 	return out, nil
 }
@@ -225,7 +292,7 @@ var (
 )
 
 // draw renders the design's lines in its style and encodes it.
-func draw(d *Design, rng *rand.Rand, fonts []string) error {
+func draw(d *Design, rng *rand.Rand, fonts []string, skip bool) error {
 	d.W, d.H = 1200, 1200
 	if rng.IntN(3) == 0 {
 		d.W, d.H = 1000+rng.IntN(400), 1000+rng.IntN(400)
@@ -322,6 +389,14 @@ func draw(d *Design, rng *rand.Rand, fonts []string) error {
 		// Keep the small line clear of the title.
 		last := &design.Lines[0]
 		last.CY = math.Max(last.CY, float64(d.H)*0.25)
+	}
+	if skip {
+		// Draw what rendering would have drawn from rng, so the designs
+		// after this one are the same as in a full set.
+		if !transparent && rng.IntN(10) < 3 {
+			rng.IntN(15)
+		}
+		return nil
 	}
 	img, err := textrender.Render(design)
 	if err != nil {

@@ -3,6 +3,9 @@ package evaltext
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -19,6 +23,7 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
+	ocranalyzer "github.com/muster-dev/muster/analyzers/ocr"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/wordmarks"
@@ -41,6 +46,8 @@ type Env struct {
 	Runtime  *models.Runtime
 	Root     string
 	CacheDir string
+	// TessCache holds Tesseract's readings (empty: no cache).
+	TessCache string
 }
 
 // Open sets up the environment; cfg configures the OCR engine.
@@ -82,7 +89,8 @@ func Open(ctx context.Context, cfg ocr.Config) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Engine: eng, Screener: s, Policy: pol, Runtime: me.Runtime, Root: me.Root, CacheDir: cache, Content: map[string]Content{}}
+	env := &Env{Engine: eng, Screener: s, Policy: pol, Runtime: me.Runtime, Root: me.Root, CacheDir: cache, Content: map[string]Content{},
+		TessCache: filepath.Join(me.Root, "var", "cache", "eval-text-tesseract")}
 	env.Content["dev"], env.Content["test"] = brands(s, wm.Map())
 	return env, nil
 }
@@ -149,10 +157,11 @@ type Reading struct {
 	Time    time.Duration
 	Infer   time.Duration // time inside ONNX Runtime (Muster only)
 	Err     error
-	Words   int // truth words found
-	Total   int // truth words
-	Edits   int // character edits to the truth
-	Chars   int // truth characters
+	Cached  bool // a cached reading (Tesseract): Time is from the run that made it
+	Words   int  // truth words found
+	Total   int  // truth words
+	Edits   int  // character edits to the truth
+	Chars   int  // truth characters
 	Entry   bool
 	Markets map[string]string
 }
@@ -172,8 +181,26 @@ func (e *Env) ReadMuster(ctx context.Context, d Design) Reading {
 }
 
 // ReadTesseract reads a design with Tesseract 5 (page segmentation mode
-// psm: 11, sparse text, suits designs best of its modes).
-func ReadTesseract(ctx context.Context, d Design, dir string, psm int) Reading {
+// psm: 11, sparse text, suits designs best of its modes). Readings are
+// cached in cacheDir (when not empty) by the image's sha256, the mode and
+// Tesseract's version: Tesseract does not change while Muster is tuned, and
+// re-reading every design with it doubles an evaluation's time. A cached
+// reading keeps the time of the run that made it (Cached is set).
+func ReadTesseract(ctx context.Context, d Design, dir, cacheDir string, psm int) Reading {
+	var key string
+	if cacheDir != "" {
+		h := sha256.Sum256(d.Data)
+		key = filepath.Join(cacheDir, fmt.Sprintf("%s-psm%d-%s.json", hex.EncodeToString(h[:12]), psm, tesseractVersion(ctx)))
+		if b, err := os.ReadFile(key); err == nil {
+			var c struct {
+				Text string
+				NS   int64
+			}
+			if json.Unmarshal(b, &c) == nil {
+				return Reading{Text: c.Text, Time: time.Duration(c.NS), Cached: true}
+			}
+		}
+	}
 	path := filepath.Join(dir, d.ID+"."+d.Format)
 	if err := os.WriteFile(path, d.Data, 0o644); err != nil {
 		return Reading{Err: err}
@@ -186,7 +213,40 @@ func ReadTesseract(ctx context.Context, d Design, dir string, psm int) Reading {
 	if err != nil {
 		return Reading{Err: fmt.Errorf("tesseract: %w", err)}
 	}
-	return Reading{Text: strings.TrimSpace(string(out)), Time: time.Since(t)}
+	r := Reading{Text: strings.TrimSpace(string(out)), Time: time.Since(t)}
+	if key != "" {
+		b, _ := json.Marshal(struct {
+			Text string
+			NS   int64
+		}{r.Text, int64(r.Time)})
+		if os.MkdirAll(cacheDir, 0o755) == nil {
+			tmp := key + ".tmp"
+			if os.WriteFile(tmp, b, 0o644) == nil {
+				_ = os.Rename(tmp, key)
+			}
+		}
+	}
+	return r
+}
+
+var (
+	tessVerOnce sync.Once
+	tessVer     string
+)
+
+// tesseractVersion is the installed Tesseract's version ("5.3.0"), part
+// of the cache key.
+func tesseractVersion(ctx context.Context) string {
+	tessVerOnce.Do(func() {
+		out, err := exec.CommandContext(ctx, "tesseract", "--version").CombinedOutput()
+		tessVer = "unknown"
+		if err == nil {
+			if f := strings.Fields(string(out)); len(f) >= 2 {
+				tessVer = strings.TrimPrefix(f[1], "v")
+			}
+		}
+	})
+	return tessVer
 }
 
 // Score fills the reading's accuracy and decisions against the design.
@@ -196,13 +256,27 @@ func (e *Env) Score(ctx context.Context, d Design, r *Reading) error {
 	r.Total, r.Words = len(truth), matchWords(truth, got)
 	ts, gs := []rune(strings.Join(truth, " ")), []rune(strings.Join(got, " "))
 	r.Chars, r.Edits = len(ts), levenshtein(ts, gs)
-	fs := e.Screener.Screen("ocr", "image", r.Text, nil)
+	// Screen and decide exactly as the ocr analyzer does: its findings and
+	// its stored result (the word marks the design carries) go to the
+	// policy.
+	var read ocr.Result
+	for _, l := range strings.Split(r.Text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			read.Lines = append(read.Lines, ocr.Line{Text: l})
+		}
+	}
+	data, fs := ocranalyzer.Screen(e.Screener, read, nil)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
 	for _, f := range fs {
 		if f.EntryID == d.Entry {
 			r.Entry = true
 		}
 	}
-	dec, err := e.Policy.Decide(ctx, policy.Input{DesignID: d.ID, Product: "tshirt", Markets: Markets(d), Findings: fs})
+	dec, err := e.Policy.Decide(ctx, policy.Input{DesignID: d.ID, Product: "tshirt", Markets: Markets(d), Findings: fs,
+		Analyses: map[string]json.RawMessage{mustertype.AnalyzerOCR: raw}})
 	if err != nil {
 		return err
 	}
@@ -211,6 +285,17 @@ func (e *Env) Score(ctx context.Context, d Design, r *Reading) error {
 		r.Markets[m.Market] = m.Outcome
 	}
 	return nil
+}
+
+// Flagged reports whether a reading is held (review or block) in any
+// market.
+func Flagged(r Reading) bool {
+	for _, o := range r.Markets {
+		if o != mustertype.Allow {
+			return true
+		}
+	}
+	return false
 }
 
 // Markets are the markets a design of its kind is decided for.
@@ -349,15 +434,16 @@ type SetReport struct {
 	Set               string
 	Muster, Tess      map[string]*Tally // per style, "all" too
 	MusterWR, TessWR  map[string]*Count // word recall as counts (for intervals)
-	MarkM, MarkT      Count             // word-mark recall (brand designs)
-	SloganM, SloganT  Count             // slogan/code (design, market) decided as required
-	FlagM, FlagT      Count             // ordinary designs flagged in any market
+	MarkM, MarkT      map[string]*Count // word-mark recall (brand designs), per style and "all"
+	SloganM, SloganT  map[string]*Count // slogan/code (design, market) decided as required
+	FlagM, FlagT      map[string]*Count // ordinary designs flagged in any market
 	MusterTimes       map[string][]time.Duration
 	MusterInfer       []time.Duration
 	MusterTotal       []time.Duration
 	TessTimes         map[string][]time.Duration
 	Failures          []string
 	HaveTesseract     bool
+	TessCached        int // Tesseract readings taken from the cache
 	DesignsPerStyle   map[string]int
 	MusterWordsStyled map[string]Count
 }
@@ -366,7 +452,9 @@ type SetReport struct {
 // load affects both alike) and scores them.
 func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess bool, psm int, verbose io.Writer) (*SetReport, error) {
 	rep := &SetReport{Set: set, Muster: map[string]*Tally{}, Tess: map[string]*Tally{}, MusterWR: map[string]*Count{}, TessWR: map[string]*Count{},
-		MusterTimes: map[string][]time.Duration{}, TessTimes: map[string][]time.Duration{}, HaveTesseract: tess}
+		MusterTimes: map[string][]time.Duration{}, TessTimes: map[string][]time.Duration{}, HaveTesseract: tess,
+		MarkM: map[string]*Count{}, MarkT: map[string]*Count{}, SloganM: map[string]*Count{}, SloganT: map[string]*Count{},
+		FlagM: map[string]*Count{}, FlagT: map[string]*Count{}}
 	tmp, err := os.MkdirTemp("", "muster-eval-text-")
 	if err != nil {
 		return nil, err
@@ -384,7 +472,10 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 		}
 		return m[k]
 	}
-	for _, d := range designs {
+	for i, d := range designs {
+		if i%20 == 0 {
+			fmt.Fprintf(os.Stderr, "eval-text: %s %d/%d\n", set, i, len(designs))
+		}
 		mr := e.ReadMuster(ctx, d)
 		if mr.Err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ID, mr.Err)
@@ -394,7 +485,13 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 		}
 		var tr Reading
 		if tess {
-			tr = ReadTesseract(ctx, d, tmp, psm)
+			tr = ReadTesseract(ctx, d, tmp, e.TessCache, psm)
+			if tr.Err != nil {
+				return nil, fmt.Errorf("%s: %w", d.ID, tr.Err)
+			}
+			if tr.Cached {
+				rep.TessCached++
+			}
 			if err := e.Score(ctx, d, &tr); err != nil {
 				return nil, err
 			}
@@ -416,34 +513,43 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 		rep.MusterTimes[sizeKey] = append(rep.MusterTimes[sizeKey], mr.Time)
 		rep.MusterInfer = append(rep.MusterInfer, mr.Infer)
 		rep.MusterTotal = append(rep.MusterTotal, mr.Time)
-		if tess {
+		if tess && !tr.Cached {
 			rep.TessTimes[sizeKey] = append(rep.TessTimes[sizeKey], tr.Time)
 		}
-		switch d.Kind {
-		case KindBrand:
-			rep.MarkM.add(mr.Entry)
-			if tess {
-				rep.MarkT.add(tr.Entry)
-			}
-		case KindSlogan, KindCode:
-			for _, m := range Markets(d) {
-				rep.SloganM.add(mr.Markets[m] == Expected(d, m))
+		for _, k := range []string{d.Style, "all"} {
+			switch d.Kind {
+			case KindBrand:
+				getc(rep.MarkM, k).add(mr.Entry)
 				if tess {
-					rep.SloganT.add(tr.Markets[m] == Expected(d, m))
+					getc(rep.MarkT, k).add(tr.Entry)
 				}
-			}
-		case KindOrdinary:
-			flag := func(r Reading) bool {
-				for _, o := range r.Markets {
-					if o != mustertype.Allow {
-						return true
+			case KindSlogan, KindCode:
+				for _, m := range Markets(d) {
+					getc(rep.SloganM, k).add(mr.Markets[m] == Expected(d, m))
+					if tess {
+						getc(rep.SloganT, k).add(tr.Markets[m] == Expected(d, m))
 					}
 				}
-				return false
+			case KindOrdinary:
+				getc(rep.FlagM, k).add(Flagged(mr))
+				if tess {
+					getc(rep.FlagT, k).add(Flagged(tr))
+				}
 			}
-			rep.FlagM.add(flag(mr))
-			if tess {
-				rep.FlagT.add(flag(tr))
+		}
+		if d.Kind == KindOrdinary && Flagged(mr) {
+			line := fmt.Sprintf("%s %-13s flagged  truth %q read %q → %v", d.ID, d.Style, d.Text(), mr.Text, mr.Markets)
+			rep.Failures = append(rep.Failures, line)
+			if verbose != nil {
+				fmt.Fprintln(verbose, "  flag:", line)
+			}
+		}
+		if (d.Kind == KindSlogan || d.Kind == KindCode) && verbose != nil {
+			for _, m := range Markets(d) {
+				if mr.Markets[m] != Expected(d, m) {
+					fmt.Fprintf(verbose, "  slogan: %s %-13s %s got %s want %s; truth %q read %q\n", d.ID, d.Style, m, mr.Markets[m], Expected(d, m), d.Text(), mr.Text)
+					break
+				}
 			}
 		}
 		if mr.Words < mr.Total || (d.Kind == KindBrand && !mr.Entry) {
@@ -481,9 +587,20 @@ func (r *SetReport) Print(w io.Writer) {
 		}
 		fmt.Fprintf(bw, "%-14s %4d | %-34s %-34s %7s | %7.3f %7s %7s\n", s, m.Designs, r.MusterWR[s].String(), tr, rr, m.CER(), tc, cr)
 	}
-	fmt.Fprintf(bw, "word-mark recall (brand designs):        Muster %s   Tesseract %s\n", r.MarkM, r.MarkT)
-	fmt.Fprintf(bw, "slogans/codes decided as required (DE, AT, US): Muster %s   Tesseract %s\n", r.SloganM, r.SloganT)
-	fmt.Fprintf(bw, "ordinary designs flagged (any market):   Muster %s   Tesseract %s\n", r.FlagM, r.FlagT)
+	fmt.Fprintf(bw, "\n%-14s | %-30s %-30s | %-30s %-30s | %-28s %-28s\n", "style", "word marks found Muster", "Tesseract", "slogans/codes as law requires M", "Tesseract", "ordinary flagged Muster", "Tesseract")
+	for _, s := range append(append([]string{}, Styles...), "all") {
+		if r.Muster[s] == nil {
+			continue
+		}
+		c := func(m map[string]*Count) string {
+			if m[s] == nil {
+				return "—"
+			}
+			return m[s].String()
+		}
+		fmt.Fprintf(bw, "%-14s | %-30s %-30s | %-30s %-30s | %-28s %-28s\n", s, c(r.MarkM), c(r.MarkT), c(r.SloganM), c(r.SloganT), c(r.FlagM), c(r.FlagT))
+	}
+	fmt.Fprintf(bw, "(slogans/codes: one count per design and market, DE, AT, US; flagged: review or block in any market)\n")
 	for _, k := range []string{"design", "print_file"} {
 		if len(r.MusterTimes[k]) == 0 {
 			continue
@@ -493,6 +610,9 @@ func (r *SetReport) Print(w io.Writer) {
 			fmt.Fprintf(bw, "   Tesseract p50 %v (Tesseract/Muster %.2f×)", pct(r.TessTimes[k], 0.5), float64(pct(r.TessTimes[k], 0.5))/float64(pct(r.MusterTimes[k], 0.5)))
 		}
 		fmt.Fprintln(bw)
+	}
+	if r.TessCached > 0 {
+		fmt.Fprintf(bw, "(%d of %d Tesseract readings from the cache, var/cache/eval-text-tesseract; left out of the times)\n", r.TessCached, len(r.MusterTotal))
 	}
 	var inf, tot time.Duration
 	for i := range r.MusterInfer {

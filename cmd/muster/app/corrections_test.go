@@ -1,0 +1,150 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"testing"
+
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/banks"
+	"github.com/muster-dev/muster/analyzers/hashing"
+	"github.com/muster-dev/muster/api"
+	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/store"
+)
+
+// TestNotThisMarkEndToEnd: a design showing two registered marks is
+// blocked; the merchant appeals; a reviewer marks one finding "not this
+// mark". The same bytes uploaded again raise only the other mark; other
+// bytes with the corrected mark still raise it; the bank API counts the
+// misfire.
+func TestNotThisMarkEndToEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWith(t, func(b *bundle, o *app.Options) {
+		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
+		if _, err := bank.SeedSymbols(ctx, bst, match.Config{}, "test", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []struct {
+			id  string
+			img []byte
+		}{{"star", starPNG(t)}, {"zorblax", discPNG(t)}} {
+			if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: e.img, Entry: bank.Entry{ID: e.id, Label: e.id,
+				Jurisdictions: []string{"US"}, Classes: []int{25}}}, match.Config{}, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set, err := bank.NewSet(bst, bank.SetConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := set.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, banks.New(set, banks.Config{})}
+		o.Decider = nil // the live policy: the default pack
+	})
+	plat, _, err := b.st.CreatePlatformTenant(ctx, "platform", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewer, _, _ := b.st.CreateKey(ctx, plat.ID, store.RoleReviewer, "")
+	legal, _, _ := b.st.CreateKey(ctx, plat.ID, store.RoleLegal, "")
+
+	both := twoMarks(t, 900)
+	submit := func(img []byte, title string) api.DesignView {
+		t.Helper()
+		r := b.submit(form{file: img, fields: map[string]string{"markets": "US", "product": "tshirt", "title": title}}, "?wait=15s", nil)
+		if r.design.Verdict == nil {
+			t.Fatalf("%s: no verdict (%d %+v)", title, r.status, r.err)
+		}
+		return r.design
+	}
+	entries := func(d api.DesignView) map[string]bool {
+		out := map[string]bool{}
+		for _, f := range d.Findings {
+			if f.Bank == "acme-marks" {
+				out[f.EntryID] = true
+			}
+		}
+		return out
+	}
+	first := submit(both, "two marks")
+	if got := entries(first); !got["star"] || !got["zorblax"] || first.Verdict.Outcome != "block" {
+		t.Fatalf("first upload: %s with entries %v, want a block with star and zorblax", first.Verdict.Outcome, got)
+	}
+	// The merchant appeals; a reviewer takes the appeal and marks the star
+	// finding wrong.
+	if st, code := b.call("POST", "/v1/designs/"+first.ID+"/appeals", b.key, `{"message":"there is no star in my design"}`, nil); st != 201 {
+		t.Fatalf("appeal: %d %s", st, code)
+	}
+	var it review.Item
+	if st, code := b.call("POST", "/v1/review/claim", reviewer, `{"queue":"appeals"}`, &it); st != 200 || it.DesignID != first.ID {
+		t.Fatalf("claim the appeal: %d %s %+v", st, code, it)
+	}
+	var c review.Correction
+	if st, code := b.call("POST", "/v1/review/items/"+itoa(it.ID)+"/corrections", reviewer, `{"bank":"acme-marks","entry_id":"star","note":"a plain cross"}`, &c); st != 201 || c.Scope != "all" {
+		t.Fatalf("not this mark: %d %s %+v", st, code, c)
+	}
+	tests := []struct {
+		name      string
+		img       []byte
+		star, zor bool
+	}{
+		{"the same bytes again: only the other mark", both, false, true},
+		{"other bytes with the star: still raised", twoMarks(t, 940), true, true},
+	}
+	for _, tt := range tests {
+		d := submit(tt.img, tt.name)
+		if got := entries(d); got["star"] != tt.star || got["zorblax"] != tt.zor {
+			t.Errorf("%s: entries %v, want star %v zorblax %v", tt.name, got, tt.star, tt.zor)
+		}
+	}
+	var list struct {
+		Entries []struct {
+			ID       string `json:"id"`
+			Misfires int    `json:"misfires"`
+		} `json:"entries"`
+	}
+	if st, code := b.call("GET", "/v1/banks/acme-marks/entries", legal, "", &list); st != 200 {
+		t.Fatalf("bank entries: %d %s", st, code)
+	}
+	mis := map[string]int{}
+	for _, e := range list.Entries {
+		mis[e.ID] = e.Misfires
+	}
+	if mis["star"] != 1 || mis["zorblax"] != 0 {
+		t.Fatalf("misfires %v, want star 1", mis)
+	}
+}
+
+// twoMarks draws the star and the disc marks side by side on a white
+// w×w/2 canvas (w changes the bytes, not what is shown).
+func twoMarks(t *testing.T, w int) []byte {
+	t.Helper()
+	dst := image.NewNRGBA(image.Rect(0, 0, w, w/2))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	for i, ref := range [][]byte{starPNG(t), discPNG(t)} {
+		src, err := png.Decode(bytes.NewReader(ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		draw.Draw(dst, src.Bounds().Add(image.Pt(60+i*(w/2), 80)), src, image.Point{}, draw.Over)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, dst); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

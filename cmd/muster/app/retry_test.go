@@ -1,0 +1,208 @@
+package app_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/store"
+	"github.com/muster-dev/muster/workers"
+)
+
+// faultyBlobs injects faults into the worker's reads of the real object
+// store, per blob: "down" (the object store times out, its info too: an
+// outage), "unreadable" (the info answers, the bytes do not match their
+// digest), or nothing.
+type faultyBlobs struct {
+	workers.BlobReader
+	mu    sync.Mutex
+	mode  map[string]string
+	reads map[string]int
+}
+
+func (f *faultyBlobs) set(sha, mode string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode[sha] = mode
+}
+
+func (f *faultyBlobs) failedReads(sha string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads[sha]
+}
+
+func (f *faultyBlobs) GetBlob(ctx context.Context, sha string) ([]byte, error) {
+	f.mu.Lock()
+	mode := f.mode[sha]
+	if mode != "" {
+		f.reads[sha]++
+	}
+	f.mu.Unlock()
+	switch mode {
+	case "down":
+		return nil, fmt.Errorf("get blob %s: %w", sha, nats.ErrTimeout)
+	case "unreadable":
+		return nil, fmt.Errorf("get blob %s: %w", sha, jetstream.ErrDigestMismatch)
+	}
+	return f.BlobReader.GetBlob(ctx, sha)
+}
+
+func (f *faultyBlobs) HasBlob(ctx context.Context, sha string) (bool, error) {
+	f.mu.Lock()
+	mode := f.mode[sha]
+	f.mu.Unlock()
+	if mode == "down" {
+		return false, nats.ErrTimeout
+	}
+	return f.BlobReader.HasBlob(ctx, sha)
+}
+
+// TestInfrastructureFailuresDoNotUseUpAttempts (issue 12): an object store
+// unavailable for far more deliveries than MaxDeliver does not dead-letter
+// a design — it is decided, analysed once, when the store is back; an
+// outage longer than the infrastructure budget dead-letters it with that
+// reason (failed, never allowed); an unreadable blob is its own failure
+// reason, dead-lettered after its own budget.
+func TestInfrastructureFailuresDoNotUseUpAttempts(t *testing.T) {
+	t.Parallel()
+	fb := &faultyBlobs{mode: map[string]string{}, reads: map[string]int{}}
+	b := setup(t, func(o *app.Options) {
+		o.Worker = func(c *workers.Config) {
+			fb.BlobReader, c.Blobs = c.Blobs, fb
+			c.InfraBackoff, c.InfraBackoffMax = 20*time.Millisecond, 100*time.Millisecond
+			c.InfraRetryBudget, c.UnreadableBlobBudget = 4*time.Second, time.Second
+			c.FetchRefresh = 50 * time.Millisecond
+		}
+	})
+	shaOf := func(data []byte) string { s := sha256.Sum256(data); return hex.EncodeToString(s[:]) }
+	maxDeliver := testQueue().MaxDeliver
+
+	// 1. Down for 4× MaxDeliver reads, then back: decided, one analysis.
+	img := pngOf(t, 4401)
+	fb.set(shaOf(img), "down")
+	r := b.submit(shirt(img), "", nil)
+	if r.status != 201 && r.status != 202 {
+		t.Fatalf("submit: %d %+v", r.status, r.err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); fb.failedReads(shaOf(img)) < 4*maxDeliver; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d failed reads", fb.failedReads(shaOf(img)))
+		}
+	}
+	if d, _ := b.st.DesignByID(t.Context(), r.design.ID); d.Status == store.StatusFailed || d.Attempts != 0 {
+		t.Fatalf("during the outage: status %s, %d analysis attempts (reason %q)", d.Status, d.Attempts, d.FailureReason)
+	}
+	fb.set(shaOf(img), "")
+	d := waitFinal(t, b, r.design.ID)
+	if d.Status != store.StatusDecided || d.Attempts != 1 {
+		t.Fatalf("after the outage: status %s, %d analysis attempts, reason %q; want decided after one", d.Status, d.Attempts, d.FailureReason)
+	}
+	if n := b.count(`SELECT count(*) FROM analyses WHERE design_id = $1`, r.design.ID); n != 1 {
+		t.Fatalf("%d analyses stored", n)
+	}
+
+	// 2. Down for longer than the budget: failed with the reason, no verdict.
+	img = pngOf(t, 4402)
+	fb.set(shaOf(img), "down")
+	r = b.submit(shirt(img), "", nil)
+	d = waitFinal(t, b, r.design.ID)
+	if d.Status != store.StatusFailed || !strings.HasPrefix(d.FailureReason, "infrastructure: still failing after") {
+		t.Fatalf("a long outage: status %s, reason %q", d.Status, d.FailureReason)
+	}
+	if n := b.count(`SELECT count(*) FROM verdicts WHERE design_id = $1`, r.design.ID); n != 0 {
+		t.Fatalf("a design never analysed has %d verdicts", n)
+	}
+
+	// 3. Unreadable bytes: their own reason, their own budget.
+	img = pngOf(t, 4403)
+	fb.set(shaOf(img), "unreadable")
+	r = b.submit(shirt(img), "", nil)
+	d = waitFinal(t, b, r.design.ID)
+	if d.Status != store.StatusFailed || !strings.HasPrefix(d.FailureReason, "blob_unreadable: ") || !strings.Contains(d.FailureReason, "digest") {
+		t.Fatalf("unreadable blob: status %s, reason %q", d.Status, d.FailureReason)
+	}
+	if n := b.count(`SELECT count(*) FROM verdicts WHERE design_id = $1`, r.design.ID); n != 0 {
+		t.Fatalf("an unreadable design has %d verdicts", n)
+	}
+}
+
+// waitFinal waits for a design to be decided or failed.
+func waitFinal(t *testing.T, b *bundle, id string) store.Design {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d, err := b.st.DesignByID(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == store.StatusDecided || d.Status == store.StatusFailed || time.Now().After(deadline) {
+			return d
+		}
+	}
+}
+
+// TestUnreadableBlobIsStoredAgain (issue 12): an object whose info exists
+// but whose bytes cannot be read (its chunks lost, as after an upload that
+// straddled a stream leader change) is read back by the next upload of the
+// same bytes and stored again, so that design is decided.
+func TestUnreadableBlobIsStoredAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *app.Options) {
+		qc := *testQueue()
+		qc.BlobVerifyTimeout = time.Second
+		o.QueueConfig = &qc
+	})
+	ctx := t.Context()
+	img := pngOf(t, 4501)
+	first := b.submit(shirt(img), "?wait=20s", nil)
+	if first.design.Status != store.StatusDecided {
+		t.Fatalf("first upload: %s", first.design.Status)
+	}
+	// Lose the object's chunks, keep its info.
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := js.ObjectStore(ctx, "muster-designs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(img)
+	sha := hex.EncodeToString(sum[:])
+	info, err := obs.GetInfo(ctx, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, "OBJ_muster-designs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(ctx, jetstream.WithPurgeSubject("$O.muster-designs.C."+info.NUID)); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	_, err = obs.GetBytes(rctx, sha)
+	cancel()
+	if err == nil {
+		t.Fatal("the object is still readable")
+	}
+	// The same bytes again (other markets: a new design): stored again.
+	f := shirt(img)
+	f.fields["markets"] = "US"
+	again := b.submit(f, "?wait=20s", nil)
+	if again.design.Status != store.StatusDecided {
+		t.Fatalf("second upload of the same bytes: %s (%q)", again.design.Status, again.design.FailureReason)
+	}
+	if _, err := obs.GetBytes(ctx, sha); err != nil {
+		t.Fatalf("still unreadable: %v", err)
+	}
+}
