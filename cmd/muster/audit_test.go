@@ -45,7 +45,7 @@ func TestAuditVerifyReportsTheFirstBrokenRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, err = b.run("audit", "verify")
-	if err != nil || !strings.Contains(out, "ok, 4 rows") {
+	if err != nil || !strings.Contains(out, "ok, 4 rows") || !strings.Contains(out, "event log: ok") {
 		t.Fatalf("intact chain: %q %v", out, err)
 	}
 	if _, err := pool.Exec(ctx, `ALTER TABLE review_audit DISABLE TRIGGER review_audit_no_change;
@@ -54,7 +54,18 @@ func TestAuditVerifyReportsTheFirstBrokenRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, err = b.run("audit", "verify")
-	if !errors.Is(err, ErrAuditBroken) || !strings.Contains(out, "BROKEN at row 2") {
+	if !errors.Is(err, ErrAuditBroken) || !strings.Contains(out, "BROKEN at row 2") || !strings.Contains(out, "event log: ok") {
 		t.Fatalf("tampered chain: %q %v", out, err)
+	}
+	// the event log's chain: the 3 designs' submitted and verdict events
+	// (and any other) are chained; deleting one is reported
+	if _, err := pool.Exec(ctx, `ALTER TABLE events DISABLE TRIGGER events_no_change;
+		DELETE FROM events WHERE chain_id = 2;
+		ALTER TABLE events ENABLE TRIGGER events_no_change`); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = b.run("audit", "verify")
+	if !errors.Is(err, ErrEventsBroken) || !errors.Is(err, store.ErrEventChainBroken) || !strings.Contains(out, "event log: BROKEN at chain row 2") {
+		t.Fatalf("tampered event log: %q %v", out, err)
 	}
 }

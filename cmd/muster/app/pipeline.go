@@ -291,6 +291,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		// links the review actions' audit rows into the hash chain, off
 		// their transactions (every process runs one; they take turns)
 		wg.Go(func() { _ = p.Review.RunAuditChainer(ctx) })
+		// links new events into the event log's hash chain, off the
+		// verdicts' transactions (the same shape; they take turns)
+		wg.Go(func() { _ = p.Store.RunEventChainer(ctx, p.opts.Logger) })
 	}
 	if p.opts.Work {
 		wg.Add(3)
