@@ -13,6 +13,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/models"
@@ -107,6 +108,7 @@ func (c Config) OldTiles() Config {
 	c.Verifier = "none"
 	c.Tiling.Decimate = true
 	c.Tiling.FlatSkip = -1
+	c.Tiling.TwoColourSkip = -1
 	c.TileFloors = TileFloors{SexualExplicit: -1, SexualSuggestive: -1}
 	return c
 }
@@ -145,6 +147,17 @@ type Analyzer struct {
 	manifest models.Manifest
 	ver      *models.Classifier // nil when Verifier is "none"
 	verMan   models.Manifest
+	inputs   sync.Pool // *[]float32 tile inputs of the model's size, reused across analyses
+}
+
+// input returns a tile input buffer of the model's size (contents
+// undefined: the resize overwrites every value).
+func (a *Analyzer) input() []float32 {
+	if p, ok := a.inputs.Get().(*[]float32); ok {
+		return *p
+	}
+	pp := a.manifest.Preprocessing
+	return make([]float32, pp.Width*pp.Height*3)
 }
 
 var _ analyzers.Analyzer = (*Analyzer)(nil)
@@ -208,7 +221,7 @@ func (a *Analyzer) Close() error {
 // TilesVersion names the tile logic; it is recorded with every analysis
 // (Result.Versions["nsfw:tiles"]) because it changes scores without a new
 // model.
-const TilesVersion = "area-flatskip-verify-floors/1"
+const TilesVersion = "area-flatskip-twocolour-verify-floors/2"
 
 // Analyze classifies the whole design (exactly as nsfwjs does) and its
 // tiles (area pre-filtered, flat tiles skipped, high scores checked by a
@@ -239,7 +252,7 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			src = preprocess.BoxDownscale(px, k)
 		}
 		for _, r := range all {
-			in := make([]float32, w*h*3)
+			in := a.input()
 			var err error
 			if tl.Decimate {
 				err = preprocess.ResizeBilinear(in, px, r, w, h, align)
@@ -250,8 +263,9 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			if err != nil {
 				return analyzers.Result{}, fmt.Errorf("nsfw: preprocess %v: %w", r, err)
 			}
-			if tl.FlatSkip > 0 && flatShare(in) >= tl.FlatSkip {
+			if tl.lowInformation(in) {
 				skipped++
+				a.inputs.Put(&in)
 				continue
 			}
 			inputs = append(inputs, in)
@@ -260,7 +274,12 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 	}
 	out, err := a.clf.Classify(ctx, inputs...)
 	if err != nil {
+		// Not reused: a cancelled call may leave inputs still queued.
 		return analyzers.Result{}, fmt.Errorf("nsfw: classify: %w", err)
+	}
+	for _, in := range inputs[1:] {
+		// The classifier has copied them into its batch tensors.
+		a.inputs.Put(&in)
 	}
 	res := Result{
 		Model:         a.manifest.Name,
@@ -426,8 +445,10 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
 	}
+	// A design's whole image and tiles go to the model as one batch (one
+	// ONNX Runtime run instead of one per 16 inputs).
 	a, err := New(rt, Config{ModelsDir: inst.ModelsDir,
-		Session: models.SessionConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads, Logger: d.Logger}})
+		Session: models.SessionConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads, Logger: d.Logger, MaxBatch: 1 + Tiling{}.WithDefaults().MaxTiles}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -46,6 +46,13 @@ type Tiling struct {
 	// about half of its input, so such a tile holds none (default 0.9;
 	// negative: classify every tile).
 	FlatSkip float64
+	// TwoColourSkip: a tile whose share of pixels near its two most common
+	// colours is at least this is not classified either — flat art (a
+	// shape's edge on a ground, a letter on a ground) has no shading or
+	// texture for the model to read, while photographs, shaded drawings and
+	// the explicit stand-ins the tiles exist for spread over many colours
+	// (default 0.95, measured in docs/nsfw.md; negative: off).
+	TwoColourSkip float64
 	// VerifyFloor is the tile score (sexual_explicit or
 	// sexual_suggestive) from which the second model checks a tile
 	// (Config.Verifier; default 0.25, the lowest review threshold of the
@@ -73,6 +80,9 @@ func (t Tiling) WithDefaults() Tiling {
 	if t.FlatSkip == 0 {
 		t.FlatSkip = DefaultFlatSkip
 	}
+	if t.TwoColourSkip == 0 {
+		t.TwoColourSkip = DefaultTwoColourSkip
+	}
 	if t.VerifyFloor == 0 {
 		t.VerifyFloor = DefaultVerifyFloor
 	}
@@ -95,6 +105,8 @@ func (t Tiling) Validate() error {
 		return fmt.Errorf("tiling: min short side %d < 1", t.MinShortSide)
 	case t.FlatSkip > 1:
 		return fmt.Errorf("tiling: flat skip %v above 1", t.FlatSkip)
+	case t.TwoColourSkip > 1:
+		return fmt.Errorf("tiling: two-colour skip %v above 1", t.TwoColourSkip)
 	case t.VerifyFloor < 0 || t.VerifyFloor > 1:
 		return fmt.Errorf("tiling: verify floor %v outside 0..1", t.VerifyFloor)
 	case t.MaxVerify < 0 || t.MaxVerify > t.MaxTiles:
@@ -105,36 +117,53 @@ func (t Tiling) Validate() error {
 
 // Defaults of the tile checks (measured in docs/nsfw.md).
 const (
-	DefaultFlatSkip    = 0.9
-	DefaultVerifyFloor = 0.25
+	DefaultFlatSkip      = 0.9
+	DefaultTwoColourSkip = 0.95
+	DefaultVerifyFloor   = 0.25
 )
 
-// flatShare is the share of an input's pixels (RGB floats 0..1) whose
-// colour, quantized to 4 bits per channel, is within one step of the most
-// common one: 1 for a flat colour (JPEG noise included), low for texture
-// and detail. eval/nsfwtiles measures the same quantity.
-func flatShare(in []float32) float64 {
+// colourShares returns the share of an input's pixels (RGB floats 0..1)
+// whose colour, quantized to 4 bits per channel, is within one step of the
+// most common one (flat: 1 for a flat colour, JPEG noise included, low for
+// texture and detail), and the share within one step of the most common
+// one or of the most common of the rest (two: high for flat art of two
+// colours). eval/nsfwtiles measures the same quantities.
+func colourShares(in []float32) (flat, two float64) {
 	var hist [1 << 12]int32
 	n := len(in) / 3
 	for i := 0; i < n; i++ {
 		hist[quant4(in[i*3])<<8|quant4(in[i*3+1])<<4|quant4(in[i*3+2])]++
 	}
-	mode := 0
-	for q, c := range hist {
-		if c > hist[mode] {
-			mode = q
+	near := [2]int32{}
+	for k := range near {
+		mode := 0
+		for q, c := range hist {
+			if c > hist[mode] {
+				mode = q
+			}
 		}
-	}
-	mr, mg, mb := mode>>8, mode>>4&15, mode&15
-	near := int32(0)
-	for r := max(0, mr-1); r <= min(15, mr+1); r++ {
-		for g := max(0, mg-1); g <= min(15, mg+1); g++ {
-			for b := max(0, mb-1); b <= min(15, mb+1); b++ {
-				near += hist[r<<8|g<<4|b]
+		mr, mg, mb := mode>>8, mode>>4&15, mode&15
+		for r := max(0, mr-1); r <= min(15, mr+1); r++ {
+			for g := max(0, mg-1); g <= min(15, mg+1); g++ {
+				for b := max(0, mb-1); b <= min(15, mb+1); b++ {
+					near[k] += hist[r<<8|g<<4|b]
+					hist[r<<8|g<<4|b] = 0 // counted once
+				}
 			}
 		}
 	}
-	return float64(near) / float64(max(1, n))
+	d := float64(max(1, n))
+	return float64(near[0]) / d, float64(near[0]+near[1]) / d
+}
+
+// lowInformation reports whether a tile's input is flat or two-coloured
+// enough to skip (Tiling.FlatSkip, Tiling.TwoColourSkip).
+func (t Tiling) lowInformation(in []float32) bool {
+	if t.FlatSkip <= 0 && t.TwoColourSkip <= 0 {
+		return false
+	}
+	flat, two := colourShares(in)
+	return (t.FlatSkip > 0 && flat >= t.FlatSkip) || (t.TwoColourSkip > 0 && two >= t.TwoColourSkip)
 }
 
 // quant4 matches eval/nsfwtiles: uint16(v*15.999).

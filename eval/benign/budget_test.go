@@ -40,6 +40,9 @@ const (
 	// not on one design more; the target
 	// (0.5 %) needs a larger set than a test can afford (make eval-benign).
 	budgetHeldShare = 0.05
+	// budgetBlocked is how many harmless designs may be blocked in some
+	// market.
+	budgetBlocked = 1
 )
 
 // budgetSizes keep the frozen set fast: square merchant uploads and a
@@ -126,8 +129,30 @@ func TestBenignBudget(t *testing.T) {
 	benigngen.Report(&rep, results, benigngen.DefaultMarkets)
 	benigngen.Flagged(&rep, results)
 	t.Logf("setup %s, %d designs in %s\n%s", setup.Round(time.Millisecond), len(results), (time.Since(start) - setup).Round(time.Millisecond), rep.String())
+	for _, v := range overBudget(results, benigngen.DefaultMarkets) {
+		t.Error(v + ": see the report above")
+	}
+	if t.Failed() {
+		fmt.Fprintln(os.Stderr, "eval/benign: the false-flag budget is exceeded; run make eval-benign BENIGN_ARGS=-v for the full picture")
+	}
+}
+
+// overBudget lists the budget's violations: a market holding more than
+// budgetHeldShare of the designs, or any harmless design blocked beyond
+// budgetBlocked.
+func overBudget(results []benigngen.Result, markets []string) []string {
+	var out []string
 	allowed := int(budgetHeldShare * float64(len(results)))
-	for _, m := range benigngen.DefaultMarkets {
+	blocked := 0
+	for _, r := range results {
+		for _, m := range markets {
+			if r.Outcomes[m] == mustertype.Block {
+				blocked++
+				break
+			}
+		}
+	}
+	for _, m := range markets {
 		held := 0
 		for _, r := range results {
 			if r.Outcomes[m] != mustertype.Allow {
@@ -135,10 +160,53 @@ func TestBenignBudget(t *testing.T) {
 			}
 		}
 		if held > allowed {
-			t.Errorf("%s: %d of %d harmless designs held (budget %d, %.0f%%): see the report above", m, held, len(results), allowed, 100*budgetHeldShare)
+			out = append(out, fmt.Sprintf("%s: %d of %d harmless designs held (budget %d, %.1f%%)", m, held, len(results), allowed, 100*budgetHeldShare))
 		}
 	}
-	if t.Failed() {
-		fmt.Fprintln(os.Stderr, "eval/benign: the false-flag budget is exceeded; run make eval-benign BENIGN_ARGS=-v for the full picture")
+	if blocked > budgetBlocked {
+		out = append(out, fmt.Sprintf("%d of %d harmless designs blocked in some market (budget %d)", blocked, len(results), budgetBlocked))
+	}
+	return out
+}
+
+// TestBudgetCanFail: the budget check fails on a flood of holds in one
+// market and on a single block, and passes within the budget (the check
+// itself, without models).
+func TestBudgetCanFail(t *testing.T) {
+	t.Parallel()
+	mk := func(n int, held map[int]string) []benigngen.Result {
+		rs := make([]benigngen.Result, n)
+		for i := range rs {
+			rs[i].Outcomes = map[string]string{}
+			for _, m := range benigngen.DefaultMarkets {
+				rs[i].Outcomes[m] = mustertype.Allow
+			}
+			if d, ok := held[i]; ok {
+				rs[i].Outcomes["SA"] = d
+			}
+		}
+		return rs
+	}
+	within := map[int]string{}
+	for i := 0; i < int(budgetHeldShare*budgetDesigns); i++ {
+		within[i] = mustertype.Review
+	}
+	flood := map[int]string{}
+	for i := 0; i <= int(budgetHeldShare*budgetDesigns); i++ {
+		flood[i] = mustertype.Review
+	}
+	for _, tc := range []struct {
+		name string
+		held map[int]string
+		fail bool
+	}{
+		{"none held", nil, false},
+		{"at the budget", within, false},
+		{"one over the budget", flood, true},
+		{"one blocked", map[int]string{0: mustertype.Block}, budgetBlocked == 0},
+	} {
+		if got := len(overBudget(mk(budgetDesigns, tc.held), benigngen.DefaultMarkets)) > 0; got != tc.fail {
+			t.Errorf("%s: over budget %v, want %v", tc.name, got, tc.fail)
+		}
 	}
 }

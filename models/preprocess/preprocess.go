@@ -163,23 +163,30 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	}
 	xs := areaWeights(r.Dx(), outW)
 	ys := areaWeights(r.Dy(), outH)
-	row := make([]float64, outW*3) // one source row, resized horizontally
+	// Separable: each source row is resized horizontally once (rows shared
+	// by two output rows are not recomputed), then output rows sum the
+	// source rows they cover in the same order as before, so the values
+	// are the same bit for bit.
+	rows := make([]float64, r.Dy()*outW*3)
+	for sy := 0; sy < r.Dy(); sy++ {
+		so := (r.Min.Y+sy)*src.Stride + r.Min.X*4
+		row := rows[sy*outW*3 : (sy+1)*outW*3]
+		for ox, wx := range xs {
+			var cr, cg, cb float64
+			for _, sx := range wx {
+				p := so + sx.i*4
+				cr += float64(src.Pix[p]) * sx.w
+				cg += float64(src.Pix[p+1]) * sx.w
+				cb += float64(src.Pix[p+2]) * sx.w
+			}
+			row[ox*3], row[ox*3+1], row[ox*3+2] = cr, cg, cb
+		}
+	}
 	acc := make([]float64, outW*3)
 	for oy, wy := range ys {
 		clear(acc)
 		for _, sy := range wy {
-			so := (r.Min.Y+sy.i)*src.Stride + r.Min.X*4
-			clear(row)
-			for ox, wx := range xs {
-				var cr, cg, cb float64
-				for _, sx := range wx {
-					p := so + sx.i*4
-					cr += float64(src.Pix[p]) * sx.w
-					cg += float64(src.Pix[p+1]) * sx.w
-					cb += float64(src.Pix[p+2]) * sx.w
-				}
-				row[ox*3], row[ox*3+1], row[ox*3+2] = cr, cg, cb
-			}
+			row := rows[sy.i*outW*3 : (sy.i+1)*outW*3]
 			for k := range acc {
 				acc[k] += row[k] * sy.w
 			}

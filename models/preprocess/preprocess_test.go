@@ -3,6 +3,7 @@ package preprocess
 import (
 	"image"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -127,5 +128,59 @@ func TestBoxDownscale(t *testing.T) {
 	check(2, 1, 40, 20)
 	if BoxDownscale(src, 1).Width != 5 {
 		t.Fatal("k=1 must return src")
+	}
+}
+
+// resizeAreaRowByRow is ResizeArea as first written (every output row
+// resizes the source rows it covers again); the separable version must give
+// the same values bit for bit, so tile scores do not move.
+func resizeAreaRowByRow(dst []float32, src Pixels, r image.Rectangle, outW, outH int) {
+	xs, ys := areaWeights(r.Dx(), outW), areaWeights(r.Dy(), outH)
+	row, acc := make([]float64, outW*3), make([]float64, outW*3)
+	for oy, wy := range ys {
+		clear(acc)
+		for _, sy := range wy {
+			so := (r.Min.Y+sy.i)*src.Stride + r.Min.X*4
+			for ox, wx := range xs {
+				var cr, cg, cb float64
+				for _, sx := range wx {
+					p := so + sx.i*4
+					cr += float64(src.Pix[p]) * sx.w
+					cg += float64(src.Pix[p+1]) * sx.w
+					cb += float64(src.Pix[p+2]) * sx.w
+				}
+				row[ox*3], row[ox*3+1], row[ox*3+2] = cr, cg, cb
+			}
+			for k := range acc {
+				acc[k] += row[k] * sy.w
+			}
+		}
+		for k, v := range acc {
+			dst[oy*outW*3+k] = float32(v / 255)
+		}
+	}
+}
+
+func TestResizeAreaSameAsRowByRow(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	src := Pixels{Pix: make([]uint8, 500*420*4), Stride: 500 * 4, Width: 500, Height: 420}
+	for i := range src.Pix {
+		src.Pix[i] = uint8(rng.IntN(256))
+	}
+	for _, tc := range []struct {
+		r          image.Rectangle
+		outW, outH int
+	}{{image.Rect(10, 20, 370, 380), 224, 224}, {image.Rect(0, 0, 500, 420), 299, 299}, {image.Rect(3, 5, 228, 230), 224, 224}} {
+		got, want := make([]float32, tc.outW*tc.outH*3), make([]float32, tc.outW*tc.outH*3)
+		if err := ResizeArea(got, src, tc.r, tc.outW, tc.outH); err != nil {
+			t.Fatal(err)
+		}
+		resizeAreaRowByRow(want, src, tc.r, tc.outW, tc.outH)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%v → %d×%d: value %d is %v, row by row %v", tc.r, tc.outW, tc.outH, i, got[i], want[i])
+			}
+		}
 	}
 }
