@@ -57,6 +57,9 @@ func (s *Server) OpenAPI() map[string]any {
 		if rt.Roles != nil {
 			op["security"] = []any{map[string]any{"apiKey": []string{}}}
 			op["x-roles"] = rt.Roles
+			if rt.Platform {
+				op["x-platform"] = true // only the platform operator's keys
+			}
 		}
 		if _, ok := op["responses"]; !ok {
 			op["responses"] = map[string]any{"200": map[string]any{"description": "OK"}, "default": errorResp}

@@ -121,7 +121,12 @@ func TestGoldenReviewPages(t *testing.T) {
 			{Market: "US", Automated: "allow", Current: "allow", Reasons: ver.Decision.Markets[1].Reasons}},
 		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference", Correctable: true}, {N: 2, F: nsfw}},
 		Tiles:    []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
-		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}}}
+		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}},
+		Others: []otherRow{
+			{D: store.Design{ID: "d2", Title: "Odin shirt", Status: "decided", CreatedAt: at}, V: &mustertype.Verdict{Outcome: "block", Cause: mustertype.CauseReview, Actor: "user:rev@example.com"}},
+			{D: store.Design{ID: "d3", Title: "Cat mug", Status: "decided", CreatedAt: at}, V: &mustertype.Verdict{Outcome: "allow", Cause: mustertype.CauseAnalysis}},
+			{D: store.Design{ID: "d4", Status: "queued", CreatedAt: at}}},
+		Record: record{Designs: 3, Blocked: 1, Allowed: 1, ByReviewer: 1}}
 	audit := auditData{Entries: c.History, Actor: "user:rev@example.com", Item: "7", CSV: "/console/review/audit?format=csv&item=7", Actions: []string{review.ActionClaimed, review.ActionDecided}}
 	qa := review.QAReport{Decided: 40, Agreed: 38, Rate: 0.95, ByCode: []review.Agreement{{Key: "trademark_block", Decided: 20, Agreed: 19, Rate: 0.95}}, ByAnalyzer: []review.Agreement{{Key: "bank", Decided: 30, Agreed: 28, Rate: 28.0 / 30}}}
 	tests := []struct {

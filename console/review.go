@@ -16,6 +16,7 @@ import (
 	"github.com/muster-dev/muster/accounts"
 	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/review"
+	"github.com/muster-dev/muster/store"
 )
 
 // Review is the review workflow the console's review pages act through;
@@ -35,6 +36,7 @@ type Review interface {
 	Audit(ctx context.Context, r review.Reviewer, f review.AuditFilter) ([]review.AuditEntry, error)
 	QAReport(ctx context.Context, r review.Reviewer) (review.QAReport, error)
 	MarkFindingWrong(ctx context.Context, r review.Reviewer, itemID int64, bank, entryID, note string) (review.Correction, error)
+	WithdrawCorrection(ctx context.Context, r review.Reviewer, id int64, note string) (review.Correction, error)
 	LogView(ctx context.Context, actor, tenantID, designID, view string, itemID int64) error
 	DesignAccess(ctx context.Context, tenantID string, platform bool, designID string, limit int) ([]review.Access, error)
 }
@@ -54,6 +56,7 @@ func (s *Server) reviewRoutes() []Route {
 		{"POST", "/console/review/items/{id}/escalate", reviewRoles, "Escalate to another queue with a comment", s.escalate},
 		{"POST", "/console/review/items/{id}/comments", reviewRoles, "Add an internal comment", s.comment},
 		{"POST", "/console/review/items/{id}/corrections", reviewRoles, "Not this mark: mark a trademark or symbol finding wrong for these design bytes", s.markWrong},
+		{"POST", "/console/review/corrections/{id}/withdraw", reviewRoles, "Withdraw a not-this-mark correction (its author, legal, admin)", s.withdrawCorrection},
 		{"GET", "/console/designs/{id}/access", allRoles, "Who viewed a design and when (access transparency)", s.accessPage},
 		{"GET", "/console/review/audit", reviewRoles, "Review audit log, filterable, CSV export", s.auditPage},
 		{"GET", "/console/review/qa", reviewRoles, "QA agreement with the automated outcome, per rule and analyzer", s.qaPage},
@@ -235,6 +238,21 @@ type itemData struct {
 	Appeal     bool
 	Statement  string
 	Tags       string
+	// Others is the merchant's track record: their other recent designs
+	// with the latest outcome of each, and Record the counts.
+	Others []otherRow
+	Record record
+}
+
+// otherRow is one of the merchant's other designs with its latest verdict.
+type otherRow struct {
+	D store.Design
+	V *store.Verdict
+}
+
+// record counts the outcomes of the merchant's other recent designs.
+type record struct {
+	Designs, Blocked, Allowed, InReview, ByReviewer int
 }
 
 func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -322,6 +340,27 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 			}
 			d.Boxes = append(d.Boxes, boxRow{N: i + 1, X: f.Box.X, Y: f.Box.Y, W: f.Box.W, H: f.Box.H, LabelY: ly, Label: label})
 		}
+	}
+	for i, o := range c.Others {
+		row := otherRow{D: o}
+		if i < len(c.OtherVerdicts) {
+			row.V = c.OtherVerdicts[i]
+		}
+		d.Record.Designs++
+		if row.V != nil {
+			switch row.V.Outcome {
+			case mustertype.Block:
+				d.Record.Blocked++
+			case mustertype.Allow:
+				d.Record.Allowed++
+			case mustertype.Review:
+				d.Record.InReview++
+			}
+			if row.V.Cause == mustertype.CauseReview {
+				d.Record.ByReviewer++
+			}
+		}
+		d.Others = append(d.Others, row)
 	}
 	d.Tiles = s.nsfwTiles(r.Context(), c.Design.ID)
 	if len(d.Tiles) > 0 {
@@ -512,6 +551,19 @@ func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, sess *account
 	return nil
 }
 
+func (s *Server) withdrawCorrection(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errorf(http.StatusNotFound, "No such correction.")
+	}
+	c, err := s.deps.Review.WithdrawCorrection(r.Context(), reviewer(sess), id, strings.TrimSpace(r.PostFormValue("note")))
+	if err != nil {
+		return reviewError(err)
+	}
+	redirect(w, r, fmt.Sprintf("/console/review/items/%d#findings-title", c.ItemID))
+	return nil
+}
+
 type auditData struct {
 	Entries                     []review.AuditEntry
 	Actor, Action, Design, Item string
@@ -591,7 +643,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess *account
 	}
 	d := auditData{Entries: entries, Actor: f.Actor, Action: f.Action, Design: f.DesignID, Since: q.Get("since"), Until: q.Get("until"),
 		Actions: []string{review.ActionOpened, review.ActionClaimed, review.ActionReleased, review.ActionEscalated, review.ActionCommented,
-			review.ActionDecided, review.ActionClosed, review.ActionPriority, review.ActionAppealed, review.ActionQueueSaved, review.ActionRoutesSet}}
+			review.ActionDecided, review.ActionClosed, review.ActionPriority, review.ActionAppealed, review.ActionFindingWrong, review.ActionQueueSaved, review.ActionRoutesSet,
+			review.ActionDesignViewed}}
 	if f.ItemID != 0 {
 		d.Item = strconv.FormatInt(f.ItemID, 10)
 	}

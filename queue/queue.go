@@ -434,6 +434,24 @@ type Stats struct {
 	DeadLetters uint64 `json:"dead_letters"`
 }
 
+// TenantBacklog is how many of a tenant's work messages the queue holds:
+// waiting and delivered but not yet acknowledged (0 when the tenant has no
+// consumer yet).
+func (q *Queue) TenantBacklog(ctx context.Context, tenantID string) (uint64, error) {
+	c, err := q.designs.Consumer(ctx, TenantConsumer(tenantID))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("backlog of tenant %s: %w", tenantID, err)
+	}
+	ci, err := c.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("backlog of tenant %s: %w", tenantID, err)
+	}
+	return ci.NumPending + uint64(ci.NumAckPending), nil
+}
+
 // Stats reads consumer and stream state: pending and in-flight designs
 // summed over the work consumers.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/store"
 )
 
 // ActionFindingWrong is the audit action of a "not this mark" correction.
@@ -155,4 +156,50 @@ func (s *Service) Corrections(ctx context.Context, r Reviewer, itemID int64) ([]
 		return nil, fmt.Errorf("review: corrections: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Correction, error) { return scanCorrection(r) })
+}
+
+// ActionCorrectionWithdrawn is the audit action of a withdrawn correction.
+const ActionCorrectionWithdrawn = "correction.withdrawn"
+
+// WithdrawCorrection removes a "not this mark" correction: the entry is
+// raised again for those bytes from the next analysis on. The reviewer who
+// made it may withdraw it, and so may legal and admin users — the
+// platform's for any correction, a tenant's for their tenant's own. The
+// withdrawal (with the correction it removed and the why) is audited.
+func (s *Service) WithdrawCorrection(ctx context.Context, r Reviewer, id int64, note string) (Correction, error) {
+	if !reviewRole(r.Role) {
+		return Correction{}, fmt.Errorf("%w: role %s does not review", ErrForbidden, r.Role)
+	}
+	if len(note) > 2000 {
+		return Correction{}, inputErr("invalid_note", "a note is at most 2000 bytes")
+	}
+	var c Correction
+	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		c, err = scanCorrection(tx.QueryRow(ctx, `SELECT `+correctionCols+` FROM review_corrections
+			WHERE id = $1 AND ($2 OR scope_tenant = $3::uuid) FOR UPDATE`, id, r.Platform, tenantOrZero(r.TenantID)))
+		if err != nil {
+			return fmt.Errorf("correction %d: %w", id, notFound(err))
+		}
+		if c.CreatedBy != r.ID && r.Role == store.RoleReviewer {
+			return fmt.Errorf("%w: only the reviewer who made correction %d, legal or an admin may withdraw it", ErrForbidden, id)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM review_corrections WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := s.st.AppendEventTx(ctx, tx, c.TenantID, c.DesignID, "review.correction_withdrawn", r.ID,
+			map[string]any{"correction_id": c.ID, "bank": c.Bank, "entry_id": c.EntryID}); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, auditRecord{Actor: r.ID, Action: ActionCorrectionWithdrawn, TenantID: c.TenantID, DesignID: c.DesignID, ItemID: c.ItemID,
+			Data: map[string]any{"correction": c, "note": note}})
+	})
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return Correction{}, ie
+		}
+		return Correction{}, fmt.Errorf("review: withdraw correction: %w", err)
+	}
+	return c, nil
 }

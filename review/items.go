@@ -414,8 +414,11 @@ type ItemContext struct {
 	Comments []Comment            `json:"comments"`
 	History  []AuditEntry         `json:"history"`
 	Appeal   *Appeal              `json:"appeal,omitempty"`
-	// Others are the merchant's most recent other designs.
-	Others []store.Design `json:"others"`
+	// Others are the merchant's most recent other designs, with the latest
+	// verdict of each (nil: none yet) in OtherVerdicts, same order: the
+	// merchant's track record (what was blocked, what a reviewer decided).
+	Others        []store.Design   `json:"others"`
+	OtherVerdicts []*store.Verdict `json:"other_verdicts"`
 	// PastItems are earlier review items of this design.
 	PastItems []Item `json:"past_items"`
 	// Corrections are the "not this mark" corrections that apply to the
@@ -462,6 +465,15 @@ func (s *Service) Context(ctx context.Context, r Reviewer, id int64) (ItemContex
 	for _, d := range others {
 		if d.ID != it.DesignID && len(c.Others) < 20 {
 			c.Others = append(c.Others, d)
+			v, err := s.st.LatestVerdict(ctx, d.ID)
+			switch {
+			case err == nil:
+				c.OtherVerdicts = append(c.OtherVerdicts, &v)
+			case errors.Is(err, store.ErrNotFound):
+				c.OtherVerdicts = append(c.OtherVerdicts, nil)
+			default:
+				return c, err
+			}
 		}
 	}
 	items, err := s.Items(ctx, r, ItemFilter{DesignID: it.DesignID, Limit: 50})

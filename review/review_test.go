@@ -763,6 +763,34 @@ func TestNotThisMark(t *testing.T) {
 	if err := b.st.Pool().QueryRow(b.ctx, `SELECT count(*) FROM review_corrections WHERE bank = 'logos' AND entry_id = 'acme-logo'`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("%d corrections of logos/acme-logo %v", n, err)
 	}
+	// Withdrawing: the author, legal or admin; a tenant only its own.
+	tenantC := ctxt.Corrections[1]
+	platLegal := review.Reviewer{ID: "user:lena", Role: store.RoleLegal, TenantID: b.platform.ID, Platform: true}
+	withdrawals := []struct {
+		name    string
+		r       review.Reviewer
+		id      int64
+		wantErr string
+	}{
+		{"another platform reviewer may not", b.bob, first.ID, "forbidden"},
+		{"a tenant's reviewer cannot reach the platform's", acmeReviewer, first.ID, "not_found"},
+		{"another tenant's reviewer cannot reach the tenant's", otherReviewer, tenantC.ID, "not_found"},
+		{"the tenant's reviewer withdraws their own", acmeReviewer, tenantC.ID, ""},
+		{"platform legal withdraws any", platLegal, first.ID, ""},
+		{"gone", platLegal, first.ID, "not_found"},
+	}
+	for _, tt := range withdrawals {
+		_, err := b.svc.WithdrawCorrection(b.ctx, tt.r, tt.id, "the ring is theirs after all")
+		if code := review.ErrorCode(err); (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && code != tt.wantErr) {
+			t.Errorf("%s: %v (%s), want %q", tt.name, err, code, tt.wantErr)
+		}
+	}
+	if err := b.st.Pool().QueryRow(b.ctx, `SELECT count(*) FROM review_corrections`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d corrections left after withdrawing both %v", n, err)
+	}
+	if rows, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{Action: review.ActionCorrectionWithdrawn}); err != nil || len(rows) != 2 || rows[0].Actor != platLegal.ID {
+		t.Fatalf("withdrawals audited: %+v %v", rows, err)
+	}
 }
 
 // TestDesignAccess: views of a design are listed for its tenant (newest

@@ -418,6 +418,22 @@ func (s *Store) AppendEvent(ctx context.Context, tenantID, designID, typ, actor 
 	return nil
 }
 
+// WaitingByTenant counts the designs of each tenant that wait for a verdict
+// (queued or analysing).
+func (s *Store) WaitingByTenant(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id::text, count(*) FROM designs WHERE status IN ('queued', 'analyzing') GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("waiting designs: %w", err)
+	}
+	out := map[string]int{}
+	var t string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&t, &n}, func() error { out[t] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("waiting designs: %w", err)
+	}
+	return out, nil
+}
+
 // StaleDesigns returns up to limit designs still queued or analysing whose
 // last update is older than age, and bumps their update time so concurrent
 // sweepers do not pick the same ones.

@@ -22,8 +22,9 @@ type SweepConfig struct {
 }
 
 // Sweep runs until ctx is cancelled. Every pass it re-submits designs that
-// have stayed queued or analysing for longer than the queue could account
-// for (a backstop: the outbox publishes committed designs within seconds);
+// have stayed queued or analysing for long and that the queue does not hold
+// (ResubmitStale; a backstop: the outbox publishes committed designs within
+// seconds);
 // submission is de-duplicated by design id and a decided design is
 // acknowledged without work, so sweeping is safe to repeat from every
 // worker. Every BlobsEvery passes it collects orphan blobs (CollectBlobs).
@@ -46,17 +47,9 @@ func (w *Worker) Sweep(ctx context.Context, cfg SweepConfig) {
 		case <-t.C:
 		}
 		staleAge := w.queue.Config().AckWait*time.Duration(w.queue.Config().MaxDeliver+1) + 5*time.Minute
-		stale, err := w.store.StaleDesigns(ctx, staleAge, 1000)
-		if err != nil {
+		if _, err := w.ResubmitStale(ctx, staleAge); err != nil {
 			w.cfg.Logger.Warn("sweep", "err", err)
 			continue
-		}
-		for _, d := range stale {
-			if err := w.queue.Submit(ctx, queue.Submitted{DesignID: d.ID, TenantID: d.TenantID}); err != nil {
-				w.cfg.Logger.Warn("sweep: resubmit", "design", d.ID, "err", err)
-				continue
-			}
-			w.cfg.Logger.Info("sweep: resubmitted stale design", "design", d.ID)
 		}
 		if pass%cfg.BlobsEvery == 0 {
 			if n, err := CollectBlobs(ctx, w.store, w.queue, cfg.BlobGrace, w.cfg.Logger); err != nil {
@@ -66,6 +59,48 @@ func (w *Worker) Sweep(ctx context.Context, cfg SweepConfig) {
 			}
 		}
 	}
+}
+
+// ResubmitStale re-submits designs that have waited longer than age for a
+// verdict and whose message the queue may have lost. A tenant whose
+// consumer holds at least as many messages as it has designs waiting is
+// skipped: its designs are in the queue, only behind a backlog (re-submitting
+// them would add a duplicate message per design every duplicate window,
+// which the workers then fetch and acknowledge for nothing). It returns
+// how many it re-submitted.
+func (w *Worker) ResubmitStale(ctx context.Context, age time.Duration) (int, error) {
+	stale, err := w.store.StaleDesigns(ctx, age, 1000)
+	if err != nil || len(stale) == 0 {
+		return 0, err
+	}
+	waiting, err := w.store.WaitingByTenant(ctx)
+	if err != nil {
+		return 0, err
+	}
+	held := map[string]bool{}
+	for t := range waiting {
+		n, err := w.queue.TenantBacklog(ctx, t)
+		if err != nil {
+			return 0, err
+		}
+		held[t] = n >= uint64(waiting[t])
+	}
+	sent := 0
+	for _, d := range stale {
+		if held[d.TenantID] {
+			continue
+		}
+		if err := w.queue.Submit(ctx, queue.Submitted{DesignID: d.ID, TenantID: d.TenantID}); err != nil {
+			w.cfg.Logger.Warn("sweep: resubmit", "design", d.ID, "err", err)
+			continue
+		}
+		sent++
+		w.cfg.Logger.Info("sweep: resubmitted stale design", "design", d.ID)
+	}
+	if skipped := len(stale) - sent; skipped > 0 {
+		w.cfg.Logger.Info("sweep: stale designs left in the queue (their tenant's backlog holds them)", "designs", skipped)
+	}
+	return sent, nil
 }
 
 // CollectBlobs deletes stored design bytes that no design references and

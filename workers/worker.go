@@ -334,6 +334,15 @@ func (w *Worker) noteRetry(id string) (time.Time, int) {
 	defer w.mu.Unlock()
 	r := w.retrying[id]
 	if r == nil {
+		if len(w.retrying) >= maxRetrying/10 {
+			// Designs another worker finished (or dead-lettered) leave
+			// their entry here: drop those far past any budget.
+			for k, v := range w.retrying {
+				if time.Since(v.since) > 2*max(w.cfg.InfraRetryBudget, w.cfg.UnreadableBlobBudget) {
+					delete(w.retrying, k)
+				}
+			}
+		}
 		r = &retryState{since: time.Now()}
 		if len(w.retrying) < maxRetrying {
 			w.retrying[id] = r

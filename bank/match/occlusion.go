@@ -13,7 +13,8 @@ import (
 // background around it) that the region encloses in both directions, i.e.
 // lie between region pixels along their row and along their column — and
 // remembers them: verification then scores the shapes only where the
-// region was seen (similarityMasked).
+// region was seen (similarityMasked), and only distinctive references
+// (outline information ≥ reliefFrom) may match, at the full threshold.
 
 // Bounds on the share of a region's pixels that may be filled back.
 const (
@@ -21,7 +22,7 @@ const (
 	maxOccludedShare = 0.5
 	// maxOccludedRef is the largest share of the reference's template that
 	// may lie under the occluder for a match: the rest must match as it is.
-	maxOccludedRef = 0.35
+	maxOccludedRef = 0.3
 )
 
 // completeOccluded returns mk (the region, box in work coordinates, colour

@@ -64,6 +64,7 @@ func run() error {
 	binThresh := flag.Float64("bin-thresh", 0, "DB binarisation threshold (default the engine's)")
 	boxThresh := flag.Float64("box-thresh", 0, "DB box score threshold (default the engine's)")
 	unclip := flag.Float64("unclip", 0, "DB unclip ratio (default the engine's)")
+	limit := flag.Int("limit", 0, "evaluate only the first designs of each seed's set (the same designs as in the full set; 0: all)")
 	ordText := flag.String("ordinary-text", "", "screen the ordinary slogans of this file (and the set's own) as text, as written and stacked one word a line, instead of the evaluation")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
 	flag.Parse()
@@ -109,10 +110,11 @@ func run() error {
 		return nil
 	}
 	if *bench {
-		designs, err := evaltext.Generate("dev", 77, *n, env.Content["dev"])
+		designs, err := evaltext.GenerateCached(filepath.Join(env.Root, "var", "cache", "eval-text-designs"), "dev", 77, *n, env.Content["dev"], nil)
 		if err != nil {
 			return err
 		}
+		fmt.Printf("load average at the start: %s (2 cores)\n", loadavg())
 		if err := env.Bench(ctx, designs, *rounds, os.Stdout); err != nil {
 			return err
 		}
@@ -142,6 +144,9 @@ func run() error {
 			ds, err := evaltext.GenerateCached(designCache, set.name, s, *n, env.Content[set.name], only)
 			if err != nil {
 				return err
+			}
+			if *limit > 0 && len(ds) > *limit {
+				ds = ds[:*limit]
 			}
 			for _, d := range ds {
 				if *styles == "" || slices.Contains(strings.Split(*styles, ","), d.Style) {

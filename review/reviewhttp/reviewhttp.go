@@ -92,6 +92,9 @@ func Routes(svc *review.Service) []api.Route {
 		{Method: "POST", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers,
 			Summary: "Not this mark: mark the item's trademark or symbol finding of a bank entry wrong; the same design bytes never raise that entry again (201; 200 when already marked)", Handler: s.markWrong,
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"bank": str, "entry_id": str, "note": str}, "bank", "entry_id")}},
+		{Method: "POST", Pattern: "/v1/review/corrections/{id}/withdraw", Roles: reviewers,
+			Summary: "Withdraw a not-this-mark correction (its author, legal or admin): the entry is raised again for those bytes", Handler: s.withdraw,
+			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"note": str})}},
 		{Method: "GET", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers, Summary: "The not-this-mark corrections that apply to the item's design bytes", Handler: s.corrections,
 			Doc: map[string]any{"parameters": []any{idParam}}},
 		{Method: "PUT", Pattern: "/v1/review/items/{id}/priority", Roles: reviewers, Summary: "Set an open item's priority (higher is claimed first)", Handler: s.priority,
@@ -379,6 +382,25 @@ func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, p store.Princ
 		status = http.StatusOK
 	}
 	api.WriteJSON(w, status, c)
+	return nil
+}
+
+func (s *Server) withdraw(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	id, err := itemID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Note string `json:"note"`
+	}
+	if err := readOptional(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.svc.WithdrawCorrection(r.Context(), review.FromPrincipal(p), id, req.Note)
+	if err != nil {
+		return reviewError(err)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"withdrawn": c})
 	return nil
 }
 

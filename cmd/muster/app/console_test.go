@@ -20,6 +20,7 @@ import (
 	"github.com/muster-dev/muster/console"
 	"github.com/muster-dev/muster/internal/browsertest"
 	"github.com/muster-dev/muster/mustertype"
+	"github.com/muster-dev/muster/review"
 )
 
 // logoAnalyzer "finds" a trademark in a box of every design, so the item
@@ -182,6 +183,23 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	run(chromedp.Navigate(b.url+"/console/review/audit?design="+designID), chromedp.WaitVisible(chromedp.CSS("table")))
 	if got := text("main table tbody"); !strings.Contains(got, "item.decided") || !strings.Contains(got, "item.claimed") {
 		t.Fatalf("audit: %q", got)
+	}
+	// Access transparency: every view of the design above was logged — the
+	// item page, its image, the audit drill-down — and the design's tenant
+	// reads who looked (the API; the console page from the item page).
+	run(chromedp.Navigate(itemURL), chromedp.WaitVisible(chromedp.CSS("#history-title")),
+		chromedp.Click(chromedp.CSS(`a[href$="/access"]`)), chromedp.WaitVisible(chromedp.CSS("table#access")))
+	got := text("table#access tbody")
+	for _, view := range []string{"item", "image", "audit"} {
+		if !strings.Contains(got, "user:rita@platform.example\t"+view) {
+			t.Errorf("access page lacks rita's %s view: %q", view, got)
+		}
+	}
+	var access struct {
+		Access []review.Access `json:"access"`
+	}
+	if st, code := b.call("GET", "/v1/designs/"+designID+"/access", b.key, "", &access); st != 200 || len(access.Access) < 3 {
+		t.Fatalf("the merchant's access list: %d %s %+v", st, code, access.Access)
 	}
 	for _, e := range log.Errors() {
 		if strings.Contains(e, "Content Security Policy") || strings.Contains(e, "Uncaught") {

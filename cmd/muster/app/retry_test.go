@@ -13,7 +13,14 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/hashing"
 	"github.com/muster-dev/muster/cmd/muster/app"
+	"github.com/muster-dev/muster/internal/metrics"
+	"github.com/muster-dev/muster/internal/natstest"
+	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/policy"
+	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 	"github.com/muster-dev/muster/workers"
 )
@@ -204,5 +211,66 @@ func TestUnreadableBlobIsStoredAgain(t *testing.T) {
 	}
 	if _, err := obs.GetBytes(ctx, sha); err != nil {
 		t.Fatalf("still unreadable: %v", err)
+	}
+}
+
+// TestSweeperLeavesQueuedBacklogAlone (issue 12, the 10,000-design soak):
+// designs waiting behind a long backlog are in the queue; the sweeper must
+// not re-submit them (each re-submission after the duplicate window is one
+// more message per design for the workers to fetch and drop). A design
+// whose message was lost is still re-submitted.
+func TestSweeperLeavesQueuedBacklogAlone(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := pgtest.New(t)
+	st := store.New(pool)
+	q, err := queue.Setup(ctx, natstest.New(t), *testQueue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := workers.New(workers.Config{}, st, q, []analyzers.Analyzer{hashing.Analyzer{}}, policy.AllowAll{}, metrics.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _, err := st.CreateTenant(ctx, "backlog", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 5 {
+		var id string
+		if err := pool.QueryRow(ctx, `INSERT INTO designs (id, tenant_id, sha256, bytes, width, height, media_type, product, markets, status)
+			VALUES (gen_random_uuid(), $1, $2, 10, 1, 1, 'image/png', 'tshirt', '{US}', 'queued') RETURNING id::text`, tn.ID, fmt.Sprintf("%064d", i)).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	age := func() {
+		if _, err := pool.Exec(ctx, `UPDATE designs SET updated_at = now() - interval '1 hour'`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// All five in the queue, behind a backlog: left alone.
+	for _, id := range ids {
+		if err := q.Submit(ctx, queue.Submitted{DesignID: id, TenantID: tn.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age()
+	if n, err := w.ResubmitStale(ctx, time.Minute); err != nil || n != 0 {
+		t.Fatalf("queued backlog: %d re-submitted (%v), want 0", n, err)
+	}
+	// Their messages lost: re-submitted.
+	js, _ := jetstream.New(q.Conn())
+	s, err := js.Stream(ctx, queue.StreamDesigns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	age()
+	if n, err := w.ResubmitStale(ctx, time.Minute); err != nil || n != 5 {
+		t.Fatalf("lost messages: %d re-submitted (%v), want 5", n, err)
 	}
 }

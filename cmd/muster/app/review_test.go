@@ -265,6 +265,8 @@ func TestReviewAuthorisationMatrix(t *testing.T) {
 		{"not this mark needs bank and entry", "POST", item + "/corrections", k.tenantReviewer, `{"bank":"logos"}`, 400, "invalid_finding"},
 		{"tenant reviewer lists the design's corrections", "GET", item + "/corrections", k.tenantReviewer, "", 200, ""},
 		{"merchant cannot list corrections", "GET", item + "/corrections", b.key, "", 403, "forbidden"},
+		{"merchant cannot withdraw a correction", "POST", "/v1/review/corrections/1/withdraw", b.key, "", 403, "forbidden"},
+		{"withdrawing an unknown correction", "POST", "/v1/review/corrections/999/withdraw", k.alice, `{"note":"x"}`, 404, "not_found"},
 		{"merchant lists who viewed its design", "GET", "/v1/designs/" + d.ID + "/access", b.key, "", 200, ""},
 		{"tenant reviewer lists who viewed the design", "GET", "/v1/designs/" + d.ID + "/access", k.tenantReviewer, "", 200, ""},
 		{"platform reviewer lists who viewed any design", "GET", "/v1/designs/" + d.ID + "/access", k.alice, "", 200, ""},
@@ -313,7 +315,7 @@ func TestReviewAuthorisationMatrix(t *testing.T) {
 		} `json:"paths"`
 	}
 	b.call("GET", "/openapi.json", b.key, "", &doc)
-	for _, p := range []string{"/v1/review/claim", "/v1/review/items/{id}/decision", "/v1/designs/{id}/appeals", "/v1/review/audit", "/v1/review/items/{id}/corrections", "/v1/designs/{id}/access"} {
+	for _, p := range []string{"/v1/review/claim", "/v1/review/items/{id}/decision", "/v1/designs/{id}/appeals", "/v1/review/audit", "/v1/review/items/{id}/corrections", "/v1/review/corrections/{id}/withdraw", "/v1/designs/{id}/access"} {
 		if len(doc.Paths[p]) == 0 {
 			t.Errorf("OpenAPI lacks %s", p)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -78,22 +79,25 @@ func BoxOK(got, truth image.Rectangle) bool {
 
 // Report is the outcome of a run over one or more seeds.
 type Report struct {
-	Recall       map[string]*Tally `json:"recall"`        // own, other, and other:<set>
-	RecallBy     map[string]*Tally `json:"recall_by"`     // dimension:value (own and other pooled)
-	Flagged      map[string]*Tally `json:"flagged"`       // free, heldout, free:<set>, heldout:<set>
-	FlaggedBy    map[string]*Tally `json:"flagged_by"`    // dimension:value (free and heldout pooled)
-	Precision    Tally             `json:"precision"`     // findings on logo designs that are right (entry and place)
-	WrongExtra   Tally             `json:"wrong_extra"`   // logo designs with any wrong finding
-	WrongPlace   int               `json:"wrong_place"`   // right entry reported elsewhere
-	MSPerDesign  map[string]Timing `json:"ms_per_design"` // by canvas size, wall clock
+	Recall      map[string]*Tally `json:"recall"`        // own, other, and other:<set>
+	RecallBy    map[string]*Tally `json:"recall_by"`     // dimension:value (own and other pooled)
+	Flagged     map[string]*Tally `json:"flagged"`       // free, heldout, free:<set>, heldout:<set>
+	FlaggedBy   map[string]*Tally `json:"flagged_by"`    // dimension:value (free and heldout pooled)
+	Precision   Tally             `json:"precision"`     // findings on logo designs that are right (entry and place)
+	WrongExtra  Tally             `json:"wrong_extra"`   // logo designs with any wrong finding
+	WrongPlace  int               `json:"wrong_place"`   // right entry reported elsewhere
+	MSPerDesign map[string]Timing `json:"ms_per_design"` // by canvas size, wall clock
 	// CPUMSPerDesign is the process CPU time of each detection, by canvas
 	// size: with GOMAXPROCS=1 it is the time on one core, which a loaded
 	// machine stretches on the wall clock but not here.
 	CPUMSPerDesign map[string]Timing `json:"cpu_ms_per_design"`
-	Misses       []string          `json:"misses,omitempty"`
-	FalseFlags   []string          `json:"false_flags,omitempty"`
-	Designs      int               `json:"designs"`
-	GenerateSecs float64           `json:"generate_secs"`
+	// MissCause counts missed logo designs by their first cause, in the
+	// order of MissCause's doc (missCause).
+	MissCause    map[string]int `json:"miss_cause"`
+	Misses       []string       `json:"misses,omitempty"`
+	FalseFlags   []string       `json:"false_flags,omitempty"`
+	Designs      int            `json:"designs"`
+	GenerateSecs float64        `json:"generate_secs"`
 	times        map[string][]float64
 	cpu          map[string][]float64
 }
@@ -110,7 +114,7 @@ type Timing struct {
 // NewReport returns an empty report (Run adds to it, so seeds pool).
 func NewReport() *Report {
 	return &Report{Recall: map[string]*Tally{}, RecallBy: map[string]*Tally{}, Flagged: map[string]*Tally{},
-		FlaggedBy: map[string]*Tally{}, MSPerDesign: map[string]Timing{}, times: map[string][]float64{},
+		FlaggedBy: map[string]*Tally{}, MissCause: map[string]int{}, MSPerDesign: map[string]Timing{}, times: map[string][]float64{},
 		CPUMSPerDesign: map[string]Timing{}, cpu: map[string][]float64{}}
 }
 
@@ -201,6 +205,9 @@ func (r *Report) Run(ctx context.Context, g *Generator, detect Detector, details
 				}
 			}
 			r.WrongExtra.add(wrong > 0)
+			if !hit {
+				r.MissCause[missCause(&s)]++
+			}
 			bump(r.Recall, s.Kind, hit)
 			if s.Kind == KindOther {
 				bump(r.Recall, "other:"+s.Set, hit)
@@ -237,6 +244,28 @@ func (r *Report) Run(ctx context.Context, g *Generator, detect Detector, details
 	return nil
 }
 
+// missCause names the first of these that applies to a missed logo
+// design: the logo under 12 % of the canvas, turned more than 10°,
+// occluded (text across it, art over its edge), drawn as an outline, in
+// perspective, distressed; else "none of these".
+func missCause(s *Sample) string {
+	switch {
+	case s.Scale < 0.12:
+		return "1 logo < 12% of the canvas"
+	case math.Abs(s.Angle) > 10:
+		return "2 turned > 10°"
+	case s.Occlusion == "text" || s.Occlusion == "art":
+		return "3 occluded (" + s.Occlusion + ")"
+	case strings.HasPrefix(s.Style, "outline"):
+		return "4 outline style"
+	case s.Persp > 0:
+		return "5 perspective"
+	case s.Distressed:
+		return "6 distressed"
+	}
+	return "7 none of these"
+}
+
 // Merge adds o's counts to r (pooling seeds).
 func (r *Report) Merge(o *Report) {
 	add := func(dst, src map[string]*Tally) {
@@ -259,6 +288,9 @@ func (r *Report) Merge(o *Report) {
 	r.WrongExtra.N += o.WrongExtra.N
 	r.WrongExtra.Hits += o.WrongExtra.Hits
 	r.WrongPlace += o.WrongPlace
+	for k, v := range o.MissCause {
+		r.MissCause[k] += v
+	}
 	r.Designs += o.Designs
 	r.GenerateSecs += o.GenerateSecs
 	for k, v := range o.times {
@@ -322,6 +354,15 @@ func (r *Report) Print(w io.Writer) {
 	}
 	table("recall by kind and artist set", r.Recall)
 	table("recall by slice (own + other)", r.RecallBy)
+	causes := make([]string, 0, len(r.MissCause))
+	for k := range r.MissCause {
+		causes = append(causes, k)
+	}
+	sort.Strings(causes)
+	fmt.Fprintln(w, "missed logo designs by first cause:")
+	for _, k := range causes {
+		fmt.Fprintf(w, "  %-30s %d\n", k[2:], r.MissCause[k])
+	}
 	table("flagged by kind and set", r.Flagged)
 	table("flagged by slice (free + heldout)", r.FlaggedBy)
 	timings := func(title string, m map[string]Timing) {

@@ -206,5 +206,30 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 			fmt.Fprintf(w, "%-22s     Muster outside ONNX Runtime (file read, decode, pre/post-processing): %.1f%% over raw inference\n", "", 100*(float64(a.tot)/float64(a.inf)-1))
 		}
 	}
+	// The issue's targets, as ratios (≤ 1.00× meets the target).
+	fmt.Fprintf(w, "\ntargets (issue 11)                         measured      target    ratio\n")
+	if a := by["1000–1400 px design"]; a != nil {
+		p := pct(a.m, 0.5)
+		fmt.Fprintf(w, "  p50 per 1200×1200 design                %10v %10v %7.2f×\n", p, 400*time.Millisecond, float64(p)/float64(400*time.Millisecond))
+	}
+	if a := by["4500×5400 print file"]; a != nil {
+		p := pct(a.m, 0.5)
+		fmt.Fprintf(w, "  p50 per 4500×5400 print file            %10v %10v %7.2f×\n", p, 1500*time.Millisecond, float64(p)/float64(1500*time.Millisecond))
+	}
+	var inf, tot time.Duration
+	var ms, ns []time.Duration
+	for _, a := range by {
+		inf += a.inf
+		tot += a.tot
+		ms = append(ms, a.m...)
+		ns = append(ns, a.n...)
+	}
+	if inf > 0 {
+		o := float64(tot)/float64(inf) - 1
+		fmt.Fprintf(w, "  overhead over raw ONNX Runtime          %9.1f%% %9.1f%% %7.2f×\n", 100*o, 15.0, o/0.15)
+	}
+	if len(ms) > 0 {
+		fmt.Fprintf(w, "  p50 all images vs @gutenye/ocr-node     %10v %10v %7.2f×\n", pct(ms, 0.5), pct(ns, 0.5), float64(pct(ms, 0.5))/float64(pct(ns, 0.5)))
+	}
 	return nil
 }

@@ -103,7 +103,7 @@ func Ordinary(set string) []string {
 var devFontDirs = []string{"dejavu", "lato", "open-sans", "roboto", "liberation", "liberation2", "freefont", "bebas-neue",
 	"lobster", "comic-neue", "league-spartan", "dancingscript", "yanone-kaffeesatz", "ebgaramond", "roboto-slab",
 	"firacode", "crosextra-carlito"}
-var testFontDirs = []string{"staypuft", "cabin", "jura", "linuxlibertine", "femkeklaver", "tomsontalks", "breip"}
+var testFontDirs = []string{"staypuft", "cabin", "jura", "linuxlibertine", "femkeklaver", "tomsontalks", "breip", "linux-libertine"}
 
 // FontsFor lists the installed fonts of a set (file paths).
 func FontsFor(set string) []string {

@@ -443,7 +443,8 @@ type SetReport struct {
 	TessTimes         map[string][]time.Duration
 	Failures          []string
 	HaveTesseract     bool
-	TessCached        int // Tesseract readings taken from the cache
+	TessCached        int    // Tesseract readings taken from the cache
+	Interrupted       string // set when the run was stopped before the end
 	DesignsPerStyle   map[string]int
 	MusterWordsStyled map[string]Count
 }
@@ -473,10 +474,19 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 		return m[k]
 	}
 	for i, d := range designs {
+		if ctx.Err() != nil {
+			// Interrupted: report the designs read so far.
+			rep.Interrupted = fmt.Sprintf("interrupted after %d of %d designs", i, len(designs))
+			break
+		}
 		if i%20 == 0 {
 			fmt.Fprintf(os.Stderr, "eval-text: %s %d/%d\n", set, i, len(designs))
 		}
 		mr := e.ReadMuster(ctx, d)
+		if mr.Err != nil && ctx.Err() != nil {
+			rep.Interrupted = fmt.Sprintf("interrupted after %d of %d designs", i, len(designs))
+			break
+		}
 		if mr.Err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ID, mr.Err)
 		}
@@ -486,6 +496,10 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 		var tr Reading
 		if tess {
 			tr = ReadTesseract(ctx, d, tmp, e.TessCache, psm)
+			if tr.Err != nil && ctx.Err() != nil {
+				rep.Interrupted = fmt.Sprintf("interrupted after %d of %d designs", i, len(designs))
+				break
+			}
 			if tr.Err != nil {
 				return nil, fmt.Errorf("%s: %w", d.ID, tr.Err)
 			}
@@ -567,7 +581,14 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 func (r *SetReport) Print(w io.Writer) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
+	if r.Muster["all"] == nil {
+		fmt.Fprintf(bw, "\n== %s set: no design read (%s) ==\n", r.Set, r.Interrupted)
+		return
+	}
 	fmt.Fprintf(bw, "\n== %s set: %d designs ==\n", r.Set, r.Muster["all"].Designs)
+	if r.Interrupted != "" {
+		fmt.Fprintf(bw, "(%s: a prefix of the set, every style in turn)\n", r.Interrupted)
+	}
 	fmt.Fprintf(bw, "%-14s %4s | %-34s %-34s %7s | %7s %7s %7s\n", "style", "n", "word recall Muster [95% CI]", "word recall Tesseract [95% CI]", "ratio", "CER M", "CER T", "T/M")
 	for _, s := range append(append([]string{}, Styles...), "all") {
 		m := r.Muster[s]
