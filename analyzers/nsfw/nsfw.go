@@ -445,10 +445,8 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer nsfw: %w", err)
 	}
-	// A design's whole image and tiles go to the model as one batch (one
-	// ONNX Runtime run instead of one per 16 inputs).
 	a, err := New(rt, Config{ModelsDir: inst.ModelsDir,
-		Session: models.SessionConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads, Logger: d.Logger, MaxBatch: 1 + Tiling{}.WithDefaults().MaxTiles}})
+		Session: models.SessionConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads, Logger: d.Logger}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -41,7 +41,12 @@ const (
 	// (0.5 %) needs a larger set than a test can afford (make eval-benign).
 	budgetHeldShare = 0.05
 	// budgetBlocked is how many harmless designs may be blocked in some
-	// market.
+	// market: 1, the one SA/AE block measured on this set in session 4 (a
+	// photo-texture tile, checked score 0.651). Before session 5 blocks
+	// were only limited through the held share. The held share was not
+	// tightened in session 5: the set could not be re-run to completion
+	// under the shared machine's load (docs/nsfw.md), and the development
+	// seeds still hold 5.5 % in SA/AE (whole-image scores).
 	budgetBlocked = 1
 )
 

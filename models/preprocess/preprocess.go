@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sync"
 
 	"github.com/muster-dev/muster/internal/imaging"
 )
@@ -166,37 +167,51 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	// Separable: each source row is resized horizontally once (rows shared
 	// by two output rows are not recomputed), then output rows sum the
 	// source rows they cover in the same order as before, so the values
-	// are the same bit for bit.
-	rows := make([]float64, r.Dy()*outW*3)
+	// are the same bit for bit. The row buffer is pooled (a 360 px tile's
+	// rows are 1.9 MB).
+	need := r.Dy() * outW * 3
+	bp, _ := rowsPool.Get().(*[]float64)
+	if bp == nil || cap(*bp) < need {
+		b := make([]float64, need)
+		bp = &b
+	}
+	rows := (*bp)[:need]
+	defer rowsPool.Put(bp)
 	for sy := 0; sy < r.Dy(); sy++ {
 		so := (r.Min.Y+sy)*src.Stride + r.Min.X*4
-		row := rows[sy*outW*3 : (sy+1)*outW*3]
+		row := rows[sy*outW*3 : (sy+1)*outW*3 : (sy+1)*outW*3]
 		for ox, wx := range xs {
 			var cr, cg, cb float64
 			for _, sx := range wx {
-				p := so + sx.i*4
-				cr += float64(src.Pix[p]) * sx.w
-				cg += float64(src.Pix[p+1]) * sx.w
-				cb += float64(src.Pix[p+2]) * sx.w
+				p := src.Pix[so+sx.i*4 : so+sx.i*4+3 : so+sx.i*4+3]
+				cr += float64(p[0]) * sx.w
+				cg += float64(p[1]) * sx.w
+				cb += float64(p[2]) * sx.w
 			}
-			row[ox*3], row[ox*3+1], row[ox*3+2] = cr, cg, cb
+			o := row[ox*3 : ox*3+3 : ox*3+3]
+			o[0], o[1], o[2] = cr, cg, cb
 		}
 	}
 	acc := make([]float64, outW*3)
 	for oy, wy := range ys {
 		clear(acc)
 		for _, sy := range wy {
-			row := rows[sy.i*outW*3 : (sy.i+1)*outW*3]
-			for k := range acc {
-				acc[k] += row[k] * sy.w
+			row := rows[sy.i*outW*3 : (sy.i+1)*outW*3 : (sy.i+1)*outW*3]
+			w := sy.w
+			for k, v := range row {
+				acc[k] += v * w
 			}
 		}
+		out := dst[oy*outW*3 : (oy+1)*outW*3]
 		for k, v := range acc {
-			dst[oy*outW*3+k] = float32(v / 255)
+			out[k] = float32(v / 255)
 		}
 	}
 	return nil
 }
+
+// rowsPool holds ResizeArea's horizontally resized rows between calls.
+var rowsPool sync.Pool
 
 type tap struct {
 	i int
