@@ -84,19 +84,26 @@ func (s *Store) QueueBacktest(ctx context.Context, a Actor, req BacktestRequest)
 // CancelBacktest stops a queued or running backtest; its runner notices at
 // its next page and stops.
 func (s *Store) CancelBacktest(ctx context.Context, a Actor, id int64) error {
+	return s.cancelJob(ctx, a, "policy_backtests", "backtest", "backtest.cancel", id)
+}
+
+// cancelJob marks job id of table (policy_backtests or policy_redecisions)
+// cancelled and audits it as action with the job under key what; a job
+// already finished is ErrConflict.
+func (s *Store) cancelJob(ctx context.Context, a Actor, table, what, action string, id int64) error {
 	if err := a.require(RoleLegal, RoleAdmin); err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE policy_backtests SET status = 'cancelled', cancelled_by = $2, finished_at = now(), lease_owner = NULL, lease_until = NULL
+		tag, err := tx.Exec(ctx, `UPDATE `+table+` SET status = 'cancelled', cancelled_by = $2, finished_at = now(), lease_owner = NULL, lease_until = NULL
 			WHERE id = $1 AND status IN ('queued', 'running')`, id, a.Name)
 		if err != nil {
-			return fmt.Errorf("policy: cancel backtest %d: %w", id, err)
+			return fmt.Errorf("policy: cancel %s %d: %w", what, id, err)
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("policy: cancel backtest %d: %w: not queued or running", id, ErrConflict)
+			return fmt.Errorf("policy: cancel %s %d: %w: not queued or running", what, id, ErrConflict)
 		}
-		return audit(ctx, tx, "backtest.cancel", a, nil, map[string]any{"backtest": id})
+		return audit(ctx, tx, action, a, nil, map[string]any{what: id})
 	})
 }
 

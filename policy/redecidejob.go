@@ -202,20 +202,7 @@ func (s *Store) Redecisions(ctx context.Context, tenantID string, limit int) ([]
 // CancelRedecision stops a queued or running re-decision; its runner
 // notices at its next page. Verdicts it already recorded stand.
 func (s *Store) CancelRedecision(ctx context.Context, a Actor, id int64) error {
-	if err := a.require(RoleLegal, RoleAdmin); err != nil {
-		return err
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE policy_redecisions SET status = 'cancelled', cancelled_by = $2, finished_at = now(), lease_owner = NULL, lease_until = NULL
-			WHERE id = $1 AND status IN ('queued', 'running')`, id, a.Name)
-		if err != nil {
-			return fmt.Errorf("policy: cancel re-decision %d: %w", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("policy: cancel re-decision %d: %w: not queued or running", id, ErrConflict)
-		}
-		return audit(ctx, tx, "redecide.cancel", a, nil, map[string]any{"redecision": id})
-	})
+	return s.cancelJob(ctx, a, "policy_redecisions", "redecision", "redecide.cancel", id)
 }
 
 // RunRedecision claims re-decision id (queued, or running with an expired
