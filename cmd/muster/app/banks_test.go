@@ -86,33 +86,7 @@ func starPNG(t *testing.T) []byte {
 func TestBankAPIAndLicences(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setupWith(t, func(b *bundle, o *app.Options) {
-		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
-		if _, err := bank.SeedSymbols(ctx, bst, match.Config{}, "test", nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: starPNG(t), Entry: bank.Entry{ID: "star", Label: "Star",
-			Jurisdictions: []string{"FR"}}}, match.Config{}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		set, err := bank.NewSet(bst, bank.SetConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := set.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
-		wctx, cancel := context.WithCancel(ctx)
-		t.Cleanup(cancel)
-		if err := set.Watch(wctx, b.nc); err != nil {
-			t.Fatal(err)
-		}
-		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, banks.New(set, banks.Config{})}
-		o.Decider = nil // the live policy: the default pack
-	})
+	b := setupWith(t, withMarkBank(t, bank.AddRequest{Image: starPNG(t), Entry: bank.Entry{ID: "star", Label: "Star", Jurisdictions: []string{"FR"}}}))
 	plat, _, err := b.st.CreatePlatformTenant(ctx, "platform", "")
 	if err != nil {
 		t.Fatal(err)
@@ -321,4 +295,40 @@ func (b *bundle) getJSON(path, key string, v any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// withMarkBank is the pipeline option of the bank tests: the symbol bank
+// seeded, a trademark bank "acme-marks" holding entries, a watching bank
+// set (changes over the API reach it) behind the hash and bank analyzers,
+// and the live policy (the default pack).
+func withMarkBank(t *testing.T, entries ...bank.AddRequest) func(*bundle, *app.Options) {
+	return func(b *bundle, o *app.Options) {
+		ctx := context.Background()
+		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
+		if _, err := bank.SeedSymbols(ctx, bst, match.Config{}, "test", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if _, err := bank.AddImage(ctx, bst, "acme-marks", e, match.Config{}, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set, err := bank.NewSet(bst, bank.SetConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := set.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		t.Cleanup(cancel)
+		if err := set.Watch(wctx, b.nc); err != nil {
+			t.Fatal(err)
+		}
+		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, banks.New(set, banks.Config{})}
+		o.Decider = nil // the live policy: the default pack
+	}
 }

@@ -9,13 +9,8 @@ import (
 	"image/png"
 	"testing"
 
-	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/analyzers/banks"
-	"github.com/muster-dev/muster/analyzers/hashing"
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/bank/match"
-	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
@@ -28,33 +23,9 @@ import (
 func TestNotThisMarkEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setupWith(t, func(b *bundle, o *app.Options) {
-		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
-		if _, err := bank.SeedSymbols(ctx, bst, match.Config{}, "test", nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range []struct {
-			id  string
-			img []byte
-		}{{"star", starPNG(t)}, {"zorblax", discPNG(t)}} {
-			if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: e.img, Entry: bank.Entry{ID: e.id, Label: e.id,
-				Jurisdictions: []string{"US"}, Classes: []int{25}}}, match.Config{}, "test"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		set, err := bank.NewSet(bst, bank.SetConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := set.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
-		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, banks.New(set, banks.Config{})}
-		o.Decider = nil // the live policy: the default pack
-	})
+	b := setupWith(t, withMarkBank(t,
+		bank.AddRequest{Image: starPNG(t), Entry: bank.Entry{ID: "star", Label: "star", Jurisdictions: []string{"US"}, Classes: []int{25}}},
+		bank.AddRequest{Image: discPNG(t), Entry: bank.Entry{ID: "zorblax", Label: "zorblax", Jurisdictions: []string{"US"}, Classes: []int{25}}}))
 	plat, _, err := b.st.CreatePlatformTenant(ctx, "platform", "")
 	if err != nil {
 		t.Fatal(err)

@@ -12,11 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/muster-dev/muster/accounts"
-	"github.com/muster-dev/muster/analyzers"
-	"github.com/muster-dev/muster/analyzers/banks"
-	"github.com/muster-dev/muster/analyzers/hashing"
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/browsertest"
 	"github.com/muster-dev/muster/mustertype"
@@ -34,31 +30,7 @@ func TestLegalConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupWith(t, func(b *bundle, o *app.Options) {
-		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
-		if _, err := bank.SeedSymbols(ctx, bst, match.Config{}, "test", nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: starPNG(t), Entry: bank.Entry{ID: "star", Label: "Star",
-			Jurisdictions: []string{"FR"}}}, match.Config{}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		set, err := bank.NewSet(bst, bank.SetConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := set.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
-		wctx, cancel := context.WithCancel(ctx)
-		t.Cleanup(cancel)
-		if err := set.Watch(wctx, b.nc); err != nil {
-			t.Fatal(err)
-		}
-		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, banks.New(set, banks.Config{})}
-		o.Decider = nil // the live policy
+		withMarkBank(t, bank.AddRequest{Image: starPNG(t), Entry: bank.Entry{ID: "star", Label: "Star", Jurisdictions: []string{"FR"}}})(b, o)
 		o.Accounts = &accounts.Config{Params: accounts.TestParams}
 	})
 	plat, _, err := b.st.CreatePlatformTenant(ctx, "platform", "")
