@@ -2,10 +2,8 @@ package bank
 
 import (
 	"context"
-	"encoding/gob"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -72,13 +70,7 @@ func LoadAlternates(ctx context.Context, opts AlternateOptions, progress io.Writ
 	if err != nil {
 		return nil, err
 	}
-	cacheFile := filepath.Join(opts.CacheDir, "alternates-"+match.EncodingVersion+".gob")
-	cached := map[string][]byte{}
-	if f, err := os.Open(cacheFile); err == nil {
-		_ = gob.NewDecoder(f).Decode(&cached)
-		f.Close()
-	}
-	dirty := false
+	cache := openPrepCache(opts.CacheDir, "alternates")
 	var out []*match.Prepared
 	for _, pkg := range AlternateSets {
 		dir, err := npmfetch.Fetch(ctx, opts.CacheDir, pkg)
@@ -101,9 +93,8 @@ func LoadAlternates(ctx context.Context, opts AlternateOptions, progress io.Writ
 				continue
 			}
 			k := match.AlternateKey(slug, set.Prefix+":"+ic.Name)
-			var p match.Prepared
-			if b, ok := cached[k]; ok && p.UnmarshalBinary(b) == nil {
-				out = append(out, &p)
+			if p, ok := cache.get(k); ok {
+				out = append(out, p)
 				bar.Add(1)
 				continue
 			}
@@ -117,20 +108,11 @@ func LoadAlternates(ctx context.Context, opts AlternateOptions, progress io.Writ
 			if p == nil {
 				continue
 			}
-			cached[jobs[i].Key], _ = p.MarshalBinary()
-			dirty = true
+			cache.put(jobs[i].Key, p)
 			out = append(out, p)
 		}
 	}
-	if dirty {
-		if f, err := os.Create(cacheFile + ".tmp"); err == nil {
-			err = gob.NewEncoder(f).Encode(cached)
-			f.Close()
-			if err == nil {
-				_ = os.Rename(cacheFile+".tmp", cacheFile)
-			}
-		}
-	}
+	cache.save()
 	return out, nil
 }
 

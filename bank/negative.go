@@ -2,10 +2,8 @@ package bank
 
 import (
 	"context"
-	"encoding/gob"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -51,13 +49,7 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	cacheFile := filepath.Join(opts.CacheDir, "negative-"+match.EncodingVersion+".gob")
-	cached := map[string][]byte{}
-	if f, err := os.Open(cacheFile); err == nil {
-		_ = gob.NewDecoder(f).Decode(&cached)
-		f.Close()
-	}
-	dirty := false
+	cache := openPrepCache(opts.CacheDir, "negative")
 	for _, pkg := range []npmfetch.Package{iconify.GameIcons, iconify.Tabler} {
 		dir, err := npmfetch.Fetch(ctx, opts.CacheDir, pkg)
 		if err != nil {
@@ -77,9 +69,8 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 		var jobs []IconJob
 		for _, ic := range keep {
 			k := set.Prefix + ":" + ic.Name
-			var p match.Prepared
-			if b, ok := cached[k]; ok && p.UnmarshalBinary(b) == nil {
-				m.AddPrepared(&p)
+			if p, ok := cache.get(k); ok {
+				m.AddPrepared(p)
 				bar.Add(1)
 				continue
 			}
@@ -93,8 +84,7 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 			if p == nil {
 				continue
 			}
-			cached[jobs[i].Key], _ = p.MarshalBinary()
-			dirty = true
+			cache.put(jobs[i].Key, p)
 			m.AddPrepared(p)
 		}
 	}
@@ -106,9 +96,8 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 	bar := &Progress{W: progress, Label: "negative bank glyphs", Total: len(glyphs)}
 	var todo []Glyph
 	for _, g := range glyphs {
-		var p match.Prepared
-		if b, ok := cached[g.Key]; ok && p.UnmarshalBinary(b) == nil {
-			m.AddPrepared(&p)
+		if p, ok := cache.get(g.Key); ok {
+			m.AddPrepared(p)
 			bar.Add(1)
 			continue
 		}
@@ -125,19 +114,10 @@ func LoadNegative(ctx context.Context, opts NegativeOptions, progress io.Writer)
 	}
 	for i, p := range prepared {
 		if p != nil {
-			cached[todo[i].Key], _ = p.MarshalBinary()
-			dirty = true
+			cache.put(todo[i].Key, p)
 			m.AddPrepared(p)
 		}
 	}
-	if dirty {
-		if f, err := os.Create(cacheFile + ".tmp"); err == nil {
-			err = gob.NewEncoder(f).Encode(cached)
-			f.Close()
-			if err == nil {
-				_ = os.Rename(cacheFile+".tmp", cacheFile)
-			}
-		}
-	}
+	cache.save()
 	return m, nil
 }
