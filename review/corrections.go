@@ -79,11 +79,11 @@ func (s *Service) MarkFindingWrong(ctx context.Context, r Reviewer, itemID int64
 	}
 	var c Correction
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
-		it, err := lockItem(ctx, tx, r, itemID)
+		it, roles, err := lockItem(ctx, tx, r, itemID)
 		if err != nil {
 			return err
 		}
-		if err := mayQueue(ctx, tx, r, it.Queue); err != nil {
+		if err := mayRoles(r, it.Queue, roles); err != nil {
 			return err
 		}
 		d, err := s.st.Design(ctx, it.TenantID, it.DesignID)

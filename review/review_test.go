@@ -8,39 +8,41 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/mustertype"
-	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// published records the events a decision announces.
+// published reads the verdict events decisions announced: the outbox rows
+// (besides verdict.recorded) as type:reason, in order, and counts the
+// relay kicks.
 type published struct {
-	mu  sync.Mutex
-	evs []queue.VerdictEvent
+	pool  *pgxpool.Pool
+	kicks atomic.Int64
 }
 
-func (p *published) PublishVerdict(_ context.Context, ev queue.VerdictEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.evs = append(p.evs, ev)
-	return nil
-}
+func (p *published) kick() { p.kicks.Add(1) }
 
 func (p *published) types() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, e := range p.evs {
-		out = append(out, e.Type+":"+e.Reason)
+	rows, err := p.pool.Query(context.Background(), `SELECT (payload->>'type') || ':' || coalesce(payload->>'reason', '') FROM outbox
+		WHERE topic = $1 AND payload->>'type' <> 'verdict.recorded' ORDER BY id`, store.TopicVerdictEvent)
+	if err != nil {
+		panic(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		panic(err)
 	}
 	return out
 }
@@ -66,9 +68,9 @@ func setup(t *testing.T, cfg review.Config) *bundle {
 	if cfg.QARate == 0 {
 		cfg.QARate = -1 // no QA sampling unless a test asks
 	}
-	b := &bundle{t: t, ctx: context.Background(), pub: &published{}}
+	b := &bundle{t: t, ctx: context.Background(), pub: &published{pool: pool}}
 	b.st = store.New(pool, store.WithVerdictHook(review.NewHook(cfg)))
-	b.svc = review.New(b.st, b.pub, nil, cfg)
+	b.svc = review.New(b.st, b.pub.kick, nil, cfg)
 	var err error
 	if b.platform, _, err = b.st.CreatePlatformTenant(b.ctx, "platform", ""); err != nil {
 		t.Fatal(err)
@@ -343,8 +345,8 @@ func TestDecisionRecordsAHumanVerdict(t *testing.T) {
 	if gb, _ := latest.Decision.Market("GB"); gb.Reasons[0].Code != "no_rule_matched" {
 		t.Fatalf("a market left out changed: %+v", gb)
 	}
-	if got := b.pub.types(); !slices.Equal(got, []string{"verdict.changed:"}) {
-		t.Fatalf("published %v", got)
+	if got := b.pub.types(); !slices.Equal(got, []string{"verdict.changed:"}) || b.pub.kicks.Load() != 1 {
+		t.Fatalf("announced %v, %d relay kicks", got, b.pub.kicks.Load())
 	}
 	// The item is done: deciding again conflicts.
 	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow", "US": "allow"}, Reason: "no_violation"}); !errors.Is(err, review.ErrNotOpen) {
