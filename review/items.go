@@ -97,14 +97,12 @@ func (s *Service) Claim(ctx context.Context, r Reviewer, queue string) (Item, er
 	// item and lock it (FOR UPDATE SKIP LOCKED: two claimers never get the
 	// same row), lease it, and record the claim's event (events_append,
 	// the store's definition of an event row) and audit row
-	// (review_audit_append) with it — all or nothing.
-	//
-	// QueryExecModeExec: an unnamed statement, planned with the actual
-	// parameters each time; a cached generic plan cannot simplify the
-	// optional filters and sorts every open item instead of walking the
-	// claim index.
-	it, err := scanItem(s.st.Pool().QueryRow(ctx, claimSQL, pgx.QueryExecModeExec,
-		r.Role, queue, r.Platform, tenantOrZero(r.TenantID), r.ID, s.cfg.Lease.Seconds(), ActionClaimed))
+	// (review_audit_append) with it — all or nothing. The statement is
+	// prepared once per connection and its plan cached: each variant has
+	// only the filters it needs (no "$2 = '' OR …"), so a generic plan
+	// walks the claim index as a custom one does.
+	sql, args := claimStatement(s.cfg.Lease, r, queue)
+	it, err := scanItem(s.st.Pool().QueryRow(ctx, sql, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Item{}, ErrEmpty
 	}
@@ -117,38 +115,82 @@ func (s *Service) Claim(ctx context.Context, r Reviewer, queue string) (Item, er
 	return it, nil
 }
 
-// claimSQL picks, leases and records a claim ($1 role, $2 queue or empty, $3
-// platform, $4 tenant, $5 reviewer, $6 lease seconds, $7 audit action).
-// The audit data is what Claim recorded before it was one statement:
-// queue, lease_until, claims.
+// claimSQL picks, leases and records a claim. $1 role, $2 reviewer, $3
+// lease seconds, $4 audit action; %[1]s and %[2]s are the optional filters
+// (claimStatement). The audit data is what Claim recorded before it was
+// one statement: queue, lease_until, claims.
 const claimSQL = `WITH next AS (
 		SELECT i.id FROM review_items i
 		WHERE i.state = 'open' AND (i.lease_until IS NULL OR i.lease_until <= now())
-		  AND i.queue IN (SELECT name FROM review_queues WHERE $1 = ANY(roles) AND ($2 = '' OR name = $2))
-		  AND ($3 OR i.tenant_id = $4::uuid)
-		  AND NOT ($5 = ANY(i.excluded)) AND NOT ($5 = ANY(i.skipped_by))
+		  AND i.queue IN (SELECT name FROM review_queues WHERE $1 = ANY(roles))%[1]s%[2]s
+		  AND NOT ($2 = ANY(i.excluded)) AND NOT ($2 = ANY(i.skipped_by))
 		ORDER BY i.priority DESC, i.created_at, i.id
 		LIMIT 1 FOR UPDATE OF i SKIP LOCKED),
 	claimed AS (
-		UPDATE review_items i SET claimed_by = $5, claimed_at = now(), lease_until = now() + make_interval(secs => $6), claims = i.claims + 1
+		UPDATE review_items i SET claimed_by = $2, claimed_at = now(), lease_until = now() + make_interval(secs => $3), claims = i.claims + 1
 		FROM next WHERE i.id = next.id
 		RETURNING i.*),
 	ev AS (
-		SELECT events_append(c.tenant_id, c.design_id, 'review.claimed', $5, jsonb_build_object('item_id', c.id, 'queue', c.queue)) AS id FROM claimed c),
+		SELECT events_append(c.tenant_id, c.design_id, 'review.claimed', $2, jsonb_build_object('item_id', c.id, 'queue', c.queue)) AS id FROM claimed c),
 	au AS (
-		SELECT review_audit_append($5, $7, c.tenant_id, c.design_id, c.id,
+		SELECT review_audit_append($2, $4, c.tenant_id, c.design_id, c.id,
 			jsonb_build_object('queue', c.queue, 'lease_until', c.lease_until, 'claims', c.claims)::text) AS seq FROM claimed c)
-	SELECT ` + itemCols + ` FROM claimed i JOIN review_queues q ON q.name = i.queue CROSS JOIN ev CROSS JOIN au`
+	SELECT %[3]s FROM claimed i JOIN review_queues q ON q.name = i.queue CROSS JOIN ev CROSS JOIN au`
 
-// ExplainClaim runs the claim statement for the reviewer under EXPLAIN
-// (ANALYZE, BUFFERS) in a transaction it rolls back (nothing is claimed)
-// and returns the plan: what make bench-review -explain prints, and what
-// to look at when claims slow down.
+// claimStatements are claimSQL's four variants: [by queue][tenant-scoped].
+var claimStatements = func() (v [2][2]string) {
+	for q, qf := range []string{"", "\n\t\t  AND i.queue = $5"} {
+		for t := range 2 {
+			tf := ""
+			if t == 1 {
+				tf = fmt.Sprintf("\n\t\t  AND i.tenant_id = $%d::uuid", 5+q)
+			}
+			v[q][t] = fmt.Sprintf(claimSQL, qf, tf, itemCols)
+		}
+	}
+	return v
+}()
+
+// claimStatement is the claim statement for the reviewer (of one queue
+// when queue is not empty) and its arguments.
+func claimStatement(lease time.Duration, r Reviewer, queue string) (string, []any) {
+	args := []any{r.Role, r.ID, lease.Seconds(), ActionClaimed}
+	q, t := 0, 0
+	if queue != "" {
+		q, args = 1, append(args, queue)
+	}
+	if !r.Platform {
+		t, args = 1, append(args, tenantOrZero(r.TenantID))
+	}
+	return claimStatements[q][t], args
+}
+
+// ExplainClaim runs the reviewer's claim statement under EXPLAIN
+// (ANALYZE, BUFFERS) with the generic plan a cached statement uses
+// (plan_cache_mode force_generic_plan), in a transaction it rolls back
+// (nothing is claimed), and returns the plan: what make bench-review
+// -explain prints, and what to look at when claims slow down.
 func (s *Service) ExplainClaim(ctx context.Context, r Reviewer, queue string) (string, error) {
+	sql, args := claimStatement(s.cfg.Lease, r, queue)
+	lits := make([]string, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case string:
+			lits[i] = "'" + strings.ReplaceAll(a, "'", "''") + "'"
+		default:
+			lits[i] = fmt.Sprint(a)
+		}
+	}
 	var plan []string
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+claimSQL, pgx.QueryExecModeExec,
-			r.Role, queue, r.Platform, tenantOrZero(r.TenantID), r.ID, s.cfg.Lease.Seconds(), ActionClaimed)
+		if _, err := tx.Exec(ctx, `PREPARE muster_explain_claim AS `+sql); err != nil {
+			return err
+		}
+		defer tx.Exec(context.WithoutCancel(ctx), `DEALLOCATE muster_explain_claim`)
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, BUFFERS) EXECUTE muster_explain_claim(`+strings.Join(lits, ", ")+`)`)
 		if err != nil {
 			return err
 		}
