@@ -18,6 +18,7 @@ import (
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/textmatch"
 	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/models"
 	ocrmodel "github.com/muster-dev/muster/models/ocr"
@@ -229,7 +230,16 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
 	}
-	eng, err := ocrmodel.Open(rt, ocrmodel.Config{ModelsDir: modelsDir,
+	lex, err := Lexicon(textmatch.DefaultWordsPath)
+	if err != nil {
+		// The screener fails closed without the word list (every design
+		// incomplete); the engine reads without correction.
+		if d.Logger != nil {
+			d.Logger.Warn("ocr: reading without a lexicon", "err", err)
+		}
+		lex = nil
+	}
+	eng, err := ocrmodel.Open(rt, ocrmodel.Config{ModelsDir: modelsDir, Lexicon: lex,
 		Pool: models.PoolConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)

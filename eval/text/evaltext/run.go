@@ -26,6 +26,7 @@ import (
 	ocranalyzer "github.com/muster-dev/muster/analyzers/ocr"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/textmatch"
 	"github.com/muster-dev/muster/bank/wordmarks"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/modeltest"
@@ -61,6 +62,12 @@ func Open(ctx context.Context, cfg ocr.Config) (*Env, error) {
 		cache = filepath.Join(me.Root, cache)
 	}
 	cfg.ModelsDir = filepath.Join(me.Root, models.DefaultModelsDir)
+	if cfg.Lexicon == nil && cfg.LexiconMargin >= 0 {
+		// As the analyzer reads (ocranalyzer.Open).
+		if cfg.Lexicon, err = ocranalyzer.Lexicon(textmatch.DefaultWordsPath); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := ocr.Install(ctx, cache, cfg.ModelsDir); err != nil {
 		return nil, err
 	}
