@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-8"
+const Version = "match-9"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -739,6 +739,7 @@ type Stats struct {
 	Matches     int     `json:"matches"`
 	Suppressed  int     `json:"suppressed"` // verified matches dropped by the negative bank
 	Ambiguous   int     `json:"ambiguous"`  // regions dropped for resembling several entries
+	Text        int     `json:"text"`       // verified matches dropped as glyphs of a text line
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -765,6 +766,23 @@ type candidate struct {
 	// verification leaves out.
 	occluded Mask
 	hidden   *template
+	// members are the components (indices into comps, its pass's) whose
+	// union the region is; nil for holes. text caches inTextLine.
+	members []int32
+	comps   []component
+	text    int8 // 0 unknown, 1 text, -1 not
+}
+
+// isText reports (once) whether the region is a glyph of a text line
+// (inTextLine).
+func (c *candidate) isText() bool {
+	if c.text == 0 {
+		c.text = -1
+		if inTextLine(c.comps, c.members, c.box) {
+			c.text = 1
+		}
+	}
+	return c.text > 0
 }
 
 // makeTemplates makes c's template (and its occluder's) once.
@@ -956,6 +974,10 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			// (outline information where relief starts) may match it, at
 			// the full threshold (dev seed 102: a completed region matched
 			// 1password, a ring with a bar, on a brand-free icon).
+			continue
+		}
+		if !protected && c.isText() {
+			st.Text++
 			continue
 		}
 		if m.negative != nil && !protected {
