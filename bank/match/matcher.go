@@ -790,7 +790,7 @@ func (c *candidate) makeTemplates() {
 	if c.tmplDone {
 		return
 	}
-	c.tmpl, c.aspect = makeTemplate(c.mask)
+	c.tmpl, c.aspect = queryTemplate(c.mask)
 	if c.occluded.W > 0 {
 		h := occlusionTemplate(c.mask, c.occluded)
 		c.hidden = &h
@@ -858,13 +858,13 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 				} else {
 					b.match.Box = w.toDesign(c.box)
 				}
-				found[b.ref.entry] = &best{ref: b.ref, match: b.match}
+				found[b.ref.entry] = &best{ref: b.ref, match: b.match, protected: b.protected}
 			}
 		}
 	}
 	st.VerifyMS = ms(time.Since(t2))
 	out := make([]Match, 0, len(found))
-	for _, b := range found {
+	for _, b := range oneMarkPerPlace(found) {
 		b.match.Context = enclosure(w, comps, b.match.workBox)
 		out = append(out, b.match)
 	}
@@ -1008,7 +1008,72 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		return kept
 	}
-	return out
+	// One region is one mark: of the entries that verify on it, only the
+	// best is reported (protected ones always).
+	top := -1
+	for i, b := range out {
+		if !b.protected && (top < 0 || combine(b.match.IoU, b.match.Score) > combine(out[top].match.IoU, out[top].match.Score)) {
+			top = i
+		}
+	}
+	kept := out[:0]
+	for i, b := range out {
+		if b.protected || i == top {
+			kept = append(kept, b)
+		}
+	}
+	return kept
+}
+
+// samePlace is the box overlap (intersection over union) at which two
+// findings are taken to be of one mark.
+const samePlace = 0.5
+
+// oneMarkPerPlace returns the findings (best region per entry) less those
+// whose box overlaps a better-scoring finding's by samePlace or more:
+// regions proposed for one spot of the design (a component, its group,
+// its completed form) must not report two marks there. Protected
+// findings are always kept and never drop others.
+func oneMarkPerPlace(found map[string]*best) []*best {
+	all := make([]*best, 0, len(found))
+	for _, b := range found {
+		all = append(all, b)
+	}
+	slices.SortFunc(all, func(a, b *best) int {
+		if ca, cb := combine(a.match.IoU, a.match.Score), combine(b.match.IoU, b.match.Score); ca != cb {
+			if ca > cb {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.match.Key, b.match.Key)
+	})
+	var kept []*best
+	for _, b := range all {
+		dup := false
+		if !b.protected {
+			for _, k := range kept {
+				if !k.protected && boxIoU(k.match.Box, b.match.Box) >= samePlace {
+					dup = true
+					break
+				}
+			}
+		}
+		if !dup {
+			kept = append(kept, b)
+		}
+	}
+	return kept
+}
+
+// boxIoU is the intersection over union of two rectangles.
+func boxIoU(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	if in.Empty() {
+		return 0
+	}
+	ia := in.Dx() * in.Dy()
+	return float64(ia) / float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()-ia)
 }
 
 // lookAlikes adds to similar, until it holds want, the entries not yet
