@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/mustertype"
 	"github.com/muster-dev/muster/review"
@@ -850,5 +852,110 @@ func TestDesignAccess(t *testing.T) {
 	}
 	if rows, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{Action: review.ActionDesignViewed}); err != nil || len(rows) != 2 {
 		t.Fatalf("views by action: %d %v", len(rows), err)
+	}
+}
+
+// TestNotThisMarkForText: word-mark and phrase findings of the text
+// screener can be marked wrong too. A finding in the text read from the
+// image is keyed by the design bytes (source ocr), one in the listing by
+// the field's text (source listing); the bank analyzer reads neither, the
+// text analyzers read their own, and every one counts as a misfire of its
+// entry.
+func TestNotThisMarkForText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	sum := make([]byte, 32)
+	_, _ = rand.Read(sum)
+	sha := hex.EncodeToString(sum)
+	title, tags := "Acme summer tee", []string{"retro", "acme"}
+	d, _, err := b.st.InsertDesign(b.ctx, store.NewDesign{ID: uuid.NewString(), TenantID: b.acme.ID, SHA256: sha, Bytes: 100, Width: 10, Height: 10,
+		MediaType: "image/png", Product: "tshirt", Markets: []string{"DE"}, Title: title, Tags: tags, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := []mustertype.Finding{
+		{Type: mustertype.FindingTrademark, Analyzer: "ocr", Bank: "logos", EntryID: "acme-logo", Label: "Acme", Score: 0.9, Attrs: mustertype.Attrs{Match: "text", Field: "image", Text: "ACME"}},
+		{Type: mustertype.FindingTrademark, Analyzer: "listing", Bank: "logos", EntryID: "acme-logo", Label: "Acme", Score: 0.9, Attrs: mustertype.Attrs{Match: "text", Field: "title", Text: "Acme"}},
+		{Type: mustertype.FindingPhrase, Analyzer: "listing", Bank: "phrases", EntryID: "acme-slogan", Label: "acme", Score: 0.6, Attrs: mustertype.Attrs{Match: "text", Field: "tags", Text: "acme"}},
+		{Type: mustertype.FindingNSFW, Analyzer: "nsfw", Score: 0.2},
+	}
+	if _, _, err := b.st.RecordResult(b.ctx, d.ID, nil, findings, decision("trademark_possible", map[string]string{"DE": "review"}), map[string]string{"ocr": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	it := b.claim(b.alice, "")
+	tests := []struct {
+		name       string
+		target     review.Target
+		wantErr    string
+		wantSource string
+		wantKey    string
+	}{
+		{"a word mark read from the image: keyed by the bytes", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "ocr"}, "", "ocr", sha},
+		{"a word mark in the title: keyed by the title's text", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "listing", Field: "title"}, "", "listing",
+			mustertype.ListingTextKey(title)},
+		{"a phrase in the tags: keyed by the tags' text", review.Target{Bank: "phrases", EntryID: "acme-slogan", Analyzer: "listing", Field: "tags"}, "", "listing",
+			mustertype.ListingTextKey("retro\nacme")},
+		{"the same entry in another field the design does not have", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "listing", Field: "description"}, "no_such_finding", "", ""},
+		{"a listing finding without its field", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "listing"}, "invalid_finding", "", ""},
+		{"the bank analyzer found nothing here", review.Target{Bank: "logos", EntryID: "acme-logo"}, "no_such_finding", "", ""},
+		{"another analyzer's findings", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "nsfw"}, "invalid_finding", "", ""},
+	}
+	for _, tt := range tests {
+		c, err := b.svc.MarkWrong(b.ctx, b.alice, it.ID, tt.target, "the word, not the mark")
+		if tt.wantErr != "" {
+			if code := review.ErrorCode(err); code != tt.wantErr {
+				t.Errorf("%s: error %v (%s), want %s", tt.name, err, code, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if c.Source != tt.wantSource || c.SHA256 != tt.wantKey || c.Field != map[string]string{"ocr": ""}[c.Source]+tt.target.Field || c.Scope != "all" {
+			t.Errorf("%s: correction %+v, want source %s key %s", tt.name, c, tt.wantSource, tt.wantKey)
+		}
+	}
+	// The readers: each source reads its own key only.
+	bs := bank.NewStore(b.st.Pool(), nil)
+	reads := []struct {
+		name, source, key string
+		want              []string
+	}{
+		{"the bank analyzer: nothing for these bytes", mustertype.CorrectionImage, sha, nil},
+		{"the OCR: these bytes", mustertype.CorrectionOCR, sha, []string{"logos/acme-logo"}},
+		{"the listing: the title's text", mustertype.CorrectionListing, mustertype.ListingTextKey(title), []string{"logos/acme-logo"}},
+		{"the listing: the tags' text", mustertype.CorrectionListing, mustertype.ListingTextKey("retro\nacme"), []string{"phrases/acme-slogan"}},
+		{"the listing: another title", mustertype.CorrectionListing, mustertype.ListingTextKey("Acme winter tee"), nil},
+	}
+	for _, tt := range reads {
+		got, err := bs.CorrectedFor(b.ctx, tt.source, tt.key, b.acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, tt.want) {
+			t.Errorf("%s: corrected %v, want %v", tt.name, keys, tt.want)
+		}
+	}
+	if mis, err := bs.Misfires(b.ctx, "logos", nil); err != nil || mis["acme-logo"] != 2 {
+		t.Errorf("misfires of logos/acme-logo: %v %v, want 2 (OCR and listing)", mis, err)
+	}
+	// The item page shows each correction beside its finding.
+	ctxt, err := b.svc.Context(b.ctx, b.alice, it.ID)
+	if err != nil || len(ctxt.Corrections) != 3 {
+		t.Fatalf("item context corrections %+v %v", ctxt.Corrections, err)
+	}
+	for _, f := range findings[:3] {
+		n := 0
+		for _, c := range ctxt.Corrections {
+			if c.Of(f) {
+				n++
+			}
+		}
+		if n != 1 || !review.Correctable(f) {
+			t.Errorf("finding %s/%s of %s %s: %d corrections, correctable %v", f.Bank, f.EntryID, f.Analyzer, f.Attrs.Field, n, review.Correctable(f))
+		}
+	}
+	if review.Correctable(findings[3]) {
+		t.Error("an NSFW finding is correctable")
 	}
 }
