@@ -41,7 +41,9 @@ func Lexicon(wordsPath string, marks []string) (*ocrmodel.Lexicon, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("ocr lexicon: %w", err)
 	}
-	split := func(t string) []string { return strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) }) }
+	split := func(t string) []string {
+		return strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+	}
 	for _, p := range phrases.All() {
 		for _, t := range p.Terms {
 			words = append(words, split(t)...)
