@@ -17,9 +17,10 @@ import (
 // (ocrmodel.Lexicon): the common words of the Debian word list at
 // wordsPath (textmatch.DefaultWordsPath; lines with a capital letter or an
 // apostrophe — names, possessives — are left out, as textmatch does) and
-// the words of the phrase bank's terms ("Sieg", "Deutschland", "Ehre"). A
+// the words of the phrase bank's terms ("Sieg", "Deutschland", "Ehre"),
+// and the words of marks (brand word marks: "Autodesk", "Nintendo"). A
 // missing list wraps textmatch.ErrNoWords.
-func Lexicon(wordsPath string) (*ocrmodel.Lexicon, error) {
+func Lexicon(wordsPath string, marks []string) (*ocrmodel.Lexicon, error) {
 	f, err := os.Open(wordsPath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("ocr lexicon: %w: %s", textmatch.ErrNoWords, wordsPath)
@@ -40,10 +41,16 @@ func Lexicon(wordsPath string) (*ocrmodel.Lexicon, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("ocr lexicon: %w", err)
 	}
+	split := func(t string) []string {
+		return strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+	}
 	for _, p := range phrases.All() {
 		for _, t := range p.Terms {
-			words = append(words, strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })...)
+			words = append(words, split(t)...)
 		}
+	}
+	for _, m := range marks {
+		words = append(words, split(m)...)
 	}
 	return ocrmodel.NewLexicon(words), nil
 }

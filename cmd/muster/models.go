@@ -95,7 +95,7 @@ func readText(ctx context.Context, e *env, cfg config.Config, path string) error
 	}
 	defer rt.Close()
 	// Read as the analyzer does: with the lexicon when the word list is there.
-	lex, _ := ocranalyzer.Lexicon(textmatch.DefaultWordsPath)
+	lex, _ := ocranalyzer.Lexicon(textmatch.DefaultWordsPath, nil)
 	eng, err := ocr.Open(rt, ocr.Config{ModelsDir: cfg.ModelsDir, Lexicon: lex})
 	if err != nil {
 		return err
