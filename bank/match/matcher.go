@@ -1026,11 +1026,15 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 }
 
 // samePlace is the box overlap (intersection over union) at which two
-// findings are taken to be of one mark.
-const samePlace = 0.5
+// findings are taken to be of one mark; samePlaceInside the share of the
+// smaller box inside the larger.
+const (
+	samePlace       = 0.5
+	samePlaceInside = 0.8
+)
 
 // oneMarkPerPlace returns the findings (best region per entry) less those
-// whose box overlaps a better-scoring finding's by samePlace or more:
+// whose box covers the spot of a better-scoring finding's (samePlaceAs):
 // regions proposed for one spot of the design (a component, its group,
 // its completed form) must not report two marks there. Protected
 // findings are always kept and never drop others.
@@ -1053,7 +1057,7 @@ func oneMarkPerPlace(found map[string]*best) []*best {
 		dup := false
 		if !b.protected {
 			for _, k := range kept {
-				if !k.protected && boxIoU(k.match.Box, b.match.Box) >= samePlace {
+				if !k.protected && samePlaceAs(k.match.Box, b.match.Box) {
 					dup = true
 					break
 				}
@@ -1066,14 +1070,19 @@ func oneMarkPerPlace(found map[string]*best) []*best {
 	return kept
 }
 
-// boxIoU is the intersection over union of two rectangles.
-func boxIoU(a, b image.Rectangle) float64 {
+// samePlaceAs reports whether two findings' boxes cover one spot: they
+// overlap by samePlace (intersection over union) or more, or one lies
+// mostly (samePlaceInside of its area) inside the other — a part of a
+// mark matched as a mark of its own (dev seed 101: `elevenlabs` inside the
+// `braintrust` found on one chat icon).
+func samePlaceAs(a, b image.Rectangle) bool {
 	in := a.Intersect(b)
 	if in.Empty() {
-		return 0
+		return false
 	}
-	ia := in.Dx() * in.Dy()
-	return float64(ia) / float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()-ia)
+	ia := float64(in.Dx() * in.Dy())
+	aa, ab := float64(a.Dx()*a.Dy()), float64(b.Dx()*b.Dy())
+	return ia/(aa+ab-ia) >= samePlace || ia >= samePlaceInside*min(aa, ab)
 }
 
 // lookAlikes adds to similar, until it holds want, the entries not yet

@@ -23,6 +23,7 @@ func TestOneMarkPerPlace(t *testing.T) {
 	}{
 		{"one", []*best{f("x", 0.98, a, false)}, []string{"x"}},
 		{"same place: the better", []*best{f("x", 0.975, a, false), f("y", 0.99, near, false)}, []string{"y"}},
+		{"inside: the better", []*best{f("x", 0.99, a, false), f("y", 0.975, image.Rect(120, 120, 160, 150), false)}, []string{"x"}},
 		{"elsewhere: both", []*best{f("x", 0.975, a, false), f("y", 0.99, far, false)}, []string{"x", "y"}},
 		{"protected stays", []*best{f("x", 0.99, a, false), f("sym", 0.97, near, true)}, []string{"sym", "x"}},
 		{"protected drops nothing", []*best{f("sym", 0.99, a, true), f("x", 0.97, near, false)}, []string{"sym", "x"}},

@@ -174,7 +174,8 @@ func run() error {
 		}
 		out := make([]logos2gen.Found, 0, len(ms))
 		for _, x := range ms {
-			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded})
+			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded,
+				Detail: fmt.Sprintf("edge %.3f iou %.2f d %d", x.EdgeF, x.IoU, x.Distance)})
 		}
 		return out, nil
 	}
