@@ -19,6 +19,8 @@ import (
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/textmatch"
+	"github.com/muster-dev/muster/bank/wordmarks"
 	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/models"
 	ocrmodel "github.com/muster-dev/muster/models/ocr"
@@ -30,7 +32,7 @@ const Name = mustertype.AnalyzerOCR
 
 // Version is the analyzer's logic version (the models' versions are in
 // the result and in Result.Versions).
-const Version = "ocr-2"
+const Version = "ocr-3"
 
 // Field is the finding field of text read from the image.
 const Field = "image"
@@ -270,7 +272,29 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
 	}
-	eng, err := ocrmodel.Open(rt, ocrmodel.Config{ModelsDir: modelsDir,
+	// The lexicon holds the default bank's word marks (simple-icons, as
+	// seeded); marks added to other banks later are still found by the
+	// matcher's fuzzy pass, but reading does not lean towards them.
+	var marks []string
+	if wm, err := wordmarks.Load(ctx, cacheDir); err != nil {
+		if d.Logger != nil {
+			d.Logger.Warn("ocr: lexicon without word marks", "err", err)
+		}
+	} else {
+		for _, ms := range wm.Map() {
+			marks = append(marks, ms...)
+		}
+	}
+	lex, err := Lexicon(textmatch.DefaultWordsPath, marks)
+	if err != nil {
+		// The screener fails closed without the word list (every design
+		// incomplete); the engine reads without correction.
+		if d.Logger != nil {
+			d.Logger.Warn("ocr: reading without a lexicon", "err", err)
+		}
+		lex = nil
+	}
+	eng, err := ocrmodel.Open(rt, ocrmodel.Config{ModelsDir: modelsDir, Lexicon: lex,
 		Pool: models.PoolConfig{Sessions: d.Concurrency, IntraOpThreads: d.OrtThreads}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)

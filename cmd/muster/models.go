@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	ocranalyzer "github.com/muster-dev/muster/analyzers/ocr"
+	"github.com/muster-dev/muster/bank/textmatch"
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/models"
@@ -92,7 +94,9 @@ func readText(ctx context.Context, e *env, cfg config.Config, path string) error
 		return err
 	}
 	defer rt.Close()
-	eng, err := ocr.Open(rt, ocr.Config{ModelsDir: cfg.ModelsDir})
+	// Read as the analyzer does: with the lexicon when the word list is there.
+	lex, _ := ocranalyzer.Lexicon(textmatch.DefaultWordsPath, nil)
+	eng, err := ocr.Open(rt, ocr.Config{ModelsDir: cfg.ModelsDir, Lexicon: lex})
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,8 @@ func run() error {
 	unclip := flag.Float64("unclip", 0, "DB unclip ratio (default the engine's)")
 	limit := flag.Int("limit", 0, "evaluate only the first designs of each seed's set (the same designs as in the full set; 0: all)")
 	ordText := flag.String("ordinary-text", "", "screen the ordinary slogans of this file (and the set's own) as text, as written and stacked one word a line, instead of the evaluation")
+	lexMargin := flag.Float64("lexicon-margin", 0, "lexicon correction margin in nats (default the engine's; negative: no lexicon)")
+	noLexMarks := flag.Bool("no-lexicon-marks", false, "leave the word marks out of the lexicon")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -78,13 +80,13 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip}
+	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin}
 	if *retry != "" {
 		cfg.Retry = strings.Split(*retry, ",")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	env, err := evaltext.Open(ctx, cfg)
+	env, err := evaltext.OpenWith(ctx, cfg, evaltext.Options{NoLexiconMarks: *noLexMarks})
 	if err != nil {
 		return err
 	}

@@ -24,13 +24,21 @@ const (
 func detInput(rgb []float32, w, h int) []float32 {
 	mean := [3]float32{0.485, 0.456, 0.406}
 	std := [3]float32{0.229, 0.224, 0.225}
-	out := make([]float32, 3*w*h)
+	// (v/255 − mean)/std as one multiply-add per value.
+	var k, c [3]float32
+	for i := range k {
+		k[i] = 1 / (255 * std[i])
+		c[i] = -mean[i] / std[i]
+	}
 	plane := w * h
-	for i := 0; i < plane; i++ {
-		r, g, b := rgb[3*i], rgb[3*i+1], rgb[3*i+2]
-		out[i] = (b/255 - mean[0]) / std[0]
-		out[plane+i] = (g/255 - mean[1]) / std[1]
-		out[2*plane+i] = (r/255 - mean[2]) / std[2]
+	out := make([]float32, 3*plane)
+	bp, gp, rp := out[:plane], out[plane:2*plane], out[2*plane:]
+	rgb = rgb[:3*plane]
+	for i := range bp {
+		px := rgb[3*i : 3*i+3]
+		bp[i] = px[2]*k[0] + c[0]
+		gp[i] = px[1]*k[1] + c[1]
+		rp[i] = px[0]*k[2] + c[2]
 	}
 	return out
 }
@@ -115,34 +123,43 @@ func dbRegions(prob []float32, w, h int, p dbParams, sx, sy float64, off image.P
 // component is one 8-connected set of foreground pixels: per row, its
 // leftmost and rightmost pixel; and every pixel for curved regions.
 type component struct {
-	pix   []int32 // y*w+x of every pixel
-	rows  map[int32][2]int32
+	pix   []int32    // y*w+x of every pixel
+	rows  [][3]int32 // y, leftmost x, rightmost x of every row it touches
 	count int
 }
 
 // components labels the 8-connected foreground regions of prob > t,
 // largest first (cv2.findContours order is not meaningful either).
 func components(prob []float32, w, h int, t float32) []component {
-	label := make([]int32, w*h)
+	label := make([]bool, w*h)
 	var out []component
 	stack := make([]int32, 0, 1024)
+	// Per row of the current component: its extent, and which rows it
+	// touched (reset after each component).
+	lo := make([]int32, h)
+	hi := make([]int32, h)
+	for i := range lo {
+		lo[i] = -1
+	}
+	var touched []int32
 	for i := range prob {
-		if prob[i] <= t || label[i] != 0 {
+		if prob[i] <= t || label[i] {
 			continue
 		}
-		id := int32(len(out) + 1)
-		c := component{rows: map[int32][2]int32{}}
-		label[i] = id
+		var c component
+		label[i] = true
 		stack = append(stack[:0], int32(i))
+		touched = touched[:0]
 		for len(stack) > 0 {
 			k := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			c.pix = append(c.pix, k)
 			x, y := k%int32(w), k/int32(w)
-			if r, ok := c.rows[y]; ok {
-				c.rows[y] = [2]int32{min(r[0], x), max(r[1], x)}
+			if lo[y] < 0 {
+				lo[y], hi[y] = x, x
+				touched = append(touched, y)
 			} else {
-				c.rows[y] = [2]int32{x, x}
+				lo[y], hi[y] = min(lo[y], x), max(hi[y], x)
 			}
 			for dy := int32(-1); dy <= 1; dy++ {
 				ny := y + dy
@@ -155,12 +172,17 @@ func components(prob []float32, w, h int, t float32) []component {
 						continue
 					}
 					j := ny*int32(w) + nx
-					if label[j] == 0 && prob[j] > t {
-						label[j] = id
+					if !label[j] && prob[j] > t {
+						label[j] = true
 						stack = append(stack, j)
 					}
 				}
 			}
+		}
+		c.rows = make([][3]int32, len(touched))
+		for k, y := range touched {
+			c.rows[k] = [3]int32{y, lo[y], hi[y]}
+			lo[y] = -1
 		}
 		c.count = len(c.pix)
 		out = append(out, c)
@@ -196,8 +218,8 @@ func clampi(v, lo, hi int) int { return min(max(v, lo), hi) }
 // regionOf turns one component into a region (in probability-map pixels).
 func regionOf(prob []float32, w, h int, c component, p dbParams) (region, bool) {
 	hullPts := make([]pt, 0, 2*len(c.rows))
-	for y, r := range c.rows {
-		hullPts = append(hullPts, pt{float64(r[0]), float64(y)}, pt{float64(r[1]), float64(y)})
+	for _, r := range c.rows {
+		hullPts = append(hullPts, pt{float64(r[1]), float64(r[0])}, pt{float64(r[2]), float64(r[0])})
 	}
 	rect := minAreaRect(hullPts)
 	if rect.short() < minSize {

@@ -68,6 +68,14 @@ type Config struct {
 	MaxRegions int
 	// NoClassifier skips the 0°/180° classifier.
 	NoClassifier bool
+	// Lexicon, when set, corrects words read that it does not list
+	// (see Lexicon); nil reads without one.
+	Lexicon *Lexicon
+	// LexiconMargin is how much less likely (in nats of CTC log
+	// probability) a listed word may be than the word as read and still
+	// replace it (default 6: about 1/400 as likely); negative turns correction
+	// off.
+	LexiconMargin float64
 }
 
 // WithDefaults fills zero fields.
@@ -110,6 +118,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxRegions == 0 {
 		c.MaxRegions = 300
+	}
+	if c.LexiconMargin == 0 {
+		c.LexiconMargin = 6
 	}
 	return c
 }
@@ -172,6 +183,7 @@ func Open(rt *models.Runtime, cfg Config) (*Engine, error) {
 	if err := dict.restrict(cfg.Alphabet); err != nil {
 		return nil, err
 	}
+	dict.indexLetters()
 	e := &Engine{cfg: cfg, manifest: m, dict: dict}
 	open := func(role string) (*models.Pool, error) {
 		f := m.Files[role]
@@ -587,31 +599,35 @@ func readingOrder(lines []Line) []Line {
 }
 
 // detect runs the whole-image pass and, for large images, a second pass at
-// twice the resolution, and merges their regions.
+// twice the resolution, and merges their regions. The second pass's input
+// is resized from the image once, and the whole pass's from it (not a
+// second resize of a 24-megapixel print file).
 func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([]region, error) {
 	long := max(src.w, src.h)
 	full := image.Rect(0, 0, src.w, src.h)
 	scale := math.Min(float64(e.cfg.DetMaxSide)/float64(long), 2)
-	whole, err := e.detectRect(ctx, src, full, scale, acc)
-	if err != nil {
-		return nil, err
-	}
+	tw, th := detSize(src.w, src.h, scale)
 	if e.cfg.HiResFrom < 0 || long < e.cfg.HiResFrom {
-		return whole, nil
+		return e.detectRGB(ctx, src.resize(full, tw, th), tw, th, src.w, src.h, acc)
 	}
 	// One run over the whole image at the higher resolution costs less than
 	// overlapping tiles covering it, and cuts no line at a tile seam.
-	hi, err := e.detectRect(ctx, src, full, float64(e.cfg.HiResSide)/float64(long), acc)
+	hw, hh := detSize(src.w, src.h, float64(e.cfg.HiResSide)/float64(long))
+	hiRGB := src.resize(full, hw, hh)
+	whole, err := e.detectRGB(ctx, resizeRGB(hiRGB, hw, hh, tw, th), tw, th, src.w, src.h, acc)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := e.detectRGB(ctx, hiRGB, hw, hh, src.w, src.h, acc)
 	if err != nil {
 		return nil, err
 	}
 	return mergeRegions(whole, hi), nil
 }
 
-// detectRect runs detection over rc of the image at the given scale.
-func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle, scale float64, acc *time.Duration) ([]region, error) {
-	tw, th := detSize(rc.Dx(), rc.Dy(), scale)
-	rgb := src.resize(rc, tw, th)
+// detectRGB runs detection on a tw×th RGB input resized from a w×h image
+// and returns the regions in image pixels.
+func (e *Engine) detectRGB(ctx context.Context, rgb []float32, tw, th, w, h int, acc *time.Duration) ([]region, error) {
 	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th)}, acc)
 	if err != nil {
 		return nil, fmt.Errorf("ocr detect: %w", err)
@@ -620,9 +636,8 @@ func (e *Engine) detectRect(ctx context.Context, src *raster, rc image.Rectangle
 	if len(out.Shape) != 4 || out.Shape[2] != int64(th) || out.Shape[3] != int64(tw) {
 		return nil, fmt.Errorf("ocr detect: output shape %v, want [1,1,%d,%d]", out.Shape, th, tw)
 	}
-	sx, sy := float64(rc.Dx())/float64(tw), float64(rc.Dy())/float64(th)
-	regs := dbRegions(out.Data, tw, th, dbParams{e.cfg.BinThresh, e.cfg.BoxThresh, e.cfg.UnclipRatio}, sx, sy, rc.Min)
-	return regs, nil
+	sx, sy := float64(w)/float64(tw), float64(h)/float64(th)
+	return dbRegions(out.Data, tw, th, dbParams{e.cfg.BinThresh, e.cfg.BoxThresh, e.cfg.UnclipRatio}, sx, sy, image.Point{}), nil
 }
 
 // mergeRegions adds the high-resolution pass's regions to the whole
@@ -699,7 +714,13 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 		for k, i := range order[start:end] {
 			// Steps past the strip's own width read the padding.
 			own := min(steps, int(math.Ceil(float64(steps)*float64(batch[k].w)/float64(wmax)))+1)
-			out[i] = e.dict.ctcDecode(res.Data[k*steps*classes:(k+1)*steps*classes], own, classes)
+			probs := res.Data[k*steps*classes : (k+1)*steps*classes]
+			out[i] = e.dict.ctcDecode(probs, own, classes)
+			if e.cfg.Lexicon != nil && e.cfg.LexiconMargin > 0 && out[i].text != "" {
+				if t, ok := e.dict.correct(e.cfg.Lexicon, probs, own, classes, e.cfg.LexiconMargin); ok {
+					out[i].text, out[i].corrected = t, true
+				}
+			}
 		}
 	}
 	return out, nil

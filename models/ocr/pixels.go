@@ -125,11 +125,64 @@ type tap struct {
 	w float32
 }
 
+// flatTaps is axisWeights flattened for the inner loops: output i reads
+// the source indices idx[start[i]:start[i+1]] with weights w.
+type flatTaps struct {
+	start []int32
+	idx   []int32
+	w     []float32
+}
+
+func flattenTaps(taps [][]tap) flatTaps {
+	f := flatTaps{start: make([]int32, len(taps)+1)}
+	for i, ts := range taps {
+		for _, t := range ts {
+			f.idx = append(f.idx, int32(t.i))
+			f.w = append(f.w, t.w)
+		}
+		f.start[i+1] = int32(len(f.idx))
+	}
+	return f
+}
+
 // resize resamples the rectangle rc of the raster to tw×th RGB float32
-// values (interleaved), streaming over source rows.
+// values (interleaved), streaming over source rows. An opaque raster is
+// read straight from its bytes (no per-pixel compositing); a transparent
+// one is composited a row at a time.
 func (r *raster) resize(rc image.Rectangle, tw, th int) []float32 {
-	sw, sh := rc.Dx(), rc.Dy()
-	xw := axisWeights(sw, tw)
+	sw := rc.Dx()
+	xt := flattenTaps(axisWeights(sw, tw))
+	var row []float32
+	if r.alpha {
+		row = make([]float32, 3*sw)
+	}
+	return resample(sw, rc.Dy(), tw, th, func(sy int, hrow []float32) {
+		y := rc.Min.Y + sy
+		if !r.alpha {
+			pix := r.pix[y*r.stride+4*rc.Min.X : y*r.stride+4*rc.Max.X]
+			hbytes(pix, xt, hrow)
+			return
+		}
+		for sx := 0; sx < sw; sx++ {
+			row[3*sx], row[3*sx+1], row[3*sx+2] = r.at(rc.Min.X+sx, y)
+		}
+		hfloats(row, xt, hrow)
+	})
+}
+
+// resizeRGB resamples interleaved RGB float32 values of sw×sh to tw×th
+// (the whole detection pass of a print file from its high-resolution pass).
+func resizeRGB(src []float32, sw, sh, tw, th int) []float32 {
+	xt := flattenTaps(axisWeights(sw, tw))
+	return resample(sw, sh, tw, th, func(sy int, hrow []float32) {
+		hfloats(src[3*sy*sw:3*(sy+1)*sw], xt, hrow)
+	})
+}
+
+// resample is a separable resampling of sw×sh to tw×th: horiz fills a
+// source row already resampled horizontally (tw RGB values), and each is
+// added to the output rows it feeds.
+func resample(sw, sh, tw, th int, horiz func(sy int, hrow []float32)) []float32 {
 	yw := axisWeights(sh, th)
 	// Invert the row taps: which output rows each source row feeds.
 	feeds := make([][]tap, sh)
@@ -139,31 +192,51 @@ func (r *raster) resize(rc image.Rectangle, tw, th int) []float32 {
 		}
 	}
 	out := make([]float32, tw*th*3)
-	row := make([]float32, sw*3)
 	hrow := make([]float32, tw*3)
 	for sy := 0; sy < sh; sy++ {
 		if len(feeds[sy]) == 0 {
 			continue
 		}
-		y := rc.Min.Y + sy
-		for sx := 0; sx < sw; sx++ {
-			row[3*sx], row[3*sx+1], row[3*sx+2] = r.at(rc.Min.X+sx, y)
-		}
-		for ox, taps := range xw {
-			var a, b, c float32
-			for _, t := range taps {
-				a += row[3*t.i] * t.w
-				b += row[3*t.i+1] * t.w
-				c += row[3*t.i+2] * t.w
-			}
-			hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
-		}
+		horiz(sy, hrow)
 		for _, f := range feeds[sy] {
 			o := out[f.i*tw*3 : (f.i+1)*tw*3]
-			for k := range o {
-				o[k] += hrow[k] * f.w
+			o = o[:len(hrow)]
+			for k, v := range hrow {
+				o[k] += v * f.w
 			}
 		}
 	}
 	return out
+}
+
+// hbytes resamples one row of NRGBA bytes horizontally.
+func hbytes(pix []uint8, xt flatTaps, hrow []float32) {
+	for ox := 0; ox+1 < len(xt.start); ox++ {
+		var a, b, c float32
+		for k := xt.start[ox]; k < xt.start[ox+1]; k++ {
+			p := pix[4*xt.idx[k]:]
+			p = p[:3]
+			w := xt.w[k]
+			a += float32(p[0]) * w
+			b += float32(p[1]) * w
+			c += float32(p[2]) * w
+		}
+		hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
+	}
+}
+
+// hfloats resamples one row of interleaved RGB float32 values horizontally.
+func hfloats(row []float32, xt flatTaps, hrow []float32) {
+	for ox := 0; ox+1 < len(xt.start); ox++ {
+		var a, b, c float32
+		for k := xt.start[ox]; k < xt.start[ox+1]; k++ {
+			p := row[3*xt.idx[k]:]
+			p = p[:3]
+			w := xt.w[k]
+			a += p[0] * w
+			b += p[1] * w
+			c += p[2] * w
+		}
+		hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
+	}
 }

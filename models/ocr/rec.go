@@ -24,6 +24,38 @@ type dictionary struct {
 	// allowed marks the indices decoding may choose (the alphabet);
 	// nil allows all.
 	allowed []bool
+	// space is the space's index; letters maps an allowed Latin letter's
+	// index to its folded lower-case letter (0: not a letter), and
+	// letterSet a folded letter to the classes that write it (every case
+	// and accent): lexicon correction compares letters without case.
+	space     int
+	letters   []rune
+	letterSet map[rune]labelSet
+}
+
+// indexLetters fills space, letters and letterSet (after restrict).
+func (d *dictionary) indexLetters() {
+	d.space = len(d.chars) - 1
+	d.letters = make([]rune, len(d.chars))
+	d.letterSet = map[rune]labelSet{}
+	for i, c := range d.chars {
+		rs := []rune(c)
+		if i == 0 || len(rs) != 1 || !unicode.IsLetter(rs[0]) || !unicode.Is(unicode.Latin, rs[0]) {
+			continue
+		}
+		if d.allowed != nil && !d.allowed[i] {
+			continue
+		}
+		f := []rune(foldWord(c))
+		if len(f) != 1 || f[0] > unicode.MaxASCII {
+			continue
+		}
+		d.letters[i] = f[0]
+		ls := d.letterSet[f[0]]
+		ls.key = f[0]
+		ls.idx = append(ls.idx, i)
+		d.letterSet[f[0]] = ls
+	}
 }
 
 // loadDictionary reads ppocr_keys_v1.txt (one character per line).
@@ -111,6 +143,8 @@ func recInput(strips []strip) ([]float32, int) {
 type decoded struct {
 	text  string
 	score float64
+	// corrected is set when the lexicon changed a word.
+	corrected bool
 }
 
 // ctcDecode decodes one sequence of T steps of C probabilities: best path

@@ -97,38 +97,99 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 		}
 		return nil
 	}
-	effIn := [2]float64{float64(inH), float64(inW)}
-	effOut := [2]float64{float64(outH), float64(outW)}
-	if alignCorners && outH > 1 {
-		effIn[0], effOut[0] = float64(inH-1), float64(outH-1)
+	rows := bilinearPlan(inH, outH, alignCorners).shift(r.Min.Y)
+	cols := bilinearPlan(inW, outW, alignCorners).shift(r.Min.X)
+	resizeBilinearPlanned(dst, src, rows, cols, outW, outH)
+	return nil
+}
+
+// samp is one output coordinate of a bilinear resize: the two source
+// indices it blends and the weight of the second.
+type samp struct {
+	lo, hi int
+	frac   float64
+}
+
+// plan is the sampling of one axis.
+type plan []samp
+
+// bilinearPlan samples in source pixels onto out output pixels as
+// tfjs-backend-cpu's ResizeBilinear does (source coordinates in float64).
+func bilinearPlan(in, out int, alignCorners bool) plan {
+	effIn, effOut := float64(in), float64(out)
+	if alignCorners && out > 1 {
+		effIn, effOut = float64(in-1), float64(out-1)
 	}
-	if alignCorners && outW > 1 {
-		effIn[1], effOut[1] = float64(inW-1), float64(outW-1)
+	ratio := effIn / effOut
+	p := make(plan, out)
+	for o := range p {
+		f := ratio * float64(o)
+		lo := int(math.Max(0, math.Floor(f)))
+		p[o] = samp{lo: lo, hi: min(in-1, int(math.Ceil(f))), frac: f - float64(lo)}
 	}
-	rowRatio, colRatio := effIn[0]/effOut[0], effIn[1]/effOut[1]
-	// Column sampling positions are the same for every row; lo and hi are
-	// byte offsets into a row.
+	return p
+}
+
+// shift moves every index by d.
+func (p plan) shift(d int) plan {
+	for i := range p {
+		p[i].lo += d
+		p[i].hi += d
+	}
+	return p
+}
+
+// used returns the source indices the plan reads, ascending, and for each
+// source index its position in that list (-1 if unread).
+func (p plan) used() (idx []int, at []int) {
+	n := 0
+	for _, s := range p {
+		n = max(n, s.hi+1)
+	}
+	at = make([]int, n)
+	for i := range at {
+		at[i] = -1
+	}
+	for _, s := range p {
+		at[s.lo], at[s.hi] = 0, 0
+	}
+	for i, a := range at {
+		if a == 0 {
+			at[i] = len(idx)
+			idx = append(idx, i)
+		}
+	}
+	return idx, at
+}
+
+// remap returns the plan reading from the gathered indices at[i].
+func (p plan) remap(at []int) plan {
+	q := make(plan, len(p))
+	for i, s := range p {
+		q[i] = samp{lo: at[s.lo], hi: at[s.hi], frac: s.frac}
+	}
+	return q
+}
+
+// resizeBilinearPlanned blends src's pixels at the planned rows and
+// columns into dst: each value in float64 from the float32 unit values,
+// rounded to float32 once (tfjs-backend-cpu's arithmetic).
+func resizeBilinearPlanned(dst []float32, src Pixels, rows, cols plan, outW, outH int) {
 	type col struct {
 		lo, hi int
 		frac   float64
 	}
-	cols := make([]col, outW)
-	for c := range cols {
-		f := colRatio * float64(c)
-		lo := int(math.Max(0, math.Floor(f)))
-		hi := min(inW-1, int(math.Ceil(f)))
-		cols[c] = col{lo: (r.Min.X + lo) * 4, hi: (r.Min.X + hi) * 4, frac: f - float64(lo)}
+	cs := make([]col, outW)
+	for c, s := range cols {
+		cs[c] = col{lo: s.lo * 4, hi: s.hi * 4, frac: s.frac}
 	}
 	i := 0
 	for rr := 0; rr < outH; rr++ {
-		f := rowRatio * float64(rr)
-		top := int(math.Max(0, math.Floor(f)))
-		rowFrac := f - float64(top)
-		bot := min(inH-1, int(math.Ceil(f)))
-		tRow := src.Pix[(r.Min.Y+top)*src.Stride:]
-		bRow := src.Pix[(r.Min.Y+bot)*src.Stride:]
+		rowFrac := rows[rr].frac
+		tRow := src.Pix[rows[rr].lo*src.Stride:]
+		bRow := src.Pix[rows[rr].hi*src.Stride:]
 		out := dst[i : i+outW*3]
-		for k, c := range cols {
+		for k, c := range cs {
 			tl, tr, bl, br := tRow[c.lo:c.lo+3], tRow[c.hi:c.hi+3], bRow[c.lo:c.lo+3], bRow[c.hi:c.hi+3]
 			o := out[k*3 : k*3+3]
 			for d := 0; d < 3; d++ {
@@ -141,7 +202,6 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 		}
 		i += outW * 3
 	}
-	return nil
 }
 
 // ResizeArea writes the region r of src, scaled to 0..1 and resized to

@@ -121,11 +121,12 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 		if err != nil {
 			return Reading{}, err
 		}
+		t1 := time.Now()
 		res, err := e.Engine.Read(ctx, img.NRGBA)
 		if err != nil {
 			return Reading{}, err
 		}
-		return Reading{Text: res.Text(), Time: time.Since(t), Infer: res.Inference}, nil
+		return Reading{Text: res.Text(), Time: time.Since(t), Infer: res.Inference, Engine: time.Since(t1)}, nil
 	}
 	if _, err := muster(paths[0]); err != nil {
 		return err
@@ -136,6 +137,7 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 	type acc struct {
 		m, n       []time.Duration
 		inf, tot   time.Duration
+		eng        time.Duration // inside Engine.Read (no file read, no decode)
 		mTally     Tally
 		nTally     Tally
 		mWR, nWR   Count
@@ -157,7 +159,14 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 			// Alternate which goes first, so neither always meets a warm cache.
 			var mr Reading
 			var na nodeAnswer
-			if (i+r)%2 == 0 {
+			if d.Style == "print_file" {
+				// ocr-node detects a print file at its own size (a 4512×5408
+				// input; its process grew past 10 GB): Muster alone.
+				if mr, err = muster(paths[i]); err != nil {
+					return err
+				}
+				na.MS = -1
+			} else if (i+r)%2 == 0 {
 				if mr, err = muster(paths[i]); err != nil {
 					return err
 				}
@@ -172,21 +181,28 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 					return err
 				}
 			}
-			fmt.Fprintf(w, "  %-18s %-13s Muster %8v  ocr-node %8v\n", d.ID, d.Style, mr.Time.Round(time.Millisecond), time.Duration(na.MS*float64(time.Millisecond)).Round(time.Millisecond))
+			nt := "—"
+			if na.MS >= 0 {
+				nt = time.Duration(na.MS * float64(time.Millisecond)).Round(time.Millisecond).String()
+				a.n = append(a.n, time.Duration(na.MS*float64(time.Millisecond)))
+			}
+			fmt.Fprintf(w, "  %-18s %-13s Muster %8v  ocr-node %8s\n", d.ID, d.Style, mr.Time.Round(time.Millisecond), nt)
 			a.m = append(a.m, mr.Time)
-			a.n = append(a.n, time.Duration(na.MS*float64(time.Millisecond)))
 			a.inf += mr.Infer
 			a.tot += mr.Time
+			a.eng += mr.Engine
 			if r == 0 {
-				nr := Reading{Text: na.Text}
 				if err := e.Score(ctx, d, &mr); err != nil {
 					return err
 				}
-				if err := e.Score(ctx, d, &nr); err != nil {
-					return err
-				}
 				a.mWR.K, a.mWR.N = a.mWR.K+mr.Words, a.mWR.N+mr.Total
-				a.nWR.K, a.nWR.N = a.nWR.K+nr.Words, a.nWR.N+nr.Total
+				nr := Reading{Text: na.Text}
+				if na.MS >= 0 {
+					if err := e.Score(ctx, d, &nr); err != nil {
+						return err
+					}
+					a.nWR.K, a.nWR.N = a.nWR.K+nr.Words, a.nWR.N+nr.Total
+				}
 				a.mTally.add(mr)
 				a.nTally.add(nr)
 				a.designs++
@@ -200,10 +216,17 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 		if a == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%-22s %3d | %10v %10v | %10v %10v | %8.2f× | %-28s %-28s\n", key, a.designs, pct(a.m, 0.5), pct(a.m, 0.9), pct(a.n, 0.5), pct(a.n, 0.9),
-			float64(pct(a.n, 0.5))/float64(pct(a.m, 0.5)), a.mWR.String(), a.nWR.String())
+		np50, np90, ratio, nwr := "—", "—", "—", "(not run: a 4512×5408 input)"
+		if len(a.n) > 0 {
+			np50, np90 = pct(a.n, 0.5).String(), pct(a.n, 0.9).String()
+			ratio = fmt.Sprintf("%8.2f×", float64(pct(a.n, 0.5))/float64(pct(a.m, 0.5)))
+			nwr = a.nWR.String()
+		}
+		fmt.Fprintf(w, "%-22s %3d | %10v %10v | %10s %10s | %9s | %-28s %-28s\n", key, a.designs, pct(a.m, 0.5), pct(a.m, 0.9), np50, np90,
+			ratio, a.mWR.String(), nwr)
 		if a.inf > 0 {
-			fmt.Fprintf(w, "%-22s     Muster outside ONNX Runtime (file read, decode, pre/post-processing): %.1f%% over raw inference\n", "", 100*(float64(a.tot)/float64(a.inf)-1))
+			fmt.Fprintf(w, "%-22s     Muster outside ONNX Runtime: %.1f%% over raw inference with file read and decode, %.1f%% inside Engine.Read (pre/post-processing)\n", "",
+				100*(float64(a.tot)/float64(a.inf)-1), 100*(float64(a.eng)/float64(a.inf)-1))
 		}
 	}
 	// The targets, as ratios (≤ 1.00× meets the target).
@@ -213,23 +236,30 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 		fmt.Fprintf(w, "  p50 per 1200×1200 design                %10v %10v %7.2f×\n", p, 400*time.Millisecond, float64(p)/float64(400*time.Millisecond))
 	}
 	if a := by["4500×5400 print file"]; a != nil {
-		p := pct(a.m, 0.5)
-		fmt.Fprintf(w, "  p50 per 4500×5400 print file            %10v %10v %7.2f×\n", p, 1500*time.Millisecond, float64(p)/float64(1500*time.Millisecond))
+		for _, q := range []float64{0.5, 0.9} {
+			p := pct(a.m, q)
+			fmt.Fprintf(w, "  p%.0f per 4500×5400 print file            %10v %10v %7.2f×\n", 100*q, p, 1500*time.Millisecond, float64(p)/float64(1500*time.Millisecond))
+		}
 	}
-	var inf, tot time.Duration
-	var ms, ns []time.Duration
+	var inf, tot, eng time.Duration
+	var ns, mn []time.Duration
 	for _, a := range by {
 		inf += a.inf
 		tot += a.tot
-		ms = append(ms, a.m...)
+		eng += a.eng
 		ns = append(ns, a.n...)
+		if len(a.n) > 0 {
+			mn = append(mn, a.m...)
+		}
 	}
 	if inf > 0 {
 		o := float64(tot)/float64(inf) - 1
-		fmt.Fprintf(w, "  overhead over raw ONNX Runtime          %9.1f%% %9.1f%% %7.2f×\n", 100*o, 15.0, o/0.15)
+		fmt.Fprintf(w, "  overhead over raw ONNX Runtime          %9.1f%% %9.1f%% %7.2f×  (file read and decode included)\n", 100*o, 15.0, o/0.15)
+		o = float64(eng)/float64(inf) - 1
+		fmt.Fprintf(w, "  overhead inside Engine.Read             %9.1f%% %9.1f%% %7.2f×  (pre/post-processing only)\n", 100*o, 15.0, o/0.15)
 	}
-	if len(ms) > 0 {
-		fmt.Fprintf(w, "  p50 all images vs @gutenye/ocr-node     %10v %10v %7.2f×\n", pct(ms, 0.5), pct(ns, 0.5), float64(pct(ms, 0.5))/float64(pct(ns, 0.5)))
+	if len(ns) > 0 {
+		fmt.Fprintf(w, "  p50 vs @gutenye/ocr-node (same images)  %10v %10v %7.2f×\n", pct(mn, 0.5), pct(ns, 0.5), float64(pct(mn, 0.5))/float64(pct(ns, 0.5)))
 	}
 	return nil
 }

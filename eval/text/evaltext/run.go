@@ -26,6 +26,7 @@ import (
 	ocranalyzer "github.com/muster-dev/muster/analyzers/ocr"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/textmatch"
 	"github.com/muster-dev/muster/bank/wordmarks"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/modeltest"
@@ -50,8 +51,17 @@ type Env struct {
 	TessCache string
 }
 
+// Options are an evaluation's ablations.
+type Options struct {
+	// NoLexiconMarks leaves the word marks out of the engine's lexicon.
+	NoLexiconMarks bool
+}
+
 // Open sets up the environment; cfg configures the OCR engine.
-func Open(ctx context.Context, cfg ocr.Config) (*Env, error) {
+func Open(ctx context.Context, cfg ocr.Config) (*Env, error) { return OpenWith(ctx, cfg, Options{}) }
+
+// OpenWith is Open with ablations.
+func OpenWith(ctx context.Context, cfg ocr.Config, opt Options) (*Env, error) {
 	me, err := modeltest.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -64,11 +74,24 @@ func Open(ctx context.Context, cfg ocr.Config) (*Env, error) {
 	if _, err := ocr.Install(ctx, cache, cfg.ModelsDir); err != nil {
 		return nil, err
 	}
-	eng, err := ocr.Open(me.Runtime, cfg)
+	wm, err := wordmarks.Load(ctx, cache)
 	if err != nil {
 		return nil, err
 	}
-	wm, err := wordmarks.Load(ctx, cache)
+	if cfg.Lexicon == nil && cfg.LexiconMargin >= 0 {
+		// As the analyzer reads (ocranalyzer.Open): the word list, the
+		// phrase bank's words and the default bank's word marks.
+		var marks []string
+		if !opt.NoLexiconMarks {
+			for _, ms := range wm.Map() {
+				marks = append(marks, ms...)
+			}
+		}
+		if cfg.Lexicon, err = ocranalyzer.Lexicon(textmatch.DefaultWordsPath, marks); err != nil {
+			return nil, err
+		}
+	}
+	eng, err := ocr.Open(me.Runtime, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +179,7 @@ type Reading struct {
 	Text    string
 	Time    time.Duration
 	Infer   time.Duration // time inside ONNX Runtime (Muster only)
+	Engine  time.Duration // time inside Engine.Read (bench: Time also has the file read and decode)
 	Err     error
 	Cached  bool // a cached reading (Tesseract): Time is from the run that made it
 	Words   int  // truth words found

@@ -1,0 +1,372 @@
+package ocr
+
+import (
+	"math"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Lexicon is a word list that recognition checks doubtful words against
+// (lexicon-constrained CTC decoding): a word read that is not in the list
+// is replaced by a listed word a few edits away when the recogniser's own
+// per-step probabilities make that word nearly as likely as what it read.
+// A bitten "o" read as "c" ("lcver") becomes "lover" because the model
+// gave "o" some probability at that step; a confidently read brand name
+// the list lacks ("Qlik") stays, because no listed word is near enough in
+// probability. Immutable after NewLexicon; safe for concurrent use.
+type Lexicon struct {
+	set   map[string]struct{}
+	byLen map[int][][]rune
+}
+
+// NewLexicon builds a lexicon from words (any case, diacritics folded);
+// entries with anything but letters, or shorter than two letters, are
+// skipped.
+func NewLexicon(words []string) *Lexicon {
+	l := &Lexicon{set: map[string]struct{}{}, byLen: map[int][][]rune{}}
+	for _, w := range words {
+		f := foldWord(strings.TrimSpace(w))
+		rs := []rune(f)
+		if len(rs) < 2 || strings.IndexFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
+			continue
+		}
+		if _, ok := l.set[f]; ok {
+			continue
+		}
+		l.set[f] = struct{}{}
+		l.byLen[len(rs)] = append(l.byLen[len(rs)], rs)
+	}
+	return l
+}
+
+// Len is the number of words.
+func (l *Lexicon) Len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.set)
+}
+
+var foldT = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+
+// foldWord is lower case without diacritics (ß as ss).
+func foldWord(s string) string {
+	s = strings.ReplaceAll(strings.ToLower(s), "ß", "ss")
+	if t, _, err := transform.String(foldT, s); err == nil {
+		return t
+	}
+	return s
+}
+
+// near returns the words within maxEd edits (Levenshtein) of w.
+func (l *Lexicon) near(w []rune, maxEd int) [][]rune {
+	var out [][]rune
+	prev := make([]int, 0, 32)
+	cur := make([]int, 0, 32)
+	for n := max(2, len(w)-maxEd); n <= len(w)+maxEd; n++ {
+		for _, c := range l.byLen[n] {
+			if boundedLevenshtein(w, c, maxEd, &prev, &cur) <= maxEd {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// boundedLevenshtein is the edit distance of a and b, or maxEd+1 once it
+// must exceed maxEd.
+func boundedLevenshtein(a, b []rune, maxEd int, prevp, curp *[]int) int {
+	prev, cur := (*prevp)[:0], (*curp)[:0]
+	for j := 0; j <= len(b); j++ {
+		prev = append(prev, j)
+		cur = append(cur, 0)
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+			best = min(best, cur[j])
+		}
+		if best > maxEd {
+			*prevp, *curp = prev, cur
+			return maxEd + 1
+		}
+		prev, cur = cur, prev
+	}
+	*prevp, *curp = prev, cur
+	return prev[len(b)]
+}
+
+// lexicon correction parameters.
+const (
+	// lexMinRunes: shorter words are left as read (one edit turns any
+	// two-letter word into another).
+	lexMinRunes = 3
+	// lexLongRunes: words this long may be two edits from the listed word.
+	lexLongRunes = 5
+)
+
+// ctcToken is one word of a best path: its labels and the steps it spans
+// (from just after the previous space to just before the next).
+type ctcToken struct {
+	labels []int
+	t0, t1 int
+}
+
+// correct rewrites the words of a decoded line that are not in the
+// lexicon with the most likely listed word within one edit (two from five
+// letters), when its CTC probability over the word's steps is at least
+// exp(−margin) times that of the word as read. Letters are compared
+// without case (the probabilities of "o" and "O" are added); the word
+// keeps the case pattern it was read with. It returns the line unchanged
+// when nothing qualifies.
+func (d *dictionary) correct(lex *Lexicon, probs []float32, steps, classes int, margin float64) (string, bool) {
+	if lex == nil || d.letters == nil {
+		return "", false
+	}
+	// Best path (the allowed alphabet), cut into words at the space.
+	var toks []ctcToken
+	cur := ctcToken{t0: 0}
+	prev := -1
+	for t := 0; t < steps; t++ {
+		row := probs[t*classes : (t+1)*classes]
+		best, bp := 0, float32(-1)
+		for c, p := range row {
+			if p > bp && (d.allowed == nil || (c < len(d.allowed) && d.allowed[c])) {
+				best, bp = c, p
+			}
+		}
+		if best == d.space {
+			if len(cur.labels) > 0 {
+				cur.t1 = t
+				toks = append(toks, cur)
+			}
+			cur = ctcToken{t0: t + 1}
+		} else if best != 0 && best != prev && best < len(d.chars) {
+			cur.labels = append(cur.labels, best)
+		}
+		prev = best
+	}
+	if len(cur.labels) > 0 {
+		cur.t1 = steps
+		toks = append(toks, cur)
+	}
+	changed := false
+	words := make([]string, 0, len(toks))
+	for _, tk := range toks {
+		w, ok := d.correctToken(lex, probs, classes, tk, margin)
+		changed = changed || ok
+		words = append(words, w)
+	}
+	if !changed {
+		return "", false
+	}
+	return strings.Join(words, " "), true
+}
+
+// correctToken corrects one word (see correct).
+func (d *dictionary) correctToken(lex *Lexicon, probs []float32, classes int, tk ctcToken, margin float64) (string, bool) {
+	text := func(ls []int) string {
+		var b strings.Builder
+		for _, c := range ls {
+			b.WriteString(d.chars[c])
+		}
+		return b.String()
+	}
+	read := text(tk.labels)
+	// The core is the word without leading and trailing punctuation.
+	alnum := func(c int) bool {
+		rs := []rune(d.chars[c])
+		return len(rs) == 1 && (unicode.IsLetter(rs[0]) || unicode.IsDigit(rs[0]))
+	}
+	a, b := 0, len(tk.labels)
+	for a < b && !alnum(tk.labels[a]) {
+		a++
+	}
+	for b > a && !alnum(tk.labels[b-1]) {
+		b--
+	}
+	core := tk.labels[a:b]
+	if len(core) < lexMinRunes {
+		return read, false
+	}
+	nLetters := 0
+	for _, c := range core {
+		if d.letters[c] != 0 {
+			nLetters++
+		}
+	}
+	// Codes and numbers ("C18", "1488") are left as read.
+	if 2*nLetters <= len(core) {
+		return read, false
+	}
+	folded := []rune(foldWord(text(core)))
+	if _, ok := lex.set[string(folded)]; ok {
+		return read, false
+	}
+	maxEd := 1
+	if len(core) >= lexLongRunes {
+		maxEd = 2
+	}
+	cands := lex.near(folded, maxEd)
+	if len(cands) == 0 {
+		return read, false
+	}
+	// A label sequence as sets of classes: a letter is its lower and upper
+	// case, anything else itself.
+	seqOf := func(ls []int) []labelSet {
+		out := make([]labelSet, len(ls))
+		for i, c := range ls {
+			if l := d.letters[c]; l != 0 {
+				out[i] = d.letterSet[l]
+			} else {
+				out[i] = labelSet{key: rune(-c), idx: []int{c}}
+			}
+		}
+		return out
+	}
+	span := probs[tk.t0*classes : tk.t1*classes]
+	readSeq := seqOf(tk.labels)
+	base := ctcLogProb(span, tk.t1-tk.t0, classes, readSeq)
+	bestLP, bestI := math.Inf(-1), -1
+	for i, c := range cands {
+		seq := make([]labelSet, 0, len(tk.labels)+2)
+		seq = append(seq, readSeq[:a]...)
+		ok := true
+		for _, r := range c {
+			ls, found := d.letterSet[r]
+			if !found {
+				ok = false
+				break
+			}
+			seq = append(seq, ls)
+		}
+		if !ok {
+			continue
+		}
+		seq = append(seq, readSeq[b:]...)
+		if lp := ctcLogProb(span, tk.t1-tk.t0, classes, seq); lp > bestLP {
+			bestLP, bestI = lp, i
+		}
+	}
+	if bestI < 0 || bestLP < base-margin {
+		return read, false
+	}
+	return text(tk.labels[:a]) + casedLike(string(cands[bestI]), text(core)) + text(tk.labels[b:]), true
+}
+
+// casedLike writes w (lower case) in the case pattern of read: all upper
+// case, capitalised, or lower case.
+func casedLike(w, read string) string {
+	var up, low int
+	first := true
+	firstUp := false
+	for _, r := range read {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		if first {
+			firstUp, first = unicode.IsUpper(r), false
+		}
+		if unicode.IsUpper(r) {
+			up++
+		} else {
+			low++
+		}
+	}
+	switch {
+	case up > low:
+		return strings.ToUpper(w)
+	case firstUp:
+		rs := []rune(w)
+		rs[0] = unicode.ToUpper(rs[0])
+		return string(rs)
+	}
+	return w
+}
+
+// labelSet is one CTC label that any of several classes may emit (a
+// letter in either case); key tells labels apart (a folded letter, or the
+// negated class of anything else).
+type labelSet struct {
+	key rune
+	idx []int
+}
+
+// ctcLogProb is the log probability that T steps of probabilities emit
+// seq under CTC (blank 0; a label repeats only across a blank): the
+// forward algorithm with per-step rescaling.
+func ctcLogProb(probs []float32, T, classes int, seq []labelSet) float64 {
+	if T <= 0 {
+		return math.Inf(-1)
+	}
+	S := 2*len(seq) + 1
+	alpha := make([]float64, S)
+	next := make([]float64, S)
+	emit := func(t, s int) float64 {
+		row := probs[t*classes : (t+1)*classes]
+		if s%2 == 0 {
+			return float64(row[0])
+		}
+		var p float64
+		for _, c := range seq[s/2].idx {
+			p += float64(row[c])
+		}
+		return p
+	}
+	alpha[0] = emit(0, 0)
+	if S > 1 {
+		alpha[1] = emit(0, 1)
+	}
+	logScale := 0.0
+	norm := func(a []float64) bool {
+		var sum float64
+		for _, v := range a {
+			sum += v
+		}
+		if sum <= 0 {
+			return false
+		}
+		for i := range a {
+			a[i] /= sum
+		}
+		logScale += math.Log(sum)
+		return true
+	}
+	if !norm(alpha) {
+		return math.Inf(-1)
+	}
+	for t := 1; t < T; t++ {
+		for s := 0; s < S; s++ {
+			v := alpha[s]
+			if s >= 1 {
+				v += alpha[s-1]
+			}
+			if s >= 2 && s%2 == 1 && seq[s/2].key != seq[s/2-1].key {
+				v += alpha[s-2]
+			}
+			next[s] = v * emit(t, s)
+		}
+		alpha, next = next, alpha
+		if !norm(alpha) {
+			return math.Inf(-1)
+		}
+	}
+	end := alpha[S-1]
+	if S > 1 {
+		end += alpha[S-2]
+	}
+	if end <= 0 {
+		return math.Inf(-1)
+	}
+	return math.Log(end) + logScale
+}

@@ -1,0 +1,113 @@
+package ocr
+
+import (
+	"math"
+	"testing"
+)
+
+// testDict is a small recognition alphabet: blank, a–z, A–Z, ":", "1",
+// space.
+func testDict() *dictionary {
+	d := &dictionary{chars: []string{""}}
+	for r := 'a'; r <= 'z'; r++ {
+		d.chars = append(d.chars, string(r))
+	}
+	for r := 'A'; r <= 'Z'; r++ {
+		d.chars = append(d.chars, string(r))
+	}
+	d.chars = append(d.chars, ":", "1", " ")
+	_ = d.restrict(AlphabetLatin)
+	d.indexLetters()
+	return d
+}
+
+func (d *dictionary) index(c string) int {
+	for i, s := range d.chars {
+		if s == c {
+			return i
+		}
+	}
+	panic(c)
+}
+
+// steps builds CTC probabilities: each step is a map of character to
+// probability, the rest going to the blank.
+func steps(d *dictionary, spec []map[string]float32) []float32 {
+	C := len(d.chars)
+	out := make([]float32, len(spec)*C)
+	for t, m := range spec {
+		var sum float32
+		for c, p := range m {
+			out[t*C+d.index(c)] = p
+			sum += p
+		}
+		out[t*C] += 1 - sum
+	}
+	return out
+}
+
+func TestCTCLogProb(t *testing.T) {
+	t.Parallel()
+	d := testDict()
+	C := len(d.chars)
+	// Two steps, each certain of "a": "a" is certain, "aa" impossible
+	// (a repeat needs a blank between), "b" impossible.
+	p := steps(d, []map[string]float32{{"a": 1}, {"a": 1}})
+	seq := func(s string) []labelSet {
+		var out []labelSet
+		for _, r := range s {
+			out = append(out, d.letterSet[r])
+		}
+		return out
+	}
+	if lp := ctcLogProb(p, 2, C, seq("a")); math.Abs(lp) > 1e-9 {
+		t.Errorf("log P(a) = %v, want 0", lp)
+	}
+	for _, s := range []string{"aa", "b"} {
+		if lp := ctcLogProb(p, 2, C, seq(s)); !math.IsInf(lp, -1) {
+			t.Errorf("log P(%s) = %v, want -Inf", s, lp)
+		}
+	}
+	// Upper and lower case count as one letter.
+	p = steps(d, []map[string]float32{{"a": 0.5, "A": 0.5}})
+	if lp := ctcLogProb(p, 1, C, seq("a")); math.Abs(lp) > 1e-9 {
+		t.Errorf("log P(a|A) = %v, want 0", lp)
+	}
+}
+
+func TestLexiconCorrects(t *testing.T) {
+	t.Parallel()
+	d := testDict()
+	C := len(d.chars)
+	lex := NewLexicon([]string{"lover", "plant", "lick", "hello"})
+	for _, tc := range []struct {
+		name string
+		spec []map[string]float32
+		want string // "" for unchanged
+	}{
+		// "lcver": the "o" is second best at its step: corrected.
+		{"bitten o", []map[string]float32{{"l": 0.9}, {}, {"c": 0.6, "o": 0.3}, {"v": 0.9}, {"e": 0.9}, {"r": 0.9}}, "lover"},
+		// The same step with no doubt about the "c": left alone.
+		{"sure c", []map[string]float32{{"l": 0.9}, {}, {"c": 0.99}, {"v": 0.9}, {"e": 0.9}, {"r": 0.9}}, ""},
+		// A confident word the lexicon lacks ("Qlik" is near "lick"): left alone.
+		{"brand", []map[string]float32{{"Q": 0.95}, {"l": 0.95}, {"i": 0.95}, {"k": 0.95}}, ""},
+		// Upper case is kept; punctuation around the word is kept.
+		{"case", []map[string]float32{{"P": 0.9}, {"L": 0.9}, {"A": 0.9}, {"M": 0.5, "N": 0.4}, {"T": 0.9}, {":": 0.9}}, "PLANT:"},
+		// Two words: only the one not listed changes.
+		{"words", []map[string]float32{{"h": 0.9}, {"e": 0.9}, {"l": 0.9}, {}, {"l": 0.9}, {"o": 0.9}, {" ": 0.9}, {"l": 0.9}, {"c": 0.5, "o": 0.4}, {"v": 0.9}, {"e": 0.9}, {"r": 0.9}}, "hello lover"},
+		// Digits and codes are not words.
+		{"code", []map[string]float32{{"l": 0.9}, {"1": 0.9}, {"1": 0}, {"1": 0.9}}, ""},
+	} {
+		p := steps(d, tc.spec)
+		got, ok := d.correct(lex, p, len(tc.spec), C, 3)
+		if tc.want == "" {
+			if ok {
+				t.Errorf("%s: corrected to %q, want unchanged", tc.name, got)
+			}
+			continue
+		}
+		if !ok || got != tc.want {
+			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}
