@@ -123,8 +123,8 @@ func TestGoldenReviewPages(t *testing.T) {
 			{N: 3, F: mustertype.Finding{Type: mustertype.FindingTrademark, Analyzer: mustertype.AnalyzerListing, Bank: "words", EntryID: "odin", Label: "Odin", Score: 1,
 				Attrs: mustertype.Attrs{Match: "text", Field: "title", Text: "Odin"}}, Correctable: true,
 				Corrected: &review.Correction{ID: 5, Source: mustertype.CorrectionListing, Field: "title", Scope: "all", CreatedBy: "user:rev@example.com", CreatedAt: at}}},
-		Tiles:    []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
-		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}},
+		Tiles: []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
+		Boxes: []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}},
 		Others: []otherRow{
 			{D: store.Design{ID: "d2", Title: "Odin shirt", Status: "decided", CreatedAt: at}, V: &mustertype.Verdict{Outcome: "block", Cause: mustertype.CauseReview, Actor: "user:rev@example.com"}},
 			{D: store.Design{ID: "d3", Title: "Cat mug", Status: "decided", CreatedAt: at}, V: &mustertype.Verdict{Outcome: "allow", Cause: mustertype.CauseAnalysis}},
