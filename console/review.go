@@ -35,6 +35,7 @@ type Review interface {
 	Items(ctx context.Context, r review.Reviewer, f review.ItemFilter) ([]review.Item, error)
 	Audit(ctx context.Context, r review.Reviewer, f review.AuditFilter) ([]review.AuditEntry, error)
 	QAReport(ctx context.Context, r review.Reviewer) (review.QAReport, error)
+	Stats(ctx context.Context, r review.Reviewer, since time.Time) ([]review.ReviewerStats, error)
 	MarkWrong(ctx context.Context, r review.Reviewer, itemID int64, t review.Target, note string) (review.Correction, error)
 	WithdrawCorrection(ctx context.Context, r review.Reviewer, id int64, note string) (review.Correction, error)
 	LogView(ctx context.Context, actor, tenantID, designID, view string, itemID int64) error
@@ -60,6 +61,7 @@ func (s *Server) reviewRoutes() []Route {
 		{"GET", "/console/designs/{id}/access", allRoles, "Who viewed a design and when (access transparency)", s.accessPage},
 		{"GET", "/console/review/audit", reviewRoles, "Review audit log, filterable, CSV export", s.auditPage},
 		{"GET", "/console/review/qa", reviewRoles, "QA agreement with the automated outcome, per rule and analyzer", s.qaPage},
+		{"GET", "/console/review/stats", reviewRoles, "Reviewers' work: decisions, handle time, skips, escalations, appeals overturned", s.statsPage},
 		{"GET", "/console/banks/{bank}/entries/{entry}/reference", reviewRoles, "A bank entry's reference image (shown beside the region it matched)", s.reference},
 	}
 }
@@ -679,5 +681,26 @@ func (s *Server) qaPage(w http.ResponseWriter, r *http.Request, sess *accounts.S
 		return reviewError(err)
 	}
 	s.render(w, r, http.StatusOK, "qa", s.page(r, sess, "QA agreement", "review", rep))
+	return nil
+}
+
+// statsData is the reviewer statistics page.
+type statsData struct {
+	Days      int
+	Choices   []int
+	Reviewers []review.ReviewerStats
+	Me        string
+}
+
+func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
+	days := 7
+	if n, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && n >= 1 && n <= 90 {
+		days = n
+	}
+	st, err := s.deps.Review.Stats(r.Context(), reviewer(sess), time.Now().AddDate(0, 0, -days))
+	if err != nil {
+		return reviewError(err)
+	}
+	s.render(w, r, http.StatusOK, "stats", s.page(r, sess, "Reviewer statistics", "review", statsData{Days: days, Choices: []int{1, 7, 30, 90}, Reviewers: st, Me: reviewer(sess).ID}))
 	return nil
 }

@@ -959,3 +959,72 @@ func TestNotThisMarkForText(t *testing.T) {
 		t.Error("an NSFW finding is correctable")
 	}
 }
+
+// TestReviewerStats: decisions, blocks, handle time, skips, escalations and
+// overturned appeals per reviewer, in the caller's tenant scope.
+func TestReviewerStats(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	since := time.Now().Add(-time.Minute)
+	for range 3 {
+		b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	}
+	b.design(b.other, "trademark_possible", map[string]string{"DE": "review"})
+	// alice blocks one and allows one; bob skips one, then escalates it.
+	var blocked string
+	for _, o := range []string{"block", "allow"} {
+		it := b.claim(b.alice, "")
+		reason := map[string]string{"block": "trademark_infringement", "allow": "no_violation"}[o]
+		res, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": o}, Reason: reason})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o == "block" {
+			blocked = res.Item.DesignID
+		}
+	}
+	// The merchant appeals alice's block; bob overturns it.
+	if _, err := b.svc.FileAppeal(b.ctx, b.acme.ID, blocked, "user:merchant", "not a trademark"); err != nil {
+		t.Fatal(err)
+	}
+	ap := b.claim(b.bob, "appeals")
+	if _, err := b.svc.Decide(b.ctx, b.bob, ap.ID, review.Decision{Appeal: review.AppealOverturn, Reason: "false_match"}); err != nil {
+		t.Fatal(err)
+	}
+	it := b.claim(b.bob, "")
+	if _, err := b.svc.Release(b.ctx, b.bob, it.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	it = b.claim(b.bob, "")
+	if _, err := b.svc.Escalate(b.ctx, b.bob, it.ID, "symbols", "looks like a symbol"); err != nil {
+		t.Fatal(err)
+	}
+	byReviewer := func(r review.Reviewer) map[string]review.ReviewerStats {
+		t.Helper()
+		st, err := b.svc.Stats(b.ctx, r, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]review.ReviewerStats{}
+		for _, s := range st {
+			out[s.Reviewer] = s
+		}
+		return out
+	}
+	all := byReviewer(b.alice)
+	if a := all[b.alice.ID]; a.Decided != 2 || a.Blocked != 1 || a.HandleP50 <= 0 || a.HandleP90 < a.HandleP50 || a.Skipped != 0 || a.Appealed != 1 || a.Overturned != 1 {
+		t.Errorf("alice: %+v", a)
+	}
+	if bob := all[b.bob.ID]; bob.Decided != 1 || bob.Blocked != 0 || bob.Skipped != 1 || bob.Escalated != 1 || bob.Appealed != 0 {
+		t.Errorf("bob: %+v", bob)
+	}
+	// Another tenant's reviewer sees only the work on their tenant's items:
+	// bob skipped acme's item and escalated theirs (the next in line).
+	otherReviewer := review.Reviewer{ID: "user:other-mod", Role: store.RoleReviewer, TenantID: b.other.ID}
+	if got := byReviewer(otherReviewer); len(got) != 1 || got[b.bob.ID].Escalated != 1 || got[b.bob.ID].Skipped != 0 {
+		t.Errorf("another tenant's reviewer sees %+v", got)
+	}
+	if _, err := b.svc.Stats(b.ctx, review.Reviewer{ID: "key:m", Role: store.RoleMerchant, TenantID: b.acme.ID}, since); !errors.Is(err, review.ErrForbidden) {
+		t.Errorf("a merchant read the stats: %v", err)
+	}
+}

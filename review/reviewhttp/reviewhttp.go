@@ -108,6 +108,8 @@ func Routes(svc *review.Service) []api.Route {
 		{Method: "GET", Pattern: "/v1/review/audit", Roles: reviewers, Summary: "The hash-chained review audit log (?format=csv to export)", Handler: s.audit,
 			Doc: map[string]any{"parameters": []any{q("actor", ""), q("action", ""), q("design", ""), q("item", ""), q("since", "RFC 3339"), q("until", "RFC 3339"),
 				q("before", "row id to page from"), q("limit", "1..5000"), q("format", "json or csv")}}},
+		{Method: "GET", Pattern: "/v1/review/stats", Roles: reviewers, Summary: "Per reviewer over the last days (default 7, 1..90): decided, blocked, handle time p50/p90, skipped, escalated, appealed and overturned", Handler: s.stats,
+			Doc: map[string]any{"parameters": []any{q("days", "1..90, default 7")}}},
 		{Method: "GET", Pattern: "/v1/review/qa", Roles: reviewers, Summary: "Agreement of reviewers with automated outcomes on QA samples, per rule code and analyzer", Handler: s.qa},
 		{Method: "POST", Pattern: "/v1/designs/{id}/appeals", Roles: merchants, Summary: "Appeal a block within 6 months of the decision (DSA Art. 20)", Handler: s.fileAppeal,
 			Doc: map[string]any{"parameters": []any{designParam}, "requestBody": body(map[string]any{"message": str}, "message")}},
@@ -566,6 +568,24 @@ func (s *Server) qa(w http.ResponseWriter, r *http.Request, p store.Principal) e
 		return reviewError(err)
 	}
 	api.WriteJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	days := 7
+	if v := r.URL.Query().Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 90 {
+			return api.BadRequest("invalid_days", "days must be 1..90")
+		}
+		days = n
+	}
+	since := time.Now().AddDate(0, 0, -days)
+	st, err := s.svc.Stats(r.Context(), review.FromPrincipal(p), since)
+	if err != nil {
+		return reviewError(err)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"since": since, "days": days, "reviewers": st})
 	return nil
 }
 

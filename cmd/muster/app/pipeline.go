@@ -258,6 +258,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
 			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
+		// caches authenticated API keys while it listens for key and
+		// tenant changes (store.RunAuthListener)
+		wg.Go(func() { _ = p.Store.RunAuthListener(ctx, p.opts.Logger) })
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
