@@ -111,7 +111,13 @@ func TestTileInputsUnchanged(t *testing.T) {
 			a := &Analyzer{cfg: Config{}.WithDefaults(), manifest: models.Manifest{Preprocessing: models.Preprocessing{Width: 224, Height: 224}}}
 			all := a.cfg.Tiling.Tiles(tc.w, tc.h, 224)
 			src := preprocess.NewSource(im, color.White)
-			in, rects, skipped, err := a.tileInputs(src, preprocess.Pixels{}, all, 224, 224, true)
+			var (
+				in    [][]float32
+				rects []image.Rectangle
+			)
+			skipped, err := a.tileInputs(src, preprocess.Pixels{}, all, 224, 224, true, func(x []float32, r image.Rectangle) {
+				in, rects = append(in, x), append(rects, r)
+			})
 			if err != nil {
 				t.Fatal(err)
 			}

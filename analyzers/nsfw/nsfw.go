@@ -179,8 +179,10 @@ func New(rt *models.Runtime, cfg Config) (*Analyzer, error) {
 	}
 	a := &Analyzer{cfg: cfg, clf: clf, manifest: m}
 	if cfg.Verifier != "none" {
-		// Tiles are few and checked rarely: one session, small batches.
-		vc := models.SessionConfig{Sessions: 1, MaxBatch: 4, IntraOpThreads: cfg.Session.IntraOpThreads, Logger: cfg.Session.Logger}
+		// Tiles are few and checked rarely: one session, small batches,
+		// on as many threads as the first model's sessions have together
+		// (a checked design's 1–8 InceptionV3 runs are its longest step).
+		vc := models.SessionConfig{Sessions: 1, MaxBatch: 4, IntraOpThreads: cfg.Session.Sessions * cfg.Session.IntraOpThreads, Logger: cfg.Session.Logger}
 		ver, err := models.NewClassifier(rt, filepath.Join(cfg.ModelsDir, cfg.Verifier), vc)
 		if err != nil {
 			_ = clf.Close()
@@ -255,59 +257,89 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		}
 		return a.result(ctx, src, out[0], nil, nil, 0)
 	}
-	// The whole design is classified while the tiles are prepared; this
-	// function waits for it on every path.
+	// The whole design, then the tiles in chunks of tileChunk as they are
+	// prepared, are classified while the next tiles are prepared (the
+	// classifier spreads them over its sessions). Analyze waits for every
+	// call it started, on every path.
 	type classified struct {
 		out [][]float32
 		err error
 	}
-	wholeDone := make(chan classified, 1)
-	go func() {
-		out, err := a.clf.Classify(ctx, whole)
-		wholeDone <- classified{out, err}
-	}()
-	inputs, rects, skipped, err := a.tileInputs(src, px, all, w, h, align)
-	var tileOut [][]float32
-	if err == nil && len(inputs) > 0 {
-		tileOut, err = a.clf.Classify(ctx, inputs...)
-		if err == nil {
-			for _, in := range inputs {
-				// The classifier has copied them into its batch tensors
-				// (not reused after an error: a cancelled call may leave
-				// inputs still queued).
-				a.inputs.Put(&in)
-			}
-		}
+	type call struct {
+		inputs [][]float32
+		done   chan classified
 	}
-	wr := <-wholeDone
-	if wr.err != nil {
-		return analyzers.Result{}, fmt.Errorf("nsfw: classify: %w", wr.err)
+	var calls []call
+	submit := func(inputs [][]float32) {
+		c := call{inputs, make(chan classified, 1)}
+		go func() {
+			out, err := a.clf.Classify(ctx, c.inputs...)
+			c.done <- classified{out, err}
+		}()
+		calls = append(calls, c)
+	}
+	submit([][]float32{whole})
+	var (
+		rects []image.Rectangle
+		chunk [][]float32
+	)
+	skipped, err := a.tileInputs(src, px, all, w, h, align, func(in []float32, r image.Rectangle) {
+		rects = append(rects, r)
+		if chunk = append(chunk, in); len(chunk) == tileChunk {
+			submit(chunk)
+			chunk = nil
+		}
+	})
+	if err != nil {
+		err = fmt.Errorf("nsfw: tiles: %w", err)
+	} else if len(chunk) > 0 {
+		submit(chunk)
+	}
+	var outs [][]float32
+	for _, c := range calls {
+		r := <-c.done
+		if r.err != nil {
+			err = errors.Join(err, fmt.Errorf("nsfw: classify: %w", r.err))
+		}
+		outs = append(outs, r.out...)
 	}
 	if err != nil {
-		return analyzers.Result{}, fmt.Errorf("nsfw: tiles: %w", err)
+		// Inputs are not reused: a cancelled call may leave some queued.
+		return analyzers.Result{}, err
 	}
-	return a.result(ctx, src, wr.out[0], rects, tileOut, skipped)
+	for _, c := range calls[1:] {
+		for _, in := range c.inputs {
+			// The classifier has copied them into its batch tensors.
+			a.inputs.Put(&in)
+		}
+	}
+	return a.result(ctx, src, outs[0], rects, outs[1:], skipped)
 }
 
+// tileChunk is how many tiles go to the classifier at once while the
+// next are prepared: small enough that the first are classified early,
+// large enough to be split over two sessions.
+const tileChunk = 4
+
 // tileInputs prepares the model inputs of the tiles worth classifying (all
-// of them with the old tiles) and counts the low-information ones skipped.
+// of them with the old tiles), hands each to emit in order with its tile,
+// and counts the low-information ones skipped.
 // New tiles are cut from the design averaged over blocks of ⌊side/input⌋
 // pixels and area-resized — the same bytes and floats as before this was
 // made faster (TestTileInputsUnchanged) — and a tile whose pixels span at
 // most one quantization step per channel is skipped before it is resized
 // (its input would be flat: flatRegion).
-func (a *Analyzer) tileInputs(src preprocess.Source, px preprocess.Pixels, all []image.Rectangle, w, h int, align bool) (inputs [][]float32, rects []image.Rectangle, skipped int, err error) {
+func (a *Analyzer) tileInputs(src preprocess.Source, px preprocess.Pixels, all []image.Rectangle, w, h int, align bool, emit func(in []float32, r image.Rectangle)) (skipped int, err error) {
 	tl := a.cfg.Tiling
 	if tl.Decimate {
 		for _, r := range all {
 			in := a.input()
 			if err := preprocess.ResizeBilinear(in, px, r, w, h, align); err != nil {
-				return nil, nil, 0, fmt.Errorf("preprocess %v: %w", r, err)
+				return 0, fmt.Errorf("preprocess %v: %w", r, err)
 			}
-			inputs = append(inputs, in)
-			rects = append(rects, r)
+			emit(in, r)
 		}
-		return inputs, rects, 0, nil
+		return 0, nil
 	}
 	// Every tile has the same side: average blocks of ⌊side/input⌋ pixels
 	// once, then cut the tiles from the smaller image and area-resize them
@@ -327,17 +359,16 @@ func (a *Analyzer) tileInputs(src preprocess.Source, px preprocess.Pixels, all [
 		}
 		in := a.input()
 		if err := preprocess.ResizeArea(in, small, sr, w, h); err != nil {
-			return nil, nil, 0, fmt.Errorf("preprocess %v: %w", r, err)
+			return 0, fmt.Errorf("preprocess %v: %w", r, err)
 		}
 		if tl.lowInformation(in) {
 			skipped++
 			a.inputs.Put(&in)
 			continue
 		}
-		inputs = append(inputs, in)
-		rects = append(rects, r)
+		emit(in, r)
 	}
-	return inputs, rects, skipped, nil
+	return skipped, nil
 }
 
 // blockRect is the design rectangle r in the blocks of k pixels of small.

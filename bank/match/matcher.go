@@ -941,9 +941,11 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			continue
 		}
 		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.entry)
-		if (v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric && !protected {
-			continue
-		}
+		// A generic reference is never reported, but a region that
+		// resembles it is evidence of a generic region: it counts towards
+		// the ambiguity rule (match-9; before, making rings generic let a
+		// region that resembled rings and medusa report medusa).
+		generic := (v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric && !protected
 		c.makeTemplates()
 		// Cheap screens first, so the verification budget goes to
 		// plausible entries.
@@ -964,6 +966,9 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		if edgeF >= m.cfg.AmbiguousScore {
 			similar[v.ref.entry] = true
+		}
+		if generic {
+			continue
 		}
 		thr := m.threshold(v.ref)
 		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric && !protected) {
@@ -1096,7 +1101,7 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, similar ma
 			break
 		}
 		v := m.variants[h.ID]
-		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] || ((v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric) {
+		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] {
 			continue
 		}
 		if _, ok := m.screen(c, v); !ok {

@@ -716,7 +716,9 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 			own := min(steps, int(math.Ceil(float64(steps)*float64(batch[k].w)/float64(wmax)))+1)
 			probs := res.Data[k*steps*classes : (k+1)*steps*classes]
 			out[i] = e.dict.ctcDecode(probs, own, classes)
-			if e.cfg.Lexicon != nil && e.cfg.LexiconMargin > 0 && out[i].text != "" {
+			// Lines below DropScore are dropped whatever they say: no
+			// lexicon work for them (a texture can make hundreds).
+			if e.cfg.Lexicon != nil && e.cfg.LexiconMargin > 0 && out[i].text != "" && out[i].score >= e.cfg.DropScore {
 				if t, ok := e.dict.correct(e.cfg.Lexicon, probs, own, classes, e.cfg.LexiconMargin); ok {
 					out[i].text, out[i].corrected = t, true
 				}

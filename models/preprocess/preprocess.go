@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/muster-dev/muster/internal/imaging"
 )
@@ -222,13 +223,13 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	if len(dst) != outW*outH*3 {
 		return fmt.Errorf("preprocess: dst has %d values, want %d", len(dst), outW*outH*3)
 	}
-	xs := areaWeights(r.Dx(), outW)
-	ys := areaWeights(r.Dy(), outH)
+	xs := planArea(r.Dx(), outW)
+	ys := planArea(r.Dy(), outH)
 	// Separable: each source row is resized horizontally once (rows shared
 	// by two output rows are not recomputed), then output rows sum the
 	// source rows they cover in the same order as before, so the values
 	// are the same bit for bit. The row buffer is pooled (a 360 px tile's
-	// rows are 1.9 MB).
+	// rows are 1.9 MB), the weights are cached per size.
 	need := r.Dy() * outW * 3
 	bp, _ := rowsPool.Get().(*[]float64)
 	if bp == nil || cap(*bp) < need {
@@ -239,25 +240,28 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	defer rowsPool.Put(bp)
 	for sy := 0; sy < r.Dy(); sy++ {
 		so := (r.Min.Y+sy)*src.Stride + r.Min.X*4
+		pix := src.Pix[so : so+r.Dx()*4]
 		row := rows[sy*outW*3 : (sy+1)*outW*3 : (sy+1)*outW*3]
-		for ox, wx := range xs {
+		for ox := 0; ox < outW; ox++ {
 			var cr, cg, cb float64
-			for _, sx := range wx {
-				p := src.Pix[so+sx.i*4 : so+sx.i*4+3 : so+sx.i*4+3]
-				cr += float64(p[0]) * sx.w
-				cg += float64(p[1]) * sx.w
-				cb += float64(p[2]) * sx.w
+			for t := xs.start[ox]; t < xs.start[ox+1]; t++ {
+				i, w := int(xs.idx[t])*4, xs.w[t]
+				p := pix[i : i+3 : i+3]
+				cr += float64(p[0]) * w
+				cg += float64(p[1]) * w
+				cb += float64(p[2]) * w
 			}
 			o := row[ox*3 : ox*3+3 : ox*3+3]
 			o[0], o[1], o[2] = cr, cg, cb
 		}
 	}
 	acc := make([]float64, outW*3)
-	for oy, wy := range ys {
+	for oy := 0; oy < outH; oy++ {
 		clear(acc)
-		for _, sy := range wy {
-			row := rows[sy.i*outW*3 : (sy.i+1)*outW*3 : (sy.i+1)*outW*3]
-			w := sy.w
+		for t := ys.start[oy]; t < ys.start[oy+1]; t++ {
+			i := int(ys.idx[t])
+			row := rows[i*outW*3 : (i+1)*outW*3 : (i+1)*outW*3]
+			w := ys.w[t]
 			for k, v := range row {
 				acc[k] += v * w
 			}
@@ -272,6 +276,44 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 
 // rowsPool holds ResizeArea's horizontally resized rows between calls.
 var rowsPool sync.Pool
+
+// areaPlan is areaWeights flattened: output o reads source indices
+// idx[start[o]:start[o+1]] with weights w.
+type areaPlan struct {
+	start []int
+	idx   []int32
+	w     []float64
+}
+
+// areaPlans caches plans by [source, output] size: every tile of a design
+// has the same size.
+var areaPlans sync.Map
+
+func planArea(n, m int) *areaPlan {
+	key := [2]int{n, m}
+	if p, ok := areaPlans.Load(key); ok {
+		return p.(*areaPlan)
+	}
+	ws := areaWeights(n, m)
+	p := &areaPlan{start: make([]int, m+1)}
+	for o, ts := range ws {
+		p.start[o] = len(p.idx)
+		for _, t := range ts {
+			p.idx = append(p.idx, int32(t.i))
+			p.w = append(p.w, t.w)
+		}
+	}
+	p.start[m] = len(p.idx)
+	if areaPlansCount.Add(1) > 256 {
+		// Sizes come from designs; keep the cache bounded.
+		areaPlans.Clear()
+		areaPlansCount.Store(0)
+	}
+	areaPlans.Store(key, p)
+	return p
+}
+
+var areaPlansCount atomic.Int32
 
 type tap struct {
 	i int
