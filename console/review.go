@@ -35,6 +35,7 @@ type Review interface {
 	Items(ctx context.Context, r review.Reviewer, f review.ItemFilter) ([]review.Item, error)
 	Audit(ctx context.Context, r review.Reviewer, f review.AuditFilter) ([]review.AuditEntry, error)
 	QAReport(ctx context.Context, r review.Reviewer) (review.QAReport, error)
+	Bulk(ctx context.Context, r review.Reviewer, ids []int64, d review.Decision) ([]review.BulkResult, error)
 	Stats(ctx context.Context, r review.Reviewer, since time.Time) ([]review.ReviewerStats, error)
 	MarkWrong(ctx context.Context, r review.Reviewer, itemID int64, t review.Target, note string) (review.Correction, error)
 	WithdrawCorrection(ctx context.Context, r review.Reviewer, id int64, note string) (review.Correction, error)
@@ -50,6 +51,7 @@ func (s *Server) reviewRoutes() []Route {
 		{"GET", "/console/review", reviewRoles, "Review queues: depth, oldest age, SLA", s.queuesPage},
 		{"POST", "/console/review/next", reviewRoles, "Claim the next item (of a queue, or of any)", s.next},
 		{"GET", "/console/review/items", reviewRoles, "Review items, filtered by queue, state and kind", s.itemsPage},
+		{"POST", "/console/review/bulk", reviewRoles, "Bulk: decide the selected items (up to 1,000) with one outcome for every market and one reason", s.bulk},
 		{"GET", "/console/review/items/{id}", reviewRoles, "One item: design, findings, outcomes, decision form", s.itemPage},
 		{"POST", "/console/review/items/{id}/heartbeat", reviewRoles, "Renew the lease while the item is shown", s.heartbeat},
 		{"POST", "/console/review/items/{id}/decision", reviewRoles, "Decide per market (and open the next item)", s.decide},
@@ -160,6 +162,16 @@ type itemsData struct {
 	States, Kinds      []string
 	NextBefore         int64
 	Limit              int
+	// Reasons for the bulk form; Bulk is the outcome of the last bulk
+	// decision (nil: none).
+	Reasons []review.ReasonCode
+	Bulk    *bulkOutcome
+}
+
+// bulkOutcome is what a bulk decision did, shown above the list.
+type bulkOutcome struct {
+	Decided int
+	Failed  []review.BulkResult
 }
 
 func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
@@ -177,7 +189,7 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, sess *account
 	if err != nil {
 		return reviewError(err)
 	}
-	d := itemsData{Items: items, Queue: f.Queue, State: f.State, Kind: f.Kind, Queues: qs, Limit: f.Limit,
+	d := itemsData{Items: items, Queue: f.Queue, State: f.State, Kind: f.Kind, Queues: qs, Limit: f.Limit, Reasons: review.Reasons(),
 		States: []string{review.StateOpen, review.StateDecided, review.StateClosed},
 		Kinds:  []string{review.KindFlagged, review.KindAppeal, review.KindQA, review.KindRedecide}}
 	if len(items) == f.Limit {
@@ -702,5 +714,57 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, sess *account
 		return reviewError(err)
 	}
 	s.render(w, r, http.StatusOK, "stats", s.page(r, sess, "Reviewer statistics", "review", statsData{Days: days, Choices: []int{1, 7, 30, 90}, Reviewers: st, Me: reviewer(sess).ID}))
+	return nil
+}
+
+// bulk decides the items selected on the items page with one outcome for
+// every market and one reason (required), each item in its own
+// transaction and audited (review.Service.Bulk), and shows the list again
+// with what was decided and what was not, and why.
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
+	if err := r.ParseForm(); err != nil {
+		return errorf(http.StatusBadRequest, "Unreadable form.")
+	}
+	var ids []int64
+	for _, v := range r.PostForm["id"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return errorf(http.StatusBadRequest, "Not an item id: %q.", v)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return errorf(http.StatusBadRequest, "Select the items to decide.")
+	}
+	every := r.PostFormValue("every")
+	if every != mustertype.Allow && every != mustertype.Block {
+		return errorf(http.StatusBadRequest, "Choose allow or block.")
+	}
+	res, err := s.deps.Review.Bulk(r.Context(), reviewer(sess), ids, review.Decision{Every: every, Reason: r.PostFormValue("reason"), Note: strings.TrimSpace(r.PostFormValue("note"))})
+	if err != nil {
+		return reviewError(err)
+	}
+	out := &bulkOutcome{}
+	for _, b := range res {
+		if b.OK {
+			out.Decided++
+		} else {
+			out.Failed = append(out.Failed, b)
+		}
+	}
+	rv := reviewer(sess)
+	f := review.ItemFilter{Queue: r.PostFormValue("queue"), State: review.StateOpen, Kind: r.PostFormValue("kind"), Limit: 50}
+	items, err := s.deps.Review.Items(r.Context(), rv, f)
+	if err != nil {
+		return reviewError(err)
+	}
+	qs, err := s.deps.Review.Queues(r.Context(), rv)
+	if err != nil {
+		return reviewError(err)
+	}
+	d := itemsData{Items: items, Queue: f.Queue, State: f.State, Kind: f.Kind, Queues: qs, Limit: f.Limit, Reasons: review.Reasons(), Bulk: out,
+		States: []string{review.StateOpen, review.StateDecided, review.StateClosed},
+		Kinds:  []string{review.KindFlagged, review.KindAppeal, review.KindQA, review.KindRedecide}}
+	s.render(w, r, http.StatusOK, "items", s.page(r, sess, "Review items", "review", d))
 	return nil
 }

@@ -33,6 +33,10 @@ type Decision struct {
 	// Markets allows every blocked market; uphold keeps the blocks (a
 	// human's from now on).
 	Appeal string `json:"appeal,omitempty"`
+	// Every (allow or block), when set, decides every market of the design
+	// not named in Markets so: what a bulk decision over designs with
+	// different markets needs ("block them all everywhere").
+	Every string `json:"every,omitempty"`
 }
 
 // Result is what a decision changed.
@@ -132,6 +136,17 @@ func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, 
 			return Result{}, inputErr("invalid_markets", "market %s: outcome must be allow or block, got %q", m, o)
 		}
 		set[m] = o
+	}
+	switch d.Every {
+	case "":
+	case mustertype.Allow, mustertype.Block:
+		for m := range curOut {
+			if _, ok := set[m]; !ok {
+				set[m] = d.Every
+			}
+		}
+	default:
+		return Result{}, inputErr("invalid_markets", "every: outcome must be allow or block, got %q", d.Every)
 	}
 	var ap *Appeal
 	switch {

@@ -1028,3 +1028,43 @@ func TestReviewerStats(t *testing.T) {
 		t.Errorf("a merchant read the stats: %v", err)
 	}
 }
+
+// TestBulkEveryMarket: a bulk decision over designs with different markets
+// names no market: every market of each design gets the outcome; an
+// outcome other than allow or block is refused.
+func TestBulkEveryMarket(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	var ids []int64
+	designs := map[int64]string{}
+	for _, markets := range []map[string]string{{"DE": "review", "US": "allow"}, {"FR": "review"}} {
+		id, _ := b.design(b.acme, "sexual_explicit_possible", markets)
+		items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id})
+		ids = append(ids, items[0].ID)
+		designs[items[0].ID] = id
+	}
+	res, err := b.svc.Bulk(b.ctx, b.alice, ids, review.Decision{Every: "block", Reason: "sexual_content"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.OK {
+			t.Fatalf("item %d: %s %s", r.ID, r.Code, r.Error)
+		}
+		v, err := b.st.LatestVerdict(b.ctx, designs[r.ID])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range v.Decision.Markets {
+			if m.Outcome != "block" || v.Cause != mustertype.CauseReview {
+				t.Errorf("item %d: %s %s (%s)", r.ID, m.Market, m.Outcome, v.Cause)
+			}
+		}
+	}
+	id, _ := b.design(b.acme, "sexual_explicit_possible", map[string]string{"DE": "review"})
+	items, _ := b.svc.Items(b.ctx, b.alice, review.ItemFilter{DesignID: id})
+	res, err = b.svc.Bulk(b.ctx, b.alice, []int64{items[0].ID}, review.Decision{Every: "review", Reason: "sexual_content"})
+	if err != nil || len(res) != 1 || res[0].Code != "invalid_markets" {
+		t.Fatalf("every=review: %+v %v", res, err)
+	}
+}

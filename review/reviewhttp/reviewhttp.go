@@ -54,6 +54,7 @@ func Routes(svc *review.Service) []api.Route {
 		reasons = append(reasons, r.Code)
 	}
 	decision := map[string]any{"markets": markets, "reason": map[string]any{"type": "string", "enum": reasons}, "note": str,
+		"every":  map[string]any{"type": "string", "enum": []string{"allow", "block"}, "description": "decide every market not in markets so (bulk over designs with different markets)"},
 		"appeal": map[string]any{"type": "string", "enum": []string{review.AppealUphold, review.AppealOverturn}, "description": "appeal items only"}}
 	q := func(name, desc string) map[string]any {
 		return map[string]any{"name": name, "in": "query", "description": desc, "schema": str}
@@ -104,7 +105,7 @@ func Routes(svc *review.Service) []api.Route {
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"priority": map[string]any{"type": "integer"}}, "priority")}},
 		{Method: "POST", Pattern: "/v1/review/bulk", Roles: reviewers, Summary: "Decide up to 1,000 items by id with one reason, each atomically", Handler: s.bulk,
 			Doc: map[string]any{"requestBody": body(map[string]any{"ids": map[string]any{"type": "array", "items": map[string]any{"type": "integer"}, "maxItems": svc.Config().BulkMax},
-				"markets": markets, "reason": map[string]any{"type": "string", "enum": reasons}, "note": str, "appeal": str}, "ids", "reason")}},
+				"markets": markets, "every": map[string]any{"type": "string", "enum": []string{"allow", "block"}}, "reason": map[string]any{"type": "string", "enum": reasons}, "note": str, "appeal": str}, "ids", "reason")}},
 		{Method: "GET", Pattern: "/v1/review/audit", Roles: reviewers, Summary: "The hash-chained review audit log (?format=csv to export)", Handler: s.audit,
 			Doc: map[string]any{"parameters": []any{q("actor", ""), q("action", ""), q("design", ""), q("item", ""), q("since", "RFC 3339"), q("until", "RFC 3339"),
 				q("before", "row id to page from"), q("limit", "1..5000"), q("format", "json or csv")}}},
