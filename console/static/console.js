@@ -100,6 +100,11 @@
         if (!rows.length) { handled = false; break; }
         focusRow(rows, current + (ev.key === "j" ? 1 : -1));
         break;
+      case "x":
+        var xr = navRows();
+        var box = current >= 0 && xr[current] ? xr[current].querySelector('input[type="checkbox"]') : null;
+        if (box) { box.checked = !box.checked; } else { handled = false; }
+        break;
       case "o":
         var nr = navRows();
         if (current >= 0 && nr[current]) { var a = nr[current].querySelector("a"); if (a) { a.click(); } } else { handled = false; }
