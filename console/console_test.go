@@ -69,7 +69,7 @@ func setup(t *testing.T, cfg console.Config) *bundle {
 			}
 		}
 	}
-	b.con, err = console.New(cfg, console.Deps{Accounts: b.acc, Store: b.st, Blobs: q, Review: review.New(b.st, q, nil, review.Config{})})
+	b.con, err = console.New(cfg, console.Deps{Accounts: b.acc, Store: b.st, Blobs: q, Review: review.New(b.st, nil, nil, review.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,9 +119,12 @@ func TestGoldenReviewPages(t *testing.T) {
 	id := itemData{C: c, Mine: true, LeaseUntil: "09:10:00 UTC", Reasons: review.Reasons(), Queues: queues[1:], HeartbeatS: 60, Tags: "pagan, sun", Sensitive: true,
 		Markets: []marketRow{{Market: "DE", Automated: "review", Current: "review", Reasons: ver.Decision.Markets[0].Reasons, NeedsDecision: true},
 			{Market: "US", Automated: "allow", Current: "allow", Reasons: ver.Decision.Markets[1].Reasons}},
-		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference", Correctable: true}, {N: 2, F: nsfw}},
-		Tiles:    []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
-		Boxes:    []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}},
+		Findings: []findingRow{{N: 1, F: finding, HasBox: true, Relied: true, Reference: "/console/banks/symbols/entries/e1/reference", Correctable: true}, {N: 2, F: nsfw},
+			{N: 3, F: mustertype.Finding{Type: mustertype.FindingTrademark, Analyzer: mustertype.AnalyzerListing, Bank: "words", EntryID: "odin", Label: "Odin", Score: 1,
+				Attrs: mustertype.Attrs{Match: "text", Field: "title", Text: "Odin"}}, Correctable: true,
+				Corrected: &review.Correction{ID: 5, Source: mustertype.CorrectionListing, Field: "title", Scope: "all", CreatedBy: "user:rev@example.com", CreatedAt: at}}},
+		Tiles: []tileRow{{X: 0, Y: 0, W: 100, H: 100, Score: 0.64}},
+		Boxes: []boxRow{{N: 1, X: 10, Y: 20, W: 30, H: 40, LabelY: 16, Label: "1 triskele"}},
 		Others: []otherRow{
 			{D: store.Design{ID: "d2", Title: "Odin shirt", Status: "decided", CreatedAt: at}, V: &mustertype.Verdict{Outcome: "block", Cause: mustertype.CauseReview, Actor: "user:rev@example.com"}},
 			{D: store.Design{ID: "d3", Title: "Cat mug", Status: "decided", CreatedAt: at}, V: &mustertype.Verdict{Outcome: "allow", Cause: mustertype.CauseAnalysis}},
@@ -138,6 +141,9 @@ func TestGoldenReviewPages(t *testing.T) {
 		{"items", "items", s.page(nil, sess, "Review items", "review", itemsData{Items: []review.Item{item}, Queue: "symbols", State: "open", Queues: queues, States: []string{"open", "decided"}, Kinds: []string{"flagged"}, Limit: 50})},
 		{"audit", "audit", s.page(nil, sess, "Review audit", "review", audit)},
 		{"qa", "qa", s.page(nil, sess, "QA agreement", "review", qa)},
+		{"stats", "stats", s.page(nil, sess, "Reviewer statistics", "review", statsData{Days: 7, Choices: []int{1, 7, 30, 90}, Me: "user:rev@example.com", Reviewers: []review.ReviewerStats{
+			{Reviewer: "user:rev@example.com", Decided: 120, Blocked: 31, HandleP50: 24.5, HandleP90: 95, Skipped: 3, Escalated: 2, Appealed: 4, Overturned: 1},
+			{Reviewer: "user:sam@example.com", Skipped: 1}}})},
 		{"access", "access", s.page(nil, sess, "Who viewed design "+item.DesignID, "review", accessData{Design: c.Design, Access: []review.Access{
 			{At: at.Add(time.Minute), Actor: "user:rev@example.com", View: review.ViewImage}, {At: at, Actor: "user:rev@example.com", View: review.ViewItem, ItemID: 7, AuditID: 12}}})},
 	}

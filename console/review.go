@@ -35,7 +35,8 @@ type Review interface {
 	Items(ctx context.Context, r review.Reviewer, f review.ItemFilter) ([]review.Item, error)
 	Audit(ctx context.Context, r review.Reviewer, f review.AuditFilter) ([]review.AuditEntry, error)
 	QAReport(ctx context.Context, r review.Reviewer) (review.QAReport, error)
-	MarkFindingWrong(ctx context.Context, r review.Reviewer, itemID int64, bank, entryID, note string) (review.Correction, error)
+	Stats(ctx context.Context, r review.Reviewer, since time.Time) ([]review.ReviewerStats, error)
+	MarkWrong(ctx context.Context, r review.Reviewer, itemID int64, t review.Target, note string) (review.Correction, error)
 	WithdrawCorrection(ctx context.Context, r review.Reviewer, id int64, note string) (review.Correction, error)
 	LogView(ctx context.Context, actor, tenantID, designID, view string, itemID int64) error
 	DesignAccess(ctx context.Context, tenantID string, platform bool, designID string, limit int) ([]review.Access, error)
@@ -55,11 +56,12 @@ func (s *Server) reviewRoutes() []Route {
 		{"POST", "/console/review/items/{id}/skip", reviewRoles, "Skip: release the item to its queue", s.skip},
 		{"POST", "/console/review/items/{id}/escalate", reviewRoles, "Escalate to another queue with a comment", s.escalate},
 		{"POST", "/console/review/items/{id}/comments", reviewRoles, "Add an internal comment", s.comment},
-		{"POST", "/console/review/items/{id}/corrections", reviewRoles, "Not this mark: mark a trademark or symbol finding wrong for these design bytes", s.markWrong},
+		{"POST", "/console/review/items/{id}/corrections", reviewRoles, "Not this mark: mark a trademark, symbol or phrase finding wrong for these design bytes (bank, OCR) or this listing text", s.markWrong},
 		{"POST", "/console/review/corrections/{id}/withdraw", reviewRoles, "Withdraw a not-this-mark correction (its author, legal, admin)", s.withdrawCorrection},
 		{"GET", "/console/designs/{id}/access", allRoles, "Who viewed a design and when (access transparency)", s.accessPage},
 		{"GET", "/console/review/audit", reviewRoles, "Review audit log, filterable, CSV export", s.auditPage},
 		{"GET", "/console/review/qa", reviewRoles, "QA agreement with the automated outcome, per rule and analyzer", s.qaPage},
+		{"GET", "/console/review/stats", reviewRoles, "Reviewers' work: decisions, handle time, skips, escalations, appeals overturned", s.statsPage},
 		{"GET", "/console/banks/{bank}/entries/{entry}/reference", reviewRoles, "A bank entry's reference image (shown beside the region it matched)", s.reference},
 	}
 }
@@ -212,7 +214,8 @@ type findingRow struct {
 	// the finding names no entry or references are not served).
 	Reference string
 	// Correctable findings offer "not this mark"; Corrected is the
-	// correction already made for the design's bytes.
+	// correction already made for the design's bytes (bank, OCR findings)
+	// or the listing field's text (listing findings).
 	Correctable bool
 	Corrected   *review.Correction
 }
@@ -319,7 +322,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, sess *accounts
 		fr := findingRow{N: i + 1, F: f, HasBox: f.Box != nil && f.Box.W > 0 && f.Box.H > 0, Relied: relied[findingKey(f)], Category: f.Attrs.Category,
 			Correctable: review.Correctable(f)}
 		for j := range c.Corrections {
-			if fr.Correctable && c.Corrections[j].Bank == f.Bank && c.Corrections[j].EntryID == f.EntryID {
+			if fr.Correctable && c.Corrections[j].Of(f) {
 				fr.Corrected = &c.Corrections[j]
 			}
 		}
@@ -544,7 +547,8 @@ func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, sess *account
 	if err != nil {
 		return err
 	}
-	if _, err := s.deps.Review.MarkFindingWrong(r.Context(), reviewer(sess), id, r.PostFormValue("bank"), r.PostFormValue("entry"), strings.TrimSpace(r.PostFormValue("note"))); err != nil {
+	t := review.Target{Bank: r.PostFormValue("bank"), EntryID: r.PostFormValue("entry"), Analyzer: r.PostFormValue("analyzer"), Field: r.PostFormValue("field")}
+	if _, err := s.deps.Review.MarkWrong(r.Context(), reviewer(sess), id, t, strings.TrimSpace(r.PostFormValue("note"))); err != nil {
 		return reviewError(err)
 	}
 	redirect(w, r, fmt.Sprintf("/console/review/items/%d#findings-title", id))
@@ -677,5 +681,26 @@ func (s *Server) qaPage(w http.ResponseWriter, r *http.Request, sess *accounts.S
 		return reviewError(err)
 	}
 	s.render(w, r, http.StatusOK, "qa", s.page(r, sess, "QA agreement", "review", rep))
+	return nil
+}
+
+// statsData is the reviewer statistics page.
+type statsData struct {
+	Days      int
+	Choices   []int
+	Reviewers []review.ReviewerStats
+	Me        string
+}
+
+func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
+	days := 7
+	if n, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && n >= 1 && n <= 90 {
+		days = n
+	}
+	st, err := s.deps.Review.Stats(r.Context(), reviewer(sess), time.Now().AddDate(0, 0, -days))
+	if err != nil {
+		return reviewError(err)
+	}
+	s.render(w, r, http.StatusOK, "stats", s.page(r, sess, "Reviewer statistics", "review", statsData{Days: days, Choices: []int{1, 7, 30, 90}, Reviewers: st, Me: reviewer(sess).ID}))
 	return nil
 }

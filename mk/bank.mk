@@ -25,13 +25,15 @@ bench-bank:
 # Issue 14: the held-out logo evaluation (eval/logos2, package logos2gen).
 #   make eval-logos2 [EVAL2_SEEDS=101,102,103] [EVAL2_SCALE=1] [EVAL2_FLAGS=-v]   development seeds
 #   make eval-logos2-test [EVAL2_TEST_FLAGS="-seeds 9001 -scale 0.3"]   the frozen test seeds, once per match.Version and seed (recorded in eval/logos2/TESTRUNS.md)
+#   make bench-logos [BENCH_LOGOS_SCALE=0.2]   matching latency: CPU ms on one core per 1200² design of dev seed 101, p50/p95 and the ratio to the 600 ms target
 EVAL2_SEEDS ?= 101,102,103
 EVAL2_SCALE ?= 1
 EVAL2_FLAGS ?=
 EVAL2_TEST_FLAGS ?=
+BENCH_LOGOS_SCALE ?= 0.2
 EVAL2_FONTS = fonts-dejavu-core fonts-dejavu-extra fonts-lato fonts-liberation2 fonts-open-sans fonts-roboto-unhinted fonts-freefont-ttf
 
-.PHONY: eval-logos2 eval-logos2-test eval-logos2-fonts
+.PHONY: eval-logos2 eval-logos2-test eval-logos2-fonts bench-logos
 eval-logos2-fonts:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf -a -f /usr/share/fonts/truetype/lato/Lato-Black.ttf || { \
 		echo "installing $(EVAL2_FONTS)"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(EVAL2_FONTS) >/dev/null; }
@@ -41,3 +43,6 @@ eval-logos2: eval-logos2-fonts
 
 eval-logos2-test: eval-logos2-fonts
 	nice $(GO) run ./eval/logos2 -test $(EVAL2_TEST_FLAGS)
+
+bench-logos: eval-logos2-fonts
+	$(GO) run ./eval/logos2 -seeds 101 -scale $(BENCH_LOGOS_SCALE) -target-ms 600

@@ -103,6 +103,10 @@ type request struct {
 	out   []float32
 	err   error
 	done  chan struct{}
+	// last marks the last input of a Classify call of several inputs:
+	// when it is gathered and nothing else is queued, the batch runs
+	// without waiting MaxWait for inputs that are not coming.
+	last bool
 }
 
 // NewClassifier opens the model installed in modelDir (see Setup and
@@ -173,7 +177,7 @@ func (c *Classifier) Classify(ctx context.Context, inputs ...[]float32) ([][]flo
 		if len(in) != c.inLen {
 			return nil, fmt.Errorf("classify: input %d has %d values, want %d", i, len(in), c.inLen)
 		}
-		reqs[i] = &request{ctx: ctx, input: in, done: make(chan struct{})}
+		reqs[i] = &request{ctx: ctx, input: in, done: make(chan struct{}), last: len(inputs) > 1 && i == len(inputs)-1}
 		select {
 		case c.reqs <- reqs[i]:
 		case <-ctx.Done():
@@ -269,6 +273,9 @@ func (c *Classifier) loop() {
 		timer := time.NewTimer(c.cfg.MaxWait)
 	wait:
 		for len(batch) < c.cfg.MaxBatch {
+			if batch[len(batch)-1].last && len(c.reqs) == 0 {
+				break
+			}
 			select {
 			case r := <-c.reqs:
 				batch = append(batch, r)
@@ -303,13 +310,45 @@ func (c *Classifier) loop() {
 				return
 			}
 		}
-		c.running.Add(1)
-		go func(s *ort.DynamicAdvancedSession, batch []*request) {
-			defer c.running.Done()
-			defer func() { c.free <- s }()
-			c.runRequests(s, batch)
-		}(s, batch)
+		// The batch is spread over the sessions (one thread each by
+		// default), so one design's tiles do not run on one core while
+		// the others idle: the first part runs now, the others on the
+		// next sessions to come free.
+		parts := split(batch, c.cfg.Sessions)
+		c.start(s, parts[0])
+		for i, p := range parts[1:] {
+			select {
+			case s = <-c.free:
+				c.start(s, p)
+			case <-c.done:
+				for _, q := range parts[1+i:] {
+					fail(q, ErrClosed)
+				}
+				return
+			}
+		}
 	}
+}
+
+// start runs a batch on session s in a goroutine the Classifier owns
+// (Close waits for it); s goes back to the pool after.
+func (c *Classifier) start(s *ort.DynamicAdvancedSession, batch []*request) {
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		defer func() { c.free <- s }()
+		c.runRequests(s, batch)
+	}()
+}
+
+// split cuts a batch into at most n parts of nearly equal size, in order.
+func split(batch []*request, n int) [][]*request {
+	n = max(1, min(n, len(batch)))
+	out := make([][]*request, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, batch[i*len(batch)/n:(i+1)*len(batch)/n])
+	}
+	return out
 }
 
 func (c *Classifier) runRequests(s *ort.DynamicAdvancedSession, batch []*request) {

@@ -102,4 +102,10 @@ type OCRResult struct {
 	WordMarks []WordMarkHit `json:"word_marks,omitempty"`
 	// Models names the models and their versions.
 	Models map[string]string `json:"models,omitempty"`
+	// Corrected lists findings not reported because a reviewer marked that
+	// entry wrong for the text read from these design bytes ("bank/id").
+	Corrected []string `json:"corrected,omitempty"`
+	// CorrectionsError says the corrections could not be read: every
+	// finding was reported (fail closed).
+	CorrectionsError string `json:"corrections_error,omitempty"`
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/muster-dev/muster/internal/catalog"
 	"github.com/muster-dev/muster/mustertype"
-	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -52,9 +51,10 @@ const HumanRule = "human_review"
 
 // Decide records the reviewer's decision on an item they hold a lease on:
 // a new verdict through the store (cause review, the reviewer as actor),
-// an event and an audit row in one transaction, then a verdict.changed
+// an event and an audit row in one transaction, with a verdict.changed
 // notification (delivered by the webhook sender) when an outcome changed,
-// and appeal.decided for appeals.
+// and appeal.decided for appeals, written to the outbox in that same
+// transaction (published by the relay, kicked after commit).
 func (s *Service) Decide(ctx context.Context, r Reviewer, id int64, d Decision) (Result, error) {
 	return s.decide(ctx, r, id, d, true)
 }
@@ -64,12 +64,12 @@ func (s *Service) decide(ctx context.Context, r Reviewer, id int64, d Decision, 
 	var before Item
 	now := time.Now()
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
-		it, err := lockItem(ctx, tx, r, id)
+		it, roles, err := lockItem(ctx, tx, r, id)
 		if err != nil {
 			return err
 		}
 		before = it
-		res, err = s.decideTx(ctx, tx, r, it, d, lease, now)
+		res, err = s.decideTx(ctx, tx, r, it, roles, d, lease, now)
 		return err
 	})
 	if err != nil {
@@ -80,36 +80,10 @@ func (s *Service) decide(ctx context.Context, r Reviewer, id int64, d Decision, 
 		return Result{}, fmt.Errorf("review: decide item %d: %w", id, err)
 	}
 	s.observeDecision(before, r.ID, now)
-	s.notify(ctx, res)
+	if s.kick != nil && (res.Appeal != nil || (res.Verdict != nil && len(res.Changed) > 0)) {
+		s.kick() // the outbox holds verdict.changed / appeal.decided: publish now
+	}
 	return res, nil
-}
-
-// notify publishes the decision's events after commit. A failure is
-// logged: the verdict stands and GET /v1/designs/{id} shows it.
-func (s *Service) notify(ctx context.Context, res Result) {
-	if s.pub == nil {
-		return
-	}
-	it := res.Item
-	if res.Verdict != nil && len(res.Changed) > 0 {
-		ev := queue.VerdictEvent{Type: queue.EventVerdictChanged, TenantID: it.TenantID, DesignID: it.DesignID, VerdictID: res.Verdict.ID, Outcome: res.Verdict.Outcome}
-		if err := s.pub.PublishVerdict(ctx, ev); err != nil {
-			s.cfg.Logger.Error("review: publish verdict.changed", "item", it.ID, "design", it.DesignID, "err", err)
-		}
-	}
-	if res.Appeal != nil {
-		vid := res.Appeal.VerdictID
-		if res.Appeal.ResultVerdictID != nil {
-			vid = *res.Appeal.ResultVerdictID
-		}
-		ev := queue.VerdictEvent{Type: EventAppealDecided, TenantID: it.TenantID, DesignID: it.DesignID, VerdictID: vid, Reason: res.Appeal.State}
-		if res.Verdict != nil {
-			ev.Outcome = res.Verdict.Outcome
-		}
-		if err := s.pub.PublishVerdict(ctx, ev); err != nil {
-			s.cfg.Logger.Error("review: publish appeal.decided", "item", it.ID, "design", it.DesignID, "err", err)
-		}
-	}
 }
 
 // EventAppealDecided is published on the design's verdict subject when an
@@ -117,7 +91,7 @@ func (s *Service) notify(ctx context.Context, res Result) {
 // delivers it like a verdict event.
 const EventAppealDecided = "appeal.decided"
 
-func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, d Decision, lease bool, now time.Time) (Result, error) {
+func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, roles []string, d Decision, lease bool, now time.Time) (Result, error) {
 	if lease {
 		if err := holding(it, r, now); err != nil {
 			return Result{}, err
@@ -130,7 +104,7 @@ func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, 
 			return Result{}, fmt.Errorf("item %d is claimed by another reviewer: %w", it.ID, ErrNotClaimed)
 		}
 	}
-	if err := mayQueue(ctx, tx, r, it.Queue); err != nil {
+	if err := mayRoles(r, it.Queue, roles); err != nil {
 		return Result{}, err
 	}
 	if slices.Contains(it.Excluded, r.ID) {
@@ -266,17 +240,7 @@ func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, 
 	it.State, it.DecidedBy, it.DecidedAt, it.Decision, it.Reason, it.Note, it.ResultVerdictID, it.LeaseUntil = StateDecided, r.ID, &now, final, rc.Code, d.Note, resultVerdict, nil
 	it.AgeSeconds = now.Sub(it.CreatedAt).Seconds()
 	it.SLABreached = it.SLASeconds > 0 && it.AgeSeconds > float64(it.SLASeconds)
-	if _, err := tx.Exec(ctx, `UPDATE review_items SET state = 'decided', decided_by = $2, decided_at = $3, decision = $4, reason = $5, note = $6,
-		result_verdict_id = $7, lease_until = NULL WHERE id = $1`, it.ID, r.ID, now, final, rc.Code, d.Note, resultVerdict); err != nil {
-		return Result{}, err
-	}
-	if res.Verdict != nil {
-		if err := closeOpen(ctx, s.st, tx, it.TenantID, it.DesignID, r.ID, fmt.Sprintf("superseded by the review decision on item %d", it.ID), KindFlagged, KindQA, KindRedecide); err != nil {
-			return Result{}, err
-		}
-	} else if err := s.st.AppendEventTx(ctx, tx, it.TenantID, it.DesignID, "review.decided", r.ID, map[string]any{"item_id": it.ID, "kind": it.Kind, "reason": rc.Code}); err != nil {
-		return Result{}, err
-	}
+	var ap2 *Appeal
 	if ap != nil {
 		state := "upheld"
 		if d.Appeal == AppealOverturn {
@@ -290,9 +254,23 @@ func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, 
 		if err := s.st.AppendEventTx(ctx, tx, it.TenantID, it.DesignID, EventAppealDecided, r.ID, map[string]any{"appeal_id": ap.ID, "result": state, "reason": rc.Code}); err != nil {
 			return Result{}, err
 		}
-		res.Appeal = ap
+		// Announced through the outbox, committed with the decision (the
+		// verdict's verdict.changed is enqueued by the store).
+		vid := ap.VerdictID
+		if ap.ResultVerdictID != nil {
+			vid = *ap.ResultVerdictID
+		}
+		ev := mustertype.VerdictEvent{Type: EventAppealDecided, TenantID: it.TenantID, DesignID: it.DesignID, VerdictID: vid, Reason: ap.State}
+		if res.Verdict != nil {
+			ev.Outcome = res.Verdict.Outcome
+		}
+		if err := s.st.EnqueueVerdictEventTx(ctx, tx, ev); err != nil {
+			return Result{}, err
+		}
+		ap2 = ap
 	}
 	res.Item = it
+	res.Appeal = ap2
 	audit := map[string]any{"kind": it.Kind, "queue": it.Queue, "markets": set, "final": final, "automated": it.Automated, "reason": rc.Code, "note": d.Note,
 		"changed": res.Changed, "bulk": !lease}
 	if res.Verdict != nil {
@@ -304,7 +282,34 @@ func (s *Service) decideTx(ctx context.Context, tx pgx.Tx, r Reviewer, it Item, 
 	if it.ClaimedAt != nil {
 		audit["claim_to_decision_seconds"] = now.Sub(*it.ClaimedAt).Seconds()
 	}
-	return res, appendAudit(ctx, tx, auditRecord{Actor: r.ID, Action: ActionDecided, TenantID: it.TenantID, DesignID: it.DesignID, ItemID: it.ID, Data: audit})
+	auditData, err := json.Marshal(audit)
+	if err != nil {
+		return Result{}, fmt.Errorf("review: audit %s: %w", ActionDecided, err)
+	}
+	// One round trip for the rest: the item decided, the design's other
+	// open items closed (their events and audit rows follow only when
+	// there were any), the event of a decision without a verdict, the
+	// audit row.
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE review_items SET state = 'decided', decided_by = $2, decided_at = $3, decision = $4, reason = $5, note = $6,
+		result_verdict_id = $7, lease_until = NULL WHERE id = $1`, it.ID, r.ID, now, final, rc.Code, d.Note, resultVerdict)
+	var closed []closedItem
+	closeWhy := fmt.Sprintf("superseded by the review decision on item %d", it.ID)
+	if res.Verdict != nil {
+		b.Queue(closeOpenSQL, it.DesignID, []string{KindFlagged, KindQA, KindRedecide}, closeWhy).Query(func(rows pgx.Rows) error {
+			var err error
+			closed, err = pgx.CollectRows(rows, scanClosed)
+			return err
+		})
+	} else {
+		b.Queue(`SELECT events_append($1, $2, 'review.decided', $3, $4)`, it.TenantID, it.DesignID, r.ID,
+			map[string]any{"item_id": it.ID, "kind": it.Kind, "reason": rc.Code})
+	}
+	b.Queue(`SELECT review_audit_append($1, $2, NULLIF($3, '')::uuid, NULLIF($4, '')::uuid, $5, $6)`, r.ID, ActionDecided, it.TenantID, it.DesignID, it.ID, string(auditData))
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return Result{}, fmt.Errorf("review: record decision: %w", err)
+	}
+	return res, recordClosed(ctx, s.st, tx, it.TenantID, it.DesignID, r.ID, closeWhy, closed)
 }
 
 func reasonList() string {

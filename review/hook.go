@@ -42,15 +42,21 @@ func NewHook(cfg Config) store.VerdictHook {
 				return err
 			}
 		}
-		w, inReview := whyReview(v.Decision, rv.Findings)
-		switch {
-		case len(inReview) > 0:
-			return openItem(ctx, st, tx, newItem{kind: KindFlagged, v: v, why: w, findings: relied(v.Decision, rv.Findings, mustertype.Review)})
-		case v.Cause == mustertype.CauseAnalysis && sampled(v.DesignID, cfg.QARate):
-			w := whyAll(v.Decision, rv.Findings)
-			return openItem(ctx, st, tx, newItem{kind: KindQA, queue: QueueQA, v: v, why: w, findings: relied(v.Decision, rv.Findings, "")})
+		inReview := slices.ContainsFunc(v.Decision.Markets, func(m mustertype.MarketVerdict) bool { return m.Outcome == mustertype.Review })
+		qa := !inReview && v.Cause == mustertype.CauseAnalysis && sampled(v.DesignID, cfg.QARate)
+		if !inReview && !qa {
+			return nil
 		}
-		return nil
+		fs, err := rv.DesignFindings(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("review: findings: %w", err)
+		}
+		if inReview {
+			w, _ := whyReview(v.Decision, fs)
+			return openItem(ctx, st, tx, newItem{kind: KindFlagged, v: v, why: w, findings: relied(v.Decision, fs, mustertype.Review)})
+		}
+		w := whyAll(v.Decision, fs)
+		return openItem(ctx, st, tx, newItem{kind: KindQA, queue: QueueQA, v: v, why: w, findings: relied(v.Decision, fs, "")})
 	}
 }
 
@@ -221,24 +227,37 @@ func openItemID(ctx context.Context, st *store.Store, tx pgx.Tx, n newItem) (int
 		Data: map[string]any{"kind": n.kind, "queue": q, "priority": prio, "codes": nz(n.why.codes), "rules": nz(n.why.rules), "verdict_id": n.v.ID, "automated": outcomes(n.v.Decision), "proposed": n.proposed}})
 }
 
+// closeOpenSQL closes a design's open items of some kinds ($1 design, $2
+// kinds, $3 why) and returns their ids and kinds.
+const closeOpenSQL = `UPDATE review_items SET state = 'closed', closed_reason = $3, lease_until = NULL
+		WHERE design_id = $1 AND state = 'open' AND kind = ANY($2) RETURNING id, kind`
+
+// closedItem is an item closeOpenSQL closed.
+type closedItem struct {
+	id   int64
+	kind string
+}
+
+func scanClosed(r pgx.CollectableRow) (closedItem, error) {
+	var c closedItem
+	return c, r.Scan(&c.id, &c.kind)
+}
+
 // closeOpen closes a design's open items of the given kinds.
 func closeOpen(ctx context.Context, st *store.Store, tx pgx.Tx, tenantID, designID, actor, why string, kinds ...string) error {
-	rows, err := tx.Query(ctx, `UPDATE review_items SET state = 'closed', closed_reason = $3, lease_until = NULL
-		WHERE design_id = $1 AND state = 'open' AND kind = ANY($2) RETURNING id, kind`, designID, kinds, why)
+	rows, err := tx.Query(ctx, closeOpenSQL, designID, kinds, why)
 	if err != nil {
 		return fmt.Errorf("review: close items of design %s: %w", designID, err)
 	}
-	type closed struct {
-		id   int64
-		kind string
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (closed, error) {
-		var c closed
-		return c, r.Scan(&c.id, &c.kind)
-	})
+	cs, err := pgx.CollectRows(rows, scanClosed)
 	if err != nil {
 		return fmt.Errorf("review: close items of design %s: %w", designID, err)
 	}
+	return recordClosed(ctx, st, tx, tenantID, designID, actor, why, cs)
+}
+
+// recordClosed records the event and audit row of each closed item.
+func recordClosed(ctx context.Context, st *store.Store, tx pgx.Tx, tenantID, designID, actor, why string, cs []closedItem) error {
 	for _, c := range cs {
 		if err := st.AppendEventTx(ctx, tx, tenantID, designID, "review.closed", actor, map[string]any{"item_id": c.id, "kind": c.kind, "reason": why}); err != nil {
 			return err
@@ -265,10 +284,14 @@ func openRedecide(ctx context.Context, st *store.Store, tx pgx.Tx, rv store.Reco
 	if !changed {
 		return nil
 	}
-	w := whyAll(proposal.Decision, rv.Findings)
+	fs, err := rv.DesignFindings(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("review: findings: %w", err)
+	}
+	w := whyAll(proposal.Decision, fs)
 	// The item reviews the human verdict, under the proposal's policy
 	// version (one item per design and version).
 	v := human
 	v.PolicyVersion = proposal.PolicyVersion
-	return openItem(ctx, st, tx, newItem{kind: KindRedecide, v: v, why: w, findings: relied(proposal.Decision, rv.Findings, ""), proposed: outcomes(proposal.Decision)})
+	return openItem(ctx, st, tx, newItem{kind: KindRedecide, v: v, why: w, findings: relied(proposal.Decision, fs, ""), proposed: outcomes(proposal.Decision)})
 }

@@ -20,12 +20,13 @@ const itemCols = `i.id, i.tenant_id::text, i.design_id::text, i.kind, i.queue, i
 	coalesce(i.decided_by, ''), i.decided_at, i.decision, coalesce(i.reason, ''), coalesce(i.note, ''), i.result_verdict_id, coalesce(i.closed_reason, ''),
 	i.created_at, i.ready_at, q.sla_seconds`
 
-func scanItem(r pgx.Row) (Item, error) {
+func scanItem(r pgx.Row, extra ...any) (Item, error) {
 	var it Item
-	err := r.Scan(&it.ID, &it.TenantID, &it.DesignID, &it.Kind, &it.Queue, &it.State, &it.Priority, &it.VerdictID, &it.PolicyVersion, &it.Codes, &it.Rules,
+	dest := []any{&it.ID, &it.TenantID, &it.DesignID, &it.Kind, &it.Queue, &it.State, &it.Priority, &it.VerdictID, &it.PolicyVersion, &it.Codes, &it.Rules,
 		&it.Findings, &it.Automated, &it.Proposed, &it.AppealID, &it.Excluded, &it.ClaimedBy, &it.ClaimedAt, &it.LeaseUntil, &it.Claims, &it.Escalations,
 		&it.DecidedBy, &it.DecidedAt, &it.Decision, &it.Reason, &it.Note, &it.ResultVerdictID, &it.ClosedReason,
-		&it.CreatedAt, &it.ReadyAt, &it.SLASeconds)
+		&it.CreatedAt, &it.ReadyAt, &it.SLASeconds}
+	err := r.Scan(append(dest, extra...)...)
 	if err != nil {
 		return it, err
 	}
@@ -46,6 +47,15 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// mayRoles reports whether the reviewer's role is one of the roles of the
+// item's queue (read with the item by lockItem).
+func mayRoles(r Reviewer, queue string, roles []string) error {
+	if !slices.Contains(roles, r.Role) {
+		return fmt.Errorf("%w: role %s may not review the %s queue", ErrForbidden, r.Role, queue)
+	}
+	return nil
 }
 
 // mayQueue reports whether the reviewer's role may work the queue.
@@ -83,33 +93,16 @@ func (s *Service) Claim(ctx context.Context, r Reviewer, queue string) (Item, er
 			return Item{}, err
 		}
 	}
-	var it Item
-	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		// QueryExecModeExec: an unnamed statement, planned with the actual
-		// parameters each time; a cached generic plan cannot simplify the
-		// optional filters and sorts every open item instead of walking the
-		// claim index.
-		it, err = scanItem(tx.QueryRow(ctx, `WITH next AS (
-				SELECT i.id FROM review_items i
-				WHERE i.state = 'open' AND (i.lease_until IS NULL OR i.lease_until <= now())
-				  AND i.queue IN (SELECT name FROM review_queues WHERE $1 = ANY(roles) AND ($2 = '' OR name = $2))
-				  AND ($3 OR i.tenant_id = $4::uuid)
-				  AND NOT ($5 = ANY(i.excluded)) AND NOT ($5 = ANY(i.skipped_by))
-				ORDER BY i.priority DESC, i.created_at, i.id
-				LIMIT 1 FOR UPDATE OF i SKIP LOCKED)
-			UPDATE review_items i SET claimed_by = $5, claimed_at = now(), lease_until = now() + make_interval(secs => $6), claims = i.claims + 1
-			FROM next, review_queues q WHERE i.id = next.id AND q.name = i.queue
-			RETURNING `+itemCols, pgx.QueryExecModeExec, r.Role, queue, r.Platform, tenantOrZero(r.TenantID), r.ID, s.cfg.Lease.Seconds()))
-		if err != nil {
-			return err
-		}
-		if err := s.st.AppendEventTx(ctx, tx, it.TenantID, it.DesignID, "review.claimed", r.ID, map[string]any{"item_id": it.ID, "queue": it.Queue}); err != nil {
-			return err
-		}
-		return appendAudit(ctx, tx, auditRecord{Actor: r.ID, Action: ActionClaimed, TenantID: it.TenantID, DesignID: it.DesignID, ItemID: it.ID,
-			Data: map[string]any{"queue": it.Queue, "lease_until": it.LeaseUntil, "claims": it.Claims}})
-	})
+	// One statement, one round trip, its own transaction: pick the next
+	// item and lock it (FOR UPDATE SKIP LOCKED: two claimers never get the
+	// same row), lease it, and record the claim's event (events_append,
+	// the store's definition of an event row) and audit row
+	// (review_audit_append) with it — all or nothing. The statement is
+	// prepared once per connection and its plan cached: each variant has
+	// only the filters it needs (no "$2 = '' OR …"), so a generic plan
+	// walks the claim index as a custom one does.
+	sql, args := claimStatement(s.cfg.Lease, r, queue)
+	it, err := scanItem(s.st.Pool().QueryRow(ctx, sql, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Item{}, ErrEmpty
 	}
@@ -122,6 +115,98 @@ func (s *Service) Claim(ctx context.Context, r Reviewer, queue string) (Item, er
 	return it, nil
 }
 
+// claimSQL picks, leases and records a claim. $1 role, $2 reviewer, $3
+// lease seconds, $4 audit action; %[1]s and %[2]s are the optional filters
+// (claimStatement). The audit data is what Claim recorded before it was
+// one statement: queue, lease_until, claims.
+const claimSQL = `WITH next AS (
+		SELECT i.id FROM review_items i
+		WHERE i.state = 'open' AND (i.lease_until IS NULL OR i.lease_until <= now())
+		  AND i.queue IN (SELECT name FROM review_queues WHERE $1 = ANY(roles))%[1]s%[2]s
+		  AND NOT ($2 = ANY(i.excluded)) AND NOT ($2 = ANY(i.skipped_by))
+		ORDER BY i.priority DESC, i.created_at, i.id
+		LIMIT 1 FOR UPDATE OF i SKIP LOCKED),
+	claimed AS (
+		UPDATE review_items i SET claimed_by = $2, claimed_at = now(), lease_until = now() + make_interval(secs => $3), claims = i.claims + 1
+		FROM next WHERE i.id = next.id
+		RETURNING i.*),
+	ev AS (
+		SELECT events_append(c.tenant_id, c.design_id, 'review.claimed', $2, jsonb_build_object('item_id', c.id, 'queue', c.queue)) AS id FROM claimed c),
+	au AS (
+		SELECT review_audit_append($2, $4, c.tenant_id, c.design_id, c.id,
+			jsonb_build_object('queue', c.queue, 'lease_until', c.lease_until, 'claims', c.claims)::text) AS seq FROM claimed c)
+	SELECT %[3]s FROM claimed i JOIN review_queues q ON q.name = i.queue CROSS JOIN ev CROSS JOIN au`
+
+// claimStatements are claimSQL's four variants: [by queue][tenant-scoped].
+var claimStatements = func() (v [2][2]string) {
+	for q, qf := range []string{"", "\n\t\t  AND i.queue = $5"} {
+		for t := range 2 {
+			tf := ""
+			if t == 1 {
+				tf = fmt.Sprintf("\n\t\t  AND i.tenant_id = $%d::uuid", 5+q)
+			}
+			v[q][t] = fmt.Sprintf(claimSQL, qf, tf, itemCols)
+		}
+	}
+	return v
+}()
+
+// claimStatement is the claim statement for the reviewer (of one queue
+// when queue is not empty) and its arguments.
+func claimStatement(lease time.Duration, r Reviewer, queue string) (string, []any) {
+	args := []any{r.Role, r.ID, lease.Seconds(), ActionClaimed}
+	q, t := 0, 0
+	if queue != "" {
+		q, args = 1, append(args, queue)
+	}
+	if !r.Platform {
+		t, args = 1, append(args, tenantOrZero(r.TenantID))
+	}
+	return claimStatements[q][t], args
+}
+
+// ExplainClaim runs the reviewer's claim statement under EXPLAIN
+// (ANALYZE, BUFFERS) with the generic plan a cached statement uses
+// (plan_cache_mode force_generic_plan), in a transaction it rolls back
+// (nothing is claimed), and returns the plan: what make bench-review
+// -explain prints, and what to look at when claims slow down.
+func (s *Service) ExplainClaim(ctx context.Context, r Reviewer, queue string) (string, error) {
+	sql, args := claimStatement(s.cfg.Lease, r, queue)
+	lits := make([]string, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case string:
+			lits[i] = "'" + strings.ReplaceAll(a, "'", "''") + "'"
+		default:
+			lits[i] = fmt.Sprint(a)
+		}
+	}
+	var plan []string
+	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `PREPARE muster_explain_claim AS `+sql); err != nil {
+			return err
+		}
+		defer tx.Exec(context.WithoutCancel(ctx), `DEALLOCATE muster_explain_claim`)
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, BUFFERS) EXECUTE muster_explain_claim(`+strings.Join(lits, ", ")+`)`)
+		if err != nil {
+			return err
+		}
+		if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if err != nil && !errors.Is(err, errRollback) {
+		return "", fmt.Errorf("review: explain claim: %w", err)
+	}
+	return strings.Join(plan, "\n"), nil
+}
+
+var errRollback = errors.New("rolled back")
+
 func tenantOrZero(id string) string {
 	if id == "" {
 		return "00000000-0000-0000-0000-000000000000"
@@ -129,14 +214,17 @@ func tenantOrZero(id string) string {
 	return id
 }
 
-// lockItem reads an item FOR UPDATE inside tx, in the reviewer's scope.
-func lockItem(ctx context.Context, tx pgx.Tx, r Reviewer, id int64) (Item, error) {
-	it, err := scanItem(tx.QueryRow(ctx, `SELECT `+itemCols+` FROM review_items i JOIN review_queues q ON q.name = i.queue
-		WHERE i.id = $1 AND ($2 OR i.tenant_id = $3::uuid) FOR UPDATE OF i`, id, r.Platform, tenantOrZero(r.TenantID)))
+// lockItem reads an item FOR UPDATE inside tx, in the reviewer's scope,
+// with the roles that may review its queue (checked with mayRoles: no
+// second round trip).
+func lockItem(ctx context.Context, tx pgx.Tx, r Reviewer, id int64) (Item, []string, error) {
+	var roles []string
+	it, err := scanItem(tx.QueryRow(ctx, `SELECT `+itemCols+`, q.roles FROM review_items i JOIN review_queues q ON q.name = i.queue
+		WHERE i.id = $1 AND ($2 OR i.tenant_id = $3::uuid) FOR UPDATE OF i`, id, r.Platform, tenantOrZero(r.TenantID)), &roles)
 	if err != nil {
-		return Item{}, fmt.Errorf("review item %d: %w", id, notFound(err))
+		return Item{}, nil, fmt.Errorf("review item %d: %w", id, notFound(err))
 	}
-	return it, nil
+	return it, roles, nil
 }
 
 // holding checks the reviewer holds a live lease on an open item.
@@ -180,7 +268,7 @@ func (s *Service) Release(ctx context.Context, r Reviewer, id int64, comment str
 	var it Item
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if it, err = lockItem(ctx, tx, r, id); err != nil {
+		if it, _, err = lockItem(ctx, tx, r, id); err != nil {
 			return err
 		}
 		if err := holding(it, r, time.Now()); err != nil {
@@ -215,7 +303,7 @@ func (s *Service) Escalate(ctx context.Context, r Reviewer, id int64, toQueue, c
 	var it Item
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if it, err = lockItem(ctx, tx, r, id); err != nil {
+		if it, _, err = lockItem(ctx, tx, r, id); err != nil {
 			return err
 		}
 		if err := holding(it, r, time.Now()); err != nil {
@@ -245,7 +333,7 @@ func (s *Service) Escalate(ctx context.Context, r Reviewer, id int64, toQueue, c
 			Data: map[string]any{"from": from, "to": toQueue, "comment": comment}}); err != nil {
 			return err
 		}
-		it, err = lockItem(ctx, tx, r, id)
+		it, _, err = lockItem(ctx, tx, r, id)
 		return err
 	})
 	if err != nil {
@@ -287,11 +375,11 @@ func (s *Service) AddComment(ctx context.Context, r Reviewer, id int64, body str
 	}
 	var c Comment
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
-		it, err := lockItem(ctx, tx, r, id)
+		it, roles, err := lockItem(ctx, tx, r, id)
 		if err != nil {
 			return err
 		}
-		if err := mayQueue(ctx, tx, r, it.Queue); err != nil {
+		if err := mayRoles(r, it.Queue, roles); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO review_comments (item_id, author, body) VALUES ($1, $2, $3) RETURNING id, item_id, author, body, kind, created_at`,
@@ -334,10 +422,11 @@ func (s *Service) SetPriority(ctx context.Context, r Reviewer, id int64, priorit
 	var it Item
 	err := s.st.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if it, err = lockItem(ctx, tx, r, id); err != nil {
+		var roles []string
+		if it, roles, err = lockItem(ctx, tx, r, id); err != nil {
 			return err
 		}
-		if err := mayQueue(ctx, tx, r, it.Queue); err != nil {
+		if err := mayRoles(r, it.Queue, roles); err != nil {
 			return err
 		}
 		if it.State != StateOpen {

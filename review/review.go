@@ -15,7 +15,6 @@
 package review
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/muster-dev/muster/internal/metrics"
 	"github.com/muster-dev/muster/mustertype"
-	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/store"
 )
 
@@ -98,24 +96,21 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Publisher announces verdict events (the queue); the webhook sender
-// delivers them to the tenant.
-type Publisher interface {
-	PublishVerdict(ctx context.Context, ev queue.VerdictEvent) error
-}
-
 // Service is the review workflow over the store.
 type Service struct {
 	st      *store.Store
-	pub     Publisher
+	kick    func()
 	metrics *metrics.Metrics
 	cfg     Config
 }
 
-// New returns the service. pub may be nil (no notifications: tests and
-// tools); m may be nil (no metrics).
-func New(st *store.Store, pub Publisher, m *metrics.Metrics, cfg Config) *Service {
-	return &Service{st: st, pub: pub, metrics: m, cfg: cfg.WithDefaults()}
+// New returns the service. A decision's notifications (verdict.changed,
+// appeal.decided) are written to the store's outbox in its transaction;
+// kick, when not nil, nudges the outbox relay after commit so they are
+// published at once rather than on the relay's next pass. m may be nil (no
+// metrics).
+func New(st *store.Store, kick func(), m *metrics.Metrics, cfg Config) *Service {
+	return &Service{st: st, kick: kick, metrics: m, cfg: cfg.WithDefaults()}
 }
 
 // Config returns the service's configuration with defaults applied.

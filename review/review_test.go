@@ -6,41 +6,45 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/internal/pgtest"
 	"github.com/muster-dev/muster/mustertype"
-	"github.com/muster-dev/muster/queue"
 	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// published records the events a decision announces.
+// published reads the verdict events decisions announced: the outbox rows
+// (besides verdict.recorded) as type:reason, in order, and counts the
+// relay kicks.
 type published struct {
-	mu  sync.Mutex
-	evs []queue.VerdictEvent
+	pool  *pgxpool.Pool
+	kicks atomic.Int64
 }
 
-func (p *published) PublishVerdict(_ context.Context, ev queue.VerdictEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.evs = append(p.evs, ev)
-	return nil
-}
+func (p *published) kick() { p.kicks.Add(1) }
 
 func (p *published) types() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, e := range p.evs {
-		out = append(out, e.Type+":"+e.Reason)
+	rows, err := p.pool.Query(context.Background(), `SELECT (payload->>'type') || ':' || coalesce(payload->>'reason', '') FROM outbox
+		WHERE topic = $1 AND payload->>'type' <> 'verdict.recorded' ORDER BY id`, store.TopicVerdictEvent)
+	if err != nil {
+		panic(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		panic(err)
 	}
 	return out
 }
@@ -66,9 +70,9 @@ func setup(t *testing.T, cfg review.Config) *bundle {
 	if cfg.QARate == 0 {
 		cfg.QARate = -1 // no QA sampling unless a test asks
 	}
-	b := &bundle{t: t, ctx: context.Background(), pub: &published{}}
+	b := &bundle{t: t, ctx: context.Background(), pub: &published{pool: pool}}
 	b.st = store.New(pool, store.WithVerdictHook(review.NewHook(cfg)))
-	b.svc = review.New(b.st, b.pub, nil, cfg)
+	b.svc = review.New(b.st, b.pub.kick, nil, cfg)
 	var err error
 	if b.platform, _, err = b.st.CreatePlatformTenant(b.ctx, "platform", ""); err != nil {
 		t.Fatal(err)
@@ -343,8 +347,8 @@ func TestDecisionRecordsAHumanVerdict(t *testing.T) {
 	if gb, _ := latest.Decision.Market("GB"); gb.Reasons[0].Code != "no_rule_matched" {
 		t.Fatalf("a market left out changed: %+v", gb)
 	}
-	if got := b.pub.types(); !slices.Equal(got, []string{"verdict.changed:"}) {
-		t.Fatalf("published %v", got)
+	if got := b.pub.types(); !slices.Equal(got, []string{"verdict.changed:"}) || b.pub.kicks.Load() != 1 {
+		t.Fatalf("announced %v, %d relay kicks", got, b.pub.kicks.Load())
 	}
 	// The item is done: deciding again conflicts.
 	if _, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": "allow", "US": "allow"}, Reason: "no_violation"}); !errors.Is(err, review.ErrNotOpen) {
@@ -848,5 +852,179 @@ func TestDesignAccess(t *testing.T) {
 	}
 	if rows, err := b.svc.Audit(b.ctx, b.alice, review.AuditFilter{Action: review.ActionDesignViewed}); err != nil || len(rows) != 2 {
 		t.Fatalf("views by action: %d %v", len(rows), err)
+	}
+}
+
+// TestNotThisMarkForText: word-mark and phrase findings of the text
+// screener can be marked wrong too. A finding in the text read from the
+// image is keyed by the design bytes (source ocr), one in the listing by
+// the field's text (source listing); the bank analyzer reads neither, the
+// text analyzers read their own, and every one counts as a misfire of its
+// entry.
+func TestNotThisMarkForText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	sum := make([]byte, 32)
+	_, _ = rand.Read(sum)
+	sha := hex.EncodeToString(sum)
+	title, tags := "Acme summer tee", []string{"retro", "acme"}
+	d, _, err := b.st.InsertDesign(b.ctx, store.NewDesign{ID: uuid.NewString(), TenantID: b.acme.ID, SHA256: sha, Bytes: 100, Width: 10, Height: 10,
+		MediaType: "image/png", Product: "tshirt", Markets: []string{"DE"}, Title: title, Tags: tags, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := []mustertype.Finding{
+		{Type: mustertype.FindingTrademark, Analyzer: "ocr", Bank: "logos", EntryID: "acme-logo", Label: "Acme", Score: 0.9, Attrs: mustertype.Attrs{Match: "text", Field: "image", Text: "ACME"}},
+		{Type: mustertype.FindingTrademark, Analyzer: "listing", Bank: "logos", EntryID: "acme-logo", Label: "Acme", Score: 0.9, Attrs: mustertype.Attrs{Match: "text", Field: "title", Text: "Acme"}},
+		{Type: mustertype.FindingPhrase, Analyzer: "listing", Bank: "phrases", EntryID: "acme-slogan", Label: "acme", Score: 0.6, Attrs: mustertype.Attrs{Match: "text", Field: "tags", Text: "acme"}},
+		{Type: mustertype.FindingNSFW, Analyzer: "nsfw", Score: 0.2},
+	}
+	if _, _, err := b.st.RecordResult(b.ctx, d.ID, nil, findings, decision("trademark_possible", map[string]string{"DE": "review"}), map[string]string{"ocr": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	it := b.claim(b.alice, "")
+	tests := []struct {
+		name       string
+		target     review.Target
+		wantErr    string
+		wantSource string
+		wantKey    string
+	}{
+		{"a word mark read from the image: keyed by the bytes", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "ocr"}, "", "ocr", sha},
+		{"a word mark in the title: keyed by the title's text", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "listing", Field: "title"}, "", "listing",
+			mustertype.ListingTextKey(title)},
+		{"a phrase in the tags: keyed by the tags' text", review.Target{Bank: "phrases", EntryID: "acme-slogan", Analyzer: "listing", Field: "tags"}, "", "listing",
+			mustertype.ListingTextKey("retro\nacme")},
+		{"the same entry in another field the design does not have", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "listing", Field: "description"}, "no_such_finding", "", ""},
+		{"a listing finding without its field", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "listing"}, "invalid_finding", "", ""},
+		{"the bank analyzer found nothing here", review.Target{Bank: "logos", EntryID: "acme-logo"}, "no_such_finding", "", ""},
+		{"another analyzer's findings", review.Target{Bank: "logos", EntryID: "acme-logo", Analyzer: "nsfw"}, "invalid_finding", "", ""},
+	}
+	for _, tt := range tests {
+		c, err := b.svc.MarkWrong(b.ctx, b.alice, it.ID, tt.target, "the word, not the mark")
+		if tt.wantErr != "" {
+			if code := review.ErrorCode(err); code != tt.wantErr {
+				t.Errorf("%s: error %v (%s), want %s", tt.name, err, code, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if c.Source != tt.wantSource || c.SHA256 != tt.wantKey || c.Field != map[string]string{"ocr": ""}[c.Source]+tt.target.Field || c.Scope != "all" {
+			t.Errorf("%s: correction %+v, want source %s key %s", tt.name, c, tt.wantSource, tt.wantKey)
+		}
+	}
+	// The readers: each source reads its own key only.
+	bs := bank.NewStore(b.st.Pool(), nil)
+	reads := []struct {
+		name, source, key string
+		want              []string
+	}{
+		{"the bank analyzer: nothing for these bytes", mustertype.CorrectionImage, sha, nil},
+		{"the OCR: these bytes", mustertype.CorrectionOCR, sha, []string{"logos/acme-logo"}},
+		{"the listing: the title's text", mustertype.CorrectionListing, mustertype.ListingTextKey(title), []string{"logos/acme-logo"}},
+		{"the listing: the tags' text", mustertype.CorrectionListing, mustertype.ListingTextKey("retro\nacme"), []string{"phrases/acme-slogan"}},
+		{"the listing: another title", mustertype.CorrectionListing, mustertype.ListingTextKey("Acme winter tee"), nil},
+	}
+	for _, tt := range reads {
+		got, err := bs.CorrectedFor(b.ctx, tt.source, tt.key, b.acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, tt.want) {
+			t.Errorf("%s: corrected %v, want %v", tt.name, keys, tt.want)
+		}
+	}
+	if mis, err := bs.Misfires(b.ctx, "logos", nil); err != nil || mis["acme-logo"] != 2 {
+		t.Errorf("misfires of logos/acme-logo: %v %v, want 2 (OCR and listing)", mis, err)
+	}
+	// The item page shows each correction beside its finding.
+	ctxt, err := b.svc.Context(b.ctx, b.alice, it.ID)
+	if err != nil || len(ctxt.Corrections) != 3 {
+		t.Fatalf("item context corrections %+v %v", ctxt.Corrections, err)
+	}
+	for _, f := range findings[:3] {
+		n := 0
+		for _, c := range ctxt.Corrections {
+			if c.Of(f) {
+				n++
+			}
+		}
+		if n != 1 || !review.Correctable(f) {
+			t.Errorf("finding %s/%s of %s %s: %d corrections, correctable %v", f.Bank, f.EntryID, f.Analyzer, f.Attrs.Field, n, review.Correctable(f))
+		}
+	}
+	if review.Correctable(findings[3]) {
+		t.Error("an NSFW finding is correctable")
+	}
+}
+
+// TestReviewerStats: decisions, blocks, handle time, skips, escalations and
+// overturned appeals per reviewer, in the caller's tenant scope.
+func TestReviewerStats(t *testing.T) {
+	t.Parallel()
+	b := setup(t, review.Config{})
+	since := time.Now().Add(-time.Minute)
+	for range 3 {
+		b.design(b.acme, "trademark_possible", map[string]string{"DE": "review"})
+	}
+	b.design(b.other, "trademark_possible", map[string]string{"DE": "review"})
+	// alice blocks one and allows one; bob skips one, then escalates it.
+	var blocked string
+	for _, o := range []string{"block", "allow"} {
+		it := b.claim(b.alice, "")
+		reason := map[string]string{"block": "trademark_infringement", "allow": "no_violation"}[o]
+		res, err := b.svc.Decide(b.ctx, b.alice, it.ID, review.Decision{Markets: map[string]string{"DE": o}, Reason: reason})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o == "block" {
+			blocked = res.Item.DesignID
+		}
+	}
+	// The merchant appeals alice's block; bob overturns it.
+	if _, err := b.svc.FileAppeal(b.ctx, b.acme.ID, blocked, "user:merchant", "not a trademark"); err != nil {
+		t.Fatal(err)
+	}
+	ap := b.claim(b.bob, "appeals")
+	if _, err := b.svc.Decide(b.ctx, b.bob, ap.ID, review.Decision{Appeal: review.AppealOverturn, Reason: "false_match"}); err != nil {
+		t.Fatal(err)
+	}
+	it := b.claim(b.bob, "")
+	if _, err := b.svc.Release(b.ctx, b.bob, it.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	it = b.claim(b.bob, "")
+	if _, err := b.svc.Escalate(b.ctx, b.bob, it.ID, "symbols", "looks like a symbol"); err != nil {
+		t.Fatal(err)
+	}
+	byReviewer := func(r review.Reviewer) map[string]review.ReviewerStats {
+		t.Helper()
+		st, err := b.svc.Stats(b.ctx, r, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]review.ReviewerStats{}
+		for _, s := range st {
+			out[s.Reviewer] = s
+		}
+		return out
+	}
+	all := byReviewer(b.alice)
+	if a := all[b.alice.ID]; a.Decided != 2 || a.Blocked != 1 || a.HandleP50 <= 0 || a.HandleP90 < a.HandleP50 || a.Skipped != 0 || a.Appealed != 1 || a.Overturned != 1 {
+		t.Errorf("alice: %+v", a)
+	}
+	if bob := all[b.bob.ID]; bob.Decided != 1 || bob.Blocked != 0 || bob.Skipped != 1 || bob.Escalated != 1 || bob.Appealed != 0 {
+		t.Errorf("bob: %+v", bob)
+	}
+	// Another tenant's reviewer sees only the work on their tenant's items:
+	// bob skipped acme's item and escalated theirs (the next in line).
+	otherReviewer := review.Reviewer{ID: "user:other-mod", Role: store.RoleReviewer, TenantID: b.other.ID}
+	if got := byReviewer(otherReviewer); len(got) != 1 || got[b.bob.ID].Escalated != 1 || got[b.bob.ID].Skipped != 0 {
+		t.Errorf("another tenant's reviewer sees %+v", got)
+	}
+	if _, err := b.svc.Stats(b.ctx, review.Reviewer{ID: "key:m", Role: store.RoleMerchant, TenantID: b.acme.ID}, since); !errors.Is(err, review.ErrForbidden) {
+		t.Errorf("a merchant read the stats: %v", err)
 	}
 }

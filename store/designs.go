@@ -288,7 +288,7 @@ func (s *Store) RecordResult(ctx context.Context, designID string, analyses []An
 		if findings == nil {
 			findings = []mustertype.Finding{}
 		}
-		return s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Findings: findings, Markets: markets, DesignCreatedAt: designAt})
+		return s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Findings: findings, findingsSet: true, Markets: markets, DesignCreatedAt: designAt})
 	})
 	if err != nil {
 		return Verdict{}, false, fmt.Errorf("record result of design %s: %w", designID, err)

@@ -40,11 +40,13 @@ func (s *Store) SetTenantTier(ctx context.Context, idOrName, tier string) error 
 	if !ValidTier(tier) {
 		return fmt.Errorf("unknown tier %q: want free or paid", tier)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE tenants SET tier = $2 WHERE id::text = $1 OR name = $1`, idOrName, tier)
-	if err != nil {
+	// The notification (same statement, delivered on commit) drops every
+	// serving process's cache of authenticated keys, which carry the tier.
+	var n int
+	if err := s.pool.QueryRow(ctx, `WITH u AS (UPDATE tenants SET tier = $2 WHERE id::text = $1 OR name = $1 RETURNING 1) `+notifyAuthSQL, idOrName, tier).Scan(&n); err != nil {
 		return fmt.Errorf("set tier of tenant %s: %w", idOrName, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("tenant %s: %w", idOrName, ErrNotFound)
 	}
 	return nil

@@ -54,6 +54,13 @@ func enqueueVerdictEventTx(ctx context.Context, tx pgx.Tx, ev mustertype.Verdict
 	return enqueueTx(ctx, tx, TopicVerdictEvent, ev.MsgID(), ev)
 }
 
+// EnqueueVerdictEventTx writes a verdict event (an appeal decided, …) to
+// the outbox inside the caller's transaction: it is published on the
+// design's verdict subject if and only if tx commits.
+func (s *Store) EnqueueVerdictEventTx(ctx context.Context, tx pgx.Tx, ev mustertype.VerdictEvent) error {
+	return enqueueVerdictEventTx(ctx, tx, ev)
+}
+
 // ErrUnpublishable marks a publish error that retrying cannot fix (a
 // payload that does not decode): the message is set aside (marked sent with
 // its error) instead of holding up the ones behind it.

@@ -31,6 +31,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// hook runs inside every transaction that records a verdict (nil: none).
 	hook VerdictHook
+	// auth caches authenticated keys while RunAuthListener runs.
+	auth authCache
 }
 
 // Option configures a Store.

@@ -193,11 +193,14 @@ func (s *Store) Keys(ctx context.Context, tenantID string) ([]Key, error) {
 
 // RevokeKey revokes a key by id or prefix.
 func (s *Store) RevokeKey(ctx context.Context, idOrPrefix string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL`, idOrPrefix)
-	if err != nil {
+	// The notification (same statement, delivered on commit) drops every
+	// serving process's cache of authenticated keys.
+	var n int
+	if err := s.pool.QueryRow(ctx, `WITH u AS (UPDATE api_keys SET revoked_at = now() WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING 1) `+
+		notifyAuthSQL, idOrPrefix).Scan(&n); err != nil {
 		return fmt.Errorf("revoke key: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil
@@ -215,6 +218,13 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Principal, erro
 	if !ok {
 		return Principal{}, ErrUnauthenticated
 	}
+	sum := sha256.Sum256([]byte(plain))
+	now := time.Now()
+	if e, ok := s.auth.get(sum, now); ok {
+		s.touchKey(ctx, sum, e.p.KeyID, e.lastUsed, now)
+		return e.p, nil
+	}
+	gen := s.auth.generation()
 	var p Principal
 	var hash []byte
 	var revoked *time.Time
@@ -228,15 +238,29 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Principal, erro
 		}
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	sum := sha256.Sum256([]byte(plain))
 	if subtle.ConstantTimeCompare(sum[:], hash) != 1 || revoked != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	// Best effort, at most once a minute per key: most requests skip the write.
-	if lastUsed == nil || time.Since(*lastUsed) > time.Minute {
-		_, _ = s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = now() WHERE id = $1`, p.KeyID)
+	e := authEntry{p: p, at: now}
+	if lastUsed != nil {
+		e.lastUsed = *lastUsed
 	}
+	// Stored only if no key or tenant changed during the lookup (the
+	// generation did not move) and the listener is connected.
+	s.auth.put(sum, gen, e)
+	s.touchKey(ctx, sum, p.KeyID, e.lastUsed, now)
 	return p, nil
+}
+
+// touchKey records the key's use, best effort and at most once a minute
+// per key: most requests skip the write.
+func (s *Store) touchKey(ctx context.Context, sum [32]byte, keyID string, lastUsed, now time.Time) {
+	if now.Sub(lastUsed) <= time.Minute {
+		return
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = now() WHERE id = $1`, keyID); err == nil {
+		s.auth.touched(sum, now)
+	}
 }
 
 func randomToken(n int) string {

@@ -52,8 +52,13 @@ type RecordedVerdict struct {
 	Verdict Verdict
 	// Previous is the design's latest verdict before this one (nil: none).
 	Previous *Verdict
-	// Findings are the design's findings (the input the verdict decided on).
+	// Findings are the design's findings (the input the verdict decided
+	// on) when the recorder had them in hand (RecordResult); otherwise nil
+	// until asked for: use DesignFindings, which reads them only then (a
+	// hook that ignores a verdict costs no read).
 	Findings []mustertype.Finding
+	// findingsSet is true when Findings holds the design's findings.
+	findingsSet bool
 	// Markets are the design's markets.
 	Markets []string
 	// DesignCreatedAt is when the design was submitted.
@@ -62,6 +67,15 @@ type RecordedVerdict struct {
 	// human decision: the human verdict stands and nothing was written; the
 	// hook may open a review item when the proposal differs from it.
 	Held bool
+}
+
+// DesignFindings returns the design's findings: Findings when the
+// recorder passed them, otherwise read inside tx.
+func (rv RecordedVerdict) DesignFindings(ctx context.Context, tx pgx.Tx) ([]mustertype.Finding, error) {
+	if rv.findingsSet {
+		return rv.Findings, nil
+	}
+	return findingsTx(ctx, tx, rv.Verdict.DesignID)
 }
 
 // HumanDecision reports whether v was made by a person (a reviewer's
@@ -87,19 +101,31 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 	if nv.Cause == "" || nv.Event == "" {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: cause and event are required", nv.DesignID)
 	}
+	// One round trip: lock the design row and read its latest verdict.
 	var tenant, status string
 	var markets []string
 	var designAt time.Time
-	if err := tx.QueryRow(ctx, `SELECT tenant_id, status, markets, created_at FROM designs WHERE id = $1 FOR UPDATE`, nv.DesignID).Scan(&tenant, &status, &markets, &designAt); err != nil {
+	var pv Verdict
+	var pvID *int64
+	var pvDesign, pvTenant, pvOutcome, pvPolicy, pvCause, pvActor *string
+	var pvAt *time.Time
+	var pvDecision *mustertype.Decision
+	var pvVersions map[string]string
+	if err := tx.QueryRow(ctx, `SELECT d.tenant_id, d.status, d.markets, d.created_at,
+			v.id, v.design_id, v.tenant_id, v.outcome, v.policy_version, v.decision, v.versions, v.cause, coalesce(v.actor, ''), v.created_at
+		FROM designs d LEFT JOIN LATERAL (SELECT * FROM verdicts WHERE design_id = d.id ORDER BY id DESC LIMIT 1) v ON true
+		WHERE d.id = $1 FOR UPDATE OF d`, nv.DesignID).Scan(&tenant, &status, &markets, &designAt,
+		&pvID, &pvDesign, &pvTenant, &pvOutcome, &pvPolicy, &pvDecision, &pvVersions, &pvCause, &pvActor, &pvAt); err != nil {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, notFound(err))
 	}
 	var prev *Verdict
-	pv, err := scanVerdict(tx.QueryRow(ctx, `SELECT `+verdictCols+` FROM verdicts WHERE design_id = $1 ORDER BY id DESC LIMIT 1`, nv.DesignID))
-	switch {
-	case err == nil:
+	if pvID != nil {
+		pv.ID, pv.DesignID, pv.TenantID, pv.Outcome, pv.PolicyVersion, pv.Cause, pv.Actor, pv.CreatedAt = *pvID, *pvDesign, *pvTenant, *pvOutcome, *pvPolicy, *pvCause, *pvActor, *pvAt
+		pv.Versions = pvVersions
+		if pvDecision != nil {
+			pv.Decision = *pvDecision
+		}
 		prev = &pv
-	case err != pgx.ErrNoRows:
-		return Verdict{}, fmt.Errorf("record verdict of design %s: previous: %w", nv.DesignID, err)
 	}
 	previous := ""
 	var prevDecision mustertype.Decision
@@ -113,11 +139,7 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 	}
 	if nv.Cause == mustertype.CauseRedecide && prev != nil && HumanDecision(*prev) {
 		if s.hook != nil {
-			fs, err := findingsTx(ctx, tx, nv.DesignID)
-			if err != nil {
-				return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
-			}
-			if err := s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Previous: prev, Findings: fs, Markets: markets, DesignCreatedAt: designAt, Held: true}); err != nil {
+			if err := s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Previous: prev, Markets: markets, DesignCreatedAt: designAt, Held: true}); err != nil {
 				return Verdict{}, fmt.Errorf("record verdict of design %s: hook: %w", nv.DesignID, err)
 			}
 		}
@@ -140,11 +162,7 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 		return Verdict{}, fmt.Errorf("record verdict of design %s: event: %w", nv.DesignID, err)
 	}
 	if s.hook != nil {
-		fs, err := findingsTx(ctx, tx, nv.DesignID)
-		if err != nil {
-			return Verdict{}, fmt.Errorf("record verdict of design %s: %w", nv.DesignID, err)
-		}
-		if err := s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Previous: prev, Findings: fs, Markets: markets, DesignCreatedAt: designAt}); err != nil {
+		if err := s.hook(ctx, s, tx, RecordedVerdict{Verdict: v, Previous: prev, Markets: markets, DesignCreatedAt: designAt}); err != nil {
 			return Verdict{}, fmt.Errorf("record verdict of design %s: hook: %w", nv.DesignID, err)
 		}
 	}

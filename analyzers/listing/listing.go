@@ -22,6 +22,17 @@ const Name = mustertype.AnalyzerListing
 // Analyzer screens a design's listing text.
 type Analyzer struct {
 	s *words.Screener
+	// corr reads reviewers' "not this mark" corrections (nil: none).
+	corr bank.Corrector
+}
+
+// WithCorrections makes the analyzer leave out the marks and phrases
+// reviewers marked wrong in the same text of a listing field (source
+// listing, keyed by mustertype.ListingTextKey), read from c on every
+// analysis; it returns a.
+func (a *Analyzer) WithCorrections(c bank.Corrector) *Analyzer {
+	a.corr = c
+	return a
 }
 
 // New returns the analyzer over a screener.
@@ -31,6 +42,12 @@ func New(s *words.Screener) *Analyzer { return &Analyzer{s: s} }
 type Result struct {
 	Fields  map[string]int `json:"fields"` // field → characters screened
 	Matches int            `json:"matches"`
+	// Corrected lists findings not reported because a reviewer marked the
+	// entry wrong for the same text ("field: bank/id").
+	Corrected []string `json:"corrected,omitempty"`
+	// CorrectionsError says the corrections could not be read: every
+	// finding was reported (fail closed).
+	CorrectionsError string `json:"corrections_error,omitempty"`
 }
 
 // Name implements analyzers.Analyzer.
@@ -53,7 +70,26 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			continue
 		}
 		data.Fields[f.field] = len([]rune(f.text))
-		res.Findings = append(res.Findings, a.s.Screen(Name, f.field, f.text, nil)...)
+		fs := a.s.Screen(Name, f.field, f.text, nil)
+		if a.corr != nil && len(fs) > 0 {
+			// The key is the field's text as the reviewer saw it
+			// (mustertype.ListingField, the same join as above).
+			text := mustertype.ListingField(f.field, d.Title, d.Tags, d.Description)
+			corrected, err := a.corr.CorrectedFor(ctx, mustertype.CorrectionListing, mustertype.ListingTextKey(text), d.TenantID)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return analyzers.Result{}, err
+			case err != nil:
+				data.CorrectionsError = err.Error() // fail closed: keep them
+			default:
+				var dropped []string
+				fs, dropped = bank.DropCorrected(fs, corrected)
+				for _, k := range dropped {
+					data.Corrected = append(data.Corrected, f.field+": "+k)
+				}
+			}
+		}
+		res.Findings = append(res.Findings, fs...)
 	}
 	data.Matches = len(res.Findings)
 	res.Findings = append(res.Findings, a.s.Incomplete(Name)...)
@@ -76,5 +112,5 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 			return nil, nil, err
 		}
 	}
-	return New(s), nil, nil
+	return New(s).WithCorrections(bank.NewStore(d.Pool, nil)), nil, nil
 }

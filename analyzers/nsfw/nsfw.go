@@ -179,8 +179,10 @@ func New(rt *models.Runtime, cfg Config) (*Analyzer, error) {
 	}
 	a := &Analyzer{cfg: cfg, clf: clf, manifest: m}
 	if cfg.Verifier != "none" {
-		// Tiles are few and checked rarely: one session, small batches.
-		vc := models.SessionConfig{Sessions: 1, MaxBatch: 4, IntraOpThreads: cfg.Session.IntraOpThreads, Logger: cfg.Session.Logger}
+		// Tiles are few and checked rarely: one session, small batches,
+		// on as many threads as the first model's sessions have together
+		// (a checked design's 1–8 InceptionV3 runs are its longest step).
+		vc := models.SessionConfig{Sessions: 1, MaxBatch: 4, IntraOpThreads: cfg.Session.Sessions * cfg.Session.IntraOpThreads, Logger: cfg.Session.Logger}
 		ver, err := models.NewClassifier(rt, filepath.Join(cfg.ModelsDir, cfg.Verifier), vc)
 		if err != nil {
 			_ = clf.Close()
@@ -221,7 +223,7 @@ func (a *Analyzer) Close() error {
 // TilesVersion names the tile logic; it is recorded with every analysis
 // (Result.Versions["nsfw:tiles"]) because it changes scores without a new
 // model.
-const TilesVersion = "area-flatskip-twocolour-verify-floors/2"
+const TilesVersion = "area-flatskip-twocolour-verify-floors/3"
 
 // Analyze classifies the whole design (exactly as nsfwjs does) and its
 // tiles (area pre-filtered, flat tiles skipped, high scores checked by a
@@ -230,68 +232,165 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 	if d == nil || d.Image == nil || d.Image.NRGBA == nil {
 		return analyzers.Result{}, errors.New("nsfw: design has no decoded image")
 	}
-	px := preprocess.FromImage(d.Image, a.cfg.Background)
+	src := preprocess.NewSource(d.Image, a.cfg.Background)
 	w, h := a.manifest.Preprocessing.Width, a.manifest.Preprocessing.Height
 	align := a.manifest.Preprocessing.AlignCorners
+	tl := a.cfg.Tiling
 	whole := make([]float32, w*h*3)
-	if err := preprocess.ResizeBilinear(whole, px, image.Rect(0, 0, px.Width, px.Height), w, h, align); err != nil {
+	var px preprocess.Pixels // the flattened design, old tiles only
+	if tl.Decimate {
+		// The old tiles, as main shipped them: a flattened copy of the
+		// design, nsfwjs's resize of it for the whole and every tile.
+		px = preprocess.FromImage(d.Image, a.cfg.Background)
+		if err := preprocess.ResizeBilinear(whole, px, image.Rect(0, 0, px.Width, px.Height), w, h, align); err != nil {
+			return analyzers.Result{}, fmt.Errorf("nsfw: preprocess: %w", err)
+		}
+	} else if err := src.Whole(whole, w, h, align); err != nil {
 		return analyzers.Result{}, fmt.Errorf("nsfw: preprocess: %w", err)
 	}
-	tl := a.cfg.Tiling
-	all := tl.Tiles(px.Width, px.Height, w)
-	inputs := [][]float32{whole}
-	var rects []image.Rectangle // the tiles classified
-	skipped := 0
-	if len(all) > 0 {
-		src, k := px, 1
-		if !tl.Decimate {
-			// Every tile has the same side: average blocks of ⌊side/input⌋
-			// pixels once, then cut the tiles from the smaller image and
-			// area-resize them (the remaining ratio is below 2).
-			k = max(1, all[0].Dx()/w)
-			src = preprocess.BoxDownscale(px, k)
+	bounds := src.Bounds()
+	all := tl.Tiles(bounds.Dx(), bounds.Dy(), w)
+	if len(all) == 0 {
+		out, err := a.clf.Classify(ctx, whole)
+		if err != nil {
+			return analyzers.Result{}, fmt.Errorf("nsfw: classify: %w", err)
 		}
+		return a.result(ctx, src, out[0], nil, nil, 0)
+	}
+	// The whole design, then the tiles in chunks of tileChunk as they are
+	// prepared, are classified while the next tiles are prepared (the
+	// classifier spreads them over its sessions). Analyze waits for every
+	// call it started, on every path.
+	type classified struct {
+		out [][]float32
+		err error
+	}
+	type call struct {
+		inputs [][]float32
+		done   chan classified
+	}
+	var calls []call
+	submit := func(inputs [][]float32) {
+		c := call{inputs, make(chan classified, 1)}
+		go func() {
+			out, err := a.clf.Classify(ctx, c.inputs...)
+			c.done <- classified{out, err}
+		}()
+		calls = append(calls, c)
+	}
+	submit([][]float32{whole})
+	var (
+		rects []image.Rectangle
+		chunk [][]float32
+	)
+	skipped, err := a.tileInputs(src, px, all, w, h, align, func(in []float32, r image.Rectangle) {
+		rects = append(rects, r)
+		if chunk = append(chunk, in); len(chunk) == tileChunk {
+			submit(chunk)
+			chunk = nil
+		}
+	})
+	if err != nil {
+		err = fmt.Errorf("nsfw: tiles: %w", err)
+	} else if len(chunk) > 0 {
+		submit(chunk)
+	}
+	var outs [][]float32
+	for _, c := range calls {
+		r := <-c.done
+		if r.err != nil {
+			err = errors.Join(err, fmt.Errorf("nsfw: classify: %w", r.err))
+		}
+		outs = append(outs, r.out...)
+	}
+	if err != nil {
+		// Inputs are not reused: a cancelled call may leave some queued.
+		return analyzers.Result{}, err
+	}
+	for _, c := range calls[1:] {
+		for _, in := range c.inputs {
+			// The classifier has copied them into its batch tensors.
+			a.inputs.Put(&in)
+		}
+	}
+	return a.result(ctx, src, outs[0], rects, outs[1:], skipped)
+}
+
+// tileChunk is how many tiles go to the classifier at once while the
+// next are prepared: small enough that the first are classified early,
+// large enough to be split over two sessions.
+const tileChunk = 4
+
+// tileInputs prepares the model inputs of the tiles worth classifying (all
+// of them with the old tiles), hands each to emit in order with its tile,
+// and counts the low-information ones skipped.
+// New tiles are cut from the design averaged over blocks of ⌊side/input⌋
+// pixels and area-resized — the same bytes and floats as before this was
+// made faster (TestTileInputsUnchanged) — and a tile whose pixels span at
+// most one quantization step per channel is skipped before it is resized
+// (its input would be flat: flatRegion).
+func (a *Analyzer) tileInputs(src preprocess.Source, px preprocess.Pixels, all []image.Rectangle, w, h int, align bool, emit func(in []float32, r image.Rectangle)) (skipped int, err error) {
+	tl := a.cfg.Tiling
+	if tl.Decimate {
 		for _, r := range all {
 			in := a.input()
-			var err error
-			if tl.Decimate {
-				err = preprocess.ResizeBilinear(in, px, r, w, h, align)
-			} else {
-				sr := image.Rect(r.Min.X/k, r.Min.Y/k, min(src.Width, (r.Max.X+k-1)/k), min(src.Height, (r.Max.Y+k-1)/k))
-				err = preprocess.ResizeArea(in, src, sr, w, h)
+			if err := preprocess.ResizeBilinear(in, px, r, w, h, align); err != nil {
+				return 0, fmt.Errorf("preprocess %v: %w", r, err)
 			}
-			if err != nil {
-				return analyzers.Result{}, fmt.Errorf("nsfw: preprocess %v: %w", r, err)
-			}
-			if tl.lowInformation(in) {
-				skipped++
-				a.inputs.Put(&in)
-				continue
-			}
-			inputs = append(inputs, in)
-			rects = append(rects, r)
+			emit(in, r)
 		}
+		return 0, nil
 	}
-	out, err := a.clf.Classify(ctx, inputs...)
-	if err != nil {
-		// Not reused: a cancelled call may leave inputs still queued.
-		return analyzers.Result{}, fmt.Errorf("nsfw: classify: %w", err)
+	// Every tile has the same side: average blocks of ⌊side/input⌋ pixels
+	// once, then cut the tiles from the smaller image and area-resize them
+	// (the remaining ratio is below 2).
+	k := max(1, all[0].Dx()/w)
+	var small preprocess.Pixels
+	if k == 1 {
+		small = src.Opaque()
+	} else {
+		small = src.BoxDownscale(k, src.Bounds())
 	}
-	for _, in := range inputs[1:] {
-		// The classifier has copied them into its batch tensors.
-		a.inputs.Put(&in)
+	for _, r := range all {
+		sr := blockRect(r, k, small)
+		if tl.FlatSkip > 0 && flatRegion(small, sr) {
+			skipped++
+			continue
+		}
+		in := a.input()
+		if err := preprocess.ResizeArea(in, small, sr, w, h); err != nil {
+			return 0, fmt.Errorf("preprocess %v: %w", r, err)
+		}
+		if tl.lowInformation(in) {
+			skipped++
+			a.inputs.Put(&in)
+			continue
+		}
+		emit(in, r)
 	}
+	return skipped, nil
+}
+
+// blockRect is the design rectangle r in the blocks of k pixels of small.
+func blockRect(r image.Rectangle, k int, small preprocess.Pixels) image.Rectangle {
+	return image.Rect(r.Min.X/k, r.Min.Y/k, min(small.Width, (r.Max.X+k-1)/k), min(small.Height, (r.Max.Y+k-1)/k))
+}
+
+// result assembles the analysis from the whole design's and the tiles'
+// model outputs, after the second model's check.
+func (a *Analyzer) result(ctx context.Context, src preprocess.Source, whole []float32, rects []image.Rectangle, tileOut [][]float32, skipped int) (analyzers.Result, error) {
+	b := src.Bounds()
 	res := Result{
 		Model:         a.manifest.Name,
 		ModelVersion:  a.Version(),
-		Probabilities: probs(out[0]),
+		Probabilities: probs(whole),
 		Tiles:         make([]Tile, len(rects)),
 		TilesSkipped:  skipped,
 	}
 	for i, r := range rects {
-		res.Tiles[i] = Tile{Box: box(r), Probabilities: probs(out[1+i])}
+		res.Tiles[i] = Tile{Box: box(r), Probabilities: probs(tileOut[i])}
 	}
-	if err := a.verify(ctx, px, &res); err != nil {
+	if err := a.verify(ctx, src, &res); err != nil {
 		return analyzers.Result{}, err
 	}
 	best := [3]int{-1, -1, -1} // tile index of the highest score per category, -1 for the whole design
@@ -312,14 +411,14 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		if scores[k] < a.cfg.ReportThreshold || scores[k] == 0 {
 			continue
 		}
-		b := box(image.Rect(0, 0, px.Width, px.Height))
-		src := "image"
+		fb := box(b)
+		from := "image"
 		if best[k] >= 0 {
-			b, src = res.Tiles[best[k]].Box, "tile"
+			fb, from = res.Tiles[best[k]].Box, "tile"
 		}
 		findings = append(findings, mustertype.Finding{
-			Type: mustertype.FindingNSFW, Analyzer: AnalyzerName, Label: label, Score: scores[k], Box: &b,
-			Attrs: mustertype.Attrs{Source: src, ModelVersion: res.ModelVersion},
+			Type: mustertype.FindingNSFW, Analyzer: AnalyzerName, Label: label, Score: scores[k], Box: &fb,
+			Attrs: mustertype.Attrs{Source: from, ModelVersion: res.ModelVersion},
 		})
 	}
 	return analyzers.Result{
@@ -340,7 +439,7 @@ func (a *Analyzer) versions() map[string]string {
 // verify has the second model classify the tiles that score at or above
 // the verify floor (highest first, at most MaxVerify), each cut from the
 // design area-averaged at the verifier's own input size.
-func (a *Analyzer) verify(ctx context.Context, px preprocess.Pixels, res *Result) error {
+func (a *Analyzer) verify(ctx context.Context, src preprocess.Source, res *Result) error {
 	tl := a.cfg.Tiling
 	if a.ver == nil || len(res.Tiles) == 0 || tl.MaxVerify == 0 {
 		return nil
@@ -362,17 +461,13 @@ func (a *Analyzer) verify(ctx context.Context, px preprocess.Pixels, res *Result
 	slices.SortStableFunc(cs, func(x, y cand) int { return cmp.Compare(y.score, x.score) })
 	cs = cs[:min(len(cs), tl.MaxVerify)]
 	vw, vh := a.verMan.Preprocessing.Width, a.verMan.Preprocessing.Height
-	side := res.Tiles[0].Box.W
-	k := max(1, side/vw)
-	src := preprocess.BoxDownscale(px, k)
-	inputs := make([][]float32, len(cs))
+	boxes := make([]mustertype.Box, len(cs))
 	for j, c := range cs {
-		b := res.Tiles[c.i].Box
-		sr := image.Rect(b.X/k, b.Y/k, min(src.Width, (b.X+b.W+k-1)/k), min(src.Height, (b.Y+b.H+k-1)/k))
-		inputs[j] = make([]float32, vw*vh*3)
-		if err := preprocess.ResizeArea(inputs[j], src, sr, vw, vh); err != nil {
-			return fmt.Errorf("nsfw: verifier preprocess %v: %w", sr, err)
-		}
+		boxes[j] = res.Tiles[c.i].Box
+	}
+	inputs, err := verifierInputs(src, boxes, vw, vh)
+	if err != nil {
+		return err
 	}
 	out, err := a.ver.Classify(ctx, inputs...)
 	if err != nil {
@@ -384,6 +479,32 @@ func (a *Analyzer) verify(ctx context.Context, px preprocess.Pixels, res *Result
 	}
 	res.VerifierVersion = a.verMan.ModelVersion()
 	return nil
+}
+
+// verifierInputs cuts the tiles' boxes (all of one side) from the design
+// averaged over blocks of ⌊side/input⌋ pixels and area-resizes them to
+// vw×vh; only the blocks under the boxes are averaged.
+func verifierInputs(src preprocess.Source, boxes []mustertype.Box, vw, vh int) ([][]float32, error) {
+	k := max(1, boxes[0].W/vw)
+	rect := func(b mustertype.Box) image.Rectangle {
+		return image.Rect(b.X/k, b.Y/k, (b.X+b.W+k-1)/k, (b.Y+b.H+k-1)/k)
+	}
+	var need image.Rectangle
+	for _, b := range boxes {
+		need = need.Union(rect(b))
+	}
+	d := src.Bounds()
+	need = need.Intersect(image.Rect(0, 0, (d.Dx()+k-1)/k, (d.Dy()+k-1)/k))
+	small := src.BoxDownscale(k, need)
+	inputs := make([][]float32, len(boxes))
+	for j, b := range boxes {
+		sr := rect(b).Intersect(need).Sub(need.Min)
+		inputs[j] = make([]float32, vw*vh*3)
+		if err := preprocess.ResizeArea(inputs[j], small, sr, vw, vh); err != nil {
+			return nil, fmt.Errorf("nsfw: verifier preprocess %v: %w", sr, err)
+		}
+	}
+	return inputs, nil
 }
 
 // TileFloors are the per-category scores below which a tile's evidence is

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 
 // analyzer returns a new analyzer on the shared runtime. Without -short a
 // missing runtime or model fails the test.
-func analyzer(t *testing.T, cfg nsfw.Config) *nsfw.Analyzer {
+func analyzer(t testing.TB, cfg nsfw.Config) *nsfw.Analyzer {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: skipping a test that needs ONNX Runtime and the converted model")

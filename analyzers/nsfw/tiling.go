@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"github.com/muster-dev/muster/models/preprocess"
 )
 
 // Tiling chooses the tiles classified besides the whole design.
@@ -165,6 +167,50 @@ func (t Tiling) lowInformation(in []float32) bool {
 	flat, two := colourShares(in)
 	return (t.FlatSkip > 0 && flat >= t.FlatSkip) || (t.TwoColourSkip > 0 && two >= t.TwoColourSkip)
 }
+
+// flatRegion reports whether every pixel of region r of p lies, channel by
+// channel, within two adjacent quantization steps of colourShares. The
+// area resize of such a region is a weighted mean of those pixels, so
+// every value of its input lies in the same range, every pixel is within
+// one step of the most common colour and the flat share is 1: the tile
+// would be skipped (Tiling.FlatSkip ≤ 1) whatever the resize computes.
+// Checking the source first saves resizing it; the scan stops at the
+// first pixel outside the range.
+func flatRegion(p preprocess.Pixels, r image.Rectangle) bool {
+	r = r.Intersect(image.Rect(0, 0, p.Width, p.Height))
+	if r.Empty() {
+		return false
+	}
+	var lo, hi [3]int
+	o := r.Min.Y*p.Stride + r.Min.X*4
+	for c := 0; c < 3; c++ {
+		lo[c], hi[c] = int(p.Pix[o+c]), int(p.Pix[o+c])
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := p.Pix[y*p.Stride+r.Min.X*4 : y*p.Stride+r.Max.X*4]
+		for i := 0; i < len(row); i += 4 {
+			px := row[i : i+3 : i+3]
+			for c, v := range px {
+				if int(v) < lo[c] {
+					lo[c] = int(v)
+				} else if int(v) > hi[c] {
+					hi[c] = int(v)
+				}
+			}
+		}
+		for c := 0; c < 3; c++ {
+			if byteStep(hi[c], 1e-4)-byteStep(lo[c], -1e-4) > 1 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// byteStep is the quantization step of byte value v (as v/255 in the
+// model input), nudged by eps so float rounding of a weighted mean cannot
+// fall outside it.
+func byteStep(v int, eps float32) int { return quant4(float32(v)/255 + eps) }
 
 // quant4 matches eval/nsfwtiles: uint16(v*15.999).
 func quant4(v float32) int { return min(15, max(0, int(v*15.999))) }

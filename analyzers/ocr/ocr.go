@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -43,6 +44,16 @@ type Analyzer struct {
 	// why is set when eng is nil: the reason every design is reported
 	// incomplete.
 	why string
+	// corr reads reviewers' "not this mark" corrections (nil: none).
+	corr bank.Corrector
+}
+
+// WithCorrections makes the analyzer leave out the marks and phrases
+// reviewers marked wrong for the text read from the same design bytes
+// (source ocr), read from c on every analysis; it returns a.
+func (a *Analyzer) WithCorrections(c bank.Corrector) *Analyzer {
+	a.corr = c
+	return a
 }
 
 // New returns the analyzer over an engine and a screener. A nil engine
@@ -83,6 +94,9 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		return analyzers.Result{}, fmt.Errorf("ocr: %w", err)
 	}
 	data, findings := Screen(a.s, read, a.eng.Versions())
+	if findings, err = a.applyCorrections(ctx, d, &data, findings); err != nil {
+		return analyzers.Result{}, err
+	}
 	for role, v := range data.Models {
 		res.Versions["model:"+ocrmodel.ModelName+"-"+role] = v
 	}
@@ -161,6 +175,33 @@ func Screen(s *words.Screener, read ocrmodel.Result, models map[string]string) (
 			Jurisdictions: f.Attrs.Jurisdictions, Classes: f.Attrs.Classes, Famous: f.Attrs.Famous})
 	}
 	return data, findings
+}
+
+// applyCorrections leaves out the marks and phrases a reviewer marked wrong
+// for the text read from these design bytes (source ocr), from the
+// findings and the word marks the design carries, and lists them in
+// data.Corrected. When the corrections cannot be read every finding is
+// kept (fail closed) and data.CorrectionsError says why; only a cancelled
+// ctx is an error.
+func (a *Analyzer) applyCorrections(ctx context.Context, d *analyzers.Design, data *mustertype.OCRResult, findings []mustertype.Finding) ([]mustertype.Finding, error) {
+	if a.corr == nil || d.SHA256 == "" || len(findings) == 0 {
+		return findings, nil
+	}
+	corrected, err := a.corr.CorrectedFor(ctx, mustertype.CorrectionOCR, d.SHA256, d.TenantID)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, err
+	case err != nil:
+		data.CorrectionsError = err.Error()
+		return findings, nil
+	}
+	findings, data.Corrected = bank.DropCorrected(findings, corrected)
+	if len(data.Corrected) > 0 {
+		data.WordMarks = slices.DeleteFunc(data.WordMarks, func(w mustertype.WordMarkHit) bool {
+			return !slices.ContainsFunc(findings, func(f mustertype.Finding) bool { return f.EntryID == w.EntryID && f.Label == w.Mark })
+		})
+	}
+	return findings, nil
 }
 
 // OnDesign adjusts text findings to what "standalone" means on a design. The
@@ -269,5 +310,5 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 			return nil, nil, err
 		}
 	}
-	return New(eng, s, ""), eng.Close, nil
+	return New(eng, s, "").WithCorrections(bank.NewStore(d.Pool, nil)), eng.Close, nil
 }

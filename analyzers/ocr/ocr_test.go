@@ -2,9 +2,11 @@ package ocr
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
 	ocrmodel "github.com/muster-dev/muster/models/ocr"
@@ -76,5 +78,66 @@ func TestScreenOnDesign(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// corrections answers CorrectedFor for source ocr and one sha256.
+type corrections struct {
+	sha string
+	m   map[string]bool
+	err error
+}
+
+func (c corrections) CorrectedFor(_ context.Context, source, sha, _ string) (map[string]bool, error) {
+	if source != mustertype.CorrectionOCR || sha != c.sha {
+		return nil, c.err
+	}
+	return c.m, c.err
+}
+
+// TestCorrectionsLeaveOutTheMarkForTheSameBytes: a word mark a reviewer
+// marked wrong in the text read from these bytes is neither a finding nor
+// a word mark the design carries; other marks stay; other bytes still
+// raise it; unreadable corrections keep everything and say why.
+func TestCorrectionsLeaveOutTheMarkForTheSameBytes(t *testing.T) {
+	t.Parallel()
+	mk := func(id string, marks ...string) bank.TextEntry {
+		return bank.TextEntry{Bank: bank.SimpleIconsBank, Kind: bank.KindTrademark, ID: id, Label: id, WordMarks: marks, Jurisdictions: []string{"US"}}
+	}
+	s, err := words.Open(context.Background(), entries{mk("nike", "Nike"), mk("zorblax", "Zorblax")}, words.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := ocrmodel.Result{Lines: []ocrmodel.Line{{Text: "NIKE"}, {Text: "ZORBLAX"}}}
+	wrong := corrections{sha: "aa", m: map[string]bool{bank.SimpleIconsBank + "/nike": true}}
+	tests := []struct {
+		name     string
+		sha      string
+		corr     corrections
+		want     []string // entries found, in order
+		wantDrop []string
+		wantErr  bool
+	}{
+		{"the corrected bytes", "aa", wrong, []string{"zorblax"}, []string{bank.SimpleIconsBank + "/nike"}, false},
+		{"other bytes", "bb", wrong, []string{"nike", "zorblax"}, nil, false},
+		{"corrections unreadable", "aa", corrections{sha: "aa", err: context.DeadlineExceeded}, []string{"nike", "zorblax"}, nil, true},
+	}
+	for _, tt := range tests {
+		a := New(nil, s, "test").WithCorrections(tt.corr)
+		data, fs := Screen(s, read, nil)
+		fs, err := a.applyCorrections(context.Background(), &analyzers.Design{SHA256: tt.sha}, &data, fs)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var found, carried []string
+		for _, f := range fs {
+			found = append(found, f.EntryID)
+		}
+		for _, w := range data.WordMarks {
+			carried = append(carried, w.EntryID)
+		}
+		if !slices.Equal(found, tt.want) || !slices.Equal(carried, tt.want) || !slices.Equal(data.Corrected, tt.wantDrop) || (data.CorrectionsError != "") != tt.wantErr {
+			t.Errorf("%s: found %v, carried %v, corrected %v, error %q; want %v, %v, error %v", tt.name, found, carried, data.Corrected, data.CorrectionsError, tt.want, tt.wantDrop, tt.wantErr)
+		}
 	}
 }

@@ -32,6 +32,8 @@ const (
 	ReasonGeneric = "generic"
 	// ReasonSuppressed: the negative bank or an ambiguous region dropped it.
 	ReasonSuppressed = "suppressed"
+	// ReasonText: the region verifies but is a glyph of a line of text.
+	ReasonText = "text"
 )
 
 // Explanation tells why one reference was, or was not, found in a design:
@@ -149,6 +151,8 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 		switch {
 		case slices.ContainsFunc(kept, func(b best) bool { return b.ref == r }):
 			e.Reason = ReasonReported // reported for this region but beaten elsewhere: not expected
+		case st.Text > 0:
+			e.Reason = ReasonText
 		case st.Suppressed > 0 || st.Ambiguous > 0:
 			e.Reason = ReasonSuppressed
 		default:

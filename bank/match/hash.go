@@ -22,11 +22,11 @@ const hashSize = 64
 // noise. The ramp is applied in the normalised frame, to references and
 // queries alike.
 func maskImage(m Mask) (*image.RGBA, error) {
-	tm := m.Trim()
+	tm := m.tight()
 	if tm.W == 0 || tm.H == 0 {
 		return nil, fmt.Errorf("hash: empty mask")
 	}
-	return rampImage(tm.Resize(hashSize, hashSize)), nil
+	return rampImage(tm.shrink(hashSize, hashSize)), nil
 }
 
 // rampImage weights a hashSize×hashSize mask by maskImage's ramp.

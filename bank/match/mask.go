@@ -346,13 +346,23 @@ type template [tmplSize]uint64
 
 // makeTemplate stretches the tight box of m into a template.
 func makeTemplate(m Mask) (template, float64) {
+	return templateOf(m.Trim(), Mask.Resize)
+}
+
+// queryTemplate is makeTemplate for a candidate region, by the query
+// side's tight and shrink.
+func queryTemplate(m Mask) (template, float64) {
+	return templateOf(m.tight(), Mask.shrink)
+}
+
+// templateOf stretches tm (trimmed) into a template with resize.
+func templateOf(tm Mask, resize func(Mask, int, int) Mask) (template, float64) {
 	var t template
-	tm := m.Trim()
 	if tm.W == 0 || tm.H == 0 {
 		return t, 1
 	}
 	aspect := float64(tm.W) / float64(tm.H)
-	r := tm.Resize(tmplSize, tmplSize)
+	r := resize(tm, tmplSize, tmplSize)
 	for y := 0; y < tmplSize; y++ {
 		for x := 0; x < tmplSize; x++ {
 			if r.Pix[y*tmplSize+x] >= 128 {
@@ -527,4 +537,86 @@ func similarityTol(q, r *template, maxShift int) (iou, tolIoU, edgeF float64) {
 		}
 	}
 	return iou, tolIoU, edgeF
+}
+
+// tight returns m when it is already trimmed to its tight box (a pixel
+// of 128 or more on each of its four edges), else m.Trim(): candidate
+// regions are built on their components' boxes, so the copy Trim makes
+// is usually a waste (match-9: latency).
+func (m Mask) tight() Mask {
+	if m.W == 0 || m.H == 0 {
+		return m
+	}
+	edge := func(start, step, n int) bool {
+		for i, p := 0, start; i < n; i, p = i+1, p+step {
+			if m.Pix[p] >= 128 {
+				return true
+			}
+		}
+		return false
+	}
+	if edge(0, 1, m.W) && edge((m.H-1)*m.W, 1, m.W) && edge(0, m.W, m.H) && edge(m.W-1, m.W, m.H) {
+		return m
+	}
+	return m.Trim()
+}
+
+// shrink is Resize for reducing (w ≤ m.W, h ≤ m.H), computed by runs: a
+// cell's source pixels between its two fractional edge pixels weigh
+// exactly 1 and are summed as integers. It equals Resize up to the
+// rounding of exact halves (TestShrinkEqualsResize) at a fraction of the
+// cost; matching uses it on the query side only (references are prepared
+// by Resize, as their stored encoding was). Enlarging falls back to
+// Resize.
+func (m Mask) shrink(w, h int) Mask {
+	if m.W == 0 || m.H == 0 || w > m.W || h > m.H {
+		return m.Resize(w, h)
+	}
+	type run struct {
+		i0, i1 int
+		w0, w1 float64
+		sum    float64
+	}
+	runsOf := func(src, n int) []run {
+		out := make([]run, n)
+		for o, sp := range spans(src, n) {
+			r := run{i0: sp[0].i, i1: sp[len(sp)-1].i, w0: sp[0].w, w1: sp[len(sp)-1].w}
+			for _, s := range sp {
+				r.sum += s.w
+			}
+			out[o] = r
+		}
+		return out
+	}
+	xs, ys := runsOf(m.W, w), runsOf(m.H, h)
+	out := NewMask(w, h)
+	acc := make([]float64, w)
+	for oy, ry := range ys {
+		clear(acc)
+		for sy := ry.i0; sy <= ry.i1; sy++ {
+			wy := 1.0
+			switch sy {
+			case ry.i0:
+				wy = ry.w0
+			case ry.i1:
+				wy = ry.w1
+			}
+			row := m.Pix[sy*m.W : (sy+1)*m.W]
+			for ox, rx := range xs {
+				s := rx.w0 * float64(row[rx.i0])
+				if rx.i1 > rx.i0 {
+					mid := 0
+					for _, v := range row[rx.i0+1 : rx.i1] {
+						mid += int(v)
+					}
+					s += float64(mid) + rx.w1*float64(row[rx.i1])
+				}
+				acc[ox] += s * wy
+			}
+		}
+		for ox, rx := range xs {
+			out.Pix[oy*w+ox] = uint8(math.Round(acc[ox] / (ry.sum * rx.sum)))
+		}
+	}
+	return out
 }

@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-8"
+const Version = "match-9"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -739,6 +739,7 @@ type Stats struct {
 	Matches     int     `json:"matches"`
 	Suppressed  int     `json:"suppressed"` // verified matches dropped by the negative bank
 	Ambiguous   int     `json:"ambiguous"`  // regions dropped for resembling several entries
+	Text        int     `json:"text"`       // verified matches dropped as glyphs of a text line
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -765,6 +766,23 @@ type candidate struct {
 	// verification leaves out.
 	occluded Mask
 	hidden   *template
+	// members are the components (indices into comps, its pass's) whose
+	// union the region is; nil for holes. text caches inTextLine.
+	members []int32
+	comps   []component
+	text    int8 // 0 unknown, 1 text, -1 not
+}
+
+// isText reports (once) whether the region is a glyph of a text line
+// (inTextLine).
+func (c *candidate) isText() bool {
+	if c.text == 0 {
+		c.text = -1
+		if inTextLine(c.comps, c.members, c.box) {
+			c.text = 1
+		}
+	}
+	return c.text > 0
 }
 
 // makeTemplates makes c's template (and its occluder's) once.
@@ -772,7 +790,7 @@ func (c *candidate) makeTemplates() {
 	if c.tmplDone {
 		return
 	}
-	c.tmpl, c.aspect = makeTemplate(c.mask)
+	c.tmpl, c.aspect = queryTemplate(c.mask)
 	if c.occluded.W > 0 {
 		h := occlusionTemplate(c.mask, c.occluded)
 		c.hidden = &h
@@ -840,13 +858,13 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 				} else {
 					b.match.Box = w.toDesign(c.box)
 				}
-				found[b.ref.entry] = &best{ref: b.ref, match: b.match}
+				found[b.ref.entry] = &best{ref: b.ref, match: b.match, protected: b.protected}
 			}
 		}
 	}
 	st.VerifyMS = ms(time.Since(t2))
 	out := make([]Match, 0, len(found))
-	for _, b := range found {
+	for _, b := range oneMarkPerPlace(found) {
 		b.match.Context = enclosure(w, comps, b.match.workBox)
 		out = append(out, b.match)
 	}
@@ -923,9 +941,11 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			continue
 		}
 		protected := m.cfg.Protected != nil && m.cfg.Protected(v.ref.entry)
-		if (v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric && !protected {
-			continue
-		}
+		// A generic reference is never reported, but a region that
+		// resembles it is evidence of a generic region: it counts towards
+		// the ambiguity rule (match-9; before, making rings generic let a
+		// region that resembled rings and medusa report medusa).
+		generic := (v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric && !protected
 		c.makeTemplates()
 		// Cheap screens first, so the verification budget goes to
 		// plausible entries.
@@ -947,6 +967,9 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		if edgeF >= m.cfg.AmbiguousScore {
 			similar[v.ref.entry] = true
 		}
+		if generic {
+			continue
+		}
 		thr := m.threshold(v.ref)
 		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric && !protected) {
 			continue
@@ -956,6 +979,10 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			// (outline information where relief starts) may match it, at
 			// the full threshold (dev seed 102: a completed region matched
 			// 1password, a ring with a bar, on a brand-free icon).
+			continue
+		}
+		if !protected && c.isText() {
+			st.Text++
 			continue
 		}
 		if m.negative != nil && !protected {
@@ -986,7 +1013,81 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		return kept
 	}
-	return out
+	// One region is one mark: of the entries that verify on it, only the
+	// best is reported (protected ones always).
+	top := -1
+	for i, b := range out {
+		if !b.protected && (top < 0 || combine(b.match.IoU, b.match.Score) > combine(out[top].match.IoU, out[top].match.Score)) {
+			top = i
+		}
+	}
+	kept := out[:0]
+	for i, b := range out {
+		if b.protected || i == top {
+			kept = append(kept, b)
+		}
+	}
+	return kept
+}
+
+// samePlace is the box overlap (intersection over union) at which two
+// findings are taken to be of one mark; samePlaceInside the share of the
+// smaller box inside the larger.
+const (
+	samePlace       = 0.5
+	samePlaceInside = 0.8
+)
+
+// oneMarkPerPlace returns the findings (best region per entry) less those
+// whose box covers the spot of a better-scoring finding's (samePlaceAs):
+// regions proposed for one spot of the design (a component, its group,
+// its completed form) must not report two marks there. Protected
+// findings are always kept and never drop others.
+func oneMarkPerPlace(found map[string]*best) []*best {
+	all := make([]*best, 0, len(found))
+	for _, b := range found {
+		all = append(all, b)
+	}
+	slices.SortFunc(all, func(a, b *best) int {
+		if ca, cb := combine(a.match.IoU, a.match.Score), combine(b.match.IoU, b.match.Score); ca != cb {
+			if ca > cb {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.match.Key, b.match.Key)
+	})
+	var kept []*best
+	for _, b := range all {
+		dup := false
+		if !b.protected {
+			for _, k := range kept {
+				if !k.protected && samePlaceAs(k.match.Box, b.match.Box) {
+					dup = true
+					break
+				}
+			}
+		}
+		if !dup {
+			kept = append(kept, b)
+		}
+	}
+	return kept
+}
+
+// samePlaceAs reports whether two findings' boxes cover one spot: they
+// overlap by samePlace (intersection over union) or more, or one lies
+// mostly (samePlaceInside of its area) inside the other — a part of a
+// mark matched as a mark of its own (dev seed 101: `elevenlabs` inside the
+// `braintrust` found on one chat icon).
+func samePlaceAs(a, b image.Rectangle) bool {
+	in := a.Intersect(b)
+	if in.Empty() {
+		return false
+	}
+	ia := float64(in.Dx() * in.Dy())
+	aa, ab := float64(a.Dx()*a.Dy()), float64(b.Dx()*b.Dy())
+	return ia/(aa+ab-ia) >= samePlace || ia >= samePlaceInside*min(aa, ab)
 }
 
 // lookAlikes adds to similar, until it holds want, the entries not yet
@@ -1000,7 +1101,7 @@ func (m *Matcher) lookAlikes(c *candidate, tried map[*reference]bool, similar ma
 			break
 		}
 		v := m.variants[h.ID]
-		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] || ((v.ref.generic != "" || m.inheritsGeneric(v.ref)) && !m.cfg.KeepGeneric) {
+		if v.ref == nil || tried[v.ref] || similar[v.ref.entry] {
 			continue
 		}
 		if _, ok := m.screen(c, v); !ok {

@@ -132,10 +132,14 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 				mk.Pix[y*mk.W+x] = 255
 			}
 		}
-		cands = append(cands, candidate{mask: mk, box: box})
+		ids := make([]int32, len(members))
+		for j, i := range members {
+			ids[j] = int32(i)
+		}
+		cands = append(cands, candidate{mask: mk, box: box, members: ids})
 		if c0 := &comps[members[0]]; complete && c0.layer == 0 {
 			if full, fill, ok := completeOccluded(mk, box, labels, w.W, c0.label); ok {
-				cands = append(cands, candidate{mask: full, box: box, occluded: fill})
+				cands = append(cands, candidate{mask: full, box: box, occluded: fill, members: ids})
 			}
 		}
 	}
@@ -167,7 +171,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 							}
 						}
 					}
-					cands = append(cands, candidate{mask: fm, box: c.box})
+					cands = append(cands, candidate{mask: fm, box: c.box, members: []int32{int32(i)}})
 				}
 			}
 		}
@@ -252,6 +256,9 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			return max(b.box.Dx(), b.box.Dy()) - max(a.box.Dx(), a.box.Dy())
 		})
 		cands = cands[:pr.maxCands]
+	}
+	for i := range cands {
+		cands[i].comps = comps
 	}
 	return cands, comps
 }

@@ -307,6 +307,8 @@ func components(labels []uint8, w, h int, skip uint8, layer int) []component {
 	seen := make([]bool, len(labels))
 	var out []component
 	stack := make([]int32, 0, 1024)
+	W := int32(w)
+	nb := [8]int32{-W - 1, -W, -W + 1, -1, 1, W - 1, W, W + 1}
 	for start := range labels {
 		if seen[start] || labels[start] == skip {
 			continue
@@ -319,11 +321,24 @@ func components(labels []uint8, w, h int, skip uint8, layer int) []component {
 			p := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			c.pix = append(c.pix, p)
-			x, y := int(p)%w, int(p)/w
+			yy := uint32(p) / uint32(w)
+			x, y := int(uint32(p)-yy*uint32(w)), int(yy)
 			c.box.Min.X = min(c.box.Min.X, x)
 			c.box.Min.Y = min(c.box.Min.Y, y)
 			c.box.Max.X = max(c.box.Max.X, x+1)
 			c.box.Max.Y = max(c.box.Max.Y, y+1)
+			if x > 0 && y > 0 && x < w-1 && y < h-1 {
+				// Inside the image: the eight neighbours by offset, in
+				// the order of the general loop below.
+				for _, d := range nb {
+					q := p + d
+					if !seen[q] && labels[q] == lab {
+						seen[q] = true
+						stack = append(stack, q)
+					}
+				}
+				continue
+			}
 			for dy := -1; dy <= 1; dy++ {
 				ny := y + dy
 				if ny < 0 || ny >= h {

@@ -73,8 +73,12 @@ func TestLowInformation(t *testing.T) {
 	}{
 		{"sparkle", sparkle, true},
 		{"small diamond", func(x, y float64) bool { return math.Abs(x-0.5)+math.Abs(y-0.5) <= 0.3 }, true},
-		{"disc", func(x, y float64) bool { return math.Hypot(x-0.5, y-0.5) <= 0.5 }, false},
-		{"ring", func(x, y float64) bool { r := math.Hypot(x-0.5, y-0.5); return r <= 0.5 && r >= 0.35 }, false},
+		{"disc", func(x, y float64) bool { return math.Hypot(x-0.5, y-0.5) <= 0.5 }, true},
+		{"ring", func(x, y float64) bool { r := math.Hypot(x-0.5, y-0.5); return r <= 0.5 && r >= 0.35 }, true},
+		{"ring with a gap", func(x, y float64) bool {
+			r := math.Hypot(x-0.5, y-0.5)
+			return r <= 0.5 && r >= 0.35 && !(x > 0.5 && math.Abs(y-0.5) < 0.12)
+		}, false},
 		{"swastika", swastika, false},
 		{"flag", flag, false},
 	}

@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +72,8 @@ func run() error {
 	noNeg := flag.Bool("no-negative", false, "without the negative bank (its first preparation takes long on a busy machine; recorded with the test figures)")
 	preview := flag.String("preview", "", "write the first development seed's designs (every 10th) to this directory and stop")
 	buildProcs := flag.Int("build-procs", 2, "GOMAXPROCS while the bank is prepared (first run, or a new encoding)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the matching (not the bank's preparation) to this file")
+	targetMS := flag.Float64("target-ms", 0, "print the 1200² CPU p50/p95 per design as a ratio to this target (make bench-logos: 600)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*buildProcs)
 	ctx := context.Background()
@@ -154,6 +157,16 @@ func run() error {
 		return err
 	}
 	runtime.GOMAXPROCS(*procs) // designs are matched, and timed, on *procs cores
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	detect := func(ctx context.Context, img *imaging.Image) ([]logos2gen.Found, error) {
 		ms, _, err := m.Find(ctx, img.NRGBA)
 		if err != nil {
@@ -161,7 +174,8 @@ func run() error {
 		}
 		out := make([]logos2gen.Found, 0, len(ms))
 		for _, x := range ms {
-			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded})
+			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded,
+				Detail: fmt.Sprintf("edge %.3f iou %.2f d %d", x.EdgeF, x.IoU, x.Distance)})
 		}
 		return out, nil
 	}
@@ -204,6 +218,11 @@ func run() error {
 	}
 	fmt.Printf("== all seeds %v, matcher %s, bank %d references (%d hashes)\n", seeds, match.Version, m.Len(), m.Variants())
 	rep.Print(os.Stdout)
+	if *targetMS > 0 {
+		t := rep.CPUMSPerDesign["1200x1200"]
+		fmt.Printf("latency (detector CPU time on one core per 1200×1200 design, n=%d): p50 %.0f ms = %.2f×, p95 %.0f ms = %.2f× the %.0f ms target\n",
+			t.N, t.P50, t.P50 / *targetMS, t.P95, t.P95 / *targetMS, *targetMS)
+	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(struct {
 			Version string                       `json:"version"`

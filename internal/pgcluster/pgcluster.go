@@ -41,6 +41,9 @@ type Config struct {
 	Fast bool
 	// MaxConnections for the server.
 	MaxConnections int
+	// Settings are extra server settings, "name=value" each (passed as
+	// -c name=value), e.g. shared_preload_libraries=pg_stat_statements.
+	Settings []string
 	// AltRoot keeps the cluster when running as root and Dir is not
 	// reachable by the postgres user (a private directory): the cluster
 	// goes to AltRoot/pg-<hash of Dir> instead. Default /var/lib/muster.
@@ -184,6 +187,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	opts := fmt.Sprintf("-k %s -p %d -c listen_addresses='' -c max_connections=%d", dir, cfg.Port, cfg.MaxConnections)
 	if cfg.Fast {
 		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	for _, kv := range cfg.Settings {
+		opts += " -c " + kv
 	}
 	if err := c.run(ctx, filepath.Join(cfg.BinDir, "pg_ctl"), "-D", dir, "-o", opts, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))

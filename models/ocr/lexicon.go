@@ -51,12 +51,16 @@ func (l *Lexicon) Len() int {
 	return len(l.set)
 }
 
-var foldT = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// foldT builds the diacritics fold per call: a chained Transformer keeps
+// buffers, so one shared value would race between concurrent reads.
+func foldT() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // foldWord is lower case without diacritics (ß as ss).
 func foldWord(s string) string {
 	s = strings.ReplaceAll(strings.ToLower(s), "ß", "ss")
-	if t, _, err := transform.String(foldT, s); err == nil {
+	if t, _, err := transform.String(foldT(), s); err == nil {
 		return t
 	}
 	return s

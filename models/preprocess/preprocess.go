@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/muster-dev/muster/internal/imaging"
 )
@@ -97,38 +98,99 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 		}
 		return nil
 	}
-	effIn := [2]float64{float64(inH), float64(inW)}
-	effOut := [2]float64{float64(outH), float64(outW)}
-	if alignCorners && outH > 1 {
-		effIn[0], effOut[0] = float64(inH-1), float64(outH-1)
+	rows := bilinearPlan(inH, outH, alignCorners).shift(r.Min.Y)
+	cols := bilinearPlan(inW, outW, alignCorners).shift(r.Min.X)
+	resizeBilinearPlanned(dst, src, rows, cols, outW, outH)
+	return nil
+}
+
+// samp is one output coordinate of a bilinear resize: the two source
+// indices it blends and the weight of the second.
+type samp struct {
+	lo, hi int
+	frac   float64
+}
+
+// plan is the sampling of one axis.
+type plan []samp
+
+// bilinearPlan samples in source pixels onto out output pixels as
+// tfjs-backend-cpu's ResizeBilinear does (source coordinates in float64).
+func bilinearPlan(in, out int, alignCorners bool) plan {
+	effIn, effOut := float64(in), float64(out)
+	if alignCorners && out > 1 {
+		effIn, effOut = float64(in-1), float64(out-1)
 	}
-	if alignCorners && outW > 1 {
-		effIn[1], effOut[1] = float64(inW-1), float64(outW-1)
+	ratio := effIn / effOut
+	p := make(plan, out)
+	for o := range p {
+		f := ratio * float64(o)
+		lo := int(math.Max(0, math.Floor(f)))
+		p[o] = samp{lo: lo, hi: min(in-1, int(math.Ceil(f))), frac: f - float64(lo)}
 	}
-	rowRatio, colRatio := effIn[0]/effOut[0], effIn[1]/effOut[1]
-	// Column sampling positions are the same for every row; lo and hi are
-	// byte offsets into a row.
+	return p
+}
+
+// shift moves every index by d.
+func (p plan) shift(d int) plan {
+	for i := range p {
+		p[i].lo += d
+		p[i].hi += d
+	}
+	return p
+}
+
+// used returns the source indices the plan reads, ascending, and for each
+// source index its position in that list (-1 if unread).
+func (p plan) used() (idx []int, at []int) {
+	n := 0
+	for _, s := range p {
+		n = max(n, s.hi+1)
+	}
+	at = make([]int, n)
+	for i := range at {
+		at[i] = -1
+	}
+	for _, s := range p {
+		at[s.lo], at[s.hi] = 0, 0
+	}
+	for i, a := range at {
+		if a == 0 {
+			at[i] = len(idx)
+			idx = append(idx, i)
+		}
+	}
+	return idx, at
+}
+
+// remap returns the plan reading from the gathered indices at[i].
+func (p plan) remap(at []int) plan {
+	q := make(plan, len(p))
+	for i, s := range p {
+		q[i] = samp{lo: at[s.lo], hi: at[s.hi], frac: s.frac}
+	}
+	return q
+}
+
+// resizeBilinearPlanned blends src's pixels at the planned rows and
+// columns into dst: each value in float64 from the float32 unit values,
+// rounded to float32 once (tfjs-backend-cpu's arithmetic).
+func resizeBilinearPlanned(dst []float32, src Pixels, rows, cols plan, outW, outH int) {
 	type col struct {
 		lo, hi int
 		frac   float64
 	}
-	cols := make([]col, outW)
-	for c := range cols {
-		f := colRatio * float64(c)
-		lo := int(math.Max(0, math.Floor(f)))
-		hi := min(inW-1, int(math.Ceil(f)))
-		cols[c] = col{lo: (r.Min.X + lo) * 4, hi: (r.Min.X + hi) * 4, frac: f - float64(lo)}
+	cs := make([]col, outW)
+	for c, s := range cols {
+		cs[c] = col{lo: s.lo * 4, hi: s.hi * 4, frac: s.frac}
 	}
 	i := 0
 	for rr := 0; rr < outH; rr++ {
-		f := rowRatio * float64(rr)
-		top := int(math.Max(0, math.Floor(f)))
-		rowFrac := f - float64(top)
-		bot := min(inH-1, int(math.Ceil(f)))
-		tRow := src.Pix[(r.Min.Y+top)*src.Stride:]
-		bRow := src.Pix[(r.Min.Y+bot)*src.Stride:]
+		rowFrac := rows[rr].frac
+		tRow := src.Pix[rows[rr].lo*src.Stride:]
+		bRow := src.Pix[rows[rr].hi*src.Stride:]
 		out := dst[i : i+outW*3]
-		for k, c := range cols {
+		for k, c := range cs {
 			tl, tr, bl, br := tRow[c.lo:c.lo+3], tRow[c.hi:c.hi+3], bRow[c.lo:c.lo+3], bRow[c.hi:c.hi+3]
 			o := out[k*3 : k*3+3]
 			for d := 0; d < 3; d++ {
@@ -141,7 +203,6 @@ func ResizeBilinear(dst []float32, src Pixels, r image.Rectangle, outW, outH int
 		}
 		i += outW * 3
 	}
-	return nil
 }
 
 // ResizeArea writes the region r of src, scaled to 0..1 and resized to
@@ -162,13 +223,13 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	if len(dst) != outW*outH*3 {
 		return fmt.Errorf("preprocess: dst has %d values, want %d", len(dst), outW*outH*3)
 	}
-	xs := areaWeights(r.Dx(), outW)
-	ys := areaWeights(r.Dy(), outH)
+	xs := planArea(r.Dx(), outW)
+	ys := planArea(r.Dy(), outH)
 	// Separable: each source row is resized horizontally once (rows shared
 	// by two output rows are not recomputed), then output rows sum the
 	// source rows they cover in the same order as before, so the values
 	// are the same bit for bit. The row buffer is pooled (a 360 px tile's
-	// rows are 1.9 MB).
+	// rows are 1.9 MB), the weights are cached per size.
 	need := r.Dy() * outW * 3
 	bp, _ := rowsPool.Get().(*[]float64)
 	if bp == nil || cap(*bp) < need {
@@ -179,25 +240,28 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	defer rowsPool.Put(bp)
 	for sy := 0; sy < r.Dy(); sy++ {
 		so := (r.Min.Y+sy)*src.Stride + r.Min.X*4
+		pix := src.Pix[so : so+r.Dx()*4]
 		row := rows[sy*outW*3 : (sy+1)*outW*3 : (sy+1)*outW*3]
-		for ox, wx := range xs {
+		for ox := 0; ox < outW; ox++ {
 			var cr, cg, cb float64
-			for _, sx := range wx {
-				p := src.Pix[so+sx.i*4 : so+sx.i*4+3 : so+sx.i*4+3]
-				cr += float64(p[0]) * sx.w
-				cg += float64(p[1]) * sx.w
-				cb += float64(p[2]) * sx.w
+			for t := xs.start[ox]; t < xs.start[ox+1]; t++ {
+				i, w := int(xs.idx[t])*4, xs.w[t]
+				p := pix[i : i+3 : i+3]
+				cr += float64(p[0]) * w
+				cg += float64(p[1]) * w
+				cb += float64(p[2]) * w
 			}
 			o := row[ox*3 : ox*3+3 : ox*3+3]
 			o[0], o[1], o[2] = cr, cg, cb
 		}
 	}
 	acc := make([]float64, outW*3)
-	for oy, wy := range ys {
+	for oy := 0; oy < outH; oy++ {
 		clear(acc)
-		for _, sy := range wy {
-			row := rows[sy.i*outW*3 : (sy.i+1)*outW*3 : (sy.i+1)*outW*3]
-			w := sy.w
+		for t := ys.start[oy]; t < ys.start[oy+1]; t++ {
+			i := int(ys.idx[t])
+			row := rows[i*outW*3 : (i+1)*outW*3 : (i+1)*outW*3]
+			w := ys.w[t]
 			for k, v := range row {
 				acc[k] += v * w
 			}
@@ -212,6 +276,44 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 
 // rowsPool holds ResizeArea's horizontally resized rows between calls.
 var rowsPool sync.Pool
+
+// areaPlan is areaWeights flattened: output o reads source indices
+// idx[start[o]:start[o+1]] with weights w.
+type areaPlan struct {
+	start []int
+	idx   []int32
+	w     []float64
+}
+
+// areaPlans caches plans by [source, output] size: every tile of a design
+// has the same size.
+var areaPlans sync.Map
+
+func planArea(n, m int) *areaPlan {
+	key := [2]int{n, m}
+	if p, ok := areaPlans.Load(key); ok {
+		return p.(*areaPlan)
+	}
+	ws := areaWeights(n, m)
+	p := &areaPlan{start: make([]int, m+1)}
+	for o, ts := range ws {
+		p.start[o] = len(p.idx)
+		for _, t := range ts {
+			p.idx = append(p.idx, int32(t.i))
+			p.w = append(p.w, t.w)
+		}
+	}
+	p.start[m] = len(p.idx)
+	if areaPlansCount.Add(1) > 256 {
+		// Sizes come from designs; keep the cache bounded.
+		areaPlans.Clear()
+		areaPlansCount.Store(0)
+	}
+	areaPlans.Store(key, p)
+	return p
+}
+
+var areaPlansCount atomic.Int32
 
 type tap struct {
 	i int

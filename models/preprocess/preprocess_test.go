@@ -184,3 +184,20 @@ func TestResizeAreaSameAsRowByRow(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkResizeArea: one 1200² design's 360 px tile to 224 (the tiles'
+// case at k = 1) and a block-averaged print file's 225 px tile.
+func BenchmarkResizeArea(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		side int
+	}{{"360", 360}, {"225", 225}} {
+		b.Run(tc.name, func(b *testing.B) {
+			src := pixels(1200, 1200)
+			dst := make([]float32, 224*224*3)
+			for b.Loop() {
+				_ = ResizeArea(dst, src, image.Rect(168, 336, 168+tc.side, 336+tc.side), 224, 224)
+			}
+		})
+	}
+}

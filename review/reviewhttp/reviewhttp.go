@@ -90,12 +90,15 @@ func Routes(svc *review.Service) []api.Route {
 		{Method: "POST", Pattern: "/v1/review/items/{id}/comments", Roles: reviewers, Summary: "Add an internal comment (never shown to merchants)", Handler: s.addComment,
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"body": str}, "body")}},
 		{Method: "POST", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers,
-			Summary: "Not this mark: mark the item's trademark or symbol finding of a bank entry wrong; the same design bytes never raise that entry again (201; 200 when already marked)", Handler: s.markWrong,
-			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"bank": str, "entry_id": str, "note": str}, "bank", "entry_id")}},
+			Summary: "Not this mark: mark the item's trademark, symbol or phrase finding of a bank entry wrong — the bank analyzer's or the OCR's (the same design bytes never raise that entry again in that analyzer) or the listing's (the same text of the field never does) (201; 200 when already marked)", Handler: s.markWrong,
+			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"bank": str, "entry_id": str,
+				"analyzer": map[string]any{"type": "string", "enum": []string{"bank", "ocr", "listing"}, "description": "whose finding (default bank)"},
+				"field":    map[string]any{"type": "string", "enum": []string{"title", "tags", "description"}, "description": "the listing field (analyzer listing)"},
+				"note":     str}, "bank", "entry_id")}},
 		{Method: "POST", Pattern: "/v1/review/corrections/{id}/withdraw", Roles: reviewers,
 			Summary: "Withdraw a not-this-mark correction (its author, legal or admin): the entry is raised again for those bytes", Handler: s.withdraw,
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"note": str})}},
-		{Method: "GET", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers, Summary: "The not-this-mark corrections that apply to the item's design bytes", Handler: s.corrections,
+		{Method: "GET", Pattern: "/v1/review/items/{id}/corrections", Roles: reviewers, Summary: "The not-this-mark corrections that apply to the item's design bytes and listing text", Handler: s.corrections,
 			Doc: map[string]any{"parameters": []any{idParam}}},
 		{Method: "PUT", Pattern: "/v1/review/items/{id}/priority", Roles: reviewers, Summary: "Set an open item's priority (higher is claimed first)", Handler: s.priority,
 			Doc: map[string]any{"parameters": []any{idParam}, "requestBody": body(map[string]any{"priority": map[string]any{"type": "integer"}}, "priority")}},
@@ -105,6 +108,8 @@ func Routes(svc *review.Service) []api.Route {
 		{Method: "GET", Pattern: "/v1/review/audit", Roles: reviewers, Summary: "The hash-chained review audit log (?format=csv to export)", Handler: s.audit,
 			Doc: map[string]any{"parameters": []any{q("actor", ""), q("action", ""), q("design", ""), q("item", ""), q("since", "RFC 3339"), q("until", "RFC 3339"),
 				q("before", "row id to page from"), q("limit", "1..5000"), q("format", "json or csv")}}},
+		{Method: "GET", Pattern: "/v1/review/stats", Roles: reviewers, Summary: "Per reviewer over the last days (default 7, 1..90): decided, blocked, handle time p50/p90, skipped, escalated, appealed and overturned", Handler: s.stats,
+			Doc: map[string]any{"parameters": []any{q("days", "1..90, default 7")}}},
 		{Method: "GET", Pattern: "/v1/review/qa", Roles: reviewers, Summary: "Agreement of reviewers with automated outcomes on QA samples, per rule code and analyzer", Handler: s.qa},
 		{Method: "POST", Pattern: "/v1/designs/{id}/appeals", Roles: merchants, Summary: "Appeal a block within 6 months of the decision (DSA Art. 20)", Handler: s.fileAppeal,
 			Doc: map[string]any{"parameters": []any{designParam}, "requestBody": body(map[string]any{"message": str}, "message")}},
@@ -366,14 +371,13 @@ func (s *Server) markWrong(w http.ResponseWriter, r *http.Request, p store.Princ
 		return err
 	}
 	var req struct {
-		Bank    string `json:"bank"`
-		EntryID string `json:"entry_id"`
-		Note    string `json:"note"`
+		review.Target
+		Note string `json:"note"`
 	}
 	if err := api.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
-	c, err := s.svc.MarkFindingWrong(r.Context(), review.FromPrincipal(p), id, req.Bank, req.EntryID, req.Note)
+	c, err := s.svc.MarkWrong(r.Context(), review.FromPrincipal(p), id, req.Target, req.Note)
 	if err != nil {
 		return reviewError(err)
 	}
@@ -564,6 +568,24 @@ func (s *Server) qa(w http.ResponseWriter, r *http.Request, p store.Principal) e
 		return reviewError(err)
 	}
 	api.WriteJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request, p store.Principal) error {
+	days := 7
+	if v := r.URL.Query().Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 90 {
+			return api.BadRequest("invalid_days", "days must be 1..90")
+		}
+		days = n
+	}
+	since := time.Now().AddDate(0, 0, -days)
+	st, err := s.svc.Stats(r.Context(), review.FromPrincipal(p), since)
+	if err != nil {
+		return reviewError(err)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"since": since, "days": days, "reviewers": st})
 	return nil
 }
 

@@ -25,15 +25,29 @@ import (
 
 // logoAnalyzer "finds" a trademark in a box of every design, so the item
 // page has a box to draw, and suggestive content, so the design is blurred.
+// It stands in for the bank analyzer (its findings offer "not this mark").
 type logoAnalyzer struct{}
 
-func (logoAnalyzer) Name() string    { return "testlogo" }
-func (logoAnalyzer) Version() string { return "1" }
+func (logoAnalyzer) Name() string    { return mustertype.AnalyzerBank }
+func (logoAnalyzer) Version() string { return "test-1" }
 func (logoAnalyzer) Analyze(_ context.Context, d *analyzers.Design) (analyzers.Result, error) {
-	f := mustertype.Finding{Type: mustertype.FindingTrademark, Analyzer: "testlogo", Bank: "test", EntryID: "acme", Label: "Acme logo", Score: 0.71,
+	f := mustertype.Finding{Type: mustertype.FindingTrademark, Bank: "test", EntryID: "acme", Label: "Acme logo", Score: 0.71,
 		Box: &mustertype.Box{X: 4, Y: 6, W: 20, H: 12}, Attrs: mustertype.Attrs{Owner: "Acme Corp", Jurisdictions: []string{"EU"}}}
-	nsfw := mustertype.Finding{Type: mustertype.FindingNSFW, Analyzer: "testlogo", Label: mustertype.CategorySexualSuggestive, Score: 0.8}
+	nsfw := mustertype.Finding{Type: mustertype.FindingNSFW, Label: mustertype.CategorySexualSuggestive, Score: 0.8}
 	return analyzers.Result{Data: map[string]int{"found": 1}, Findings: []mustertype.Finding{f, nsfw}}, nil
+}
+
+// titleAnalyzer stands in for the listing analyzer: the word mark "Acme"
+// in the title, so the item page shows a text finding with its own "not
+// this mark".
+type titleAnalyzer struct{}
+
+func (titleAnalyzer) Name() string    { return mustertype.AnalyzerListing }
+func (titleAnalyzer) Version() string { return "test-1" }
+func (titleAnalyzer) Analyze(_ context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	f := mustertype.Finding{Type: mustertype.FindingTrademark, Bank: "test", EntryID: "acme", Label: "Acme", Score: 1,
+		Attrs: mustertype.Attrs{Match: "text", Field: "title", Text: "Acme", Method: "exact", Jurisdictions: []string{"EU", "US"}}}
+	return analyzers.Result{Data: map[string]int{"found": 1}, Findings: []mustertype.Finding{f}}, nil
 }
 
 // consoleSetup is a pipeline whose policy holds DE for review, with the
@@ -43,7 +57,7 @@ func consoleSetup(t *testing.T) (*bundle, *accounts.Service) {
 	t.Helper()
 	b := setup(t, func(o *app.Options) {
 		o.Decider = reviewDecider{}
-		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, logoAnalyzer{}}
+		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, logoAnalyzer{}, titleAnalyzer{}}
 		o.Accounts = &accounts.Config{Params: accounts.TestParams}
 		o.Console = &console.Config{HeartbeatEvery: time.Second}
 	})
@@ -80,7 +94,8 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	}
 	designID := r.design.ID
 
-	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second})
+	// A 1280×800 window: the laptop a reviewer works on.
+	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second, Width: 1280, Height: 800})
 	log := browsertest.Watch(t, ctx)
 	run := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -137,6 +152,27 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	b.pool.QueryRow(context.Background(), `SELECT lease_until FROM review_items WHERE design_id = $1`, designID).Scan(&after)
 	if !after.After(before) {
 		t.Fatalf("lease not renewed by the heartbeat: %v → %v", before, after)
+	}
+	// Layout at 1280 px: the findings table fits its panel (no column,
+	// "not this mark" included, scrolled out of view) and the skip and
+	// escalate controls sit on the decision form's left edge.
+	layout, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const out = [];
+		const p = document.querySelector("table.findings").closest(".panel");
+		if (p.scrollWidth > p.clientWidth) out.push("findings panel scrolls: " + p.scrollWidth + " > " + p.clientWidth);
+		const right = p.getBoundingClientRect().right;
+		const buttons = [...document.querySelectorAll(".not-this-mark button")];
+		if (buttons.length !== 2) out.push(buttons.length + " not-this-mark buttons");
+		for (const b of buttons) if (b.getBoundingClientRect().right > right) out.push("a not-this-mark button past the panel");
+		const left = document.querySelector("#decision").getBoundingClientRect().left;
+		for (const sel of [".skip-form", ".escalate", "#escalate-queue"]) {
+			const l = document.querySelector(sel).getBoundingClientRect().left;
+			if (Math.abs(l - left) > 1) out.push(sel + " at " + l + ", the decision form at " + left);
+		}
+		return out.join("; ");
+	})()`))
+	if err != nil || layout != "" {
+		t.Errorf("item page layout at 1280 px: %s %v", layout, err)
 	}
 	browsertest.Screenshot(t, ctx, "item")
 	// Wellness: sexual content is blurred until revealed (click or r).

@@ -9,8 +9,14 @@ import (
 	"image/png"
 	"testing"
 
+	"github.com/muster-dev/muster/analyzers"
+	"github.com/muster-dev/muster/analyzers/hashing"
+	"github.com/muster-dev/muster/analyzers/listing"
+	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/api"
 	"github.com/muster-dev/muster/bank"
+	"github.com/muster-dev/muster/bank/match"
+	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/review"
 	"github.com/muster-dev/muster/store"
 )
@@ -118,4 +124,85 @@ func twoMarks(t *testing.T, w int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestNotThisMarkInTheListing: a title with a registered word mark is
+// blocked; on appeal a reviewer marks the listing's finding "not this
+// mark". The same title on other bytes no longer raises the entry, another
+// title with the mark still does, and the bank API counts the misfire.
+func TestNotThisMarkInTheListing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupWith(t, func(b *bundle, o *app.Options) {
+		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
+		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: discPNG(t), Entry: bank.Entry{ID: "zorblax", Label: "Zorblax",
+			Jurisdictions: []string{"US"}, Classes: []int{25}, WordMarks: []string{"Zorblax"}}}, match.Config{}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := words.Open(ctx, bst, words.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, listing.New(s).WithCorrections(bst)}
+		o.Decider = nil // the live policy: the default pack
+	})
+	plat, _, err := b.st.CreatePlatformTenant(ctx, "platform", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewer, _, _ := b.st.CreateKey(ctx, plat.ID, store.RoleReviewer, "")
+	legal, _, _ := b.st.CreateKey(ctx, plat.ID, store.RoleLegal, "")
+	submit := func(n int, title string) (api.DesignView, bool) {
+		t.Helper()
+		r := b.submit(form{file: pngOf(t, n), fields: map[string]string{"markets": "US", "product": "tshirt", "title": title}}, "?wait=15s", nil)
+		if r.design.Verdict == nil {
+			t.Fatalf("%s: no verdict (%d %+v)", title, r.status, r.err)
+		}
+		for _, f := range r.design.Findings {
+			if f.EntryID == "zorblax" {
+				return r.design, true
+			}
+		}
+		return r.design, false
+	}
+	const wrong = "Zorblax the space cat"
+	first, found := submit(60, wrong)
+	if !found || first.Verdict.Outcome != "block" {
+		t.Fatalf("first upload: %s, zorblax found %v; want a block on the word mark", first.Verdict.Outcome, found)
+	}
+	if st, code := b.call("POST", "/v1/designs/"+first.ID+"/appeals", b.key, `{"message":"Zorblax is my cat"}`, nil); st != 201 {
+		t.Fatalf("appeal: %d %s", st, code)
+	}
+	var it review.Item
+	if st, code := b.call("POST", "/v1/review/claim", reviewer, `{"queue":"appeals"}`, &it); st != 200 || it.DesignID != first.ID {
+		t.Fatalf("claim the appeal: %d %s %+v", st, code, it)
+	}
+	var c review.Correction
+	if st, code := b.call("POST", "/v1/review/items/"+itoa(it.ID)+"/corrections", reviewer,
+		`{"bank":"acme-marks","entry_id":"zorblax","analyzer":"listing","field":"title","note":"a cat's name"}`, &c); st != 201 || c.Source != "listing" || c.Field != "title" {
+		t.Fatalf("not this mark: %d %s %+v", st, code, c)
+	}
+	tests := []struct {
+		name, title string
+		n           int
+		want        bool
+	}{
+		{"the same title on other bytes", wrong, 61, false},
+		{"another title with the mark", "Zorblax summer tee", 62, true},
+	}
+	for _, tt := range tests {
+		d, found := submit(tt.n, tt.title)
+		if found != tt.want {
+			t.Errorf("%s: zorblax found %v (%s), want %v", tt.name, found, d.Verdict.Outcome, tt.want)
+		}
+	}
+	var entry struct {
+		Misfires int `json:"misfires"`
+	}
+	if st, code := b.call("GET", "/v1/banks/acme-marks/entries/zorblax", legal, "", &entry); st != 200 || entry.Misfires != 1 {
+		t.Fatalf("bank entry: %d %s, misfires %d, want 1", st, code, entry.Misfires)
+	}
 }

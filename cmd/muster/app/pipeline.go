@@ -129,7 +129,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, opts Options) (
 	registerQueueGauges(p.Metrics, q)
 	registerJobGauges(p.Metrics, p.Policy)
 	p.Jobs = p.Policy.NewJobRunner(policy.BacktestConfig{Logger: opts.Logger})
-	p.Review = review.New(st, q, p.Metrics, ReviewConfig(cfg, opts.Logger))
+	p.Review = review.New(st, kick, p.Metrics, ReviewConfig(cfg, opts.Logger))
 	p.Metrics.RegisterReviewQueues(p.Review.QueueGauges)
 	gate := imaging.NewGate(cfg.DecodeBudget)
 	p.API = api.New(api.Config{Limits: cfg.Limits(), Gate: gate, WebhookGuard: cfg.WebhookGuard(), Tiers: Tiers(cfg), Outbox: kick,
@@ -258,6 +258,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout,
 			MaxHeaderBytes: 64 << 10, IdleTimeout: 2 * time.Minute}
+		// caches authenticated API keys while it listens for key and
+		// tenant changes (store.RunAuthListener)
+		wg.Go(func() { _ = p.Store.RunAuthListener(ctx, p.opts.Logger) })
 		wg.Add(2)
 		go func() {
 			defer wg.Done()

@@ -21,6 +21,9 @@ type Found struct {
 	// Occluded: the detector scored part of the region as hidden (listed
 	// with misses and false flags; not scored).
 	Occluded bool
+	// Detail is what the detector says of the finding (its score…), listed
+	// with misses and false flags; not scored.
+	Detail string
 }
 
 // Detector inspects one decoded design.

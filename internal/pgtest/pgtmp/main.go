@@ -3,6 +3,7 @@
 // test uses it so the whole test run shares one cluster.
 //
 //	go run ./internal/pgtest/pgtmp -- go test ./...
+//	go run ./internal/pgtest/pgtmp -c shared_preload_libraries=pg_stat_statements -- go run ./eval/benchreview -statements
 package main
 
 import (
@@ -33,11 +34,15 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	var settings []string
+	for len(args) > 1 && args[0] == "-c" {
+		settings, args = append(settings, args[1]), args[2:]
+	}
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return 2, errors.New("usage: pgtmp -- COMMAND [ARGS...]")
+		return 2, errors.New("usage: pgtmp [-c name=value]... -- COMMAND [ARGS...]")
 	}
 	dir, err := os.MkdirTemp("", "pgtmp-")
 	if err != nil {
@@ -45,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	}
 	defer os.RemoveAll(dir)
 	_ = os.Chmod(dir, 0o755)
-	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir + "/pg", Fast: true, MaxConnections: 400})
+	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir + "/pg", Fast: true, MaxConnections: 400, Settings: settings})
 	if err != nil {
 		return 1, err
 	}
