@@ -246,39 +246,70 @@ func toNRGBA(img image.Image) *image.NRGBA {
 }
 
 // rgbaToNRGBA un-premultiplies src into out (same size, out at the
-// origin) as image.NRGBA.SetRGBA64 does with RGBA.RGBA64At's values.
+// origin) as image.NRGBA.SetRGBA64 does with RGBA.RGBA64At's values: a
+// row is copied, then its translucent pixels are divided by their alpha.
 func rgbaToNRGBA(out *image.NRGBA, src *image.RGBA) {
 	b := src.Rect
 	w := b.Dx()
 	for y := 0; y < b.Dy(); y++ {
 		s := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):][: 4*w : 4*w]
 		d := out.Pix[y*out.Stride:][: 4*w : 4*w]
-		for i := 0; i < len(s); i += 4 {
-			a := s[i+3]
+		copy(d, s)
+		for i := 3; i < len(d); i += 4 {
+			a := d[i]
 			if a == 0xff || a == 0 {
-				copy(d[i:i+4], s[i:i+4])
 				continue
 			}
 			a16 := uint32(a) * 0x101
-			d[i] = uint8(uint32(s[i]) * 0x101 * 0xffff / a16 >> 8)
-			d[i+1] = uint8(uint32(s[i+1]) * 0x101 * 0xffff / a16 >> 8)
-			d[i+2] = uint8(uint32(s[i+2]) * 0x101 * 0xffff / a16 >> 8)
-			d[i+3] = a
+			d[i-3] = uint8(uint32(d[i-3]) * 0x101 * 0xffff / a16 >> 8)
+			d[i-2] = uint8(uint32(d[i-2]) * 0x101 * 0xffff / a16 >> 8)
+			d[i-1] = uint8(uint32(d[i-1]) * 0x101 * 0xffff / a16 >> 8)
 		}
 	}
 }
 
 // ycbcrToNRGBA converts src into out (same size, out at the origin) with
-// color.YCbCr's own 16-bit conversion, as draw.Draw does.
+// color.YCbCr.RGBA's 16-bit arithmetic (copied below), as draw.Draw does,
+// walking each row's luma and chroma samples directly.
 func ycbcrToNRGBA(out *image.NRGBA, src *image.YCbCr) {
 	b := src.Rect
+	hd := 1 // horizontal chroma subsampling
+	switch src.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
+		hd = 2
+	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
+		hd = 4
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		d := out.Pix[(y-b.Min.Y)*out.Stride:]
+		yRow := src.Y[src.YOffset(b.Min.X, y):]
+		cRow := src.COffset(b.Min.X, y)
+		cb, cr := src.Cb[cRow:], src.Cr[cRow:]
 		for x := b.Min.X; x < b.Max.X; x++ {
-			yi, ci := src.YOffset(x, y), src.COffset(x, y)
-			r, g, bl, _ := color.YCbCr{Y: src.Y[yi], Cb: src.Cb[ci], Cr: src.Cr[ci]}.RGBA()
+			ci := x/hd - b.Min.X/hd
+			yy1 := int32(yRow[x-b.Min.X]) * 0x10101
+			cb1 := int32(cb[ci]) - 128
+			cr1 := int32(cr[ci]) - 128
+			r := yy1 + 91881*cr1
+			if uint32(r)&0xff000000 == 0 {
+				r >>= 8
+			} else {
+				r = ^(r >> 31) & 0xffff
+			}
+			g := yy1 - 22554*cb1 - 46802*cr1
+			if uint32(g)&0xff000000 == 0 {
+				g >>= 8
+			} else {
+				g = ^(g >> 31) & 0xffff
+			}
+			bl := yy1 + 116130*cb1
+			if uint32(bl)&0xff000000 == 0 {
+				bl >>= 8
+			} else {
+				bl = ^(bl >> 31) & 0xffff
+			}
 			i := 4 * (x - b.Min.X)
-			d[i], d[i+1], d[i+2], d[i+3] = uint8(r>>8), uint8(g>>8), uint8(bl>>8), 0xff
+			d[i], d[i+1], d[i+2], d[i+3] = uint8(uint32(r)>>8), uint8(uint32(g)>>8), uint8(uint32(bl)>>8), 0xff
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ocr
 
 import (
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -110,4 +111,29 @@ func TestLexiconCorrects(t *testing.T) {
 			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
 		}
 	}
+}
+
+// TestLexiconConcurrent: one lexicon and dictionary serve concurrent
+// reads (run with -race).
+func TestLexiconConcurrent(t *testing.T) {
+	t.Parallel()
+	d := testDict()
+	C := len(d.chars)
+	lex := NewLexicon([]string{"lover", "über"})
+	spec := []map[string]float32{{"l": 0.9}, {}, {"c": 0.6, "o": 0.3}, {"v": 0.9}, {"e": 0.9}, {"r": 0.9}}
+	p := steps(d, spec)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				if got, ok := d.correct(lex, p, len(spec), C, 3); !ok || got != "lover" {
+					t.Errorf("got %q (%v), want lover", got, ok)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
