@@ -169,17 +169,16 @@ func Load(ctx context.Context, cacheDir string) (*Sources, error) {
 		}
 		s.Free = append(s.Free, fs)
 	}
-	for i, p := range FontFiles {
+	// Every font is required: a missing one would silently change the
+	// designs a seed generates, and figures would stop being comparable.
+	for _, p := range FontFiles {
 		fb, err := os.ReadFile(p)
 		if err != nil {
-			if i == 0 {
-				return nil, fmt.Errorf("logos2gen: font (install Debian fonts-dejavu): %w", err)
-			}
-			continue
+			return nil, fmt.Errorf("logos2gen: font missing (make eval-logos2-fonts installs them): %w", err)
 		}
 		f, err := opentype.Parse(fb)
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("logos2gen: font %s: %w", p, err)
 		}
 		s.Fonts = append(s.Fonts, f)
 	}
