@@ -7,7 +7,8 @@ import (
 )
 
 // DB post-processing defaults: PaddleOCR's inference settings
-// (tools/infer/utility.py: det_db_thresh 0.3, det_db_box_thresh 0.6,
+// det_db_unclip_ratio 1.5 — raised to 2.0 here, see docs/ocr.md —, max_candidates
+// 1000, min_size 3).
 // det_db_unclip_ratio 1.5, max_candidates 1000, min_size 3).
 const (
 	defaultBinThresh   = 0.3
