@@ -8,7 +8,9 @@ import (
 
 // DB post-processing defaults: PaddleOCR's inference settings
 // (tools/infer/utility.py: det_db_thresh 0.3, det_db_box_thresh 0.6,
-// det_db_unclip_ratio 1.5, max_candidates 1000, min_size 3).
+// max_candidates 1000, min_size 3), except the unclip ratio: 2.0 instead
+// of det_db_unclip_ratio 1.5, which cut the top and bottom off large
+// letters (docs/ocr.md).
 const (
 	defaultBinThresh   = 0.3
 	defaultBoxThresh   = 0.6

@@ -42,7 +42,8 @@ type Config struct {
 	// HiResSide is the second pass's long side (default 2×DetMaxSide).
 	HiResSide int
 	// BinThresh, BoxThresh and UnclipRatio are DB post-processing's
-	// thresholds (defaults 0.3, 0.6, 1.5: PaddleOCR's).
+	// thresholds (defaults 0.3, 0.6 and 2.0: PaddleOCR's thresholds, an unclip
+	// ratio above its 1.5, which cut the top and bottom off large letters).
 	BinThresh, BoxThresh, UnclipRatio float64
 	// DropScore drops lines recognised with a lower mean confidence
 	// (default 0.5, PaddleOCR's drop_score).
