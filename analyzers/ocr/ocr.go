@@ -20,7 +20,6 @@ import (
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/textmatch"
-	"github.com/muster-dev/muster/bank/wordmarks"
 	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/models"
 	ocrmodel "github.com/muster-dev/muster/models/ocr"
@@ -32,7 +31,7 @@ const Name = mustertype.AnalyzerOCR
 
 // Version is the analyzer's logic version (the models' versions are in
 // the result and in Result.Versions).
-const Version = "ocr-3"
+const Version = "ocr-4"
 
 // Field is the finding field of text read from the image.
 const Field = "image"
@@ -272,20 +271,13 @@ func Open(ctx context.Context, d analyzers.Deps) (analyzers.Analyzer, func() err
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzer ocr: %w", err)
 	}
-	// The lexicon holds the default bank's word marks (simple-icons, as
-	// seeded); marks added to other banks later are still found by the
-	// matcher's fuzzy pass, but reading does not lean towards them.
-	var marks []string
-	if wm, err := wordmarks.Load(ctx, cacheDir); err != nil {
-		if d.Logger != nil {
-			d.Logger.Warn("ocr: lexicon without word marks", "err", err)
-		}
-	} else {
-		for _, ms := range wm.Map() {
-			marks = append(marks, ms...)
-		}
-	}
-	lex, err := Lexicon(textmatch.DefaultWordsPath, marks)
+	// The lexicon holds common words and the phrase bank's words, not
+	// brand names: a lexicon with marks keeps a doubtful reading that
+	// happens to spell a mark ("Gocd" for a distressed "Good", GoCD), so
+	// correction would lean towards brands and false flags. The matcher's
+	// own fuzzy pass finds marks (measured: marks in the lexicon added
+	// nothing on development seed 1; docs/ocr.md).
+	lex, err := Lexicon(textmatch.DefaultWordsPath, nil)
 	if err != nil {
 		// The screener fails closed without the word list (every design
 		// incomplete); the engine reads without correction.

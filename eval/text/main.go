@@ -67,7 +67,7 @@ func run() error {
 	limit := flag.Int("limit", 0, "evaluate only the first designs of each seed's set (the same designs as in the full set; 0: all)")
 	ordText := flag.String("ordinary-text", "", "screen the ordinary slogans of this file (and the set's own) as text, as written and stacked one word a line, instead of the evaluation")
 	lexMargin := flag.Float64("lexicon-margin", 0, "lexicon correction margin in nats (default the engine's; negative: no lexicon)")
-	noLexMarks := flag.Bool("no-lexicon-marks", false, "leave the word marks out of the lexicon")
+	lexMarks := flag.Bool("lexicon-marks", false, "add the default bank's word marks to the lexicon (ablation; the analyzer leaves them out)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -86,7 +86,7 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	env, err := evaltext.OpenWith(ctx, cfg, evaltext.Options{NoLexiconMarks: *noLexMarks})
+	env, err := evaltext.OpenWith(ctx, cfg, evaltext.Options{LexiconMarks: *lexMarks})
 	if err != nil {
 		return err
 	}

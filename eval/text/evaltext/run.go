@@ -53,8 +53,9 @@ type Env struct {
 
 // Options are an evaluation's ablations.
 type Options struct {
-	// NoLexiconMarks leaves the word marks out of the engine's lexicon.
-	NoLexiconMarks bool
+	// LexiconMarks adds the default bank's word marks to the engine's
+	// lexicon (an ablation: the analyzer leaves them out).
+	LexiconMarks bool
 }
 
 // Open sets up the environment; cfg configures the OCR engine.
@@ -79,10 +80,10 @@ func OpenWith(ctx context.Context, cfg ocr.Config, opt Options) (*Env, error) {
 		return nil, err
 	}
 	if cfg.Lexicon == nil && cfg.LexiconMargin >= 0 {
-		// As the analyzer reads (ocranalyzer.Open): the word list, the
-		// phrase bank's words and the default bank's word marks.
+		// As the analyzer reads (ocranalyzer.Open): the word list and the
+		// phrase bank's words; the word marks only with LexiconMarks.
 		var marks []string
-		if !opt.NoLexiconMarks {
+		if opt.LexiconMarks {
 			for _, ms := range wm.Map() {
 				marks = append(marks, ms...)
 			}
