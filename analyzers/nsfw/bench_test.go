@@ -1,20 +1,14 @@
 package nsfw_test
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/jpeg"
-	"image/png"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/internal/imaging"
+	"github.com/muster-dev/muster/internal/testimages"
 	"github.com/muster-dev/muster/models"
 )
 
@@ -23,40 +17,8 @@ import (
 // 4500×5400 PNG print files), decoded as the pipeline decodes it.
 func benchDesign(tb testing.TB, i uint64, bigShare float64) *analyzers.Design {
 	tb.Helper()
-	r := rand.New(rand.NewPCG(i, 42))
-	big := r.Float64() < bigShare
-	w, h := 1200, 1200
-	if big {
-		w, h = 4500, 5400
-	}
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	if !big && r.IntN(2) == 0 {
-		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
-		draw.Draw(img, img.Rect, image.NewUniform(c), image.Point{}, draw.Src)
-	}
-	for k := 0; k < 6; k++ {
-		cx, cy := r.IntN(w), r.IntN(h)
-		rad := w/10 + r.IntN(w/5)
-		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
-		for y := max(0, cy-rad); y < min(h, cy+rad); y++ {
-			for x := max(0, cx-rad); x < min(w, cx+rad); x++ {
-				if (x-cx)*(x-cx)+(y-cy)*(y-cy) < rad*rad {
-					o := img.PixOffset(x, y)
-					img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c.R+uint8(x%7), c.G+uint8(y%5), c.B, c.A
-				}
-			}
-		}
-	}
-	var buf bytes.Buffer
-	mt := imaging.MediaPNG
-	if !big && r.IntN(2) == 0 {
-		mt = imaging.MediaJPEG
-		_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70 + r.IntN(26)})
-	} else {
-		enc := png.Encoder{CompressionLevel: png.BestSpeed}
-		_ = enc.Encode(&buf, img)
-	}
-	im, err := imaging.Decode(buf.Bytes(), mt, imaging.Limits{})
+	c := testimages.PipelineDesign(i, bigShare)
+	im, err := imaging.Decode(c.Data, c.MediaType, imaging.Limits{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -21,13 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/jpeg"
-	"image/png"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -51,6 +45,7 @@ import (
 	"github.com/muster-dev/muster/internal/config"
 	"github.com/muster-dev/muster/internal/natsembed"
 	"github.com/muster-dev/muster/internal/pgtest"
+	"github.com/muster-dev/muster/internal/testimages"
 	"github.com/muster-dev/muster/migrations"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/store"
@@ -465,42 +460,11 @@ func generate(n int, bigShare float64) []design {
 	return out
 }
 
-// generateOne makes design i (same i, same bytes).
+// generateOne makes design i (same i, same bytes; the NSFW analyzer's
+// benchmark times the same designs).
 func generateOne(i uint64, bigShare float64) design {
-	r := rand.New(rand.NewPCG(i, 42))
-	big := r.Float64() < bigShare
-	w, h := 1200, 1200
-	if big {
-		w, h = 4500, 5400
-	}
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	if !big && r.IntN(2) == 0 {
-		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
-		draw.Draw(img, img.Rect, image.NewUniform(c), image.Point{}, draw.Src)
-	}
-	for k := 0; k < 6; k++ {
-		cx, cy := r.IntN(w), r.IntN(h)
-		rad := w/10 + r.IntN(w/5)
-		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
-		for y := max(0, cy-rad); y < min(h, cy+rad); y++ {
-			for x := max(0, cx-rad); x < min(w, cx+rad); x++ {
-				if (x-cx)*(x-cx)+(y-cy)*(y-cy) < rad*rad {
-					o := img.PixOffset(x, y)
-					img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c.R+uint8(x%7), c.G+uint8(y%5), c.B, c.A
-				}
-			}
-		}
-	}
-	var buf bytes.Buffer
-	ct := "image/png"
-	if !big && r.IntN(2) == 0 {
-		ct = "image/jpeg"
-		_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70 + r.IntN(26)})
-	} else {
-		enc := png.Encoder{CompressionLevel: png.BestSpeed}
-		_ = enc.Encode(&buf, img)
-	}
-	return design{buf.Bytes(), ct}
+	c := testimages.PipelineDesign(i, bigShare)
+	return design{c.Data, c.MediaType}
 }
 
 func submit(ctx context.Context, url, key string, d design) (string, error) {

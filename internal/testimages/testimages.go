@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -267,4 +268,47 @@ func SkinMotifSeed(dst *image.NRGBA, r image.Rectangle, seed1, seed2 uint64) {
 			dst.SetNRGBA(x, y, c)
 		}
 	}
+}
+
+// PipelineDesign is design i of `make bench-pipeline` (and of the NSFW
+// analyzer's benchmark, which times the analyzer on the same designs):
+// six coloured discs on a transparent or solid canvas, 1200×1200 PNG or
+// JPEG, and with probability bigShare a 4500×5400 PNG print file. The
+// same i gives the same bytes.
+func PipelineDesign(i uint64, bigShare float64) Case {
+	r := rand.New(rand.NewPCG(i, 42))
+	big := r.Float64() < bigShare
+	w, h := 1200, 1200
+	if big {
+		w, h = 4500, 5400
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	if !big && r.IntN(2) == 0 {
+		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
+		draw.Draw(img, img.Rect, image.NewUniform(c), image.Point{}, draw.Src)
+	}
+	for k := 0; k < 6; k++ {
+		cx, cy := r.IntN(w), r.IntN(h)
+		rad := w/10 + r.IntN(w/5)
+		c := color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255}
+		for y := max(0, cy-rad); y < min(h, cy+rad); y++ {
+			for x := max(0, cx-rad); x < min(w, cx+rad); x++ {
+				if (x-cx)*(x-cx)+(y-cy)*(y-cy) < rad*rad {
+					o := img.PixOffset(x, y)
+					img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c.R+uint8(x%7), c.G+uint8(y%5), c.B, c.A
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	out := Case{Name: fmt.Sprintf("pipeline-%d", i), MediaType: "image/png"}
+	if !big && r.IntN(2) == 0 {
+		out.MediaType = "image/jpeg"
+		_ = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70 + r.IntN(26)})
+	} else {
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		_ = enc.Encode(&buf, img)
+	}
+	out.Data = buf.Bytes()
+	return out
 }
