@@ -271,13 +271,20 @@ func (s *Server) tier(p store.Principal) (Tier, bool) {
 }
 
 // rateLimit spends one request of the tenant's bucket; over the rate it is
-// a 429 with Retry-After (whole seconds, rounded up).
+// a 429 with Retry-After (whole seconds, rounded up). The platform
+// operator's keys (its reviewers, legal, admins) each have a bucket of
+// their own at the tenant's tier: one shared bucket would let 50 reviewers
+// working through the API throttle each other at one person's rate.
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p store.Principal) *Error {
 	t, ok := s.tier(p)
 	if !ok || t.RequestsPerSecond <= 0 {
 		return nil
 	}
-	wait, err := s.store.TakeRate(r.Context(), p.TenantID, "requests", t.RequestsPerSecond, max(t.Burst, 1))
+	bucket := "requests"
+	if p.Platform {
+		bucket = "requests:key:" + p.KeyID
+	}
+	wait, err := s.store.TakeRate(r.Context(), p.TenantID, bucket, t.RequestsPerSecond, max(t.Burst, 1))
 	if err != nil {
 		s.cfg.Logger.Error("api: rate limit", "err", err)
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "cannot check the request rate now"}

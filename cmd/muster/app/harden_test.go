@@ -328,6 +328,58 @@ func TestRateLimitAcrossInstances(t *testing.T) {
 	}
 }
 
+// TestPlatformKeysHaveTheirOwnBuckets: the platform operator's keys are
+// limited one by one at the tenant's tier, so one reviewer spending the
+// burst does not throttle another; a merchant tenant's keys share one
+// bucket.
+func TestPlatformKeysHaveTheirOwnBuckets(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.TierFree = configTier(0.2, 2, 100) // one request every 5 s, bursts of 2
+	cfg.TierPaid = configTier(0.2, 2, 100)
+	b := setup(t, func(o *app.Options) { o.Config = cfg; o.Work = false })
+	ctx := t.Context()
+	plat, _, err := b.st.CreatePlatformTenant(ctx, "platform", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _, err := b.st.CreateKey(ctx, plat.ID, store.RoleReviewer, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _, err := b.st.CreateKey(ctx, plat.ID, store.RoleReviewer, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merchant2, _, err := b.st.CreateKey(ctx, b.tenantID, store.RoleMerchant, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "/v1/review/queues"
+	for i := range 2 {
+		if st, _, raw := b.fetchJSON(b.url, path, alice, nil); st != 200 {
+			t.Fatalf("alice's request %d within her burst: %d %s", i+1, st, raw)
+		}
+	}
+	if st, _, _ := b.fetchJSON(b.url, path, alice, nil); st != http.StatusTooManyRequests {
+		t.Fatalf("alice's third request: %d, want 429", st)
+	}
+	for i := range 2 {
+		if st, _, raw := b.fetchJSON(b.url, path, bob, nil); st != 200 {
+			t.Fatalf("bob's request %d, after alice spent hers: %d %s", i+1, st, raw)
+		}
+	}
+	// A merchant tenant's keys still share the tenant's bucket.
+	for i := range 2 {
+		if st, _, raw := b.fetchJSON(b.url, "/v1/designs", b.key, nil); st != 200 {
+			t.Fatalf("merchant request %d: %d %s", i+1, st, raw)
+		}
+	}
+	if st, _, _ := b.fetchJSON(b.url, "/v1/designs", merchant2, nil); st != http.StatusTooManyRequests {
+		t.Fatalf("the tenant's second key after the first spent the burst: %d, want 429", st)
+	}
+}
+
 // TestPendingQuota: a tenant may have at most its tier's number of designs
 // waiting for a verdict; the next is a 429 quota_exceeded, a repeat of an
 // earlier submission is still answered with its design, and a refused
