@@ -91,6 +91,38 @@ func TestScanPrintsOneJSONLinePerFile(t *testing.T) {
 	}
 }
 
+// TestOmittedAnalyzersHoldForReview: a configuration that leaves analyzers
+// out (here: hash only) never allows a design on the signals it did not
+// compute: every market is held for review with the omitted analyzers named.
+func TestOmittedAnalyzersHoldForReview(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	good := writePNG(t, t.TempDir(), "good.png")
+	out, _, err := b.run("scan", "--markets", "US,DE", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line scanLine
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &line); err != nil || line.Verdict == nil {
+		t.Fatalf("scan line %q: %v", out, err)
+	}
+	if line.Analyses["omitted"] == nil || !strings.Contains(string(line.Analyses["omitted"]), "nsfw") {
+		t.Fatalf("no omitted analysis naming nsfw: %s", out)
+	}
+	for _, m := range line.Verdict.Markets {
+		if m.Outcome != "review" {
+			t.Errorf("%s: %s, want review", m.Market, m.Outcome)
+		}
+		held := false
+		for _, r := range m.Reasons {
+			held = held || (r.Code == "analysis_incomplete" && strings.Contains(r.Message, "nsfw"))
+		}
+		if !held {
+			t.Errorf("%s: no analysis_incomplete reason naming nsfw: %+v", m.Market, m.Reasons)
+		}
+	}
+}
+
 func TestTenantAndKeyCommands(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -223,7 +223,7 @@ func settings() []setting {
 		{"models-dir", "MUSTER_MODELS_DIR", "var/models", "converted ONNX models and their manifests", str(func(c *Config) *string { return &c.ModelsDir })},
 		{"ort-lib", "MUSTER_ORT_LIB", "", "path of libonnxruntime.so; empty: the pinned one fetched into the cache", str(func(c *Config) *string { return &c.ORTLib })},
 		{"concurrency", "MUSTER_CONCURRENCY", strconv.Itoa(runtime.NumCPU()), "designs analysed at once per worker process", integer(func(c *Config) *int { return &c.Concurrency })},
-		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw,bank,ocr,listing", "comma-separated analyzers to run (hash, nsfw, bank, ocr, listing)", func(c *Config, v string) error {
+		{"analyzers", "MUSTER_ANALYZERS", "hash,nsfw,bank,ocr,listing", "comma-separated analyzers to run (hash, nsfw, bank, ocr, listing); one left out holds every design for review", func(c *Config, v string) error {
 			c.Analyzers = nil
 			for _, a := range strings.Split(v, ",") {
 				if a = strings.TrimSpace(a); a != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,7 +112,39 @@ func Analyzers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, nc *n
 		}
 		out = append(out, a)
 	}
+	var left []string
+	for _, r := range Registry() {
+		if !slices.Contains(cfg.Analyzers, r.Name) {
+			left = append(left, r.Name)
+		}
+	}
+	if len(left) > 0 {
+		log.Warn("analyzers left out by MUSTER_ANALYZERS: every design is held for review (analysis_incomplete)", "omitted", left)
+		out = append(out, omitted{names: left})
+	}
 	return out, release, nil
+}
+
+// OmittedAnalyzer names the analysis that records which analyzers
+// MUSTER_ANALYZERS left out.
+const OmittedAnalyzer = "omitted"
+
+// omitted fails closed when the configuration leaves analyzers out: a
+// signal that was never computed is a missing signal, not a clean one, so
+// every design gets an incomplete finding per omitted analyzer and the
+// policy engine holds every market for review (CodeAnalysisIncomplete).
+type omitted struct{ names []string }
+
+func (o omitted) Name() string    { return OmittedAnalyzer }
+func (o omitted) Version() string { return "omitted-1" }
+
+func (o omitted) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.Result, error) {
+	res := analyzers.Result{Data: map[string][]string{"omitted": o.names}}
+	for _, n := range o.names {
+		res.Findings = append(res.Findings, mustertype.Finding{Type: mustertype.FindingIncomplete, Analyzer: OmittedAnalyzer,
+			Label: "analyzer " + n + " did not run (left out of MUSTER_ANALYZERS)"})
+	}
+	return res, nil
 }
 
 // SeedBanks creates the default banks that do not exist yet: the symbol bank
