@@ -716,11 +716,12 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 			// Steps past the strip's own width read the padding.
 			own := min(steps, int(math.Ceil(float64(steps)*float64(batch[k].w)/float64(wmax)))+1)
 			probs := res.Data[k*steps*classes : (k+1)*steps*classes]
-			out[i] = e.dict.ctcDecode(probs, own, classes)
+			path := e.dict.bestPath(probs, own, classes)
+			out[i] = e.dict.decodePath(path)
 			// Lines below DropScore are dropped whatever they say: no
 			// lexicon work for them (a texture can make hundreds).
 			if e.cfg.Lexicon != nil && e.cfg.LexiconMargin > 0 && out[i].text != "" && out[i].score >= e.cfg.DropScore {
-				if t, ok := e.dict.correct(e.cfg.Lexicon, probs, own, classes, e.cfg.LexiconMargin); ok {
+				if t, ok := e.dict.correctPath(e.cfg.Lexicon, probs, path, classes, e.cfg.LexiconMargin); ok {
 					out[i].text, out[i].corrected = t, true
 				}
 			}

@@ -134,6 +134,12 @@ type ctcToken struct {
 // keeps the case pattern it was read with. It returns the line unchanged
 // when nothing qualifies.
 func (d *dictionary) correct(lex *Lexicon, probs []float32, steps, classes int, margin float64) (string, bool) {
+	return d.correctPath(lex, probs, d.bestPath(probs, steps, classes), classes, margin)
+}
+
+// correctPath is correct on a best path already computed (bestPath) for
+// the same probabilities.
+func (d *dictionary) correctPath(lex *Lexicon, probs []float32, path []bestStep, classes int, margin float64) (string, bool) {
 	if lex == nil || d.letters == nil {
 		return "", false
 	}
@@ -141,14 +147,9 @@ func (d *dictionary) correct(lex *Lexicon, probs []float32, steps, classes int, 
 	var toks []ctcToken
 	cur := ctcToken{t0: 0}
 	prev := -1
-	for t := 0; t < steps; t++ {
-		row := probs[t*classes : (t+1)*classes]
-		best, bp := 0, float32(-1)
-		for c, p := range row {
-			if p > bp && (d.allowed == nil || (c < len(d.allowed) && d.allowed[c])) {
-				best, bp = c, p
-			}
-		}
+	steps := len(path)
+	for t, st := range path {
+		best := st.class
 		if best == d.space {
 			if len(cur.labels) > 0 {
 				cur.t1 = t

@@ -154,11 +154,22 @@ type decoded struct {
 // padded inside a wider batch; steps past them are read from padding and
 // are ignored.
 func (d *dictionary) ctcDecode(probs []float32, steps, classes int) decoded {
-	var b strings.Builder
-	prev := -1
-	var sum float64
-	var n int
-	for t := 0; t < steps; t++ {
+	return d.decodePath(d.bestPath(probs, steps, classes))
+}
+
+// bestStep is one step of the best path: the most likely allowed class
+// and its probability.
+type bestStep struct {
+	class int
+	p     float32
+}
+
+// bestPath picks, at each of the first steps steps, the most likely class
+// of the allowed alphabet. Decoding and lexicon correction both read it,
+// so the recogniser's output is scanned once per line.
+func (d *dictionary) bestPath(probs []float32, steps, classes int) []bestStep {
+	path := make([]bestStep, steps)
+	for t := range path {
 		row := probs[t*classes : (t+1)*classes]
 		best, bp := 0, float32(-1)
 		for c, p := range row {
@@ -166,9 +177,23 @@ func (d *dictionary) ctcDecode(probs []float32, steps, classes int) decoded {
 				best, bp = c, p
 			}
 		}
+		path[t] = bestStep{best, bp}
+	}
+	return path
+}
+
+// decodePath collapses a best path: repeats merged, blanks dropped; the
+// score is the mean probability of the kept characters.
+func (d *dictionary) decodePath(path []bestStep) decoded {
+	var b strings.Builder
+	prev := -1
+	var sum float64
+	var n int
+	for _, st := range path {
+		best := st.class
 		if best != 0 && best != prev && best < len(d.chars) {
 			b.WriteString(d.chars[best])
-			sum += float64(bp)
+			sum += float64(st.p)
 			n++
 		}
 		prev = best
