@@ -174,6 +174,23 @@ type bulkOutcome struct {
 	Failed  []review.BulkResult
 }
 
+// itemsData is the items page's data for a filter: the items, the queues
+// and the choices of its filter form (the page and the bulk form's answer
+// show the same list).
+func (s *Server) itemsData(ctx context.Context, rv review.Reviewer, f review.ItemFilter) (itemsData, error) {
+	items, err := s.deps.Review.Items(ctx, rv, f)
+	if err != nil {
+		return itemsData{}, reviewError(err)
+	}
+	qs, err := s.deps.Review.Queues(ctx, rv)
+	if err != nil {
+		return itemsData{}, reviewError(err)
+	}
+	return itemsData{Items: items, Queue: f.Queue, State: f.State, Kind: f.Kind, Queues: qs, Limit: f.Limit, Reasons: review.Reasons(),
+		States: []string{review.StateOpen, review.StateDecided, review.StateClosed},
+		Kinds:  []string{review.KindFlagged, review.KindAppeal, review.KindQA, review.KindRedecide}}, nil
+}
+
 func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, sess *accounts.Session) error {
 	rv := reviewer(sess)
 	q := r.URL.Query()
@@ -181,19 +198,12 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request, sess *account
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil {
 		f.BeforeID = b
 	}
-	items, err := s.deps.Review.Items(r.Context(), rv, f)
+	d, err := s.itemsData(r.Context(), rv, f)
 	if err != nil {
-		return reviewError(err)
+		return err
 	}
-	qs, err := s.deps.Review.Queues(r.Context(), rv)
-	if err != nil {
-		return reviewError(err)
-	}
-	d := itemsData{Items: items, Queue: f.Queue, State: f.State, Kind: f.Kind, Queues: qs, Limit: f.Limit, Reasons: review.Reasons(),
-		States: []string{review.StateOpen, review.StateDecided, review.StateClosed},
-		Kinds:  []string{review.KindFlagged, review.KindAppeal, review.KindQA, review.KindRedecide}}
-	if len(items) == f.Limit {
-		d.NextBefore = items[len(items)-1].ID
+	if len(d.Items) == f.Limit {
+		d.NextBefore = d.Items[len(d.Items)-1].ID
 	}
 	s.render(w, r, http.StatusOK, "items", s.page(r, sess, "Review items", "review", d))
 	return nil
@@ -754,17 +764,11 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, sess *accounts.Ses
 	}
 	rv := reviewer(sess)
 	f := review.ItemFilter{Queue: r.PostFormValue("queue"), State: review.StateOpen, Kind: r.PostFormValue("kind"), Limit: 50}
-	items, err := s.deps.Review.Items(r.Context(), rv, f)
+	d, err := s.itemsData(r.Context(), rv, f)
 	if err != nil {
-		return reviewError(err)
+		return err
 	}
-	qs, err := s.deps.Review.Queues(r.Context(), rv)
-	if err != nil {
-		return reviewError(err)
-	}
-	d := itemsData{Items: items, Queue: f.Queue, State: f.State, Kind: f.Kind, Queues: qs, Limit: f.Limit, Reasons: review.Reasons(), Bulk: out,
-		States: []string{review.StateOpen, review.StateDecided, review.StateClosed},
-		Kinds:  []string{review.KindFlagged, review.KindAppeal, review.KindQA, review.KindRedecide}}
+	d.Bulk = out
 	s.render(w, r, http.StatusOK, "items", s.page(r, sess, "Review items", "review", d))
 	return nil
 }
