@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/draw"
@@ -63,13 +64,7 @@ func TestNotThisMarkEndToEnd(t *testing.T) {
 	}
 	// The merchant appeals; a reviewer takes the appeal and marks the star
 	// finding wrong.
-	if st, code := b.call("POST", "/v1/designs/"+first.ID+"/appeals", b.key, `{"message":"there is no star in my design"}`, nil); st != 201 {
-		t.Fatalf("appeal: %d %s", st, code)
-	}
-	var it review.Item
-	if st, code := b.call("POST", "/v1/review/claim", reviewer, `{"queue":"appeals"}`, &it); st != 200 || it.DesignID != first.ID {
-		t.Fatalf("claim the appeal: %d %s %+v", st, code, it)
-	}
+	it := appealAndClaim(t, b, first.ID, "there is no star in my design", reviewer)
 	var c review.Correction
 	if st, code := b.call("POST", "/v1/review/items/"+itoa(it.ID)+"/corrections", reviewer, `{"bank":"acme-marks","entry_id":"star","note":"a plain cross"}`, &c); st != 201 || c.Scope != "all" {
 		t.Fatalf("not this mark: %d %s %+v", st, code, c)
@@ -134,18 +129,7 @@ func TestNotThisMarkInTheListing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupWith(t, func(b *bundle, o *app.Options) {
-		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
-		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: discPNG(t), Entry: bank.Entry{ID: "zorblax", Label: "Zorblax",
-			Jurisdictions: []string{"US"}, Classes: []int{25}, WordMarks: []string{"Zorblax"}}}, match.Config{}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		s, err := words.Open(ctx, bst, words.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		bst, s := zorblaxWords(t, b)
 		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, listing.New(s).WithCorrections(bst)}
 		o.Decider = nil // the live policy: the default pack
 	})
@@ -173,13 +157,7 @@ func TestNotThisMarkInTheListing(t *testing.T) {
 	if !found || first.Verdict.Outcome != "block" {
 		t.Fatalf("first upload: %s, zorblax found %v; want a block on the word mark", first.Verdict.Outcome, found)
 	}
-	if st, code := b.call("POST", "/v1/designs/"+first.ID+"/appeals", b.key, `{"message":"Zorblax is my cat"}`, nil); st != 201 {
-		t.Fatalf("appeal: %d %s", st, code)
-	}
-	var it review.Item
-	if st, code := b.call("POST", "/v1/review/claim", reviewer, `{"queue":"appeals"}`, &it); st != 200 || it.DesignID != first.ID {
-		t.Fatalf("claim the appeal: %d %s %+v", st, code, it)
-	}
+	it := appealAndClaim(t, b, first.ID, "Zorblax is my cat", reviewer)
 	var c review.Correction
 	if st, code := b.call("POST", "/v1/review/items/"+itoa(it.ID)+"/corrections", reviewer,
 		`{"bank":"acme-marks","entry_id":"zorblax","analyzer":"listing","field":"title","note":"a cat's name"}`, &c); st != 201 || c.Source != "listing" || c.Field != "title" {
@@ -205,4 +183,40 @@ func TestNotThisMarkInTheListing(t *testing.T) {
 	if st, code := b.call("GET", "/v1/banks/acme-marks/entries/zorblax", legal, "", &entry); st != 200 || entry.Misfires != 1 {
 		t.Fatalf("bank entry: %d %s, misfires %d, want 1", st, code, entry.Misfires)
 	}
+}
+
+// zorblaxWords creates the acme-marks trademark bank with one entry,
+// zorblax (a disc; US, class 25; the word mark "Zorblax"), and opens the
+// word screener over the banks.
+func zorblaxWords(t *testing.T, b *bundle) (*bank.Store, *words.Screener) {
+	t.Helper()
+	ctx := context.Background()
+	bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
+	if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: discPNG(t), Entry: bank.Entry{ID: "zorblax", Label: "Zorblax",
+		Jurisdictions: []string{"US"}, Classes: []int{25}, WordMarks: []string{"Zorblax"}}}, match.Config{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := words.Open(ctx, bst, words.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bst, s
+}
+
+// appealAndClaim has the merchant appeal the design's decision with
+// message and the reviewer claim the appeal; it returns the claimed item.
+func appealAndClaim(t *testing.T, b *bundle, designID, message, reviewerKey string) review.Item {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"message": message})
+	if st, code := b.call("POST", "/v1/designs/"+designID+"/appeals", b.key, string(body), nil); st != 201 {
+		t.Fatalf("appeal: %d %s", st, code)
+	}
+	var it review.Item
+	if st, code := b.call("POST", "/v1/review/claim", reviewerKey, `{"queue":"appeals"}`, &it); st != 200 || it.DesignID != designID {
+		t.Fatalf("claim the appeal: %d %s %+v", st, code, it)
+	}
+	return it
 }

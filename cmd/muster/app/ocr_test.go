@@ -16,7 +16,6 @@ import (
 	ocranalyzer "github.com/muster-dev/muster/analyzers/ocr"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/internal/modeltest"
 	"github.com/muster-dev/muster/internal/npmfetch"
@@ -86,20 +85,8 @@ func TestImageTextDecidesPerMarket(t *testing.T) {
 		t.Skip("needs the OCR models (not in -short)")
 	}
 	eng := ocrEngine(t)
-	ctx := context.Background()
 	b := setupWith(t, func(b *bundle, o *app.Options) {
-		bst := bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
-		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: discPNG(t), Entry: bank.Entry{ID: "zorblax", Label: "Zorblax",
-			Jurisdictions: []string{"US"}, Classes: []int{25}, WordMarks: []string{"Zorblax"}}}, match.Config{}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		s, err := words.Open(ctx, bst, words.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, s := zorblaxWords(t, b)
 		o.Analyzers = []analyzers.Analyzer{hashing.Analyzer{}, ocranalyzer.New(eng, s, "")}
 		o.Decider = nil // the live policy: the default pack
 	})

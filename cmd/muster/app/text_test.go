@@ -14,7 +14,6 @@ import (
 	"github.com/muster-dev/muster/analyzers/listing"
 	"github.com/muster-dev/muster/analyzers/words"
 	"github.com/muster-dev/muster/bank"
-	"github.com/muster-dev/muster/bank/match"
 	"github.com/muster-dev/muster/cmd/muster/app"
 	"github.com/muster-dev/muster/mustertype"
 )
@@ -29,18 +28,8 @@ func TestListingTextDecidesPerMarket(t *testing.T) {
 	ctx := context.Background()
 	var bst *bank.Store
 	b := setupWith(t, func(b *bundle, o *app.Options) {
-		bst = bank.NewStore(b.pool, bank.NATSAnnouncer{Conn: b.nc})
-		if _, err := bst.CreateBank(ctx, bank.Bank{Name: "acme-marks", Kind: bank.KindTrademark}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bank.AddImage(ctx, bst, "acme-marks", bank.AddRequest{Image: discPNG(t), Entry: bank.Entry{ID: "zorblax", Label: "Zorblax",
-			Jurisdictions: []string{"US"}, Classes: []int{25}, WordMarks: []string{"Zorblax"}}}, match.Config{}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		s, err := words.Open(ctx, bst, words.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		var s *words.Screener
+		bst, s = zorblaxWords(t, b)
 		wctx, cancel := context.WithCancel(ctx)
 		t.Cleanup(cancel)
 		if err := s.Watch(wctx, b.nc); err != nil {
