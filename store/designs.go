@@ -411,7 +411,7 @@ func (s *Store) AppendEvent(ctx context.Context, tenantID, designID, typ, actor 
 	if designID != "" {
 		d = &designID
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, $3, $4, $5)`, tenantID, d, typ, actor, data)
+	_, err := s.pool.Exec(ctx, appendEventSQL, tenantID, d, typ, actor, data)
 	if err != nil {
 		return fmt.Errorf("append event %s: %w", typ, err)
 	}

@@ -157,7 +157,7 @@ func (s *Store) RecordVerdictTx(ctx context.Context, tx pgx.Tx, nv mustertype.Ne
 	data := map[string]any{}
 	maps.Copy(data, nv.EventData)
 	data["verdict_id"], data["outcome"], data["previous"], data["policy_version"], data["cause"] = v.ID, v.Outcome, previous, v.PolicyVersion, v.Cause
-	if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, $3, $4, $5)`,
+	if _, err := tx.Exec(ctx, appendEventSQL,
 		tenant, nv.DesignID, nv.Event, nv.Actor, data); err != nil {
 		return Verdict{}, fmt.Errorf("record verdict of design %s: event: %w", nv.DesignID, err)
 	}
@@ -203,6 +203,12 @@ func (s *Store) Verdicts(ctx context.Context, designID string) ([]Verdict, error
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Verdict, error) { return scanVerdict(r) })
 }
 
+// appendEventSQL records one event through events_append (migration
+// 0016), the one SQL definition of an event row, shared with the
+// statements that record an event together with their change (the review
+// claim).
+const appendEventSQL = `SELECT events_append($1, $2, $3, $4, $5)`
+
 // AppendEventTx adds an event inside the caller's transaction (a review
 // action recorded with the rows it changed).
 func (s *Store) AppendEventTx(ctx context.Context, tx pgx.Tx, tenantID, designID, typ, actor string, data any) error {
@@ -210,7 +216,7 @@ func (s *Store) AppendEventTx(ctx context.Context, tx pgx.Tx, tenantID, designID
 	if designID != "" {
 		d = &designID
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO events (tenant_id, design_id, type, actor, data) VALUES ($1, $2, $3, $4, $5)`, tenantID, d, typ, actor, data); err != nil {
+	if _, err := tx.Exec(ctx, appendEventSQL, tenantID, d, typ, actor, data); err != nil {
 		return fmt.Errorf("append event %s: %w", typ, err)
 	}
 	return nil
