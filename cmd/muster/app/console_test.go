@@ -220,6 +220,15 @@ func TestConsoleReviewInBrowser(t *testing.T) {
 	if got := text("main table tbody"); !strings.Contains(got, "item.decided") || !strings.Contains(got, "item.claimed") {
 		t.Fatalf("audit: %q", got)
 	}
+	// The items list (with its bulk form) and the reviewers' statistics,
+	// as a reviewer sees them after the decision (screenshots for review).
+	run(chromedp.Navigate(b.url+"/console/review/items?state=decided"), chromedp.WaitVisible(chromedp.CSS("main table")))
+	browsertest.Screenshot(t, ctx, "items")
+	run(chromedp.Navigate(b.url+"/console/review/stats"), chromedp.WaitVisible(chromedp.CSS("main table")))
+	if got := text("main table tbody"); !strings.Contains(got, "rita@platform.example") {
+		t.Fatalf("stats: %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "stats")
 	// Access transparency: every view of the design above was logged — the
 	// item page, its image, the audit drill-down — and the design's tenant
 	// reads who looked (the API; the console page from the item page).
