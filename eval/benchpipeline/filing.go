@@ -39,9 +39,9 @@ type filingAnalyzer struct {
 	out     *bufio.Reader
 	version string
 
-	mu     sync.Mutex // serialises requests and guards bySum and err
-	bySum  map[string]design
-	err    error
+	mu    sync.Mutex // serialises requests and guards bySum and err
+	bySum map[string]design
+	err   error
 }
 
 // startFiling starts bin with its own models directory (its Setup converts
