@@ -8,6 +8,7 @@
 //
 //	go run ./eval/nsfwtiles -n 150 -pos 120 -out var/nsfwtiles.jsonl   # measure (slow)
 //	go run ./eval/nsfwtiles -in var/nsfwtiles.jsonl                     # strategy table
+//	go run ./eval/nsfwtiles -checks 3 -n 80 -checks-out FILE             # second-opinion variants (verify cap, whole image)
 package main
 
 import (
@@ -91,8 +92,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	legacy := fs.Bool("legacy", false, "with -calibrate: the old tiles (decimated, no flat skip, no second model)")
 	noVerify := fs.Bool("no-verifier", false, "with -calibrate: area tiles and flat skip, no second model")
 	oneModel := fs.Bool("mobilenet-only-motifs", false, "with -calibrate: paste the motifs only MobileNetV2 calls explicit")
+	checkSeed := fs.Uint64("checks", 0, "development seed: measure the second-opinion variants (verify caps, whole-image check) on harmless designs, tile motifs and full-frame motifs; records to -checks-out")
+	checksOut := fs.String("checks-out", "checks.jsonl", "with -checks: where the records go")
+	checksIn := fs.String("checks-in", "", "print the -checks table from these records (no models)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *checksIn != "" {
+		recs, err := loadChecks(*checksIn)
+		if err != nil {
+			return err
+		}
+		return checksTable(stdout, recs)
+	}
+	if *checkSeed != 0 {
+		if *checkSeed >= 1000 {
+			return fmt.Errorf("-checks %d: development seeds only (< 1000)", *checkSeed)
+		}
+		return checks(ctx, stdout, *checkSeed, *n, *checksOut)
 	}
 	if *calib != 0 {
 		cfg := nsfw.Config{}
