@@ -121,6 +121,7 @@ func TestTileInputsUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rowMajor(rects, in) // prepared column by column
 			wantIn, wantRects, wantSkipped := oldTileInputs(im, a.cfg.Tiling, all)
 			if skipped != wantSkipped || len(rects) != len(wantRects) {
 				t.Fatalf("%dx%d %s: %d classified, %d skipped; before: %d, %d", tc.w, tc.h, tc.ground, len(rects), skipped, len(wantRects), wantSkipped)

@@ -313,7 +313,9 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 			a.inputs.Put(&in)
 		}
 	}
-	return a.result(ctx, src, outs[0], rects, outs[1:], skipped)
+	tileOut := outs[1:]
+	rowMajor(rects, tileOut)
+	return a.result(ctx, src, outs[0], rects, tileOut, skipped)
 }
 
 // tileChunk is how many tiles go to the classifier at once while the
@@ -351,14 +353,20 @@ func (a *Analyzer) tileInputs(src preprocess.Source, px preprocess.Pixels, all [
 	} else {
 		small = src.BoxDownscale(k, src.Bounds())
 	}
-	for _, r := range all {
+	// Column by column, top to bottom: a column's tiles overlap by half,
+	// and the rows they share are resized horizontally once (AreaTiles:
+	// the same values as ResizeArea). Analyze puts the tiles back in
+	// row-major order.
+	at := preprocess.NewAreaTiles(small, w, h)
+	defer at.Release()
+	for _, r := range columnMajor(all) {
 		sr := blockRect(r, k, small)
 		if tl.FlatSkip > 0 && flatRegion(small, sr) {
 			skipped++
 			continue
 		}
 		in := a.input()
-		if err := preprocess.ResizeArea(in, small, sr, w, h); err != nil {
+		if err := at.Resize(in, sr); err != nil {
 			return 0, fmt.Errorf("preprocess %v: %w", r, err)
 		}
 		if tl.lowInformation(in) {
@@ -369,6 +377,31 @@ func (a *Analyzer) tileInputs(src preprocess.Source, px preprocess.Pixels, all [
 		emit(in, r)
 	}
 	return skipped, nil
+}
+
+// columnMajor returns the tiles ordered by column, then top to bottom.
+func columnMajor(all []image.Rectangle) []image.Rectangle {
+	out := slices.Clone(all)
+	slices.SortStableFunc(out, func(a, b image.Rectangle) int {
+		return cmp.Or(cmp.Compare(a.Min.X, b.Min.X), cmp.Compare(a.Min.Y, b.Min.Y))
+	})
+	return out
+}
+
+// rowMajor sorts tiles (and their outputs alike) top to bottom, then left
+// to right: the order of Tiling.Tiles.
+func rowMajor(rects []image.Rectangle, outs [][]float32) {
+	idx := make([]int, len(rects))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		return cmp.Or(cmp.Compare(rects[i].Min.Y, rects[j].Min.Y), cmp.Compare(rects[i].Min.X, rects[j].Min.X))
+	})
+	r2, o2 := slices.Clone(rects), slices.Clone(outs)
+	for k, i := range idx {
+		rects[k], outs[k] = r2[i], o2[i]
+	}
 }
 
 // blockRect is the design rectangle r in the blocks of k pixels of small.

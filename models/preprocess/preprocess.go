@@ -240,29 +240,41 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 	defer rowsPool.Put(bp)
 	for sy := 0; sy < r.Dy(); sy++ {
 		so := (r.Min.Y+sy)*src.Stride + r.Min.X*4
-		pix := src.Pix[so : so+r.Dx()*4]
-		row := rows[sy*outW*3 : (sy+1)*outW*3 : (sy+1)*outW*3]
-		for ox := 0; ox < outW; ox++ {
-			var cr, cg, cb float64
-			for t := xs.start[ox]; t < xs.start[ox+1]; t++ {
-				i, w := int(xs.idx[t])*4, xs.w[t]
-				p := pix[i : i+3 : i+3]
-				cr += float64(p[0]) * w
-				cg += float64(p[1]) * w
-				cb += float64(p[2]) * w
-			}
-			o := row[ox*3 : ox*3+3 : ox*3+3]
-			o[0], o[1], o[2] = cr, cg, cb
-		}
+		areaRow(rows[sy*outW*3:(sy+1)*outW*3:(sy+1)*outW*3], src.Pix[so:so+r.Dx()*4], xs)
 	}
+	areaColumns(dst, func(i int) []float64 { return rows[i*outW*3 : (i+1)*outW*3 : (i+1)*outW*3] }, ys, outW, outH)
+	return nil
+}
+
+// areaRow resizes one source row (4 bytes per pixel) horizontally: each
+// output pixel's R, G and B are the weighted sums of the source pixels
+// it covers, in the plan's order.
+func areaRow(row []float64, pix []uint8, xs *areaPlan) {
+	for ox := 0; ox < len(row)/3; ox++ {
+		var cr, cg, cb float64
+		for t := xs.start[ox]; t < xs.start[ox+1]; t++ {
+			i, w := int(xs.idx[t])*4, xs.w[t]
+			p := pix[i : i+3 : i+3]
+			cr += float64(p[0]) * w
+			cg += float64(p[1]) * w
+			cb += float64(p[2]) * w
+		}
+		o := row[ox*3 : ox*3+3 : ox*3+3]
+		o[0], o[1], o[2] = cr, cg, cb
+	}
+}
+
+// areaColumns sums, for each output row, the horizontally resized source
+// rows it covers (row(i) is source row i of the region) in the plan's
+// order, and writes them scaled to 0..1 as float32.
+func areaColumns(dst []float32, row func(i int) []float64, ys *areaPlan, outW, outH int) {
 	acc := make([]float64, outW*3)
 	for oy := 0; oy < outH; oy++ {
 		clear(acc)
 		for t := ys.start[oy]; t < ys.start[oy+1]; t++ {
-			i := int(ys.idx[t])
-			row := rows[i*outW*3 : (i+1)*outW*3 : (i+1)*outW*3]
+			r := row(int(ys.idx[t]))
 			w := ys.w[t]
-			for k, v := range row {
+			for k, v := range r {
 				acc[k] += v * w
 			}
 		}
@@ -271,7 +283,6 @@ func ResizeArea(dst []float32, src Pixels, r image.Rectangle, outW, outH int) er
 			out[k] = float32(v / 255)
 		}
 	}
-	return nil
 }
 
 // rowsPool holds ResizeArea's horizontally resized rows between calls.
