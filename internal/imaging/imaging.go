@@ -187,6 +187,13 @@ func Decode(data []byte, declared string, lim Limits) (*Image, error) {
 	if declared != "" && declared != "application/octet-stream" && declared != h.MediaType {
 		return nil, &Error{Code: CodeMediaMismatch, Msg: fmt.Sprintf("declared media type %s but the bytes are %s", declared, h.MediaType)}
 	}
+	orient := exifOrientation(h.MediaType, data)
+	if h.MediaType == MediaPNG {
+		if n, op, ok := decodePNGFast(data); ok {
+			n = orientNRGBA(n, orient)
+			return &Image{MediaType: h.MediaType, NRGBA: n, HasAlpha: !op, Orientation: orient}, nil
+		}
+	}
 	var img image.Image
 	r := bytes.NewReader(data)
 	switch h.MediaType {
@@ -202,7 +209,6 @@ func Decode(data []byte, declared string, lim Limits) (*Image, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeCorrupt, Msg: "cannot decode " + h.MediaType, Err: err}
 	}
-	orient := exifOrientation(h.MediaType, data)
 	n := toNRGBA(img)
 	n = orientNRGBA(n, orient)
 	return &Image{MediaType: h.MediaType, NRGBA: n, HasAlpha: !opaque(n), Orientation: orient}, nil
