@@ -151,3 +151,57 @@ func TestConcurrentEventsAreAllChained(t *testing.T) {
 		t.Fatalf("%+v, %v; want %d chained rows", rep, err, writers*each)
 	}
 }
+
+// TestChainerUsesItsIndexUnderStaleStatistics: statistics taken while every
+// event was unchained (after a bulk load, before autovacuum's next ANALYZE)
+// must not make the chainer's "anything unchained?" check and its work list
+// scan the whole event log: both go through the partial index of unchained
+// rows, so a chainer call on a chained log costs a few index pages.
+func TestChainerUsesItsIndexUnderStaleStatistics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.pool.Exec(b.ctx, `INSERT INTO events (tenant_id, type, actor, data)
+		SELECT $1, 'bulk.event', 'tester', jsonb_build_object('i', i) FROM generate_series(1, 20000) i`, b.tenant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.pool.Exec(b.ctx, `ANALYZE events`); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var n int
+		if err := b.pool.QueryRow(b.ctx, `SELECT events_chain(10000)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	tests := []struct {
+		name    string
+		pending int // events appended after the log was chained
+	}{
+		{"nothing to chain", 0},
+		{"a few new events", 3},
+	}
+	for _, tc := range tests {
+		b.record(t, tc.pending)
+		tx, err := b.pool.Begin(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var seq int64
+		if err := tx.QueryRow(b.ctx, `SELECT events_chain(100)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRow(b.ctx, `SELECT coalesce(seq_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = 'events'`).Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n != tc.pending || seq != 0 {
+			t.Errorf("%s: chained %d (want %d) with %d sequential scans of events (want 0)", tc.name, n, tc.pending, seq)
+		}
+	}
+}
