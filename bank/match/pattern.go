@@ -103,22 +103,32 @@ func inPattern(seg *segmentation, colour int32, box image.Rectangle) bool {
 	if r.Dx() < 2 || r.Dy() < 2 || !g.surrounds(r) {
 		return false
 	}
-	d := g.dilate()
 	minS := max(2, patternMinShift*float64(max(r.Dx(), r.Dy())))
-	maxX, maxY := int(patternMaxShift*float64(r.Dx())), int(patternMaxShift*float64(r.Dy()))
-	worst, periodic := 1.0, false
-	for dy := 0; dy <= gh/2; dy++ {
+	long := func(dx, dy int) bool { return (dy > 0 || dx > 0) && float64(dx*dx+dy*dy) >= minS*minS }
+	// Structure first (a ground's colour does not overlap itself at
+	// every shift; usually the first shifts tell).
+	structured := false
+	for dy := 0; dy <= gh/2 && !structured; dy++ {
 		for dx := -gw / 2; dx <= gw/2; dx++ {
-			if (dy == 0 && dx <= 0) || float64(dx*dx+dy*dy) < minS*minS {
-				continue
-			}
-			worst = min(worst, g.shiftIoU(dx, dy))
-			if !periodic && abs(dx) <= maxX && dy <= maxY && g.shiftAgreement(d, dx, dy) >= patternWindow && g.repeats(d, r, dx, dy) >= patternRegion {
-				periodic = true
+			if long(dx, dy) && g.shiftIoU(dx, dy) <= patternContrast {
+				structured = true
+				break
 			}
 		}
 	}
-	return periodic && worst <= patternContrast
+	if !structured {
+		return false
+	}
+	d := g.dilate()
+	maxX, maxY := int(patternMaxShift*float64(r.Dx())), int(patternMaxShift*float64(r.Dy()))
+	for dy := 0; dy <= maxY; dy++ {
+		for dx := -maxX; dx <= maxX; dx++ {
+			if long(dx, dy) && g.shiftAgreement(d, dx, dy) >= patternWindow && g.repeats(d, r, dx, dy) >= patternRegion {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // grid is a coarse binary image of at most 64 columns, one word per row.

@@ -136,3 +136,32 @@ func TestInPattern(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkInPattern: one region of a checker ground (the most costly
+// case: the region is periodic and every shift is scored).
+func BenchmarkInPattern(b *testing.B) {
+	const side = 576
+	l := make([]uint8, side*side)
+	for y := range side {
+		for x := range side {
+			switch {
+			case (x%40 == 0 || x%40 == 39) && (y%40 == 0 || y%40 == 39):
+				l[y*side+x] = 3
+			default:
+				l[y*side+x] = uint8((x/40 + y/40) % 2)
+			}
+		}
+	}
+	comps := components(l, side, side, 255, 0)
+	seg := &segmentation{w: side, h: side, labels: l, comps: comps}
+	var member int32 = -1
+	box := image.Rectangle{}
+	for i, c := range comps {
+		if c.label == 1 && c.box.In(image.Rect(160, 160, 280, 280)) {
+			member, box = int32(i), box.Union(c.box)
+		}
+	}
+	for b.Loop() {
+		inPattern(seg, member, box)
+	}
+}
