@@ -24,7 +24,7 @@ bench-bank:
 
 # Issue 14: the held-out logo evaluation (eval/logos2, package logos2gen).
 #   make eval-logos2 [EVAL2_SEEDS=101,102,103] [EVAL2_SCALE=1] [EVAL2_FLAGS=-v]   development seeds
-#   make eval-logos2-test [EVAL2_TEST_FLAGS="-seeds 9001 -scale 0.3"]   the frozen test seeds, once per match.Version and seed (recorded in eval/logos2/TESTRUNS.md)
+#   make eval-logos2-test [EVAL2_TEST_FLAGS="-seeds 9003 -scale 0.2"]   the frozen test seeds (default 9003,9004), once per match.Version and seed (recorded in eval/logos2/TESTRUNS.md)
 #   make bench-logos [BENCH_LOGOS_SCALE=0.2]   matching latency: CPU ms on one core per 1200² design of dev seed 101, p50/p95 and the ratio to the 600 ms target
 EVAL2_SEEDS ?= 101,102,103
 EVAL2_SCALE ?= 1

@@ -34,6 +34,9 @@ const (
 	ReasonSuppressed = "suppressed"
 	// ReasonText: the region verifies but is a glyph of a line of text.
 	ReasonText = "text"
+	// ReasonPattern: the region verifies but is a piece of a periodic
+	// ground (checker, stripes, chevrons, dots).
+	ReasonPattern = "pattern"
 )
 
 // Explanation tells why one reference was, or was not, found in a design:
@@ -153,6 +156,8 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 			e.Reason = ReasonReported // reported for this region but beaten elsewhere: not expected
 		case st.Text > 0:
 			e.Reason = ReasonText
+		case st.Pattern > 0:
+			e.Reason = ReasonPattern
 		case st.Suppressed > 0 || st.Ambiguous > 0:
 			e.Reason = ReasonSuppressed
 		default:

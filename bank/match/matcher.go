@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-9"
+const Version = "match-10"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -740,6 +740,7 @@ type Stats struct {
 	Suppressed  int     `json:"suppressed"` // verified matches dropped by the negative bank
 	Ambiguous   int     `json:"ambiguous"`  // regions dropped for resembling several entries
 	Text        int     `json:"text"`       // verified matches dropped as glyphs of a text line
+	Pattern     int     `json:"pattern"`    // verified matches dropped as pieces of a periodic ground
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -771,6 +772,33 @@ type candidate struct {
 	members []int32
 	comps   []component
 	text    int8 // 0 unknown, 1 text, -1 not
+	// host is the component whose holes an inverted region is (when
+	// hasHost). seg is the segmentation of the region's pass (inPattern);
+	// pattern caches inPattern as text does inTextLine.
+	host    int32
+	hasHost bool
+	seg     *segmentation
+	pattern int8
+}
+
+// isPattern reports (once) whether the region is a piece of a periodic
+// ground (inPattern): a union of components of one colour, or the holes
+// of a component, judged by the colour around them.
+func (c *candidate) isPattern() bool {
+	if c.pattern == 0 {
+		c.pattern = -1
+		colour := int32(-1)
+		switch {
+		case len(c.members) > 0:
+			colour = c.members[0]
+		case c.hasHost:
+			colour = c.host
+		}
+		if colour >= 0 && inPattern(c.seg, colour, c.box) {
+			c.pattern = 1
+		}
+	}
+	return c.pattern > 0
 }
 
 // isText reports (once) whether the region is a glyph of a text line
@@ -983,6 +1011,10 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		if !protected && c.isText() {
 			st.Text++
+			continue
+		}
+		if !protected && c.isPattern() {
+			st.Pattern++
 			continue
 		}
 		if m.negative != nil && !protected {

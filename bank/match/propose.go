@@ -43,8 +43,9 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 	n := w.W * w.H
 	labels := quantize(w, m.cfg.Clusters, 6)
 	comps := components(labels, w.W, w.H, 255, 0)
+	var al []uint8
 	if w.hasAlpha {
-		al := make([]uint8, n)
+		al = make([]uint8, n)
 		for i, a := range w.A {
 			if a >= 128 {
 				al[i] = 1
@@ -154,7 +155,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			addGroup([]int{i}, true)
 			if hm, hb, ok := holes(c, w.W); ok {
 				if bigEnough(hb) {
-					cands = append(cands, candidate{mask: hm, box: hb, inverted: true})
+					cands = append(cands, candidate{mask: hm, box: hb, inverted: true, host: int32(i), hasHost: true})
 				}
 				// The component with its holes filled: a logo drawn as an
 				// outline (a stroke along its edge) is its silhouette.
@@ -257,8 +258,10 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 		})
 		cands = cands[:pr.maxCands]
 	}
+	seg := &segmentation{w: w.W, h: w.H, labels: labels, alpha: al, comps: comps}
 	for i := range cands {
 		cands[i].comps = comps
+		cands[i].seg = seg
 	}
 	return cands, comps
 }

@@ -40,6 +40,10 @@ type Config struct {
 	LargeWidth  int // one design in LargeEvery: default 4500×5400
 	LargeHeight int
 	LargeEvery  int // default 10
+	// NoPatternGrounds leaves out the pattern grounds (checker, stripes,
+	// chevron, dots) added with match-10: the designs are then those of
+	// match-9's evaluation.
+	NoPatternGrounds bool
 }
 
 // WithDefaults fills zero fields.
@@ -235,6 +239,14 @@ func (g *Generator) Sample(i int) (Sample, error) {
 	canvas := image.NewNRGBA(image.Rect(0, 0, s.Width, s.Height))
 	bgA, bgB := randColour(rng), randColour(rng)
 	paintBackground(canvas, s.Background, bgA, bgB, rng)
+	// A third of the opaque grounds are pattern grounds (match-10). The
+	// choice and the pattern come from a stream of their own, and the
+	// ground drawn first is painted over, so every other design of a seed
+	// is the same as before pattern grounds were added.
+	if prng := rand.New(rand.NewPCG(g.cfg.Seed, uint64(i)^0x9a77e4)); !g.cfg.NoPatternGrounds && s.Background != BgTransparent && prng.IntN(3) == 0 {
+		s.Background = PatternGrounds[prng.IntN(len(PatternGrounds))]
+		paintPattern(canvas, s.Background, bgA, bgB, prng)
+	}
 
 	// Render the main art's layers (the fill in black or its own colours,
 	// and the second colour's mask), turned and in perspective.

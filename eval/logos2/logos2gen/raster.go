@@ -261,7 +261,71 @@ const (
 	BgSolid       = "solid"
 	BgGradient    = "gradient"
 	BgPhoto       = "photo"
+	// Pattern grounds (match-10): geometric repeats a merchant prints
+	// behind art. Each cell is a plain shape, and some logos are plain
+	// shapes in a row (Delicious's four squares, Runkeeper's and Common
+	// Workflow Language's bands): issue 15's benign designs were held for
+	// logos found in checker, stripe and chevron grounds.
+	BgChecker = "checker"
+	BgStripes = "stripes"
+	BgChevron = "chevron"
+	BgDots    = "dots"
 )
+
+// PatternGrounds are the pattern backgrounds, each equally likely.
+var PatternGrounds = []string{BgChecker, BgStripes, BgChevron, BgDots}
+
+// paintPattern fills img with a two-colour pattern ground of kind (one of
+// PatternGrounds), its period drawn from rng.
+func paintPattern(img *image.NRGBA, kind string, a, b color.NRGBA, rng *rand.Rand) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	short := float64(min(w, h))
+	fill := func(f func(x, y int) bool) {
+		for y := 0; y < h; y++ {
+			row := img.Pix[y*img.Stride:]
+			for x := 0; x < w; x++ {
+				c := b
+				if f(x, y) {
+					c = a
+				}
+				p := row[x*4:]
+				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, 255
+			}
+		}
+	}
+	switch kind {
+	case BgChecker:
+		cell := max(4, int(short/(4+rng.Float64()*20)))
+		fill(func(x, y int) bool { return (x/cell+y/cell)%2 == 0 })
+	case BgStripes:
+		period := short / (6 + rng.Float64()*30)
+		ang := rng.Float64() * math.Pi
+		dx, dy := math.Cos(ang), math.Sin(ang)
+		fill(func(x, y int) bool {
+			return math.Mod(math.Abs(float64(x)*dx+float64(y)*dy), period) < period/2
+		})
+	case BgChevron:
+		period := short / (5 + rng.Float64()*15)
+		fill(func(x, y int) bool {
+			v := float64(y) + math.Abs(math.Mod(float64(x), period)-period/2)
+			return math.Mod(v, period) < period/2
+		})
+	case BgDots:
+		cell := short / (8 + rng.Float64()*25)
+		r2 := cell * cell / 16
+		fill(func(x, y int) bool {
+			row := math.Floor(float64(y) / cell)
+			off := 0.0
+			if int(row)%2 == 1 {
+				off = cell / 2
+			}
+			cx := math.Floor((float64(x)+off)/cell)*cell + cell/2 - off
+			cy := row*cell + cell/2
+			ddx, ddy := float64(x)-cx, float64(y)-cy
+			return ddx*ddx+ddy*ddy > r2
+		})
+	}
+}
 
 // paintBackground fills img; photo is a photographic-like texture: a few
 // palette colours mixed by fractal noise, soft blobs (bokeh), a lighting
