@@ -172,8 +172,8 @@ func wholeInception(ctx context.Context, inc *models.Classifier, im *imaging.Ima
 // checksVariant is one way of counting a record.
 type checksVariant struct {
 	name      string
-	maxVerify int  // tiles checked by the second model, highest first
-	whole     bool // the whole design's unsafe scores ≥ 0.25 checked by InceptionV3 (geometric mean)
+	maxVerify int     // tiles checked by the second model, highest first
+	whole     bool    // the whole design's unsafe scores ≥ 0.25 checked by InceptionV3 (geometric mean)
 	floor     float64 // tile floor, explicit
 	floorS    float64 // tile floor, suggestive
 }
