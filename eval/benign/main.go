@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	xdraw "golang.org/x/image/draw"
 
+	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/nsfw"
 	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/cmd/muster/app"
@@ -148,6 +149,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeAnalyzers()
+	// A partial MUSTER_ANALYZERS (e.g. hash,nsfw to measure the NSFW
+	// analyzer alone) makes the pipeline hold every design for the
+	// analyzers left out (fail closed); this evaluation measures the
+	// analyzers it runs, so that analysis is left out here, and said so.
+	as = slices.DeleteFunc(as, func(a analyzers.Analyzer) bool {
+		if a.Name() == app.OmittedAnalyzer {
+			fmt.Fprintf(stdout, "MUSTER_ANALYZERS=%s: only these analyzers are measured (the pipeline would hold every design for the others)\n", strings.Join(cfg.Analyzers, ","))
+			return true
+		}
+		return false
+	})
 	decider, err := policy.NewDecider(ctx, policy.NewStore(pool, store.New(pool), policy.Config{}), policy.DeciderConfig{})
 	if err != nil {
 		return err

@@ -172,9 +172,10 @@ func wholeInception(ctx context.Context, inc *models.Classifier, im *imaging.Ima
 // checksVariant is one way of counting a record.
 type checksVariant struct {
 	name      string
-	maxVerify int  // tiles checked by the second model, highest first
-	whole     bool // the whole design's unsafe scores ≥ 0.25 checked by InceptionV3 (geometric mean)
-	floor     float64
+	maxVerify int     // tiles checked by the second model, highest first
+	whole     bool    // the whole design's unsafe scores ≥ 0.25 checked by InceptionV3 (geometric mean)
+	floor     float64 // tile floor, explicit
+	floorS    float64 // tile floor, suggestive
 }
 
 // scores are a record's explicit and suggestive scores under v.
@@ -212,7 +213,7 @@ func (v checksVariant) scores(r checkRec) (e, s float64) {
 		if te >= v.floor {
 			e = math.Max(e, te)
 		}
-		if ts >= v.floor {
+		if ts >= v.floorS {
 			s = math.Max(s, ts)
 		}
 	}
@@ -225,12 +226,15 @@ func (v checksVariant) scores(r checkRec) (e, s float64) {
 // suggestive ≥ 0.85) and the motifs caught (explicit ≥ 0.5).
 func checksTable(w io.Writer, recs []checkRec) error {
 	variants := []checksVariant{
-		{"shipped: 8 tiles checked", 8, false, 0.5},
-		{"12 tiles checked", 12, false, 0.5},
-		{"16 tiles checked", 16, false, 0.5},
-		{"every candidate tile checked", 48, false, 0.5},
-		{"8 tiles + whole-image second opinion", 8, true, 0.5},
-		{"every tile + whole-image second opinion", 48, true, 0.5},
+		{"shipped: 8 tiles checked, floors 0.5/0.5", 8, false, 0.5, 0.5},
+		{"12 tiles checked", 12, false, 0.5, 0.5},
+		{"16 tiles checked", 16, false, 0.5, 0.5},
+		{"every candidate tile checked", 48, false, 0.5, 0.5},
+		{"8 tiles, suggestive floor 0.6", 8, false, 0.5, 0.6},
+		{"8 tiles, suggestive floor 0.7", 8, false, 0.5, 0.7},
+		{"8 tiles, explicit floor 0.55", 8, false, 0.55, 0.5},
+		{"8 tiles + whole-image second opinion", 8, true, 0.5, 0.5},
+		{"every tile + whole-image second opinion", 48, true, 0.5, 0.5},
 	}
 	count := map[string]int{}
 	for _, r := range recs {
@@ -305,4 +309,82 @@ func loadChecks(path string) ([]checkRec, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// wholeFiles prints, for each design file (e.g. the held designs
+// make eval-benign -dump wrote), the analyzer's whole-design scores
+// (nsfwjs), InceptionV3's on the whole design, the geometric mean the
+// whole-image second opinion would give the rules, and the markets'
+// outcome (general: review ≥ 0.5, block ≥ 0.85 explicit; SA/AE: review
+// explicit ≥ 0.25 or suggestive ≥ 0.5, block explicit ≥ 0.5 or suggestive
+// ≥ 0.85) with and without it. Tiles are the analyzer's own either way.
+func wholeFiles(ctx context.Context, w io.Writer, files []string) error {
+	env, err := modeltest.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer env.Runtime.Close()
+	a, err := nsfw.New(env.Runtime, nsfw.Config{ModelsDir: env.Install.ModelsDir})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	inc, err := models.NewClassifier(env.Runtime, filepath.Join(env.Install.ModelsDir, models.NSFWModelInception), models.SessionConfig{Sessions: 1})
+	if err != nil {
+		return err
+	}
+	defer inc.Close()
+	outcome := func(e, s float64) string {
+		g, sa := "allow", "allow"
+		if e >= 0.85 {
+			g = "block"
+		} else if e >= 0.5 {
+			g = "review"
+		}
+		if e >= 0.5 || s >= 0.85 {
+			sa = "block"
+		} else if e >= 0.25 || s >= 0.5 {
+			sa = "review"
+		}
+		return g + "/" + sa
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "file\tnsfwjs explicit\tsuggestive\tInceptionV3 explicit\tsuggestive\tchecked explicit\tsuggestive\ttiles' best (checked)\tgeneral/SA-AE now\twith the whole-image check")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		im, err := imaging.Decode(b, "", imaging.Limits{MaxBytes: 64 << 20})
+		if err != nil {
+			fmt.Fprintf(tw, "%s\terror: %v\n", filepath.Base(f), err)
+			continue
+		}
+		r, err := a.Analyze(ctx, &analyzers.Design{Image: im})
+		if err != nil {
+			return err
+		}
+		d := r.Data.(nsfw.Result)
+		wi, err := wholeInception(ctx, inc, im)
+		if err != nil {
+			return err
+		}
+		we, ws := math.Min(1, d.Probabilities.Porn+d.Probabilities.Hentai), d.Probabilities.Sexy
+		ie, is := math.Min(1, wi.Porn+wi.Hentai), wi.Sexy
+		ce, cs := we, ws
+		if math.Max(we, ws) >= nsfw.DefaultVerifyFloor {
+			ce, cs = math.Sqrt(we*ie), math.Sqrt(ws*is)
+		}
+		// The tiles' part of the categories: what exceeds the whole image's.
+		te, ts := 0.0, 0.0
+		if d.Categories.SexualExplicit > we {
+			te = d.Categories.SexualExplicit
+		}
+		if d.Categories.SexualSuggestive > ws {
+			ts = d.Categories.SexualSuggestive
+		}
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f/%.3f\t%s\t%s\n", filepath.Base(f), we, ws, ie, is, ce, cs, te, ts,
+			outcome(d.Categories.SexualExplicit, d.Categories.SexualSuggestive), outcome(math.Max(ce, te), math.Max(cs, ts)))
+	}
+	return tw.Flush()
 }

@@ -95,8 +95,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	checkSeed := fs.Uint64("checks", 0, "development seed: measure the second-opinion variants (verify caps, whole-image check) on harmless designs, tile motifs and full-frame motifs; records to -checks-out")
 	checksOut := fs.String("checks-out", "checks.jsonl", "with -checks: where the records go")
 	checksIn := fs.String("checks-in", "", "print the -checks table from these records (no models)")
+	wholeDir := fs.String("whole-check", "", "folder of design files (e.g. eval-benign -dump): each design's whole-image scores with and without InceptionV3's second opinion")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *wholeDir != "" {
+		files, err := filepath.Glob(filepath.Join(*wholeDir, "*"))
+		if err != nil {
+			return err
+		}
+		return wholeFiles(ctx, stdout, files)
 	}
 	if *checksIn != "" {
 		recs, err := loadChecks(*checksIn)

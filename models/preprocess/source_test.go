@@ -130,6 +130,9 @@ func TestOpaqueAndBoxDownscaleSameAsFlattened(t *testing.T) {
 		{1000, 700, true, 6, image.Rect(0, 0, 1000, 1000)},
 		{1003, 701, true, 4, image.Rect(30, 17, 251, 176)},
 		{1003, 701, false, 3, image.Rect(0, 100, 400, 400)},
+		// Large enough to be averaged in bands on several goroutines.
+		{3000, 2800, true, 6, image.Rect(0, 0, 500, 500)},
+		{3001, 2803, false, 5, image.Rect(0, 0, 700, 700)},
 	} {
 		for bi, bg := range []color.Color{color.White, color.NRGBA{200, 100, 50, 255}} {
 			im := alphaImage(tc.w, tc.h, uint64(tc.w+tc.k), true)
