@@ -51,6 +51,7 @@ func run() error {
 	psm := flag.Int("psm", 11, "Tesseract page segmentation mode (11: sparse text)")
 	bench := flag.Bool("bench", false, "speed against @gutenye/ocr-node instead of the accuracy evaluation")
 	rounds := flag.Int("rounds", 3, "benchmark rounds")
+	benchPrints := flag.Int("bench-prints", 10, "print files the benchmark times (the -n designs' own and more of the same seed)")
 	detSide := flag.Int("det-side", 0, "detection long side (default: the engine's)")
 	out := flag.String("out", "", "write the generated designs and a truth file here")
 	verbose := flag.Bool("v", false, "print every miss")
@@ -69,6 +70,7 @@ func run() error {
 	lexMargin := flag.Float64("lexicon-margin", 0, "lexicon correction margin in nats (default the engine's; negative: no lexicon)")
 	lexMarks := flag.Bool("lexicon-marks", false, "add the default bank's word marks to the lexicon (ablation; the analyzer leaves them out)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
+	readings := flag.String("readings", "", "write every Muster reading here (design ID, tab, quoted text): compare two versions with diff")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -115,6 +117,18 @@ func run() error {
 		designs, err := evaltext.GenerateCached(filepath.Join(env.Root, "var", "cache", "eval-text-designs"), "dev", 77, *n, env.Content["dev"], nil)
 		if err != nil {
 			return err
+		}
+		if *benchPrints > 0 {
+			// One design in eight is a print file: p90 over the -n designs'
+			// three says little. The same seed's first benchPrints print
+			// files replace them (the first three are the same files).
+			per := len(evaltext.Styles)
+			prints, err := evaltext.GenerateCached(filepath.Join(env.Root, "var", "cache", "eval-text-designs"), "dev", 77, per**benchPrints, env.Content["dev"], []string{"print_file"})
+			if err != nil {
+				return err
+			}
+			designs = slices.DeleteFunc(designs, func(d evaltext.Design) bool { return d.Style == "print_file" })
+			designs = append(designs, prints...)
 		}
 		fmt.Printf("load average at the start: %s (2 cores)\n", loadavg())
 		if err := env.Bench(ctx, designs, *rounds, os.Stdout); err != nil {
@@ -166,6 +180,14 @@ func run() error {
 		}
 		if *genOnly {
 			continue
+		}
+		if *readings != "" {
+			f, err := os.OpenFile(*readings, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			env.ReadingsOut = f
 		}
 		start := time.Now()
 		var vw *os.File

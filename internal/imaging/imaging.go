@@ -13,6 +13,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"sync"
 
 	"golang.org/x/image/webp"
 )
@@ -211,7 +212,14 @@ func Decode(data []byte, declared string, lim Limits) (*Image, error) {
 	}
 	n := toNRGBA(img)
 	n = orientNRGBA(n, orient)
-	return &Image{MediaType: h.MediaType, NRGBA: n, HasAlpha: !opaque(n), Orientation: orient}, nil
+	hasAlpha := false
+	switch img.(type) {
+	case *image.YCbCr, *image.Gray:
+		// A JPEG's pixels have no alpha: no need to scan 4 bytes a pixel.
+	default:
+		hasAlpha = !opaque(n)
+	}
+	return &Image{MediaType: h.MediaType, NRGBA: n, HasAlpha: hasAlpha, Orientation: orient}, nil
 }
 
 func sniffMediaType(b []byte) string {
@@ -286,7 +294,19 @@ func ycbcrToNRGBA(out *image.NRGBA, src *image.YCbCr) {
 	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
 		hd = 4
 	}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
+	// Rows are independent: two bands, one on another goroutine (a JPEG
+	// print file's conversion is 24 million pixels).
+	mid := b.Min.Y + b.Dy()/2
+	var wg sync.WaitGroup
+	wg.Go(func() { ycbcrRows(out, src, hd, b.Min.Y, mid) })
+	ycbcrRows(out, src, hd, mid, b.Max.Y)
+	wg.Wait()
+}
+
+// ycbcrRows converts the rows y0..y1-1 of src into out.
+func ycbcrRows(out *image.NRGBA, src *image.YCbCr, hd, y0, y1 int) {
+	b := src.Rect
+	for y := y0; y < y1; y++ {
 		d := out.Pix[(y-b.Min.Y)*out.Stride:]
 		yRow := src.Y[src.YOffset(b.Min.X, y):]
 		cRow := src.COffset(b.Min.X, y)

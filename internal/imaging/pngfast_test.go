@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
 	"testing"
@@ -264,6 +265,25 @@ func TestDecodePNGFastEncoderOutput(t *testing.T) {
 			if !bytes.Equal(got.NRGBA.Pix, want.Pix) || got.HasAlpha == wantOpaque || got.HasAlpha != translucent {
 				t.Fatalf("level %d translucent %v: differs from image/png", level, translucent)
 			}
+		}
+	}
+}
+
+// TestJPEGHasNoAlpha: a colour and a grayscale JPEG decode opaque
+// (HasAlpha false without scanning the pixels).
+func TestJPEGHasNoAlpha(t *testing.T) {
+	t.Parallel()
+	for _, img := range []image.Image{image.NewRGBA(image.Rect(0, 0, 33, 17)), image.NewGray(image.Rect(0, 0, 9, 40))} {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, nil); err != nil {
+			t.Fatal(err)
+		}
+		im, err := Decode(buf.Bytes(), "", Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.HasAlpha || !opaque(im.NRGBA) {
+			t.Errorf("%T: HasAlpha %v, opaque %v", img, im.HasAlpha, opaque(im.NRGBA))
 		}
 	}
 }

@@ -23,7 +23,7 @@ const (
 // model's input: BGR planes normalised with ImageNet's mean and std
 // (PaddleOCR's NormalizeImage applied to a cv2 BGR image: mean[0] goes
 // with the blue plane).
-func detInput(rgb []float32, w, h int) []float32 {
+func detInput(rgb []float32, w, h, par int) []float32 {
 	mean := [3]float32{0.485, 0.456, 0.406}
 	std := [3]float32{0.229, 0.224, 0.225}
 	// (v/255 − mean)/std as one multiply-add per value.
@@ -36,12 +36,15 @@ func detInput(rgb []float32, w, h int) []float32 {
 	out := make([]float32, 3*plane)
 	bp, gp, rp := out[:plane], out[plane:2*plane], out[2*plane:]
 	rgb = rgb[:3*plane]
-	for i := range bp {
-		px := rgb[3*i : 3*i+3]
-		bp[i] = px[2]*k[0] + c[0]
-		gp[i] = px[1]*k[1] + c[1]
-		rp[i] = px[0]*k[2] + c[2]
-	}
+	bands := max(1, min(par, h/8))
+	forEach(bands, bands, func(b int) {
+		for i := b * h / bands * w; i < (b+1)*h/bands*w; i++ {
+			px := rgb[3*i : 3*i+3]
+			bp[i] = px[2]*k[0] + c[0]
+			gp[i] = px[1]*k[1] + c[1]
+			rp[i] = px[0]*k[2] + c[2]
+		}
+	})
 	return out
 }
 

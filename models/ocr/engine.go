@@ -16,8 +16,10 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +74,11 @@ type Config struct {
 	// Lexicon, when set, corrects words read that it does not list
 	// (see Lexicon); nil reads without one.
 	Lexicon *Lexicon
+	// Parallel is how many goroutines one Read uses for its Go work
+	// (resizing, rectification, decoding the recogniser's output) while
+	// ONNX Runtime's threads wait for it (default GOMAXPROCS). 1 does all
+	// of it on the caller's goroutine; the readings are the same.
+	Parallel int
 	// LexiconMargin is how much less likely (in nats of CTC log
 	// probability) a listed word may be than the word as read and still
 	// replace it (default 6: about 1/400 as likely); negative turns correction
@@ -122,6 +129,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LexiconMargin == 0 {
 		c.LexiconMargin = 6
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = runtime.GOMAXPROCS(0)
 	}
 	return c
 }
@@ -256,20 +266,20 @@ type Result struct {
 	Lines []Line
 	// Timings of the stages.
 	Detect, Classify, Recognize time.Duration
-	// Inference is the time spent inside ONNX Runtime session runs (the
-	// rest of Detect+Classify+Recognize is Muster's pre- and
-	// post-processing).
+	// Inference is the time spent inside ONNX Runtime session runs
+	// (models.Pool.RunTimed: the runs alone, not the wait for a session or
+	// the tensors' set-up); the rest of Read's time is Muster's pre- and
+	// post-processing.
 	Inference time.Duration
 	// Regions is how many text regions detection found; Dropped how many
 	// of them were not recognised (past MaxRegions).
 	Regions, Dropped int
 }
 
-// timed runs one session and adds its time to acc.
+// timed runs one session and adds ONNX Runtime's own time to acc.
 func timed(ctx context.Context, p *models.Pool, in models.Tensor, acc *time.Duration) (models.Tensor, error) {
-	t := time.Now()
-	out, err := p.Run(ctx, in)
-	*acc += time.Since(t)
+	out, took, err := p.RunTimed(ctx, in)
+	*acc += took
 	return out, err
 }
 
@@ -309,10 +319,7 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 		res.Dropped = len(regs) - e.cfg.MaxRegions
 		regs = regs[:e.cfg.MaxRegions]
 	}
-	strips := make([]strip, len(regs))
-	for i, r := range regs {
-		strips[i] = rectify(src, r.line, r.half, recHeight).stretch()
-	}
+	strips := rectifyAll(src, regs, recHeight, e.cfg.Parallel)
 	t1 := time.Now()
 	flipped := make([]bool, len(regs))
 	// p180 is the classifier's probability that a strip is upside down;
@@ -609,13 +616,13 @@ func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([
 	scale := math.Min(float64(e.cfg.DetMaxSide)/float64(long), 2)
 	tw, th := detSize(src.w, src.h, scale)
 	if e.cfg.HiResFrom < 0 || long < e.cfg.HiResFrom {
-		return e.detectRGB(ctx, src.resize(full, tw, th), tw, th, src.w, src.h, acc)
+		return e.detectRGB(ctx, src.resize(full, tw, th, e.cfg.Parallel), tw, th, src.w, src.h, acc)
 	}
 	// One run over the whole image at the higher resolution costs less than
 	// overlapping tiles covering it, and cuts no line at a tile seam.
 	hw, hh := detSize(src.w, src.h, float64(e.cfg.HiResSide)/float64(long))
-	hiRGB := src.resize(full, hw, hh)
-	whole, err := e.detectRGB(ctx, resizeRGB(hiRGB, hw, hh, tw, th), tw, th, src.w, src.h, acc)
+	hiRGB := src.resize(full, hw, hh, e.cfg.Parallel)
+	whole, err := e.detectRGB(ctx, resizeRGB(hiRGB, hw, hh, tw, th, e.cfg.Parallel), tw, th, src.w, src.h, acc)
 	if err != nil {
 		return nil, err
 	}
@@ -629,7 +636,7 @@ func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([
 // detectRGB runs detection on a tw×th RGB input resized from a w×h image
 // and returns the regions in image pixels.
 func (e *Engine) detectRGB(ctx context.Context, rgb []float32, tw, th, w, h int, acc *time.Duration) ([]region, error) {
-	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th)}, acc)
+	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th, e.cfg.Parallel)}, acc)
 	if err != nil {
 		return nil, fmt.Errorf("ocr detect: %w", err)
 	}
@@ -688,7 +695,11 @@ func (e *Engine) classify(ctx context.Context, strips []strip, acc *time.Duratio
 	return out, nil
 }
 
-// recognize reads strips in batches of similar width.
+// recognize reads strips in batches of similar width. With Parallel > 1
+// the Go work around each ONNX Runtime run overlaps it: the next batch's
+// input is built and the previous batch's output decoded (best path,
+// lexicon) on other goroutines while the run goes on; every batch is
+// decoded as on one goroutine.
 func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Duration) ([]decoded, error) {
 	order := make([]int, len(strips))
 	for i := range order {
@@ -696,25 +707,37 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 	}
 	sort.SliceStable(order, func(a, b int) bool { return strips[order[a]].w < strips[order[b]].w })
 	out := make([]decoded, len(strips))
-	for start := 0; start < len(order); start += e.cfg.RecBatch {
+	type batch struct {
+		idx   []int
+		strip []strip
+		data  []float32
+		wmax  int
+	}
+	prepare := func(start int) batch {
 		end := min(start+e.cfg.RecBatch, len(order))
-		batch := make([]strip, 0, end-start)
-		for _, i := range order[start:end] {
-			batch = append(batch, strips[i])
+		b := batch{idx: order[start:end]}
+		for _, i := range b.idx {
+			b.strip = append(b.strip, strips[i])
 		}
-		data, wmax := recInput(batch)
-		res, err := timed(ctx, e.rec, models.Tensor{Shape: []int64{int64(len(batch)), 3, recHeight, int64(wmax)}, Data: data}, acc)
+		b.data, b.wmax = recInput(b.strip)
+		return b
+	}
+	run := func(b batch) (models.Tensor, error) {
+		res, err := timed(ctx, e.rec, models.Tensor{Shape: []int64{int64(len(b.strip)), 3, recHeight, int64(b.wmax)}, Data: b.data}, acc)
 		if err != nil {
-			return nil, fmt.Errorf("ocr recognize: %w", err)
+			return res, fmt.Errorf("ocr recognize: %w", err)
 		}
 		e.stats.recRuns.Add(1)
-		if len(res.Shape) != 3 || res.Shape[0] != int64(len(batch)) {
-			return nil, fmt.Errorf("ocr recognize: output shape %v", res.Shape)
+		if len(res.Shape) != 3 || res.Shape[0] != int64(len(b.strip)) {
+			return res, fmt.Errorf("ocr recognize: output shape %v", res.Shape)
 		}
+		return res, nil
+	}
+	decode := func(b batch, res models.Tensor) {
 		steps, classes := int(res.Shape[1]), int(res.Shape[2])
-		for k, i := range order[start:end] {
+		for k, i := range b.idx {
 			// Steps past the strip's own width read the padding.
-			own := min(steps, int(math.Ceil(float64(steps)*float64(batch[k].w)/float64(wmax)))+1)
+			own := min(steps, int(math.Ceil(float64(steps)*float64(b.strip[k].w)/float64(b.wmax)))+1)
 			probs := res.Data[k*steps*classes : (k+1)*steps*classes]
 			path := e.dict.bestPath(probs, own, classes)
 			out[i] = e.dict.decodePath(path)
@@ -727,6 +750,44 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 			}
 		}
 	}
+	if e.cfg.Parallel <= 1 {
+		for start := 0; start < len(order); start += e.cfg.RecBatch {
+			b := prepare(start)
+			res, err := run(b)
+			if err != nil {
+				return nil, err
+			}
+			decode(b, res)
+		}
+		return out, nil
+	}
+	// The decoders write disjoint entries of out; all have returned when
+	// recognize does (also on an error).
+	var decoders sync.WaitGroup
+	defer decoders.Wait()
+	cur := prepare(0)
+	for start := 0; start < len(order); start += e.cfg.RecBatch {
+		var next batch
+		var prepared chan struct{}
+		if start+e.cfg.RecBatch < len(order) {
+			prepared = make(chan struct{})
+			go func() {
+				defer close(prepared)
+				next = prepare(start + e.cfg.RecBatch)
+			}()
+		}
+		res, err := run(cur)
+		if prepared != nil {
+			<-prepared
+		}
+		if err != nil {
+			return nil, err
+		}
+		b := cur
+		decoders.Go(func() { decode(b, res) })
+		cur = next
+	}
+	decoders.Wait()
 	return out, nil
 }
 

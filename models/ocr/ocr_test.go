@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,8 @@ var (
 	engOnce sync.Once
 	eng     *ocr.Engine
 	engErr  error
+	engRT   *models.Runtime
+	engDir  string
 )
 
 // engine opens one engine for the package's tests on the real models.
@@ -46,6 +49,7 @@ func engine(t *testing.T) *ocr.Engine {
 			engErr = err
 			return
 		}
+		engRT, engDir = env.Runtime, dir
 		eng, engErr = ocr.Open(env.Runtime, ocr.Config{ModelsDir: dir})
 	})
 	if engErr != nil {
@@ -204,5 +208,57 @@ func TestInstallRefusesAlteredModels(t *testing.T) {
 	}
 	if _, err := ocr.LoadManifest(src); err != nil {
 		t.Fatalf("installed models: %v", err)
+	}
+}
+
+// TestParallelReadsSame: Read's Go work on several goroutines (banded
+// resizing, rectification in blocks of columns) reads exactly what it
+// reads on one: the same lines, scores and polygons, on a print file with
+// small text, arched, rotated, transparent and distressed designs.
+func TestParallelReadsSame(t *testing.T) {
+	t.Parallel()
+	engine(t)
+	open := func(par int) *ocr.Engine {
+		e, err := ocr.Open(engRT, ocr.Config{ModelsDir: engDir, Parallel: par})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	seq, par := open(1), open(3)
+	line := func(text string, size, cx, cy float64) textrender.Line {
+		return textrender.Line{Text: text, Size: size, CX: cx, CY: cy, Colour: black}
+	}
+	designs := map[string]textrender.Design{
+		"print file": {W: 4500, H: 5400, Background: white, Noise: 0.3, Seed: 5, Lines: []textrender.Line{
+			line("MOUNTAIN CLUB", 420, 2250, 900), line("established nineteen", 60, 3300, 4700),
+			func() textrender.Line { l := line("ROUND THE BEND", 300, 2250, 2800); l.Arc = 1600; return l }(),
+		}},
+		"arched and rotated": {W: 1200, H: 1200, Background: white, Lines: []textrender.Line{
+			func() textrender.Line { l := line("SUMMER CAMP CREW", 90, 600, 350); l.Arc = 500; return l }(),
+			func() textrender.Line { l := line("GOOD VIBES", 80, 600, 850); l.Angle = 25; return l }(),
+		}},
+		"transparent distressed": {W: 1000, H: 1000, Seed: 9, Lines: []textrender.Line{
+			func() textrender.Line { l := line("VINTAGE", 150, 500, 500); l.Distress = 0.2; return l }(),
+		}},
+	}
+	for name, d := range designs {
+		img := render(t, d)
+		want, err := seq.Read(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := par.Read(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Lines) == 0 {
+			t.Errorf("%s: read nothing", name)
+		}
+		if !reflect.DeepEqual(got.Lines, want.Lines) || got.Regions != want.Regions {
+			t.Errorf("%s: on 3 goroutines read %+v, on one %+v", name, got.Lines, want.Lines)
+		}
+		t.Logf("%s: %q; one goroutine %v, three %v", name, want.Text(), want.Detect+want.Classify+want.Recognize, got.Detect+got.Classify+got.Recognize)
 	}
 }

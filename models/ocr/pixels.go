@@ -1,6 +1,7 @@
 package ocr
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 )
@@ -40,13 +41,7 @@ func newRaster(img *image.NRGBA) *raster {
 	if !r.alpha {
 		// The grid may miss a few transparent pixels; check exactly.
 		for y := 0; y < r.h && !r.alpha; y++ {
-			row := r.pix[y*r.stride : y*r.stride+4*r.w]
-			for i := 3; i < len(row); i += 4 {
-				if row[i] < 255 {
-					r.alpha = true
-					break
-				}
-			}
+			r.alpha = !opaqueRow(r.pix[y*r.stride : y*r.stride+4*r.w])
 		}
 	}
 	if r.alpha && wsum > 0 && lum/wsum > 170 {
@@ -146,66 +141,90 @@ func flattenTaps(taps [][]tap) flatTaps {
 }
 
 // resize resamples the rectangle rc of the raster to tw×th RGB float32
-// values (interleaved), streaming over source rows. An opaque raster is
-// read straight from its bytes (no per-pixel compositing); a transparent
-// one is composited a row at a time.
-func (r *raster) resize(rc image.Rectangle, tw, th int) []float32 {
+// values (interleaved), streaming over source rows, on up to par
+// goroutines (bands of output rows). An opaque raster is read straight
+// from its bytes (no per-pixel compositing); a transparent one is
+// composited a row at a time.
+func (r *raster) resize(rc image.Rectangle, tw, th, par int) []float32 {
 	sw := rc.Dx()
 	xt := flattenTaps(axisWeights(sw, tw))
-	var row []float32
-	if r.alpha {
-		row = make([]float32, 3*sw)
-	}
-	return resample(sw, rc.Dy(), tw, th, func(sy int, hrow []float32) {
-		y := rc.Min.Y + sy
-		if !r.alpha {
-			pix := r.pix[y*r.stride+4*rc.Min.X : y*r.stride+4*rc.Max.X]
-			hbytes(pix, xt, hrow)
-			return
+	return resample(sw, rc.Dy(), tw, th, par, func() func(sy int, hrow []float32) {
+		var row []float32
+		if r.alpha {
+			row = make([]float32, 3*sw)
 		}
-		for sx := 0; sx < sw; sx++ {
-			row[3*sx], row[3*sx+1], row[3*sx+2] = r.at(rc.Min.X+sx, y)
+		return func(sy int, hrow []float32) {
+			y := rc.Min.Y + sy
+			if !r.alpha {
+				pix := r.pix[y*r.stride+4*rc.Min.X : y*r.stride+4*rc.Max.X]
+				hbytes(pix, xt, hrow)
+				return
+			}
+			for sx := 0; sx < sw; sx++ {
+				row[3*sx], row[3*sx+1], row[3*sx+2] = r.at(rc.Min.X+sx, y)
+			}
+			hfloats(row, xt, hrow)
 		}
-		hfloats(row, xt, hrow)
 	})
 }
 
 // resizeRGB resamples interleaved RGB float32 values of sw×sh to tw×th
 // (the whole detection pass of a print file from its high-resolution pass).
-func resizeRGB(src []float32, sw, sh, tw, th int) []float32 {
+func resizeRGB(src []float32, sw, sh, tw, th, par int) []float32 {
 	xt := flattenTaps(axisWeights(sw, tw))
-	return resample(sw, sh, tw, th, func(sy int, hrow []float32) {
-		hfloats(src[3*sy*sw:3*(sy+1)*sw], xt, hrow)
+	return resample(sw, sh, tw, th, par, func() func(sy int, hrow []float32) {
+		return func(sy int, hrow []float32) {
+			hfloats(src[3*sy*sw:3*(sy+1)*sw], xt, hrow)
+		}
 	})
 }
 
-// resample is a separable resampling of sw×sh to tw×th: horiz fills a
-// source row already resampled horizontally (tw RGB values), and each is
-// added to the output rows it feeds.
-func resample(sw, sh, tw, th int, horiz func(sy int, hrow []float32)) []float32 {
+// resample is a separable resampling of sw×sh to tw×th: a horizontal
+// resampler (one per goroutine, from newHoriz) fills a source row already
+// resampled horizontally (tw RGB values), and each is added to the output
+// rows it feeds. The output rows are cut into up to par bands, each
+// resampled on its own goroutine; a band adds its source rows in the same
+// order as one pass over the whole image does, so the values are the same
+// bits whatever par is (a source row that feeds two bands is resampled
+// horizontally for each).
+func resample(sw, sh, tw, th, par int, newHoriz func() func(sy int, hrow []float32)) []float32 {
 	yw := axisWeights(sh, th)
-	// Invert the row taps: which output rows each source row feeds.
-	feeds := make([][]tap, sh)
-	for oy, taps := range yw {
-		for _, t := range taps {
-			feeds[t.i] = append(feeds[t.i], tap{oy, t.w})
-		}
-	}
 	out := make([]float32, tw*th*3)
-	hrow := make([]float32, tw*3)
-	for sy := 0; sy < sh; sy++ {
-		if len(feeds[sy]) == 0 {
-			continue
-		}
-		horiz(sy, hrow)
-		for _, f := range feeds[sy] {
-			o := out[f.i*tw*3 : (f.i+1)*tw*3]
-			o = o[:len(hrow)]
-			for k, v := range hrow {
-				o[k] += v * f.w
+	bands := max(1, min(par, th/8))
+	forEach(bands, bands, func(b int) {
+		y0, y1 := b*th/bands, (b+1)*th/bands
+		// The source rows that feed output rows y0..y1-1, and which.
+		lo, hi := sh, -1
+		for oy := y0; oy < y1; oy++ {
+			for _, t := range yw[oy] {
+				lo, hi = min(lo, t.i), max(hi, t.i)
 			}
 		}
-	}
+		if hi < lo {
+			return
+		}
+		feeds := make([][]tap, hi-lo+1)
+		for oy := y0; oy < y1; oy++ {
+			for _, t := range yw[oy] {
+				feeds[t.i-lo] = append(feeds[t.i-lo], tap{oy, t.w})
+			}
+		}
+		horiz := newHoriz()
+		hrow := make([]float32, tw*3)
+		for sy := lo; sy <= hi; sy++ {
+			if len(feeds[sy-lo]) == 0 {
+				continue
+			}
+			horiz(sy, hrow)
+			for _, f := range feeds[sy-lo] {
+				o := out[f.i*tw*3 : (f.i+1)*tw*3]
+				o = o[:len(hrow)]
+				for k, v := range hrow {
+					o[k] += v * f.w
+				}
+			}
+		}
+	})
 	return out
 }
 
@@ -239,4 +258,22 @@ func hfloats(row []float32, xt flatTaps, hrow []float32) {
 		}
 		hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
 	}
+}
+
+// opaqueRow reports whether every pixel of a row of NRGBA bytes is
+// opaque, two pixels a 64-bit word (a print file's row is 4,500 pixels).
+func opaqueRow(row []uint8) bool {
+	const alphas = 0xff000000_ff000000 // the alpha bytes of two pixels, little-endian
+	i := 0
+	for ; i+8 <= len(row); i += 8 {
+		if binary.LittleEndian.Uint64(row[i:])&alphas != alphas {
+			return false
+		}
+	}
+	for i += 3; i < len(row); i += 4 {
+		if row[i] != 0xff {
+			return false
+		}
+	}
+	return true
 }

@@ -26,6 +26,26 @@ const maxStripWidth = 1600
 // than the text, each output pixel averages k×k samples (k ≤ 8) instead of
 // decimating.
 func rectify(src *raster, line []pt, half float64, h int) strip {
+	r := newRectifier(src, line, half, h)
+	r.columns(0, r.out.w)
+	return r.out
+}
+
+// rectifier is one strip being sampled; columns fills a range of its
+// columns, so the columns of a long strip can be sampled on several
+// goroutines (each column's values do not depend on the others).
+type rectifier struct {
+	src     *raster
+	line    []pt
+	cum     []float64
+	tans    []pt
+	half, s float64
+	sx      float64
+	k       int
+	out     strip
+}
+
+func newRectifier(src *raster, line []pt, half float64, h int) *rectifier {
 	// Cumulative arc length and smoothed tangents at the vertices.
 	cum := make([]float64, len(line))
 	for i := 1; i < len(line); i++ {
@@ -44,27 +64,59 @@ func rectify(src *raster, line []pt, half float64, h int) strip {
 		tans[i] = tangentAt(line, i)
 	}
 	k := clampi(int(math.Ceil(1/s)), 1, 8)
-	out := strip{w: w, h: h, rgb: make([]float32, 3*w*h)}
+	return &rectifier{src: src, line: line, cum: cum, tans: tans, half: half, s: s, sx: sx, k: k,
+		out: strip{w: w, h: h, rgb: make([]float32, 3*w*h)}}
+}
+
+// columns samples the strip's columns x0..x1-1.
+func (r *rectifier) columns(x0, x1 int) {
+	k, s, h, w := r.k, r.s, r.out.h, r.out.w
 	inv := 1 / float32(k*k)
-	for x := 0; x < w; x++ {
+	for x := x0; x < x1; x++ {
 		for sub := 0; sub < k; sub++ {
-			l := (float64(x) + (float64(sub)+0.5)/float64(k)) / sx
-			p, t := along(line, cum, tans, l)
+			l := (float64(x) + (float64(sub)+0.5)/float64(k)) / r.sx
+			p, t := along(r.line, r.cum, r.tans, l)
 			nrm := pt{t.Y, -t.X}
 			for y := 0; y < h; y++ {
 				o := 3 * (y*w + x)
 				for subY := 0; subY < k; subY++ {
-					off := half - (float64(y)+(float64(subY)+0.5)/float64(k))/s
+					off := r.half - (float64(y)+(float64(subY)+0.5)/float64(k))/s
 					q := p.add(nrm.mul(off))
-					r, g, b := src.bilinear(q.X, q.Y)
-					out.rgb[o] += r * inv
-					out.rgb[o+1] += g * inv
-					out.rgb[o+2] += b * inv
+					cr, cg, cb := r.src.bilinear(q.X, q.Y)
+					r.out.rgb[o] += cr * inv
+					r.out.rgb[o+1] += cg * inv
+					r.out.rgb[o+2] += cb * inv
 				}
 			}
 		}
 	}
-	return out
+}
+
+// rectifyAll rectifies and contrast-stretches every region's strip on up
+// to par goroutines: the work is cut into blocks of columns (a large
+// title sampled 8×8 per pixel is most of a print file's rectification),
+// then each strip is stretched. The strips are the same as rectify's one
+// by one.
+func rectifyAll(src *raster, regs []region, h, par int) []strip {
+	rs := make([]*rectifier, len(regs))
+	type block struct{ i, x0, x1 int }
+	var blocks []block
+	for i, reg := range regs {
+		rs[i] = newRectifier(src, reg.line, reg.half, h)
+		// About the same number of bilinear samples a block.
+		step := max(8, 4096/(rs[i].k*rs[i].k))
+		for x0 := 0; x0 < rs[i].out.w; x0 += step {
+			blocks = append(blocks, block{i, x0, min(x0+step, rs[i].out.w)})
+		}
+	}
+	forEach(par, len(blocks), func(b int) {
+		rs[blocks[b].i].columns(blocks[b].x0, blocks[b].x1)
+	})
+	strips := make([]strip, len(regs))
+	forEach(par, len(regs), func(i int) {
+		strips[i] = rs[i].out.stretch()
+	})
+	return strips
 }
 
 // along returns the point at arc length l and the tangent there,

@@ -49,6 +49,10 @@ type Env struct {
 	CacheDir string
 	// TessCache holds Tesseract's readings (empty: no cache).
 	TessCache string
+	// ReadingsOut, when set, gets every Muster reading of Evaluate, one
+	// line a design: its ID, a tab and the text quoted (-readings: two
+	// versions' readings compared with diff).
+	ReadingsOut io.Writer
 }
 
 // Options are an evaluation's ablations.
@@ -181,6 +185,7 @@ type Reading struct {
 	Time    time.Duration
 	Infer   time.Duration // time inside ONNX Runtime (Muster only)
 	Engine  time.Duration // time inside Engine.Read (bench: Time also has the file read and decode)
+	Decode  time.Duration // bench: the file read and decode
 	Err     error
 	Cached  bool // a cached reading (Tesseract): Time is from the run that made it
 	Words   int  // truth words found
@@ -514,6 +519,9 @@ func (e *Env) Evaluate(ctx context.Context, set string, designs []Design, tess b
 		}
 		if mr.Err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ID, mr.Err)
+		}
+		if e.ReadingsOut != nil {
+			fmt.Fprintf(e.ReadingsOut, "%s\t%q\n", d.ID, mr.Text)
 		}
 		if err := e.Score(ctx, d, &mr); err != nil {
 			return nil, err
