@@ -223,7 +223,7 @@ func (a *Analyzer) Close() error {
 // TilesVersion names the tile logic; it is recorded with every analysis
 // (Result.Versions["nsfw:tiles"]) because it changes scores without a new
 // model.
-const TilesVersion = "area-flatskip-twocolour-verify-floors/3"
+const TilesVersion = "area-flatskip-twocolour-verify16-floors/4"
 
 // Analyze classifies the whole design (exactly as nsfwjs does) and its
 // tiles (area pre-filtered, flat tiles skipped, high scores checked by a

@@ -61,7 +61,8 @@ type Tiling struct {
 	// default policy pack).
 	VerifyFloor float64
 	// MaxVerify bounds the tiles checked per design, highest first
-	// (default 8); tiles beyond it keep their own scores (fail closed).
+	// (default DefaultMaxVerify); tiles beyond it keep their own scores
+	// (fail closed).
 	MaxVerify int
 }
 
@@ -89,7 +90,7 @@ func (t Tiling) WithDefaults() Tiling {
 		t.VerifyFloor = DefaultVerifyFloor
 	}
 	if t.MaxVerify == 0 {
-		t.MaxVerify = 8
+		t.MaxVerify = min(DefaultMaxVerify, t.MaxTiles)
 	}
 	return t
 }
@@ -122,6 +123,12 @@ const (
 	DefaultFlatSkip      = 0.9
 	DefaultTwoColourSkip = 0.95
 	DefaultVerifyFloor   = 0.25
+	// DefaultMaxVerify: 16 tiles checked at most (8 until session 7: a
+	// textured ground with more than 8 candidates was held by an unchecked
+	// tile; on the calibration run, 12, 16 or every candidate checked
+	// release the same designs and catch the same motifs, docs/nsfw.md).
+	// At ~120 ms of CPU per check, 16 bounds a pathological design's cost.
+	DefaultMaxVerify = 16
 )
 
 // colourShares returns the share of an input's pixels (RGB floats 0..1)

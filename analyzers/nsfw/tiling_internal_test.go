@@ -51,3 +51,25 @@ func TestColourShares(t *testing.T) {
 		t.Error("skips off: a flat tile was skipped")
 	}
 }
+
+// TestMaxVerifyDefault: up to 16 tiles are checked by the second model
+// (calibrated in docs/nsfw.md), never more than the tiles there are.
+func TestMaxVerifyDefault(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   Tiling
+		want int
+	}{
+		{Tiling{}, 16},
+		{Tiling{MaxTiles: 10}, 10},
+		{Tiling{MaxVerify: 4}, 4},
+	} {
+		got := tc.in.WithDefaults()
+		if got.MaxVerify != tc.want {
+			t.Errorf("%+v: MaxVerify %d, want %d", tc.in, got.MaxVerify, tc.want)
+		}
+		if err := got.Validate(); err != nil {
+			t.Errorf("%+v: %v", tc.in, err)
+		}
+	}
+}
