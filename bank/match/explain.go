@@ -37,6 +37,9 @@ const (
 	// ReasonPattern: the region verifies but is a piece of a periodic
 	// ground (checker, stripes, chevrons, dots).
 	ReasonPattern = "pattern"
+	// ReasonEnclosed: the region verifies but is a filled outline or the
+	// holes of a component that frames art of colours not around it.
+	ReasonEnclosed = "enclosed"
 )
 
 // Explanation tells why one reference was, or was not, found in a design:
@@ -158,6 +161,8 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 			e.Reason = ReasonText
 		case st.Pattern > 0:
 			e.Reason = ReasonPattern
+		case st.Enclosed > 0:
+			e.Reason = ReasonEnclosed
 		case st.Suppressed > 0 || st.Ambiguous > 0:
 			e.Reason = ReasonSuppressed
 		default:

@@ -741,6 +741,7 @@ type Stats struct {
 	Ambiguous   int     `json:"ambiguous"`  // regions dropped for resembling several entries
 	Text        int     `json:"text"`       // verified matches dropped as glyphs of a text line
 	Pattern     int     `json:"pattern"`    // verified matches dropped as pieces of a periodic ground
+	Enclosed    int     `json:"enclosed"`   // verified filled or inverted regions dropped for framing art (enclosesArt)
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -754,6 +755,7 @@ type candidate struct {
 	mask      Mask
 	box       image.Rectangle // work coordinates
 	inverted  bool
+	filled    bool // a component with its holes filled (a logo drawn as an outline)
 	hash      uint64
 	care      uint64 // the hash bits the lookup counts (not the least certain)
 	tmpl      template
@@ -775,10 +777,32 @@ type candidate struct {
 	// host is the component whose holes an inverted region is (when
 	// hasHost). seg is the segmentation of the region's pass (inPattern);
 	// pattern caches inPattern as text does inTextLine.
-	host    int32
-	hasHost bool
-	seg     *segmentation
-	pattern int8
+	host     int32
+	hasHost  bool
+	seg      *segmentation
+	pattern  int8
+	enclosed int8
+}
+
+// framesArt reports (once) whether a filled or inverted region covers
+// art rather than the ground (enclosesArt); other regions never do.
+func (c *candidate) framesArt() bool {
+	if c.enclosed == 0 {
+		c.enclosed = -1
+		// The component whose colour the region is (itself when filled,
+		// the one it is cut from for holes); colour clusters only.
+		comp, self := int32(-1), int32(-1)
+		switch {
+		case c.filled && len(c.members) > 0:
+			comp, self = c.members[0], c.members[0]
+		case c.inverted && c.hasHost:
+			comp = c.host
+		}
+		if comp >= 0 && c.seg != nil && c.seg.comps[comp].layer == 0 && enclosesArt(c.seg, c.mask, c.box, int(c.seg.comps[comp].label), self) {
+			c.enclosed = 1
+		}
+	}
+	return c.enclosed > 0
 }
 
 // isPattern reports (once) whether the region is a piece of a periodic
@@ -1015,6 +1039,10 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		}
 		if !protected && c.isPattern() {
 			st.Pattern++
+			continue
+		}
+		if !protected && c.framesArt() {
+			st.Enclosed++
 			continue
 		}
 		if m.negative != nil && !protected {

@@ -273,3 +273,109 @@ func abs(v int) int {
 	}
 	return v
 }
+
+// Enclosed art (match-10). A region proposed with its holes filled (a logo
+// drawn as an outline), or the holes of a component (a mark knocked out of
+// a fill), covers pixels of other colours. When it is a logo, they are the
+// ground it lies on: the colours around the region. On eval-logos2's
+// development seeds a duotone chat bubble with lines of text in it (a
+// sticker) matched braintrust, a speech bubble, at 0.99 as its filled
+// outline and as the holes of its border: the bubble's fill and the text
+// inside it are colours that do not appear around it. Such a region frames
+// art; it is not reported (enclosesArt, Stats.Enclosed, Explain reason
+// "enclosed").
+const (
+	// enclosedOwn is the share of the region's pixels that parts of its
+	// own colour other than itself must cover: a logo's silhouette holds
+	// none (its drawn outline is one stroke; inside it lies the ground).
+	enclosedOwn = 0.02
+	// enclosedMin is the share of the region's pixels that must be of
+	// other colours for the test to apply (a filled component with small
+	// holes is judged by its own colour).
+	enclosedMin = 0.1
+	// enclosedRing is the width of the band around the region's box whose
+	// colours are the ground, as a share of the box's longer side (at
+	// least 2 px); a colour covering less than enclosedRare of the band is
+	// not the ground's.
+	enclosedRing = 0.1
+	enclosedRare = 0.05
+	// enclosedArt is the share of the other-colour pixels that must be of
+	// colours not the ground's.
+	enclosedArt = 0.5
+)
+
+// enclosesArt reports whether the region (filled or inverted; mask and
+// box in seg's coordinates) frames art rather than lying on a ground:
+// either it encloses parts of its own colour that are not the region
+// (lines of text in a speech bubble: enclosedOwn of its pixels or more),
+// or it covers mostly other colours than its own, and mostly colours that
+// are rare in the band around its box. own is the region's colour label,
+// self the component it is (filled; -1 for holes, whose pixels are all
+// other components).
+func enclosesArt(seg *segmentation, mask Mask, box image.Rectangle, own int, self int32) bool {
+	if seg == nil || mask.W != box.Dx() || mask.H != box.Dy() || own < 0 {
+		return false
+	}
+	var mine []bool
+	if self >= 0 {
+		mine = make([]bool, mask.W*mask.H)
+		for _, p := range seg.comps[self].pix {
+			x, y := int(p)%seg.w-box.Min.X, int(p)/seg.w-box.Min.Y
+			if x >= 0 && y >= 0 && x < mask.W && y < mask.H {
+				mine[y*mask.W+x] = true
+			}
+		}
+	}
+	var inside [256]int
+	total, other, ownParts := 0, 0, 0
+	for y := 0; y < mask.H; y++ {
+		for x := 0; x < mask.W; x++ {
+			i := y*mask.W + x
+			if mask.Pix[i] < 128 {
+				continue
+			}
+			total++
+			l := seg.labels[(box.Min.Y+y)*seg.w+box.Min.X+x]
+			switch {
+			case int(l) != own:
+				inside[l]++
+				other++
+			case mine == nil || !mine[i]:
+				ownParts++
+			}
+		}
+	}
+	if total == 0 {
+		return false
+	}
+	if float64(ownParts) >= enclosedOwn*float64(total) {
+		return true
+	}
+	if float64(other) < enclosedMin*float64(total) {
+		return false
+	}
+	band := max(2, int(enclosedRing*float64(max(box.Dx(), box.Dy()))+0.5))
+	outer := box.Inset(-band).Intersect(image.Rect(0, 0, seg.w, seg.h))
+	var ring [256]int
+	n := 0
+	for y := outer.Min.Y; y < outer.Max.Y; y++ {
+		for x := outer.Min.X; x < outer.Max.X; x++ {
+			if (image.Point{x, y}).In(box) {
+				x = box.Max.X - 1 // skip the box
+				continue
+			}
+			ring[seg.labels[y*seg.w+x]]++
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	art := 0
+	for l, k := range inside {
+		if k > 0 && float64(ring[l]) < enclosedRare*float64(n) {
+			art += k
+		}
+	}
+	return float64(art) >= enclosedArt*float64(other)
+}

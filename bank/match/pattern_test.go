@@ -165,3 +165,74 @@ func BenchmarkInPattern(b *testing.B) {
 		inPattern(seg, member, box)
 	}
 }
+
+// TestEnclosesArt: a filled outline whose inside is the ground (plain or
+// two-tone, as around it) is a silhouette; one that encloses parts of its
+// own colour (lines in a speech bubble) or mostly a colour not around it
+// (a face in a frame) frames art. Holes are judged by the colour of the
+// component they are cut from.
+func TestEnclosesArt(t *testing.T) {
+	t.Parallel()
+	const side = 400
+	ring := func(x, y int) bool {
+		d := math.Hypot(float64(x-200), float64(y-200))
+		return d >= 100 && d < 112
+	}
+	inDisc := func(x, y int) bool { return math.Hypot(float64(x-200), float64(y-200)) < 100 }
+	cases := []struct {
+		name  string
+		paint func(x, y int) uint8 // label per pixel; the ring is label 1
+		want  bool
+	}{
+		{"outline on a plain ground", func(x, y int) uint8 { return 0 }, false},
+		{"outline on a two-tone ground", func(x, y int) uint8 { return uint8(2 * ((x / 30) % 2)) }, false},
+		{"lines of its colour inside", func(x, y int) uint8 {
+			if inDisc(x, y) && x > 140 && x < 260 && (y > 170 && y < 182 || y > 210 && y < 222) {
+				return 1
+			}
+			return 0
+		}, true},
+		{"a face of another colour inside", func(x, y int) uint8 {
+			if inDisc(x, y) {
+				return 3
+			}
+			return 0
+		}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := make([]uint8, side*side)
+			for y := range side {
+				for x := range side {
+					l[y*side+x] = tc.paint(x, y)
+					if ring(x, y) {
+						l[y*side+x] = 1
+					}
+				}
+			}
+			comps := components(l, side, side, 255, 0)
+			seg := &segmentation{w: side, h: side, labels: l, comps: comps}
+			for i := range comps {
+				c := &comps[i]
+				if c.label != 1 || c.area < 1000 {
+					continue
+				}
+				// The ring filled: the region a logo drawn as an outline is.
+				mk := NewMask(c.box.Dx(), c.box.Dy())
+				for y := range mk.H {
+					for x := range mk.W {
+						if px, py := c.box.Min.X+x, c.box.Min.Y+y; ring(px, py) || inDisc(px, py) {
+							mk.Pix[y*mk.W+x] = 255
+						}
+					}
+				}
+				if got := enclosesArt(seg, mk, c.box, 1, int32(i)); got != tc.want {
+					t.Errorf("filled: enclosesArt = %v, want %v", got, tc.want)
+				}
+				return
+			}
+			t.Fatal("no ring component")
+		})
+	}
+}

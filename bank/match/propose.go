@@ -172,7 +172,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 							}
 						}
 					}
-					cands = append(cands, candidate{mask: fm, box: c.box, members: []int32{int32(i)}})
+					cands = append(cands, candidate{mask: fm, box: c.box, members: []int32{int32(i)}, filled: true})
 				}
 			}
 		}
