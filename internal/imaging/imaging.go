@@ -20,7 +20,10 @@ import (
 
 // Default limits. They are documented in the README ("Limits").
 const (
-	DefaultMaxBytes     = 50 << 20   // 50 MiB per upload
+	// DefaultMaxBytes holds any 8-bit RGBA PNG of a 4500×5400 print file,
+	// even one that does not compress (photographic noise: 97.2 MB); at
+	// 50 MiB such harmless print files were refused (issue 15).
+	DefaultMaxBytes     = 100 << 20  // 100 MiB per upload
 	DefaultMaxPixels    = 50_000_000 // 50 megapixels (a 4500×5400 print file is 24.3 MP)
 	DefaultMaxDimension = 20_000     // pixels on either side
 )
