@@ -51,6 +51,8 @@ func run() error {
 	psm := flag.Int("psm", 11, "Tesseract page segmentation mode (11: sparse text)")
 	bench := flag.Bool("bench", false, "speed against @gutenye/ocr-node instead of the accuracy evaluation")
 	rounds := flag.Int("rounds", 3, "benchmark rounds")
+	benchSeq := flag.Bool("bench-sequential", false, "bench: also time an engine with Config.Parallel 1 on the same files (the parallel Go work's gain under the same load)")
+	parallel := flag.Int("parallel", 0, "goroutines for Read's Go work (ocr.Config.Parallel; default GOMAXPROCS)")
 	benchPrints := flag.Int("bench-prints", 10, "print files the benchmark times (the -n designs' own and more of the same seed)")
 	detSide := flag.Int("det-side", 0, "detection long side (default: the engine's)")
 	out := flag.String("out", "", "write the generated designs and a truth file here")
@@ -82,7 +84,7 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin}
+	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin, Parallel: *parallel}
 	if *retry != "" {
 		cfg.Retry = strings.Split(*retry, ",")
 	}
@@ -130,6 +132,7 @@ func run() error {
 			designs = slices.DeleteFunc(designs, func(d evaltext.Design) bool { return d.Style == "print_file" })
 			designs = append(designs, prints...)
 		}
+		env.BenchSequential = *benchSeq
 		fmt.Printf("load average at the start: %s (2 cores)\n", loadavg())
 		if err := env.Bench(ctx, designs, *rounds, os.Stdout); err != nil {
 			return err

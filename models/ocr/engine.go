@@ -227,6 +227,9 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
+// Config returns the engine's configuration, defaults filled.
+func (e *Engine) Config() Config { return e.cfg }
+
 // Manifest describes the loaded models.
 func (e *Engine) Manifest() Manifest { return e.manifest }
 

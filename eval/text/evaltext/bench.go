@@ -15,6 +15,7 @@ import (
 
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/nodeenv"
+	"github.com/muster-dev/muster/models/ocr"
 )
 
 //go:embed node/bench.mjs
@@ -111,7 +112,16 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 		return err
 	}
 	defer node.close()
-	muster := func(path string) (Reading, error) {
+	var seq *ocr.Engine
+	if e.BenchSequential {
+		cfg := e.Engine.Config()
+		cfg.Parallel = 1
+		if seq, err = ocr.Open(e.Runtime, cfg); err != nil {
+			return err
+		}
+		defer seq.Close()
+	}
+	musterWith := func(eng *ocr.Engine, path string) (Reading, error) {
 		t := time.Now()
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -122,12 +132,13 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 			return Reading{}, err
 		}
 		t1 := time.Now()
-		res, err := e.Engine.Read(ctx, img.NRGBA)
+		res, err := eng.Read(ctx, img.NRGBA)
 		if err != nil {
 			return Reading{}, err
 		}
 		return Reading{Text: res.Text(), Time: time.Since(t), Infer: res.Inference, Engine: time.Since(t1), Decode: t1.Sub(t)}, nil
 	}
+	muster := func(path string) (Reading, error) { return musterWith(e.Engine, path) }
 	if _, err := muster(paths[0]); err != nil {
 		return err
 	}
@@ -137,8 +148,11 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 	type acc struct {
 		m, n       []time.Duration
 		inf, tot   time.Duration
-		eng        time.Duration // inside Engine.Read (no file read, no decode)
-		dec        time.Duration // the file read and decode
+		eng        time.Duration   // inside Engine.Read (no file read, no decode)
+		dec        time.Duration   // the file read and decode
+		s          []time.Duration // BenchSequential: Config.Parallel 1
+		sInf, sTot time.Duration
+		sEng       time.Duration
 		mTally     Tally
 		nTally     Tally
 		mWR, nWR   Count
@@ -181,6 +195,21 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 				if mr, err = muster(paths[i]); err != nil {
 					return err
 				}
+			}
+			if seq != nil {
+				// The same file read again, sequentially, in the same round:
+				// before or after the parallel reading, in turn.
+				var sr Reading
+				if sr, err = musterWith(seq, paths[i]); err != nil {
+					return err
+				}
+				if sr.Text != mr.Text {
+					return fmt.Errorf("%s: Config.Parallel 1 read %q, the default %q", d.ID, sr.Text, mr.Text)
+				}
+				a.s = append(a.s, sr.Time)
+				a.sInf += sr.Infer
+				a.sTot += sr.Time
+				a.sEng += sr.Engine
 			}
 			nt := "—"
 			if na.MS >= 0 {
@@ -230,6 +259,11 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 		if a.inf > 0 {
 			fmt.Fprintf(w, "%-22s     Muster outside ONNX Runtime: %.1f%% over raw inference with file read and decode, %.1f%% inside Engine.Read (pre/post-processing)\n", "",
 				100*(float64(a.tot)/float64(a.inf)-1), 100*(float64(a.eng)/float64(a.inf)-1))
+			if len(a.s) > 0 {
+				fmt.Fprintf(w, "%-22s     same files, Config.Parallel 1 (Read's Go work on one goroutine): p50 %v p90 %v (parallel/sequential p50 %.2f×); %.1f%% over raw inference with file read and decode, %.1f%% inside Engine.Read\n", "",
+					pct(a.s, 0.5), pct(a.s, 0.9), float64(pct(a.m, 0.5))/float64(pct(a.s, 0.5)),
+					100*(float64(a.sTot)/float64(a.sInf)-1), 100*(float64(a.sEng)/float64(a.sInf)-1))
+			}
 			k := time.Duration(len(a.m))
 			fmt.Fprintf(w, "%-22s     mean per image: ONNX Runtime %v, file read and decode %v, the rest of Engine.Read %v\n", "",
 				(a.inf / k).Round(time.Millisecond), (a.dec / k).Round(time.Millisecond), ((a.eng - a.inf) / k).Round(time.Millisecond))

@@ -53,6 +53,11 @@ type Env struct {
 	// line a design: its ID, a tab and the text quoted (-readings: two
 	// versions' readings compared with diff).
 	ReadingsOut io.Writer
+	// BenchSequential makes Bench also time, on the same files in the same
+	// rounds, an engine with Config.Parallel 1 (Read's Go work on the
+	// caller's goroutine): the parallel work's gain, measured under the same
+	// load.
+	BenchSequential bool
 }
 
 // Options are an evaluation's ablations.
