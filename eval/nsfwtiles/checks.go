@@ -377,10 +377,11 @@ func wholeFiles(ctx context.Context, w io.Writer, files []string) error {
 		}
 		// The tiles' part of the categories: what exceeds the whole image's.
 		te, ts := 0.0, 0.0
-		if d.Categories.SexualExplicit > we {
+		// (The analyzer rounds to 6 decimals.)
+		if d.Categories.SexualExplicit > we+1e-6 {
 			te = d.Categories.SexualExplicit
 		}
-		if d.Categories.SexualSuggestive > ws {
+		if d.Categories.SexualSuggestive > ws+1e-6 {
 			ts = d.Categories.SexualSuggestive
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f/%.3f\t%s\t%s\n", filepath.Base(f), we, ws, ie, is, ce, cs, te, ts,
