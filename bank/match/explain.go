@@ -37,8 +37,8 @@ const (
 	// ReasonPattern: the region verifies but is a piece of a periodic
 	// ground (checker, stripes, chevrons, dots).
 	ReasonPattern = "pattern"
-	// ReasonEnclosed: the region verifies but is a filled outline or the
-	// holes of a component that frames art of colours not around it.
+	// ReasonEnclosed: the region verifies but is a filled outline that
+	// frames art (enclosesArt).
 	ReasonEnclosed = "enclosed"
 )
 

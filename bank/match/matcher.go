@@ -741,7 +741,7 @@ type Stats struct {
 	Ambiguous   int     `json:"ambiguous"`  // regions dropped for resembling several entries
 	Text        int     `json:"text"`       // verified matches dropped as glyphs of a text line
 	Pattern     int     `json:"pattern"`    // verified matches dropped as pieces of a periodic ground
-	Enclosed    int     `json:"enclosed"`   // verified filled or inverted regions dropped for framing art (enclosesArt)
+	Enclosed    int     `json:"enclosed"`   // verified filled outlines dropped for framing art (enclosesArt)
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -784,22 +784,16 @@ type candidate struct {
 	enclosed int8
 }
 
-// framesArt reports (once) whether a filled or inverted region covers
-// art rather than the ground (enclosesArt); other regions never do.
+// framesArt reports (once) whether a filled region covers art rather
+// than the ground (enclosesArt); other regions never do.
 func (c *candidate) framesArt() bool {
 	if c.enclosed == 0 {
 		c.enclosed = -1
-		// The component whose colour the region is (itself when filled,
-		// the one it is cut from for holes); colour clusters only.
-		comp, self := int32(-1), int32(-1)
-		switch {
-		case c.filled && len(c.members) > 0:
-			comp, self = c.members[0], c.members[0]
-		case c.inverted && c.hasHost:
-			comp = c.host
-		}
-		if comp >= 0 && c.seg != nil && c.seg.comps[comp].layer == 0 && enclosesArt(c.seg, c.mask, c.box, int(c.seg.comps[comp].label), self) {
-			c.enclosed = 1
+		if c.filled && len(c.members) > 0 && c.seg != nil {
+			self := c.members[0]
+			if comp := &c.seg.comps[self]; comp.layer == 0 && enclosesArt(c.seg, c.mask, c.box, int(comp.label), self) {
+				c.enclosed = 1
+			}
 		}
 	}
 	return c.enclosed > 0

@@ -275,15 +275,16 @@ func abs(v int) int {
 }
 
 // Enclosed art (match-10). A region proposed with its holes filled (a logo
-// drawn as an outline), or the holes of a component (a mark knocked out of
-// a fill), covers pixels of other colours. When it is a logo, they are the
-// ground it lies on: the colours around the region. On eval-logos2's
-// development seeds a duotone chat bubble with lines of text in it (a
-// sticker) matched braintrust, a speech bubble, at 0.99 as its filled
-// outline and as the holes of its border: the bubble's fill and the text
-// inside it are colours that do not appear around it. Such a region frames
-// art; it is not reported (enclosesArt, Stats.Enclosed, Explain reason
-// "enclosed").
+// drawn as an outline) covers pixels of other colours: for a logo, the
+// ground it lies on, the colours around it. On eval-logos2's development
+// seeds a duotone speech bubble with two lines in it matched braintrust, a
+// speech bubble, at 0.99 as its filled outline: inside it lie lines of its
+// own colour and a fill that is not around it. Such a region frames art;
+// it is not reported (enclosesArt, Stats.Enclosed, Explain reason
+// "enclosed"). The holes of a component are not judged: a logo in a
+// sticker border is the border's holes, in a colour that is not around it,
+// with rings of the border's colour in its counters (dev seed 101: a 6 %
+// nokia wordmark was found only so).
 const (
 	// enclosedOwn is the share of the region's pixels that parts of its
 	// own colour other than itself must cover: a logo's silhouette holds
@@ -304,16 +305,15 @@ const (
 	enclosedArt = 0.5
 )
 
-// enclosesArt reports whether the region (filled or inverted; mask and
-// box in seg's coordinates) frames art rather than lying on a ground:
-// either it encloses parts of its own colour that are not the region
-// (lines of text in a speech bubble: enclosedOwn of its pixels or more),
-// or it covers mostly other colours than its own, and mostly colours that
-// are rare in the band around its box. own is the region's colour label,
-// self the component it is (filled; -1 for holes, whose pixels are all
-// other components).
+// enclosesArt reports whether a filled region (mask and box in seg's
+// coordinates) frames art rather than lying on a ground: either it
+// encloses parts of its own colour that are not the region (lines of text
+// in a speech bubble: enclosedOwn of its pixels or more), or it covers
+// mostly other colours than its own, and mostly colours that are rare in
+// the band around its box. own is the region's colour label, self the
+// component it is.
 func enclosesArt(seg *segmentation, mask Mask, box image.Rectangle, own int, self int32) bool {
-	if seg == nil || mask.W != box.Dx() || mask.H != box.Dy() || own < 0 {
+	if seg == nil || mask.W != box.Dx() || mask.H != box.Dy() || own < 0 || self < 0 {
 		return false
 	}
 	var mine []bool

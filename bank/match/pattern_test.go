@@ -169,8 +169,7 @@ func BenchmarkInPattern(b *testing.B) {
 // TestEnclosesArt: a filled outline whose inside is the ground (plain or
 // two-tone, as around it) is a silhouette; one that encloses parts of its
 // own colour (lines in a speech bubble) or mostly a colour not around it
-// (a face in a frame) frames art. Holes are judged by the colour of the
-// component they are cut from.
+// (a face in a frame) frames art.
 func TestEnclosesArt(t *testing.T) {
 	t.Parallel()
 	const side = 400
