@@ -148,6 +148,7 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 	sp := labelSet{key: rune(-d.space), idx: []int{d.space}}
 	for i := 0; i < len(toks); {
 		bestLP, bestM, bestP := math.Inf(-1), 0, -1
+		exact := 0
 		for pi, ph := range lex.phrases {
 			k := len(ph)
 			var target []rune
@@ -173,6 +174,11 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 					continue
 				}
 				e := boundedLevenshtein(read, target, budget, &prev, &cur)
+				if e == 0 && m == k {
+					// Already a phrase as read ("Alles fuer Deutschland"):
+					// not to be turned into another spelling ("für").
+					exact = m
+				}
 				if e > budget || (e == 0 && m == k) {
 					continue
 				}
@@ -215,6 +221,13 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 					bestLP, bestM, bestP = lp, m, pi
 				}
 			}
+		}
+		if exact > 0 {
+			for j := i; j < i+exact; j++ {
+				items = append(items, lexItem{tok: toks[j]})
+			}
+			i += exact
+			continue
 		}
 		if bestP < 0 {
 			items = append(items, lexItem{tok: toks[i]})

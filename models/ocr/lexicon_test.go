@@ -144,9 +144,9 @@ func TestLexiconContext(t *testing.T) {
 	t.Parallel()
 	d := testDict()
 	C := len(d.chars)
-	lex := NewLexicon([]string{"sieg", "heil", "hail", "sees", "team", "tea", "be", "kind", "bekind", "love"}).WithPhrases([]string{"Sieg Heil", "Blood", "Mit deutschem Gruß"})
-	if lex.Phrases() != 2 {
-		t.Fatalf("phrases = %d, want 2 (one-word phrases skipped)", lex.Phrases())
+	lex := NewLexicon([]string{"sieg", "heil", "hail", "sees", "team", "tea", "be", "kind", "bekind", "love"}).WithPhrases([]string{"Sieg Heil", "Blood", "Mit deutschem Gruß", "Blood and Honor", "Blood and Honour"})
+	if lex.Phrases() != 4 {
+		t.Fatalf("phrases = %d, want 4 (one-word phrases skipped)", lex.Phrases())
 	}
 	word := func(s string, p float32) []map[string]float32 {
 		var out []map[string]float32
@@ -171,6 +171,9 @@ func TestLexiconContext(t *testing.T) {
 		// "SIES HAIL": the G and the E second best; "HAIL" is a word, so
 		// word by word only "SIES" could change.
 		{"phrase", cat(word("SIE", 0.9), []map[string]float32{{"S": 0.5, "G": 0.4}}, space(0.9), word("H", 0.9), []map[string]float32{{"A": 0.5, "E": 0.4}}, word("IL", 0.9)), "SIEG HEIL"},
+		// One spelling of a phrase read as it is: not turned into another
+		// ("Blood and Honour" is one edit from "Blood and Honor").
+		{"exact spelling", cat(word("BLOOD", 0.9), space(0.9), word("AND", 0.9), space(0.9), word("HON", 0.9), []map[string]float32{{"O": 0.9}, {"U": 0.3}, {"R": 0.9}}), ""},
 		// The same letters read without doubt: left alone.
 		{"sure phrase", cat(word("SIES", 0.99), space(0.99), word("HAIL", 0.99)), ""},
 		// A stray space inside "TEAM": joined.
