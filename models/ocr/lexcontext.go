@@ -148,7 +148,7 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 	sp := labelSet{key: rune(-d.space), idx: []int{d.space}}
 	for i := 0; i < len(toks); {
 		bestLP, bestM, bestP := math.Inf(-1), 0, -1
-		exact := 0
+		exact, bestE := 0, math.MaxInt
 		for pi, ph := range lex.phrases {
 			k := len(ph)
 			var target []rune
@@ -174,10 +174,11 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 					continue
 				}
 				e := boundedLevenshtein(read, target, budget, &prev, &cur)
-				if e == 0 && m == k {
-					// Already a phrase as read ("Alles fuer Deutschland"):
-					// not to be turned into another spelling ("für").
+				if e == 0 && (m == k || d.allListed(lex, toks[i:i+m])) {
+					// Already a phrase as read ("Alles fuer Deutschland",
+					// "Siegheil"): not to be turned into another spelling.
 					exact = m
+					continue
 				}
 				if e > budget || (e == 0 && m == k) {
 					continue
@@ -217,8 +218,10 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 				span := probs[t0*classes : t1*classes]
 				lpRead := ctcLogProb(span, t1-t0, classes, readSeq)
 				lp := ctcLogProb(span, t1-t0, classes, seq)
-				if lp >= lpRead-margin && lp > bestLP {
-					bestLP, bestM, bestP = lp, m, pi
+				// The fewest edits first ("Fr" is "für", not "fuer"), then
+				// the most likely.
+				if lp >= lpRead-margin && (e < bestE || e == bestE && lp > bestLP) {
+					bestLP, bestM, bestP, bestE = lp, m, pi, e
 				}
 			}
 		}
@@ -253,6 +256,20 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 		i += bestM
 	}
 	return items, changed
+}
+
+// allListed reports whether every token's core is a listed word.
+func (d *dictionary) allListed(lex *Lexicon, toks []ctcToken) bool {
+	for _, tk := range toks {
+		a, b := d.phraseCore(tk.labels)
+		if !d.allLetters(tk.labels[a:b]) {
+			return false
+		}
+		if _, ok := lex.set[string(d.foldedLetters(tk.labels[a:b]))]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // isWordForMerge: a listed word, or "a" or "I" (the lexicon lists no

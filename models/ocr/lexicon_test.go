@@ -144,7 +144,7 @@ func TestLexiconContext(t *testing.T) {
 	t.Parallel()
 	d := testDict()
 	C := len(d.chars)
-	lex := NewLexicon([]string{"sieg", "heil", "hail", "sees", "team", "tea", "be", "kind", "bekind", "love"}).WithPhrases([]string{"Sieg Heil", "Blood", "Mit deutschem Gruß", "Blood and Honor", "Blood and Honour"})
+	lex := NewLexicon([]string{"sieg", "heil", "hail", "sees", "team", "tea", "be", "kind", "bekind", "love", "siegheil"}).WithPhrases([]string{"Sieg Heil", "Blood", "Mit deutschem Gruß", "Blood and Honor", "Blood and Honour"})
 	if lex.Phrases() != 4 {
 		t.Fatalf("phrases = %d, want 4 (one-word phrases skipped)", lex.Phrases())
 	}
@@ -174,6 +174,8 @@ func TestLexiconContext(t *testing.T) {
 		// One spelling of a phrase read as it is: not turned into another
 		// ("Blood and Honour" is one edit from "Blood and Honor").
 		{"exact spelling", cat(word("BLOOD", 0.9), space(0.9), word("AND", 0.9), space(0.9), word("HON", 0.9), []map[string]float32{{"O": 0.9}, {"U": 0.3}, {"R": 0.9}}), ""},
+		// A listed spelling run together ("Siegheil"): not split.
+		{"listed run", cat(word("SIEG", 0.9), []map[string]float32{{" ": 0.3}}, word("HEIL", 0.9)), ""},
 		// The same letters read without doubt: left alone.
 		{"sure phrase", cat(word("SIES", 0.99), space(0.99), word("HAIL", 0.99)), ""},
 		// A stray space inside "TEAM": joined.
