@@ -18,7 +18,9 @@ import (
 // wordsPath (textmatch.DefaultWordsPath; lines with a capital letter or an
 // apostrophe — names, possessives — are left out, as textmatch does) and
 // the words of the phrase bank's terms ("Sieg", "Deutschland", "Ehre"),
-// and the words of marks (brand word marks: "Autodesk", "Nintendo"). A
+// and the words of marks (brand word marks: "Autodesk", "Nintendo"); the
+// phrase bank's terms are its phrases (ocrmodel.Lexicon.WithPhrases: a
+// line read a few edits from a banned slogan is corrected as a whole). A
 // missing list wraps textmatch.ErrNoWords.
 func Lexicon(wordsPath string, marks []string) (*ocrmodel.Lexicon, error) {
 	f, err := os.Open(wordsPath)
@@ -44,13 +46,15 @@ func Lexicon(wordsPath string, marks []string) (*ocrmodel.Lexicon, error) {
 	split := func(t string) []string {
 		return strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
 	}
+	var terms []string
 	for _, p := range phrases.All() {
 		for _, t := range p.Terms {
 			words = append(words, split(t)...)
+			terms = append(terms, t)
 		}
 	}
 	for _, m := range marks {
 		words = append(words, split(m)...)
 	}
-	return ocrmodel.NewLexicon(words), nil
+	return ocrmodel.NewLexicon(words).WithPhrases(terms), nil
 }

@@ -71,6 +71,10 @@ func run() error {
 	ordText := flag.String("ordinary-text", "", "screen the ordinary slogans of this file (and the set's own) as text, as written and stacked one word a line, instead of the evaluation")
 	lexMargin := flag.Float64("lexicon-margin", 0, "lexicon correction margin in nats (default the engine's; negative: no lexicon)")
 	lexMarks := flag.Bool("lexicon-marks", false, "add the default bank's word marks to the lexicon (ablation; the analyzer leaves them out)")
+	noLexPhrases := flag.Bool("no-lexicon-phrases", false, "leave the phrase bank's phrases out of the lexicon (ablation: no correction of a line as a whole phrase)")
+	retryPrefer := flag.Float64("retry-prefer", 0, "confidence a second reading gives up per word the lexicon does not list (Config.RetryPrefer)")
+	phraseMargin := flag.Float64("phrase-margin", 0, "phrase correction margin in nats (Config.PhraseMargin; default the engine's)")
+	darkInk := flag.Bool("dark-ink", false, "read light-on-dark lines from their negative first (Config.DarkInk)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
 	readings := flag.String("readings", "", "write every Muster reading here (design ID, tab, quoted text): compare two versions with diff")
 	flag.Parse()
@@ -84,13 +88,13 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin, Parallel: *parallel}
+	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin, Parallel: *parallel, DarkInk: *darkInk, RetryPrefer: *retryPrefer, PhraseMargin: *phraseMargin}
 	if *retry != "" {
 		cfg.Retry = strings.Split(*retry, ",")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	env, err := evaltext.OpenWith(ctx, cfg, evaltext.Options{LexiconMarks: *lexMarks})
+	env, err := evaltext.OpenWith(ctx, cfg, evaltext.Options{LexiconMarks: *lexMarks, NoLexiconPhrases: *noLexPhrases})
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,14 @@ type Config struct {
 	// most confident reading.
 	Retry     []string
 	RetryMean bool
+	// RetryPrefer is how much confidence a reading gives up for each word
+	// it reads that the lexicon does not list when readings of a line are
+	// compared (0: the most confident reading wins).
+	RetryPrefer float64
+	// DarkInk reads a line whose ink is lighter than its ground (most of
+	// a strip is ground) from its negative from the start, so the first
+	// reading of light-on-dark text is of dark ink on a light ground.
+	DarkInk bool
 	// Alphabet is AlphabetLatin (default) or AlphabetAll.
 	Alphabet string
 	// RecBatch is the most strips one recognition run takes (default 8).
@@ -84,6 +92,12 @@ type Config struct {
 	// replace it (default 6: about 1/400 as likely); negative turns correction
 	// off.
 	LexiconMargin float64
+	// PhraseMargin is LexiconMargin for a run of words read a few edits
+	// from a phrase of the lexicon (Lexicon.WithPhrases): default 12 nats.
+	// A banned slogan is a far stronger prior than a single word — "Meine
+	// Ehre heist Treue" needs a second "s" the recogniser gave about
+	// e^−10.5 — and ordinary text is seldom three edits from one.
+	PhraseMargin float64
 }
 
 // WithDefaults fills zero fields.
@@ -132,6 +146,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Parallel <= 0 {
 		c.Parallel = runtime.GOMAXPROCS(0)
+	}
+	if c.PhraseMargin == 0 {
+		c.PhraseMargin = 12
 	}
 	return c
 }
@@ -325,6 +342,14 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	strips := rectifyAll(src, regs, recHeight, e.cfg.Parallel)
 	t1 := time.Now()
 	flipped := make([]bool, len(regs))
+	// neg marks the strips read from their negative from the start
+	// (Config.DarkInk: light ink on a dark ground).
+	neg := make([]bool, len(regs))
+	for i := range strips {
+		if e.cfg.DarkInk && !strips[i].darkInk() {
+			strips[i], neg[i] = strips[i].invert(), true
+		}
+	}
 	// p180 is the classifier's probability that a strip is upside down;
 	// without a classifier every strip is "unsure".
 	p180 := make([]float32, len(regs))
@@ -349,7 +374,7 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	inverted := make([]bool, len(regs))
+	inverted := append([]bool(nil), neg...)
 	// Second readings, only for the lines that need them: a line the
 	// classifier turned is also read as it was (the classifier is easily
 	// fooled by distressed or stylised letters), and a line read with low
@@ -376,8 +401,8 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 			return err
 		}
 		for k, a := range alts {
-			if more[k].text != "" && more[k].score > texts[a.i].score {
-				texts[a.i], inverted[a.i] = more[k], a.inv
+			if more[k].text != "" && e.preferred(more[k], texts[a.i]) {
+				texts[a.i], inverted[a.i] = more[k], neg[a.i] != a.inv
 				if a.turn {
 					flipped[a.i] = !flipped[a.i]
 					strips[a.i] = a.s
@@ -437,6 +462,15 @@ func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
 	res.Lines = readingOrder(lines)
 	e.stats.lines.Add(int64(len(res.Lines)))
 	return res, nil
+}
+
+// preferred reports whether reading a of a line is better than b: more
+// confident, less RetryPrefer for each word it reads that the lexicon
+// does not list (a second reading that turns "Piast" into "Plant" at
+// about the same confidence wins).
+func (e *Engine) preferred(a, b decoded) bool {
+	pen := e.cfg.RetryPrefer
+	return a.score-pen*float64(a.unknown) > b.score-pen*float64(b.unknown)
 }
 
 // piece is one recognised region.
@@ -747,9 +781,10 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 			// Lines below DropScore are dropped whatever they say: no
 			// lexicon work for them (a texture can make hundreds).
 			if e.cfg.Lexicon != nil && e.cfg.LexiconMargin > 0 && out[i].text != "" && out[i].score >= e.cfg.DropScore {
-				if t, ok := e.dict.correctPath(e.cfg.Lexicon, probs, path, classes, e.cfg.LexiconMargin); ok {
+				if t, ok := e.dict.correctPathPhrases(e.cfg.Lexicon, probs, path, classes, e.cfg.LexiconMargin, e.cfg.PhraseMargin); ok {
 					out[i].text, out[i].corrected = t, true
 				}
+				out[i].unknown = e.cfg.Lexicon.unknownWords(out[i].text)
 			}
 		}
 	}

@@ -21,6 +21,9 @@ import (
 type Lexicon struct {
 	set   map[string]struct{}
 	byLen map[int][][]rune
+	// phrases are multi-word phrases (folded words) a line is checked
+	// against as a whole (WithPhrases).
+	phrases [][][]rune
 }
 
 // NewLexicon builds a lexicon from words (any case, diacritics folded);
@@ -140,6 +143,12 @@ func (d *dictionary) correct(lex *Lexicon, probs []float32, steps, classes int, 
 // correctPath is correct on a best path already computed (bestPath) for
 // the same probabilities.
 func (d *dictionary) correctPath(lex *Lexicon, probs []float32, path []bestStep, classes int, margin float64) (string, bool) {
+	return d.correctPathPhrases(lex, probs, path, classes, margin, margin)
+}
+
+// correctPathPhrases is correctPath with its own margin for phrases
+// (Config.PhraseMargin).
+func (d *dictionary) correctPathPhrases(lex *Lexicon, probs []float32, path []bestStep, classes int, margin, phraseMargin float64) (string, bool) {
 	if lex == nil || d.letters == nil {
 		return "", false
 	}
@@ -165,10 +174,25 @@ func (d *dictionary) correctPath(lex *Lexicon, probs []float32, path []bestStep,
 		cur.t1 = steps
 		toks = append(toks, cur)
 	}
-	changed := false
-	words := make([]string, 0, len(toks))
-	for _, tk := range toks {
-		w, ok := d.correctToken(lex, probs, classes, tk, margin)
+	// Context first: a run of words one or two edits from a phrase of the
+	// lexicon's phrase list (Lexicon.WithPhrases) becomes the phrase when
+	// the recogniser's probabilities allow it; then words split by a
+	// stray space are joined; then each word on its own.
+	items, changed := d.phraseItems(lex, probs, classes, toks, phraseMargin)
+	items, merged := d.mergeSplits(lex, probs, classes, items, margin)
+	changed = changed || merged
+	words := make([]string, 0, len(items))
+	for _, it := range items {
+		if it.fixed {
+			words = append(words, it.text)
+			continue
+		}
+		if w, ok := d.loneI(probs, classes, it.tok, len(items), margin); ok {
+			words = append(words, w)
+			changed = true
+			continue
+		}
+		w, ok := d.correctToken(lex, probs, classes, it.tok, margin)
 		changed = changed || ok
 		words = append(words, w)
 	}

@@ -137,3 +137,96 @@ func TestLexiconConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLexiconContext: phrases corrected as a whole and words split by a
+// stray space joined, only where the recogniser's probabilities allow it.
+func TestLexiconContext(t *testing.T) {
+	t.Parallel()
+	d := testDict()
+	C := len(d.chars)
+	lex := NewLexicon([]string{"sieg", "heil", "hail", "sees", "team", "tea", "be", "kind", "bekind", "love", "siegheil"}).WithPhrases([]string{"Sieg Heil", "Blood", "Mit deutschem Gruß", "Blood and Honor", "Blood and Honour"})
+	if lex.Phrases() != 4 {
+		t.Fatalf("phrases = %d, want 4 (one-word phrases skipped)", lex.Phrases())
+	}
+	word := func(s string, p float32) []map[string]float32 {
+		var out []map[string]float32
+		for _, r := range s {
+			out = append(out, map[string]float32{string(r): p}, map[string]float32{})
+		}
+		return out
+	}
+	cat := func(parts ...[]map[string]float32) []map[string]float32 {
+		var out []map[string]float32
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	space := func(p float32) []map[string]float32 { return []map[string]float32{{" ": p}} }
+	for _, tc := range []struct {
+		name string
+		spec []map[string]float32
+		want string // "" for unchanged
+	}{
+		// "SIES HAIL": the G and the E second best; "HAIL" is a word, so
+		// word by word only "SIES" could change.
+		{"phrase", cat(word("SIE", 0.9), []map[string]float32{{"S": 0.5, "G": 0.4}}, space(0.9), word("H", 0.9), []map[string]float32{{"A": 0.5, "E": 0.4}}, word("IL", 0.9)), "SIEG HEIL"},
+		// One spelling of a phrase read as it is: not turned into another
+		// ("Blood and Honour" is one edit from "Blood and Honor").
+		{"exact spelling", cat(word("BLOOD", 0.9), space(0.9), word("AND", 0.9), space(0.9), word("HON", 0.9), []map[string]float32{{"O": 0.9}, {"U": 0.3}, {"R": 0.9}}), ""},
+		// A listed spelling run together ("Siegheil"): not split.
+		{"listed run", cat(word("SIEG", 0.9), []map[string]float32{{" ": 0.3}}, word("HEIL", 0.9)), ""},
+		// The same letters read without doubt: left alone.
+		{"sure phrase", cat(word("SIES", 0.99), space(0.99), word("HAIL", 0.99)), ""},
+		// A stray space inside "TEAM": joined.
+		{"split", cat(word("TEA", 0.9), space(0.6), word("M", 0.9)), "TEAM"},
+		// A space the recogniser is sure of: left alone.
+		{"sure space", cat(word("TEA", 0.9), space(0.9999), word("M", 0.9)), ""},
+		// "ILOVE": a space is second best between I and L: split.
+		{"run together", cat(word("I", 0.9), []map[string]float32{{" ": 0.3}}, word("LOVE", 0.9)), "I LOVE"},
+		// Two words, each listed: never joined.
+		{"two words", cat(word("be", 0.9), space(0.6), word("kind", 0.9)), ""},
+	} {
+		p := steps(d, tc.spec)
+		got, ok := d.correct(lex, p, len(tc.spec), C, 3)
+		if tc.want == "" {
+			if ok {
+				t.Errorf("%s: corrected to %q, want unchanged", tc.name, got)
+			}
+			continue
+		}
+		if !ok || got != tc.want {
+			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}
+
+// TestLoneI: "1 LOVE" reads "I LOVE" when "I" is nearly as likely; a
+// number alone, or a sure "1", stays.
+func TestLoneI(t *testing.T) {
+	t.Parallel()
+	d := testDict()
+	C := len(d.chars)
+	lex := NewLexicon([]string{"love"})
+	for _, tc := range []struct {
+		name string
+		spec []map[string]float32
+		want string
+	}{
+		{"doubtful one", []map[string]float32{{"1": 0.6, "I": 0.3}, {" ": 0.9}, {"L": 0.9}, {"O": 0.9}, {"V": 0.9}, {"E": 0.9}}, "I LOVE"},
+		{"sure one", []map[string]float32{{"1": 0.9999}, {" ": 0.9}, {"L": 0.9}, {"O": 0.9}, {"V": 0.9}, {"E": 0.9}}, ""},
+		{"alone", []map[string]float32{{"1": 0.6, "I": 0.3}}, ""},
+	} {
+		p := steps(d, tc.spec)
+		got, ok := d.correct(lex, p, len(tc.spec), C, 3)
+		if tc.want == "" {
+			if ok {
+				t.Errorf("%s: corrected to %q, want unchanged", tc.name, got)
+			}
+			continue
+		}
+		if !ok || got != tc.want {
+			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}

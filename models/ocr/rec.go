@@ -145,6 +145,9 @@ type decoded struct {
 	score float64
 	// corrected is set when the lexicon changed a word.
 	corrected bool
+	// unknown counts the words of three letters or more that the lexicon
+	// does not list (after correction; 0 without a lexicon).
+	unknown int
 }
 
 // ctcDecode decodes one sequence of T steps of C probabilities: best path

@@ -347,6 +347,12 @@ const (
 	FilterClosing3 = "closing3"
 	FilterClosing5 = "closing5"
 	FilterClosing7 = "closing7"
+	// FilterErode is a 3×3 ink shrink: letters that bleed into each
+	// other (bold, outlined, JPEG halo) come apart.
+	FilterErode = "erode"
+	// FilterBinarize is Otsu's threshold of the luminance: uneven
+	// distress and speckle become clean ink on clean ground.
+	FilterBinarize = "binarize"
 )
 
 // filter applies a named second-reading filter.
@@ -368,6 +374,52 @@ func (s strip) filter(name string) (strip, error) {
 		return s.closing(2), nil
 	case FilterClosing7:
 		return s.closing(3), nil
+	case FilterErode:
+		return s.morph(1, false), nil
+	case FilterBinarize:
+		return s.binarize(), nil
 	}
 	return strip{}, fmt.Errorf("ocr: unknown filter %q", name)
+}
+
+// binarize sets every pixel to the strip's darkest or lightest
+// luminance class by Otsu's threshold (grey levels, black and white).
+func (s strip) binarize() strip {
+	n := s.w * s.h
+	var hist [256]int
+	lum := make([]float32, n)
+	for i := 0; i < n; i++ {
+		lum[i] = 0.299*s.rgb[3*i] + 0.587*s.rgb[3*i+1] + 0.114*s.rgb[3*i+2]
+		hist[clampi(int(lum[i]), 0, 255)]++
+	}
+	var total float64
+	for i, c := range hist {
+		total += float64(i * c)
+	}
+	var sumB, wB float64
+	best, thr := -1.0, 127
+	for t := 0; t < 256; t++ {
+		wB += float64(hist[t])
+		if wB == 0 {
+			continue
+		}
+		wF := float64(n) - wB
+		if wF == 0 {
+			break
+		}
+		sumB += float64(t * hist[t])
+		mB, mF := sumB/wB, (total-sumB)/wF
+		if v := wB * wF * (mB - mF) * (mB - mF); v > best {
+			best, thr = v, t
+		}
+	}
+	out := strip{w: s.w, h: s.h, rgb: make([]float32, len(s.rgb))}
+	for i := 0; i < n; i++ {
+		v := float32(0)
+		if int(lum[i]) > thr {
+			v = 255
+		}
+		out.rgb[3*i], out.rgb[3*i+1], out.rgb[3*i+2] = v, v, v
+	}
+	return out
 }

@@ -65,6 +65,9 @@ type Options struct {
 	// LexiconMarks adds the default bank's word marks to the engine's
 	// lexicon (an ablation: the analyzer leaves them out).
 	LexiconMarks bool
+	// NoLexiconPhrases leaves the phrase bank's phrases out of the
+	// lexicon (an ablation: no correction of a line as a whole phrase).
+	NoLexiconPhrases bool
 }
 
 // Open sets up the environment; cfg configures the OCR engine.
@@ -99,6 +102,9 @@ func OpenWith(ctx context.Context, cfg ocr.Config, opt Options) (*Env, error) {
 		}
 		if cfg.Lexicon, err = ocranalyzer.Lexicon(textmatch.DefaultWordsPath, marks); err != nil {
 			return nil, err
+		}
+		if opt.NoLexiconPhrases {
+			cfg.Lexicon = cfg.Lexicon.WithPhrases(nil)
 		}
 	}
 	eng, err := ocr.Open(me.Runtime, cfg)
