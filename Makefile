@@ -50,13 +50,13 @@ BENCH_TARGETS ?= bench-pipeline
 bench: $(BENCH_TARGETS)
 
 ## bench-pipeline: N designs through the running pipeline; designs/s, latency percentiles, time per stage;
-## the NSFW analyzer's mean time with the old and the new tiles on the same designs and their ratio, and
-## with the analyzer as it was when issue 15 was filed (make nsfw-filing; NSFW_FILING= leaves it out).
+## the NSFW analyzer's mean time with the old and the new tiles on the same designs and their ratio;
+## NSFW_FILING=nsfw-filing (what make bench-nsfw sets) also times the analyzer as it was when issue 15 was filed.
 ##   make bench-pipeline N=60 CLIENTS=1 [BENCH_ARGS="-nsfw-tiles new"]
 N ?= 200
 CLIENTS ?= 8
 BENCH_ARGS ?=
-NSFW_FILING ?= nsfw-filing
+NSFW_FILING ?=
 bench-pipeline: deps $(NSFW_FILING)
 	$(GO) run ./internal/pgtest/pgtmp -- $(GO) run ./eval/benchpipeline -n $(N) -clients $(CLIENTS) \
 		$(if $(NSFW_FILING),-nsfw-filing $(NSFW_FILING_BIN)) $(BENCH_ARGS)
