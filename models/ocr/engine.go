@@ -134,11 +134,11 @@ func (c Config) WithDefaults() Config {
 	if c.MaxRegions == 0 {
 		c.MaxRegions = 300
 	}
-	if c.LexiconMargin == 0 {
-		c.LexiconMargin = 6
-	}
 	if c.PhraseMargin == 0 {
 		c.PhraseMargin = 12
+	}
+	if c.LexiconMargin == 0 {
+		c.LexiconMargin = 6
 	}
 	return c
 }
