@@ -141,14 +141,14 @@ func (c Config) WithDefaults() Config {
 	if c.MaxRegions == 0 {
 		c.MaxRegions = 300
 	}
+	if c.PhraseMargin == 0 {
+		c.PhraseMargin = 12
+	}
 	if c.LexiconMargin == 0 {
 		c.LexiconMargin = 6
 	}
 	if c.Parallel <= 0 {
 		c.Parallel = runtime.GOMAXPROCS(0)
-	}
-	if c.PhraseMargin == 0 {
-		c.PhraseMargin = 12
 	}
 	return c
 }
