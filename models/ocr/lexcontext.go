@@ -33,6 +33,19 @@ func (l *Lexicon) WithPhrases(phrases []string) *Lexicon {
 	return out
 }
 
+// appendWord appends word's letters to seq as CTC label sets (each letter
+// its lower and upper case); ok is false when the dictionary lacks one.
+func (d *dictionary) appendWord(seq []labelSet, word []rune) (_ []labelSet, ok bool) {
+	for _, r := range word {
+		ls, found := d.letterSet[r]
+		if !found {
+			return seq, false
+		}
+		seq = append(seq, ls)
+	}
+	return seq, true
+}
+
 // Phrases is the number of phrases (WithPhrases).
 func (l *Lexicon) Phrases() int {
 	if l == nil {
@@ -194,13 +207,8 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 					if wi > 0 {
 						seq = append(seq, sp)
 					}
-					for _, r := range w {
-						ls, found := d.letterSet[r]
-						if !found {
-							ok = false
-							break
-						}
-						seq = append(seq, ls)
+					if seq, ok = d.appendWord(seq, w); !ok {
+						break
 					}
 				}
 				if !ok {

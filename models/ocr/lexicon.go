@@ -250,35 +250,12 @@ func (d *dictionary) correctToken(lex *Lexicon, probs []float32, classes int, tk
 	if len(cands) == 0 {
 		return read, false
 	}
-	// A label sequence as sets of classes: a letter is its lower and upper
-	// case, anything else itself.
-	seqOf := func(ls []int) []labelSet {
-		out := make([]labelSet, len(ls))
-		for i, c := range ls {
-			if l := d.letters[c]; l != 0 {
-				out[i] = d.letterSet[l]
-			} else {
-				out[i] = labelSet{key: rune(-c), idx: []int{c}}
-			}
-		}
-		return out
-	}
 	span := probs[tk.t0*classes : tk.t1*classes]
-	readSeq := seqOf(tk.labels)
+	readSeq := d.labelSeq(tk.labels)
 	base := ctcLogProb(span, tk.t1-tk.t0, classes, readSeq)
 	bestLP, bestI := math.Inf(-1), -1
 	for i, c := range cands {
-		seq := make([]labelSet, 0, len(tk.labels)+2)
-		seq = append(seq, readSeq[:a]...)
-		ok := true
-		for _, r := range c {
-			ls, found := d.letterSet[r]
-			if !found {
-				ok = false
-				break
-			}
-			seq = append(seq, ls)
-		}
+		seq, ok := d.appendWord(append(make([]labelSet, 0, len(tk.labels)+2), readSeq[:a]...), c)
 		if !ok {
 			continue
 		}
