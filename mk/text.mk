@@ -5,7 +5,8 @@
 #                      word marks, slogans per market, ordinary designs flagged), dev and frozen test seeds
 #   make eval-text-ordinary  ordinary slogans (bank/textmatch/testdata) through the OCR analyzer's screening and
 #                      the default policy, as written and stacked one word a line: the matcher's false flags
-#   make bench-text    time per design: Muster's OCR vs @gutenye/ocr-node (the same models on onnxruntime-node)
+#   make bench-text    time per design: Muster's OCR vs @gutenye/ocr-node (the same models on onnxruntime-node),
+#                      24 designs and 10 print files (TEXT_FLAGS=-bench-sequential: also Config.Parallel 1, same run)
 # Knobs: TEXT_N (designs per seed set), TEXT_FLAGS (extra flags for eval/text).
 
 TEXT_N     ?= 120

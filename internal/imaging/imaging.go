@@ -301,9 +301,16 @@ func ycbcrToNRGBA(out *image.NRGBA, src *image.YCbCr) {
 	// print file's conversion is 24 million pixels).
 	mid := b.Min.Y + b.Dy()/2
 	var wg sync.WaitGroup
-	wg.Go(func() { ycbcrRows(out, src, hd, b.Min.Y, mid) })
+	var panicked any
+	wg.Go(func() {
+		defer func() { panicked = recover() }()
+		ycbcrRows(out, src, hd, b.Min.Y, mid)
+	})
 	ycbcrRows(out, src, hd, mid, b.Max.Y)
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked) // on the caller's goroutine, where it can be recovered
+	}
 }
 
 // ycbcrRows converts the rows y0..y1-1 of src into out.

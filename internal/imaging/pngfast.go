@@ -122,6 +122,10 @@ func decodePNGFast(data []byte) (img *image.NRGBA, isOpaque, ok bool) {
 	go func() {
 		defer wg.Done()
 		defer close(full)
+		// A panic in the inflater (a decoder bug on a crafted file) leaves
+		// inflateOK false: the file goes to image/png, on the caller's
+		// goroutine, instead of ending the process.
+		defer func() { _ = recover() }()
 		for y := 0; y < h; y += band {
 			var buf []byte
 			select {

@@ -19,7 +19,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -800,23 +799,26 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 		return out, nil
 	}
 	// The decoders write disjoint entries of out; all have returned when
-	// recognize does (also on an error).
-	var decoders sync.WaitGroup
-	defer decoders.Wait()
+	// recognize does (also on an error), and a panic in one is raised
+	// again here.
+	var decoders group
+	waited := false
+	defer func() {
+		if !waited {
+			decoders.Wait()
+		}
+	}()
 	cur := prepare(0)
 	for start := 0; start < len(order); start += e.cfg.RecBatch {
 		var next batch
-		var prepared chan struct{}
+		var prep *group
 		if start+e.cfg.RecBatch < len(order) {
-			prepared = make(chan struct{})
-			go func() {
-				defer close(prepared)
-				next = prepare(start + e.cfg.RecBatch)
-			}()
+			prep = &group{}
+			prep.Go(func() { next = prepare(start + e.cfg.RecBatch) })
 		}
 		res, err := run(cur)
-		if prepared != nil {
-			<-prepared
+		if prep != nil {
+			prep.Wait()
 		}
 		if err != nil {
 			return nil, err
@@ -825,6 +827,7 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 		decoders.Go(func() { decode(b, res) })
 		cur = next
 	}
+	waited = true
 	decoders.Wait()
 	return out, nil
 }

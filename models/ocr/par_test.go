@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 )
 
@@ -104,4 +105,27 @@ func TestOpaqueRow(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestForEachRaisesPanicOnCaller: a panic in one of forEach's calls
+// reaches the caller's goroutine (where the worker recovers it) after
+// every call has returned, instead of ending the process.
+func TestForEachRaisesPanicOnCaller(t *testing.T) {
+	t.Parallel()
+	var done atomic.Int64
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Errorf("recovered %v, want boom", r)
+		}
+		if done.Load() != 99 {
+			t.Errorf("%d calls returned before the panic was raised, want 99", done.Load())
+		}
+	}()
+	forEach(4, 100, func(i int) {
+		if i == 37 {
+			panic("boom")
+		}
+		done.Add(1)
+	})
+	t.Error("forEach returned")
 }
