@@ -295,7 +295,21 @@ func (g *Generator) Sample(i int) (Sample, error) {
 	}
 	fw, fh := fill.Rect.Dx(), fill.Rect.Dy()
 	if fw >= s.Width || fh >= s.Height {
-		return s, fmt.Errorf("logos2gen: art %dx%d larger than canvas", fw, fh)
+		// A large logo turned by up to 30° (and padded for its outline)
+		// can outgrow the canvas: it is shrunk to fit (test seed 9003
+		// drew one; before, the whole run stopped). Designs that fit are
+		// unchanged.
+		k := 0.95 * min(float64(s.Width)/float64(fw), float64(s.Height)/float64(fh))
+		fill = shrinkImage(fill, k)
+		if second != nil {
+			second = shrinkImage(second, k)
+		}
+		s.Scale *= k
+		ab = alphaBounds(fill)
+		if second != nil {
+			ab = ab.Union(alphaBounds(second))
+		}
+		fw, fh = fill.Rect.Dx(), fill.Rect.Dy()
 	}
 	pos := image.Pt(rng.IntN(s.Width-fw), rng.IntN(s.Height-fh))
 	s.Box = alphaBounds(fill).Add(pos)

@@ -466,3 +466,11 @@ func alphaBounds(img *image.NRGBA) image.Rectangle {
 	}
 	return r
 }
+
+// shrinkImage scales img (at the origin) by k < 1.
+func shrinkImage(img *image.NRGBA, k float64) *image.NRGBA {
+	w, h := max(1, int(float64(img.Rect.Dx())*k)), max(1, int(float64(img.Rect.Dy())*k))
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(out, out.Rect, img, img.Rect, xdraw.Src, nil)
+	return out
+}
