@@ -24,6 +24,7 @@ import (
 	"golang.org/x/image/font/gofont/gosmallcaps"
 	"golang.org/x/image/font/opentype"
 
+	"github.com/muster-dev/muster/bank"
 	"github.com/muster-dev/muster/bank/iconify"
 	"github.com/muster-dev/muster/internal/npmfetch"
 )
@@ -83,7 +84,10 @@ var SystemFontDirs = []string{
 // fluent-emoji-flat, openmoji) into cacheDir and loads the Go fonts (always
 // present, so a frozen set does not depend on the machine) and, with
 // opts.SystemFonts, every TrueType/OpenType font in SystemFontDirs.
-// Hidden (deprecated) icons are skipped; everything is sorted, so a seed
+// Hidden (deprecated) icons are skipped, and so are the icons that draw a
+// brand or coin mark (bank.IsBrandIcon: tabler's brand-* icons, the rule
+// the negative bank uses), which are not harmless art: a match to the right
+// entry would count as a false flag. Everything is sorted, so a seed
 // draws the same designs on every machine with the same sources.
 func LoadSources(ctx context.Context, cacheDir string, opts SourceOptions) (*Sources, error) {
 	src := &Sources{}
@@ -105,7 +109,7 @@ func LoadSources(ctx context.Context, cacheDir string, opts SourceOptions) (*Sou
 		}
 		is := IconSet{Prefix: set.Prefix, Colour: p.colour}
 		for _, ic := range set.Icons {
-			if !ic.Hidden && !excluded(set.Prefix, ic.Name) {
+			if !ic.Hidden && harmless(set.Prefix, ic.Name) {
 				is.Icons = append(is.Icons, ic)
 			}
 		}
@@ -148,6 +152,12 @@ func LoadSources(ctx context.Context, cacheDir string, opts SourceOptions) (*Sou
 		}
 	}
 	return src, nil
+}
+
+// harmless reports whether an icon may be drawn as harmless merchant art:
+// not excluded, and not a brand or coin mark (bank.IsBrandIcon).
+func harmless(prefix, name string) bool {
+	return !excluded(prefix, name) && !bank.IsBrandIcon(name)
 }
 
 // excluded keeps out icons that are not harmless merchant art in every
