@@ -4,6 +4,8 @@ import (
 	"image"
 	"math"
 	"math/bits"
+
+	"github.com/muster-dev/muster/internal/threshold"
 )
 
 // Mask is a soft single-channel image: 0 is background, 255 is shape.
@@ -87,31 +89,7 @@ func otsu(v []uint8) uint8 {
 	for _, x := range v {
 		hist[x]++
 	}
-	total := len(v)
-	var sum float64
-	for i, c := range hist {
-		sum += float64(i * c)
-	}
-	var sumB, wB float64
-	best, bestT := -1.0, 127
-	for t := 0; t < 256; t++ {
-		wB += float64(hist[t])
-		if wB == 0 {
-			continue
-		}
-		wF := float64(total) - wB
-		if wF == 0 {
-			break
-		}
-		sumB += float64(t * hist[t])
-		mB := sumB / wB
-		mF := (sum - sumB) / wF
-		between := wB * wF * (mB - mF) * (mB - mF)
-		if between > best {
-			best, bestT = between, t
-		}
-	}
-	return uint8(bestT)
+	return uint8(threshold.Otsu(&hist))
 }
 
 // Bounds is the tight box of pixels ≥ thr (empty if none).

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/muster-dev/muster/internal/threshold"
 )
 
 // strip is a rectified text line: RGB float32 values (interleaved,
@@ -392,27 +394,7 @@ func (s strip) binarize() strip {
 		lum[i] = 0.299*s.rgb[3*i] + 0.587*s.rgb[3*i+1] + 0.114*s.rgb[3*i+2]
 		hist[clampi(int(lum[i]), 0, 255)]++
 	}
-	var total float64
-	for i, c := range hist {
-		total += float64(i * c)
-	}
-	var sumB, wB float64
-	best, thr := -1.0, 127
-	for t := 0; t < 256; t++ {
-		wB += float64(hist[t])
-		if wB == 0 {
-			continue
-		}
-		wF := float64(n) - wB
-		if wF == 0 {
-			break
-		}
-		sumB += float64(t * hist[t])
-		mB, mF := sumB/wB, (total-sumB)/wF
-		if v := wB * wF * (mB - mF) * (mB - mF); v > best {
-			best, thr = v, t
-		}
-	}
+	thr := threshold.Otsu(&hist)
 	out := strip{w: s.w, h: s.h, rgb: make([]float32, len(s.rgb))}
 	for i := 0; i < n; i++ {
 		v := float32(0)
