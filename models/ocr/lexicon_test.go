@@ -99,17 +99,7 @@ func TestLexiconCorrects(t *testing.T) {
 		// Digits and codes are not words.
 		{"code", []map[string]float32{{"l": 0.9}, {"1": 0.9}, {"1": 0}, {"1": 0.9}}, ""},
 	} {
-		p := steps(d, tc.spec)
-		got, ok := d.correct(lex, p, len(tc.spec), C, 3)
-		if tc.want == "" {
-			if ok {
-				t.Errorf("%s: corrected to %q, want unchanged", tc.name, got)
-			}
-			continue
-		}
-		if !ok || got != tc.want {
-			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
-		}
+		checkCorrection(t, d, lex, C, tc.name, tc.spec, tc.want)
 	}
 }
 
@@ -187,17 +177,7 @@ func TestLexiconContext(t *testing.T) {
 		// Two words, each listed: never joined.
 		{"two words", cat(word("be", 0.9), space(0.6), word("kind", 0.9)), ""},
 	} {
-		p := steps(d, tc.spec)
-		got, ok := d.correct(lex, p, len(tc.spec), C, 3)
-		if tc.want == "" {
-			if ok {
-				t.Errorf("%s: corrected to %q, want unchanged", tc.name, got)
-			}
-			continue
-		}
-		if !ok || got != tc.want {
-			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
-		}
+		checkCorrection(t, d, lex, C, tc.name, tc.spec, tc.want)
 	}
 }
 
@@ -217,16 +197,22 @@ func TestLoneI(t *testing.T) {
 		{"sure one", []map[string]float32{{"1": 0.9999}, {" ": 0.9}, {"L": 0.9}, {"O": 0.9}, {"V": 0.9}, {"E": 0.9}}, ""},
 		{"alone", []map[string]float32{{"1": 0.6, "I": 0.3}}, ""},
 	} {
-		p := steps(d, tc.spec)
-		got, ok := d.correct(lex, p, len(tc.spec), C, 3)
-		if tc.want == "" {
-			if ok {
-				t.Errorf("%s: corrected to %q, want unchanged", tc.name, got)
-			}
-			continue
+		checkCorrection(t, d, lex, C, tc.name, tc.spec, tc.want)
+	}
+}
+
+// checkCorrection reads spec's steps with lex (margin 3) and checks the
+// correction: want, or no correction when want is empty.
+func checkCorrection(t *testing.T, d *dictionary, lex *Lexicon, C int, name string, spec []map[string]float32, want string) {
+	t.Helper()
+	got, ok := d.correct(lex, steps(d, spec), len(spec), C, 3)
+	if want == "" {
+		if ok {
+			t.Errorf("%s: corrected to %q, want unchanged", name, got)
 		}
-		if !ok || got != tc.want {
-			t.Errorf("%s: got %q (%v), want %q", tc.name, got, ok, tc.want)
-		}
+		return
+	}
+	if !ok || got != want {
+		t.Errorf("%s: got %q (%v), want %q", name, got, ok, want)
 	}
 }
