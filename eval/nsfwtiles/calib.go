@@ -52,12 +52,7 @@ func calibrate(ctx context.Context, w io.Writer, seed uint64, n int, cfg nsfw.Co
 		return err
 	}
 	defer a.Close()
-	cache, _ := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
-	src, err := benigngen.LoadSources(ctx, cache, benigngen.SourceOptions{SystemFonts: true})
-	if err != nil {
-		return err
-	}
-	g, err := benigngen.NewGenerator(benigngen.Config{Seed: seed, Sizes: calibSizes}, src)
+	g, err := calibGenerator(ctx, seed)
 	if err != nil {
 		return err
 	}
@@ -147,4 +142,15 @@ func calibrate(ctx context.Context, w io.Writer, seed uint64, n int, cfg nsfw.Co
 		fmt.Fprintf(tw, "%.2f\t%s\t%s\t%s\t%s\n", f, share(hg, len(neg)), share(hs, len(neg)), share(bl, len(neg)), share(cp, len(pos)))
 	}
 	return tw.Flush()
+}
+
+// calibGenerator is the harmless-design generator of a calibration seed:
+// every icon set and font, the calibration sizes.
+func calibGenerator(ctx context.Context, seed uint64) (*benigngen.Generator, error) {
+	cache, _ := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
+	src, err := benigngen.LoadSources(ctx, cache, benigngen.SourceOptions{SystemFonts: true})
+	if err != nil {
+		return nil, err
+	}
+	return benigngen.NewGenerator(benigngen.Config{Seed: seed, Sizes: calibSizes}, src)
 }

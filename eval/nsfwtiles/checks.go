@@ -19,10 +19,8 @@ import (
 
 	"github.com/muster-dev/muster/analyzers"
 	"github.com/muster-dev/muster/analyzers/nsfw"
-	"github.com/muster-dev/muster/eval/benign/benigngen"
 	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/modeltest"
-	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/internal/testimages"
 	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/preprocess"
@@ -68,12 +66,7 @@ func checks(ctx context.Context, w io.Writer, seed uint64, n int, out string) er
 		return err
 	}
 	defer inc.Close()
-	cache, _ := filepath.Abs(npmfetch.DefaultCacheDir(os.Getenv))
-	src, err := benigngen.LoadSources(ctx, cache, benigngen.SourceOptions{SystemFonts: true})
-	if err != nil {
-		return err
-	}
-	g, err := benigngen.NewGenerator(benigngen.Config{Seed: seed, Sizes: calibSizes}, src)
+	g, err := calibGenerator(ctx, seed)
 	if err != nil {
 		return err
 	}
