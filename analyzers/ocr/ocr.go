@@ -88,7 +88,7 @@ func (a *Analyzer) Analyze(ctx context.Context, d *analyzers.Design) (analyzers.
 		res.Findings = []mustertype.Finding{{Type: mustertype.FindingIncomplete, Analyzer: Name, Label: a.why}}
 		return res, nil
 	}
-	read, err := a.eng.Read(ctx, d.Image.NRGBA)
+	read, err := a.eng.ReadImage(ctx, d.Image)
 	if err != nil {
 		return analyzers.Result{}, fmt.Errorf("ocr: %w", err)
 	}

@@ -101,7 +101,7 @@ func readText(ctx context.Context, e *env, cfg config.Config, path string) error
 		return err
 	}
 	defer eng.Close()
-	res, err := eng.Read(ctx, img.NRGBA)
+	res, err := eng.ReadImage(ctx, img)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/models"
 )
 
@@ -317,11 +318,30 @@ func (r Result) Text() string {
 // Read finds and recognises the text in img (upright pixels, as decoded by
 // internal/imaging).
 func (e *Engine) Read(ctx context.Context, img *image.NRGBA) (Result, error) {
+	return e.read(ctx, img, alphaUnknown)
+}
+
+// ReadImage is Read for a design decoded by internal/imaging: the
+// decoder's HasAlpha (every pixel checked while decoding) is trusted, so
+// an opaque design is not scanned for transparency a second time (97 MB
+// for a print file). The readings are Read's.
+func (e *Engine) ReadImage(ctx context.Context, img *imaging.Image) (Result, error) {
+	if img == nil {
+		return Result{}, errors.New("ocr: empty image")
+	}
+	known := alphaNone
+	if img.HasAlpha {
+		known = alphaSome
+	}
+	return e.read(ctx, img.NRGBA, known)
+}
+
+func (e *Engine) read(ctx context.Context, img *image.NRGBA, known int) (Result, error) {
 	if img == nil || img.Rect.Empty() {
 		return Result{}, errors.New("ocr: empty image")
 	}
 	e.stats.designs.Add(1)
-	src := newRaster(img)
+	src := newRasterKnown(img, known)
 	var res Result
 	t0 := time.Now()
 	regs, err := e.detect(ctx, src, &res.Inference)

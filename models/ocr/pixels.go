@@ -20,9 +20,26 @@ type raster struct {
 // white unless its visible pixels are mostly light (white text on a
 // transparent shirt design), then onto black, so light-on-transparent text
 // stays readable.
-func newRaster(img *image.NRGBA) *raster {
+func newRaster(img *image.NRGBA) *raster { return newRasterKnown(img, alphaUnknown) }
+
+// What the caller knows of an image's transparency (newRasterKnown).
+const (
+	alphaUnknown = iota // check
+	alphaNone           // every pixel is opaque
+	alphaSome           // some pixel is not
+)
+
+// newRasterKnown is newRaster for an image whose transparency the caller
+// may know already (imaging.Image.HasAlpha, checked on every pixel while
+// decoding): an opaque image is not scanned again, a transparent one is
+// only sampled for its luminance.
+func newRasterKnown(img *image.NRGBA, known int) *raster {
 	b := img.Rect
 	r := &raster{pix: img.Pix[img.PixOffset(b.Min.X, b.Min.Y):], stride: img.Stride, w: b.Dx(), h: b.Dy(), bg: [3]float32{255, 255, 255}}
+	if known == alphaNone {
+		return r
+	}
+	r.alpha = known == alphaSome
 	// Sample a grid: any transparency, and the mean luminance of what is visible.
 	step := max(1, int(math.Sqrt(float64(r.w*r.h)/40000)))
 	var lum, wsum float64
@@ -69,6 +86,20 @@ func (r *raster) bilinear(x, y float64) (float32, float32, float32) {
 	x0, y0 := math.Floor(x), math.Floor(y)
 	fx, fy := float32(x-x0), float32(y-y0)
 	ix, iy := int(x0), int(y0)
+	if !r.alpha && ix >= 0 && iy >= 0 && ix+1 < r.w && iy+1 < r.h {
+		// Inside an opaque raster (nearly every sample): the four pixels
+		// straight from the bytes, the same arithmetic as below.
+		a := r.pix[iy*r.stride+4*ix:]
+		b := r.pix[(iy+1)*r.stride+4*ix:]
+		a, b = a[:8:8], b[:8:8]
+		l := func(p00, p10, p01, p11 uint8) float32 {
+			v00, v10, v01, v11 := float32(p00), float32(p10), float32(p01), float32(p11)
+			top := v00 + (v10-v00)*fx
+			bot := v01 + (v11-v01)*fx
+			return top + (bot-top)*fy
+		}
+		return l(a[0], a[4], b[0], b[4]), l(a[1], a[5], b[1], b[5]), l(a[2], a[6], b[2], b[6])
+	}
 	r00, g00, b00 := r.at(ix, iy)
 	r10, g10, b10 := r.at(ix+1, iy)
 	r01, g01, b01 := r.at(ix, iy+1)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -22,8 +23,11 @@ const (
 type dictionary struct {
 	chars []string // by output index; chars[0] = "" (blank)
 	// allowed marks the indices decoding may choose (the alphabet);
-	// nil allows all.
-	allowed []bool
+	// nil allows all. allowedIdx lists them in ascending order (nil with
+	// allowed), so the best path scans only the alphabet's few hundred
+	// classes instead of all 6,625.
+	allowed    []bool
+	allowedIdx []int32
 	// space is the space's index; letters maps an allowed Latin letter's
 	// index to its folded lower-case letter (0: not a letter), and
 	// letterSet a folded letter to the classes that write it (every case
@@ -91,7 +95,7 @@ const (
 func (d *dictionary) restrict(alphabet string) error {
 	switch alphabet {
 	case AlphabetAll:
-		d.allowed = nil
+		d.allowed, d.allowedIdx = nil, nil
 		return nil
 	case AlphabetLatin:
 	default:
@@ -110,6 +114,12 @@ func (d *dictionary) restrict(alphabet string) error {
 			ok = false
 		}
 		d.allowed[i+1] = ok
+	}
+	d.allowedIdx = d.allowedIdx[:0]
+	for i, ok := range d.allowed {
+		if ok {
+			d.allowedIdx = append(d.allowedIdx, int32(i))
+		}
 	}
 	return nil
 }
@@ -170,14 +180,31 @@ type bestStep struct {
 // bestPath picks, at each of the first steps steps, the most likely class
 // of the allowed alphabet. Decoding and lexicon correction both read it,
 // so the recogniser's output is scanned once per line.
+//
+// With an alphabet it visits only the allowed classes, in ascending order:
+// the same first maximum as a scan of the whole row that skips the others.
 func (d *dictionary) bestPath(probs []float32, steps, classes int) []bestStep {
 	path := make([]bestStep, steps)
+	idx := d.allowedIdx
+	if d.allowed != nil {
+		// Classes past the row (a model with fewer outputs) are not read.
+		n, _ := slices.BinarySearch(idx, int32(classes))
+		idx = idx[:n]
+	}
 	for t := range path {
 		row := probs[t*classes : (t+1)*classes]
 		best, bp := 0, float32(-1)
-		for c, p := range row {
-			if p > bp && (d.allowed == nil || (c < len(d.allowed) && d.allowed[c])) {
-				best, bp = c, p
+		if d.allowed == nil {
+			for c, p := range row {
+				if p > bp {
+					best, bp = c, p
+				}
+			}
+		} else {
+			for _, c := range idx {
+				if p := row[c]; p > bp {
+					best, bp = int(c), p
+				}
 			}
 		}
 		path[t] = bestStep{best, bp}

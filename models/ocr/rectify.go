@@ -74,6 +74,15 @@ func newRectifier(src *raster, line []pt, half float64, h int) *rectifier {
 func (r *rectifier) columns(x0, x1 int) {
 	k, s, h, w := r.k, r.s, r.out.h, r.out.w
 	inv := 1 / float32(k*k)
+	// The offset along the normal of every sample row (the same for
+	// every column).
+	offs := make([]float64, h*k)
+	for y := 0; y < h; y++ {
+		for subY := 0; subY < k; subY++ {
+			offs[y*k+subY] = r.half - (float64(y)+(float64(subY)+0.5)/float64(k))/s
+		}
+	}
+	rgb := r.out.rgb
 	for x := x0; x < x1; x++ {
 		for sub := 0; sub < k; sub++ {
 			l := (float64(x) + (float64(sub)+0.5)/float64(k)) / r.sx
@@ -81,14 +90,18 @@ func (r *rectifier) columns(x0, x1 int) {
 			nrm := pt{t.Y, -t.X}
 			for y := 0; y < h; y++ {
 				o := 3 * (y*w + x)
-				for subY := 0; subY < k; subY++ {
-					off := r.half - (float64(y)+(float64(subY)+0.5)/float64(k))/s
+				px := rgb[o : o+3 : o+3]
+				// The samples are added in the same order as one at a time
+				// into the strip: the same float32 sums.
+				cr0, cg0, cb0 := px[0], px[1], px[2]
+				for _, off := range offs[y*k : (y+1)*k] {
 					q := p.add(nrm.mul(off))
 					cr, cg, cb := r.src.bilinear(q.X, q.Y)
-					r.out.rgb[o] += cr * inv
-					r.out.rgb[o+1] += cg * inv
-					r.out.rgb[o+2] += cb * inv
+					cr0 += cr * inv
+					cg0 += cg * inv
+					cb0 += cb * inv
 				}
+				px[0], px[1], px[2] = cr0, cg0, cb0
 			}
 		}
 	}

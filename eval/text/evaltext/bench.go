@@ -132,7 +132,7 @@ func (e *Env) Bench(ctx context.Context, designs []Design, rounds int, w io.Writ
 			return Reading{}, err
 		}
 		t1 := time.Now()
-		res, err := eng.Read(ctx, img.NRGBA)
+		res, err := eng.ReadImage(ctx, img)
 		if err != nil {
 			return Reading{}, err
 		}

@@ -214,7 +214,7 @@ func (e *Env) ReadMuster(ctx context.Context, d Design) Reading {
 		return Reading{Err: err}
 	}
 	t := time.Now()
-	res, err := e.Engine.Read(ctx, img.NRGBA)
+	res, err := e.Engine.ReadImage(ctx, img)
 	if err != nil {
 		return Reading{Err: err}
 	}
