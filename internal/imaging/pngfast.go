@@ -254,19 +254,12 @@ func absInt(x int) int {
 	return (x ^ m) - m
 }
 
-// rgbToNRGBA expands a row of RGB bytes to opaque NRGBA: a pixel is one
-// 32-bit load (its RGB and the next pixel's red) and one store with the
-// alpha byte set, except the last, which has no next pixel.
+// rgbToNRGBA expands a row of RGB bytes to opaque NRGBA.
 func rgbToNRGBA(dst, src []byte) {
 	n := len(dst) / 4
 	src = src[:3*n]
 	dst = dst[:4*n]
-	i := 0
-	for ; i+1 < n; i++ {
-		v := binary.LittleEndian.Uint32(src[3*i:])
-		binary.LittleEndian.PutUint32(dst[4*i:], v|0xff000000)
-	}
-	for ; i < n; i++ {
+	for i := 0; i < n; i++ {
 		s := src[3*i : 3*i+3 : 3*i+3]
 		d := dst[4*i : 4*i+4 : 4*i+4]
 		d[0], d[1], d[2], d[3] = s[0], s[1], s[2], 0xff

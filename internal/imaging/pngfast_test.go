@@ -287,30 +287,3 @@ func TestJPEGHasNoAlpha(t *testing.T) {
 		}
 	}
 }
-
-// TestRgbToNRGBA: every pixel of rows of any width (one pixel, odd, even)
-// gets its own red, green and blue and an opaque alpha, and nothing is
-// written past the row.
-func TestRgbToNRGBA(t *testing.T) {
-	t.Parallel()
-	for _, w := range []int{1, 2, 3, 5, 64, 4500} {
-		src := make([]byte, 3*w)
-		for i := range src {
-			src[i] = byte(i*7 + 3)
-		}
-		dst := make([]byte, 4*w+4)
-		for i := range dst {
-			dst[i] = 0x11
-		}
-		rgbToNRGBA(dst[:4*w], src)
-		for x := 0; x < w; x++ {
-			got, want := dst[4*x:4*x+4], []byte{src[3*x], src[3*x+1], src[3*x+2], 0xff}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("width %d pixel %d: %v, want %v", w, x, got, want)
-			}
-		}
-		if !bytes.Equal(dst[4*w:], []byte{0x11, 0x11, 0x11, 0x11}) {
-			t.Errorf("width %d: wrote past the row", w)
-		}
-	}
-}
