@@ -22,8 +22,8 @@ const (
 // detInput converts RGB values (interleaved, 0..255) to the detection
 // model's input: BGR planes normalised with ImageNet's mean and std
 // (PaddleOCR's NormalizeImage applied to a cv2 BGR image: mean[0] goes
-// with the blue plane).
-func detInput(rgb []float32, w, h, par int) []float32 {
+// with the blue plane). The output comes from bufs (every value written).
+func detInput(rgb []float32, w, h, par int, bufs *floatBufs) []float32 {
 	mean := [3]float32{0.485, 0.456, 0.406}
 	std := [3]float32{0.229, 0.224, 0.225}
 	// (v/255 − mean)/std as one multiply-add per value.
@@ -33,7 +33,7 @@ func detInput(rgb []float32, w, h, par int) []float32 {
 		c[i] = -mean[i] / std[i]
 	}
 	plane := w * h
-	out := make([]float32, 3*plane)
+	out := bufs.get(3*plane, false)
 	bp, gp, rp := out[:plane], out[plane:2*plane], out[2*plane:]
 	rgb = rgb[:3*plane]
 	bands := max(1, min(par, h/8))

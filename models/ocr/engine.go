@@ -185,6 +185,8 @@ type Engine struct {
 	det, rec, cls *models.Pool
 	dict          *dictionary
 	stats         stats
+	// bufs holds detection's large buffers between Reads.
+	bufs floatBufs
 }
 
 type stats struct {
@@ -672,13 +674,18 @@ func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([
 	scale := math.Min(float64(e.cfg.DetMaxSide)/float64(long), 2)
 	tw, th := detSize(src.w, src.h, scale)
 	if e.cfg.HiResFrom < 0 || long < e.cfg.HiResFrom {
-		return e.detectRGB(ctx, src.resize(full, tw, th, e.cfg.Parallel), tw, th, src.w, src.h, acc)
+		rgb := src.resize(full, tw, th, e.cfg.Parallel, &e.bufs)
+		defer e.bufs.put(rgb)
+		return e.detectRGB(ctx, rgb, tw, th, src.w, src.h, acc)
 	}
 	// One run over the whole image at the higher resolution costs less than
 	// overlapping tiles covering it, and cuts no line at a tile seam.
 	hw, hh := detSize(src.w, src.h, float64(e.cfg.HiResSide)/float64(long))
-	hiRGB := src.resize(full, hw, hh, e.cfg.Parallel)
-	whole, err := e.detectRGB(ctx, resizeRGB(hiRGB, hw, hh, tw, th, e.cfg.Parallel), tw, th, src.w, src.h, acc)
+	hiRGB := src.resize(full, hw, hh, e.cfg.Parallel, &e.bufs)
+	defer e.bufs.put(hiRGB)
+	wholeRGB := resizeRGB(hiRGB, hw, hh, tw, th, e.cfg.Parallel, &e.bufs)
+	whole, err := e.detectRGB(ctx, wholeRGB, tw, th, src.w, src.h, acc)
+	e.bufs.put(wholeRGB)
 	if err != nil {
 		return nil, err
 	}
@@ -692,7 +699,10 @@ func (e *Engine) detect(ctx context.Context, src *raster, acc *time.Duration) ([
 // detectRGB runs detection on a tw×th RGB input resized from a w×h image
 // and returns the regions in image pixels.
 func (e *Engine) detectRGB(ctx context.Context, rgb []float32, tw, th, w, h int, acc *time.Duration) ([]region, error) {
-	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: detInput(rgb, tw, th, e.cfg.Parallel)}, acc)
+	in := detInput(rgb, tw, th, e.cfg.Parallel, &e.bufs)
+	out, err := timed(ctx, e.det, models.Tensor{Shape: []int64{1, 3, int64(th), int64(tw)}, Data: in}, acc)
+	// ONNX Runtime has returned: the input tensor's values are free again.
+	e.bufs.put(in)
 	if err != nil {
 		return nil, fmt.Errorf("ocr detect: %w", err)
 	}

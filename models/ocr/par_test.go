@@ -34,13 +34,13 @@ func TestResizeSameOnAnyGoroutines(t *testing.T) {
 	}{{450, 540, 192, 224, false}, {450, 540, 192, 224, true}, {300, 200, 608, 416, false}, {97, 61, 64, 32, true}, {640, 640, 640, 640, false}, {333, 401, 96, 800, false}} {
 		r := randomRaster(rng, c.w, c.h, c.alpha)
 		full := image.Rect(0, 0, c.w, c.h)
-		want := r.resize(full, c.tw, c.th, 1)
-		wantRGB := resizeRGB(want, c.tw, c.th, c.tw/2+1, c.th/3+1, 1)
+		want := r.resize(full, c.tw, c.th, 1, nil)
+		wantRGB := resizeRGB(want, c.tw, c.th, c.tw/2+1, c.th/3+1, 1, nil)
 		for _, par := range []int{2, 3, 8} {
-			if got := r.resize(full, c.tw, c.th, par); !slices.Equal(got, want) {
+			if got := r.resize(full, c.tw, c.th, par, nil); !slices.Equal(got, want) {
 				t.Errorf("%v par %d: resize differs from one goroutine's", c, par)
 			}
-			if got := resizeRGB(want, c.tw, c.th, c.tw/2+1, c.th/3+1, par); !slices.Equal(got, wantRGB) {
+			if got := resizeRGB(want, c.tw, c.th, c.tw/2+1, c.th/3+1, par, nil); !slices.Equal(got, wantRGB) {
 				t.Errorf("%v par %d: resizeRGB differs from one goroutine's", c, par)
 			}
 		}

@@ -175,11 +175,11 @@ func flattenTaps(taps [][]tap) flatTaps {
 // values (interleaved), streaming over source rows, on up to par
 // goroutines (bands of output rows). An opaque raster is read straight
 // from its bytes (no per-pixel compositing); a transparent one is
-// composited a row at a time.
-func (r *raster) resize(rc image.Rectangle, tw, th, par int) []float32 {
+// composited a row at a time. The output comes from bufs.
+func (r *raster) resize(rc image.Rectangle, tw, th, par int, bufs *floatBufs) []float32 {
 	sw := rc.Dx()
 	xt := flattenTaps(axisWeights(sw, tw))
-	return resample(sw, rc.Dy(), tw, th, par, func() func(sy int, hrow []float32) {
+	return resample(sw, rc.Dy(), tw, th, par, bufs, func() func(sy int, hrow []float32) {
 		var row []float32
 		if r.alpha {
 			row = make([]float32, 3*sw)
@@ -201,9 +201,9 @@ func (r *raster) resize(rc image.Rectangle, tw, th, par int) []float32 {
 
 // resizeRGB resamples interleaved RGB float32 values of sw×sh to tw×th
 // (the whole detection pass of a print file from its high-resolution pass).
-func resizeRGB(src []float32, sw, sh, tw, th, par int) []float32 {
+func resizeRGB(src []float32, sw, sh, tw, th, par int, bufs *floatBufs) []float32 {
 	xt := flattenTaps(axisWeights(sw, tw))
-	return resample(sw, sh, tw, th, par, func() func(sy int, hrow []float32) {
+	return resample(sw, sh, tw, th, par, bufs, func() func(sy int, hrow []float32) {
 		return func(sy int, hrow []float32) {
 			hfloats(src[3*sy*sw:3*(sy+1)*sw], xt, hrow)
 		}
@@ -217,10 +217,10 @@ func resizeRGB(src []float32, sw, sh, tw, th, par int) []float32 {
 // resampled on its own goroutine; a band adds its source rows in the same
 // order as one pass over the whole image does, so the values are the same
 // bits whatever par is (a source row that feeds two bands is resampled
-// horizontally for each).
-func resample(sw, sh, tw, th, par int, newHoriz func() func(sy int, hrow []float32)) []float32 {
+// horizontally for each). The output (zeroed) comes from bufs.
+func resample(sw, sh, tw, th, par int, bufs *floatBufs, newHoriz func() func(sy int, hrow []float32)) []float32 {
 	yw := axisWeights(sh, th)
-	out := make([]float32, tw*th*3)
+	out := bufs.get(tw*th*3, true)
 	bands := max(1, min(par, th/8))
 	forEach(bands, bands, func(b int) {
 		y0, y1 := b*th/bands, (b+1)*th/bands
@@ -259,35 +259,54 @@ func resample(sw, sh, tw, th, par int, newHoriz func() func(sy int, hrow []float
 	return out
 }
 
-// hbytes resamples one row of NRGBA bytes horizontally.
+// hbytes resamples one row of NRGBA bytes horizontally. Each output's
+// taps are added in order, as before: one bounds check a tap, each
+// output's taps read between the previous output's end and its own.
 func hbytes(pix []uint8, xt flatTaps, hrow []float32) {
-	for ox := 0; ox+1 < len(xt.start); ox++ {
+	n := len(xt.start) - 1
+	hrow = hrow[:3*n]
+	idx := xt.idx
+	ws := xt.w[:len(idx)]
+	k0 := int(xt.start[0])
+	for ox := 0; ox < n; ox++ {
+		k1 := int(xt.start[ox+1])
 		var a, b, c float32
-		for k := xt.start[ox]; k < xt.start[ox+1]; k++ {
-			p := pix[4*xt.idx[k]:]
-			p = p[:3]
-			w := xt.w[k]
+		for k := k0; k < k1; k++ {
+			i := 4 * int(idx[k])
+			p := pix[i : i+3 : i+3]
+			w := ws[k]
 			a += float32(p[0]) * w
 			b += float32(p[1]) * w
 			c += float32(p[2]) * w
 		}
-		hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
+		k0 = k1
+		h := hrow[3*ox : 3*ox+3 : 3*ox+3]
+		h[0], h[1], h[2] = a, b, c
 	}
 }
 
-// hfloats resamples one row of interleaved RGB float32 values horizontally.
+// hfloats resamples one row of interleaved RGB float32 values
+// horizontally (as hbytes).
 func hfloats(row []float32, xt flatTaps, hrow []float32) {
-	for ox := 0; ox+1 < len(xt.start); ox++ {
+	n := len(xt.start) - 1
+	hrow = hrow[:3*n]
+	idx := xt.idx
+	ws := xt.w[:len(idx)]
+	k0 := int(xt.start[0])
+	for ox := 0; ox < n; ox++ {
+		k1 := int(xt.start[ox+1])
 		var a, b, c float32
-		for k := xt.start[ox]; k < xt.start[ox+1]; k++ {
-			p := row[3*xt.idx[k]:]
-			p = p[:3]
-			w := xt.w[k]
+		for k := k0; k < k1; k++ {
+			i := 3 * int(idx[k])
+			p := row[i : i+3 : i+3]
+			w := ws[k]
 			a += p[0] * w
 			b += p[1] * w
 			c += p[2] * w
 		}
-		hrow[3*ox], hrow[3*ox+1], hrow[3*ox+2] = a, b, c
+		k0 = k1
+		h := hrow[3*ox : 3*ox+3 : 3*ox+3]
+		h[0], h[1], h[2] = a, b, c
 	}
 }
 
