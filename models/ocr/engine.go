@@ -214,6 +214,7 @@ func Open(rt *models.Runtime, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	dict.indexLetters()
+	dict.indexCompact()
 	e := &Engine{cfg: cfg, manifest: m, dict: dict}
 	open := func(role string) (*models.Pool, error) {
 		f := m.Files[role]
@@ -476,11 +477,7 @@ func (e *Engine) read(ctx context.Context, img *image.NRGBA, known int) (Result,
 		}
 		pieces = append(pieces, piece{r: r, d: d, flipped: flipped[i], inverted: inverted[i]})
 	}
-	var lines []Line
-	for _, chain := range chainPieces(pieces) {
-		lines = append(lines, makeLine(chain))
-	}
-	res.Lines = readingOrder(lines)
+	res.Lines = e.assemble(pieces)
 	e.stats.lines.Add(int64(len(res.Lines)))
 	return res, nil
 }
@@ -633,32 +630,34 @@ func makeLine(chain []piece) Line {
 	return l
 }
 
-// readingOrder sorts lines top to bottom; lines whose vertical extents
-// overlap by more than half the smaller height form a row, read left to
-// right.
-func readingOrder(lines []Line) []Line {
-	sort.SliceStable(lines, func(i, j int) bool {
-		return lines[i].Box.Min.Y+lines[i].Box.Max.Y < lines[j].Box.Min.Y+lines[j].Box.Max.Y
+// readingOrderIdx returns the lines' indices in reading order: top to
+// bottom; lines whose vertical extents overlap by more than half the
+// smaller height form a row, read left to right.
+func readingOrderIdx(lines []Line) []int {
+	idx := make([]int, len(lines))
+	for i := range idx {
+		idx[i] = i
+	}
+	box := func(k int) image.Rectangle { return lines[idx[k]].Box }
+	sort.SliceStable(idx, func(i, j int) bool {
+		return box(i).Min.Y+box(i).Max.Y < box(j).Min.Y+box(j).Max.Y
 	})
-	var rows [][]Line
-	for _, l := range lines {
-		placed := false
+	var rows [][]int
+	for _, i := range idx {
+		b := lines[i].Box
 		if n := len(rows); n > 0 {
-			last := rows[n-1]
-			ref := last[0].Box
-			ov := min(ref.Max.Y, l.Box.Max.Y) - max(ref.Min.Y, l.Box.Min.Y)
-			if float64(ov) > 0.5*float64(min(ref.Dy(), l.Box.Dy())) {
-				rows[n-1] = append(last, l)
-				placed = true
+			ref := lines[rows[n-1][0]].Box
+			ov := min(ref.Max.Y, b.Max.Y) - max(ref.Min.Y, b.Min.Y)
+			if float64(ov) > 0.5*float64(min(ref.Dy(), b.Dy())) {
+				rows[n-1] = append(rows[n-1], i)
+				continue
 			}
 		}
-		if !placed {
-			rows = append(rows, []Line{l})
-		}
+		rows = append(rows, []int{i})
 	}
-	out := lines[:0]
+	out := idx[:0]
 	for _, r := range rows {
-		sort.SliceStable(r, func(i, j int) bool { return r[i].Box.Min.X < r[j].Box.Min.X })
+		sort.SliceStable(r, func(i, j int) bool { return lines[r[i]].Box.Min.X < lines[r[j]].Box.Min.X })
 		out = append(out, r...)
 	}
 	return out
@@ -814,6 +813,9 @@ func (e *Engine) recognize(ctx context.Context, strips []strip, acc *time.Durati
 					out[i].text, out[i].corrected = t, true
 				}
 				out[i].unknown = e.cfg.Lexicon.unknownWords(out[i].text)
+				if e.keepsReadings() {
+					out[i].probs, out[i].path = e.dict.keepReading(probs, path, classes)
+				}
 			}
 		}
 	}

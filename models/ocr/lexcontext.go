@@ -2,6 +2,7 @@ package ocr
 
 import (
 	"math"
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -55,11 +56,17 @@ func (l *Lexicon) Phrases() int {
 }
 
 // lexItem is one word of a line being corrected: a token still to correct
-// on its own, or text already decided (part of a phrase).
+// on its own, or text already decided (a word of a phrase).
 type lexItem struct {
 	tok   ctcToken
 	fixed bool
 	text  string
+	// at is the step a phrase's word starts at (its first letter in the
+	// phrase's most likely CTC alignment), and run the steps of the run
+	// of words read that the phrase replaced: where detection split a
+	// phrase, they say which region each word belongs to.
+	at  int
+	run [2]int
 }
 
 // labelSeq is a label sequence as CTC label sets: a letter is its lower
@@ -245,7 +252,8 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 			i++
 			continue
 		}
-		// Written in the case the run was read in, with its punctuation.
+		// Written in the case the run was read in, with its punctuation,
+		// one item a word.
 		first, last := toks[i], toks[i+bestM-1]
 		fa, _ := d.phraseCore(first.labels)
 		_, lb := d.phraseCore(last.labels)
@@ -254,16 +262,50 @@ func (d *dictionary) phraseItems(lex *Lexicon, probs []float32, classes int, tok
 			a, b := d.phraseCore(toks[j].labels)
 			readCore.WriteString(d.labelText(toks[j].labels[a:b]))
 		}
-		var words []string
-		for _, w := range lex.phrases[bestP] {
-			words = append(words, casedLike(string(w), readCore.String()))
+		ph := lex.phrases[bestP]
+		starts := d.phraseWordSteps(probs, classes, first.t0, last.t1, first.labels[:fa], ph, last.labels[lb:])
+		for wi, w := range ph {
+			t := casedLike(string(w), readCore.String())
+			if wi == 0 {
+				t = d.labelText(first.labels[:fa]) + t
+			}
+			if wi == len(ph)-1 {
+				t += d.labelText(last.labels[lb:])
+			}
+			items = append(items, lexItem{fixed: true, text: t, at: starts[wi], run: [2]int{first.t0, last.t1}})
 		}
-		t := d.labelText(first.labels[:fa]) + strings.Join(words, " ") + d.labelText(last.labels[lb:])
-		items = append(items, lexItem{fixed: true, text: t})
 		changed = true
 		i += bestM
 	}
 	return items, changed
+}
+
+// phraseWordSteps returns the step at which each word of phrase ph starts
+// in the most likely CTC alignment of lead + ph's words (spaces between)
+// + trail over steps t0..t1; a word the alignment cannot place (no finite
+// path) is placed in proportion to its letters.
+func (d *dictionary) phraseWordSteps(probs []float32, classes, t0, t1 int, lead []int, ph [][]rune, trail []int) []int {
+	sp := labelSet{key: rune(-d.space), idx: []int{d.space}}
+	seq := d.labelSeq(lead)
+	firsts := make([]int, len(ph))
+	for wi, w := range ph {
+		if wi > 0 {
+			seq = append(seq, sp)
+		}
+		firsts[wi] = len(seq)
+		seq, _ = d.appendWord(seq, w)
+	}
+	seq = append(seq, d.labelSeq(trail)...)
+	at := ctcAlign(probs[t0*classes:t1*classes], t1-t0, classes, seq)
+	out := make([]int, len(ph))
+	for wi, k := range firsts {
+		if at != nil && k < len(at) {
+			out[wi] = t0 + at[k]
+		} else {
+			out[wi] = t0 + (t1-t0)*k/max(1, len(seq))
+		}
+	}
+	return out
 }
 
 // allListed reports whether every token's core is a listed word.
@@ -466,4 +508,84 @@ func (l *Lexicon) unknownWords(text string) int {
 		}
 	}
 	return n
+}
+
+// keptReading is one region's reading kept for line assembly: the
+// recogniser's probabilities (steps × classes) and their best path.
+type keptReading struct {
+	probs []float32
+	path  []bestStep
+}
+
+// correctAcross corrects phrases of the lexicon whose words detection
+// found in different regions ("BLOCDA" + "AND HONOR", a slogan over two
+// lines): segs are consecutive regions' readings in reading order. It
+// reads them as one line — the regions' probabilities one after another,
+// a step between two regions that is a space or nothing with equal
+// probability (a region may end inside a word) — and looks for phrases
+// as phraseItems does in one region, with the same likelihood test
+// (margin phraseMargin over the run's steps). Only phrases whose run of
+// words read spans two regions or more count: within one region
+// recognition has already corrected. Each word of such a phrase goes to
+// the region its first letter aligns in; the regions it touches are
+// corrected again word by word (finishItems, as in one region: no word
+// is joined across regions) and returned with touched set. texts is nil
+// when no phrase spans regions.
+func (d *dictionary) correctAcross(lex *Lexicon, segs []keptReading, classes int, margin, phraseMargin float64) (texts []string, touched []bool) {
+	touched = make([]bool, len(segs))
+	if lex == nil || len(lex.phrases) == 0 || len(segs) < 2 || d.letters == nil {
+		return nil, touched
+	}
+	n := 0
+	for _, sg := range segs {
+		n += len(sg.path) + 1
+	}
+	probs := make([]float32, 0, n*classes)
+	path := make([]bestStep, 0, n)
+	offs := make([]int, len(segs))
+	for k, sg := range segs {
+		if k > 0 {
+			j := len(probs)
+			probs = append(probs, make([]float32, classes)...)
+			probs[j], probs[j+d.space] = 0.5, 0.5
+			path = append(path, bestStep{class: d.space, p: 0.5})
+		}
+		offs[k] = len(path)
+		probs = append(probs, sg.probs[:len(sg.path)*classes]...)
+		path = append(path, sg.path...)
+	}
+	// segOf is the region of a step (a step between two regions counts
+	// to the first; no word starts there).
+	segOf := func(t int) int { return sort.SearchInts(offs, t+1) - 1 }
+	items, _ := d.phraseItems(lex, probs, classes, d.tokens(path), phraseMargin)
+	across := false
+	for _, it := range items {
+		if it.fixed {
+			if a, b := segOf(it.run[0]), segOf(it.run[1]-1); a != b {
+				across = true
+				for k := a; k <= b; k++ {
+					touched[k] = true
+				}
+			}
+		}
+	}
+	if !across {
+		return nil, touched
+	}
+	per := make([][]lexItem, len(segs))
+	for _, it := range items {
+		k := segOf(it.tok.t0)
+		if it.fixed {
+			k = segOf(it.at)
+		}
+		per[k] = append(per[k], it)
+	}
+	texts = make([]string, len(segs))
+	for k := range segs {
+		if touched[k] {
+			words, _ := d.finishItems(lex, probs, classes, per[k], margin)
+			texts[k] = strings.Join(words, " ")
+		}
+	}
+	return texts, touched
 }

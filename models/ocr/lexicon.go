@@ -152,11 +152,24 @@ func (d *dictionary) correctPathPhrases(lex *Lexicon, probs []float32, path []be
 	if lex == nil || d.letters == nil {
 		return "", false
 	}
-	// Best path (the allowed alphabet), cut into words at the space.
+	toks := d.tokens(path)
+	// Context first: a run of words one or two edits from a phrase of the
+	// lexicon's phrase list (Lexicon.WithPhrases) becomes the phrase when
+	// the recogniser's probabilities allow it; then words split by a
+	// stray space are joined; then each word on its own.
+	items, changed := d.phraseItems(lex, probs, classes, toks, phraseMargin)
+	words, more := d.finishItems(lex, probs, classes, items, margin)
+	if !changed && !more {
+		return "", false
+	}
+	return strings.Join(words, " "), true
+}
+
+// tokens cuts a best path into words at the space.
+func (d *dictionary) tokens(path []bestStep) []ctcToken {
 	var toks []ctcToken
 	cur := ctcToken{t0: 0}
 	prev := -1
-	steps := len(path)
 	for t, st := range path {
 		best := st.class
 		if best == d.space {
@@ -171,16 +184,18 @@ func (d *dictionary) correctPathPhrases(lex *Lexicon, probs []float32, path []be
 		prev = best
 	}
 	if len(cur.labels) > 0 {
-		cur.t1 = steps
+		cur.t1 = len(path)
 		toks = append(toks, cur)
 	}
-	// Context first: a run of words one or two edits from a phrase of the
-	// lexicon's phrase list (Lexicon.WithPhrases) becomes the phrase when
-	// the recogniser's probabilities allow it; then words split by a
-	// stray space are joined; then each word on its own.
-	items, changed := d.phraseItems(lex, probs, classes, toks, phraseMargin)
-	items, merged := d.mergeSplits(lex, probs, classes, items, margin)
-	changed = changed || merged
+	return toks
+}
+
+// finishItems corrects the items phraseItems left: words split by a stray
+// space joined (or one run-together word split), a lone "1" read "I",
+// then each word on its own. It returns the words and whether any
+// changed.
+func (d *dictionary) finishItems(lex *Lexicon, probs []float32, classes int, items []lexItem, margin float64) ([]string, bool) {
+	items, changed := d.mergeSplits(lex, probs, classes, items, margin)
 	words := make([]string, 0, len(items))
 	for _, it := range items {
 		if it.fixed {
@@ -196,10 +211,7 @@ func (d *dictionary) correctPathPhrases(lex *Lexicon, probs []float32, path []be
 		changed = changed || ok
 		words = append(words, w)
 	}
-	if !changed {
-		return "", false
-	}
-	return strings.Join(words, " "), true
+	return words, changed
 }
 
 // correctToken corrects one word (see correct).
@@ -375,4 +387,75 @@ func ctcLogProb(probs []float32, T, classes int, seq []labelSet) float64 {
 		return math.Inf(-1)
 	}
 	return math.Log(end) + logScale
+}
+
+// ctcAlign is the most likely CTC alignment (Viterbi) of seq over T steps
+// of probabilities: for each label of seq, the first step that emits it;
+// nil when no alignment has a non-zero probability.
+func ctcAlign(probs []float32, T, classes int, seq []labelSet) []int {
+	if T <= 0 || len(seq) == 0 {
+		return nil
+	}
+	S := 2*len(seq) + 1
+	logEmit := func(t, s int) float64 {
+		row := probs[t*classes : (t+1)*classes]
+		if s%2 == 0 {
+			return math.Log(float64(row[0]))
+		}
+		var p float64
+		for _, c := range seq[s/2].idx {
+			p += float64(row[c])
+		}
+		return math.Log(p)
+	}
+	// back[t*S+s] is how many states back step t's state s came from.
+	back := make([]int8, T*S)
+	delta := make([]float64, S)
+	next := make([]float64, S)
+	for s := range delta {
+		delta[s] = math.Inf(-1)
+	}
+	delta[0] = logEmit(0, 0)
+	if S > 1 {
+		delta[1] = logEmit(0, 1)
+	}
+	for t := 1; t < T; t++ {
+		for s := 0; s < S; s++ {
+			best, from := delta[s], int8(0)
+			if s >= 1 && delta[s-1] > best {
+				best, from = delta[s-1], 1
+			}
+			if s >= 2 && s%2 == 1 && seq[s/2].key != seq[s/2-1].key && delta[s-2] > best {
+				best, from = delta[s-2], 2
+			}
+			next[s] = best + logEmit(t, s)
+			back[t*S+s] = from
+		}
+		delta, next = next, delta
+	}
+	s := S - 1
+	if S > 1 && delta[S-2] > delta[S-1] {
+		s = S - 2
+	}
+	if math.IsInf(delta[s], -1) {
+		return nil
+	}
+	out := make([]int, len(seq))
+	for i := range out {
+		out[i] = -1
+	}
+	for t := T - 1; t >= 0; t-- {
+		if s%2 == 1 {
+			out[s/2] = t // overwritten down to the label's first step
+		}
+		if t > 0 {
+			s -= int(back[t*S+s])
+		}
+	}
+	for _, v := range out {
+		if v < 0 {
+			return nil
+		}
+	}
+	return out
 }

@@ -19,6 +19,7 @@ func testDict() *dictionary {
 	d.chars = append(d.chars, ":", "1", " ")
 	_ = d.restrict(AlphabetLatin)
 	d.indexLetters()
+	d.indexCompact()
 	return d
 }
 

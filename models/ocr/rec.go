@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -35,6 +36,62 @@ type dictionary struct {
 	space     int
 	letters   []rune
 	letterSet map[rune]labelSet
+	// compact is the dictionary of the allowed characters alone (nil when
+	// every character is allowed: the dictionary itself), and keep the
+	// classes it keeps, in order: a region's reading kept until line
+	// assembly (decoded.probs) holds only those (about 300 of 6,625
+	// classes). Its blank, space and letters compare exactly as in the
+	// whole dictionary (the same classes in the same order).
+	compact *dictionary
+	keep    []int
+}
+
+// indexCompact builds compact (after restrict and indexLetters).
+func (d *dictionary) indexCompact() {
+	if d.allowed == nil {
+		return
+	}
+	c := &dictionary{}
+	for i, ok := range d.allowed {
+		if ok {
+			c.chars = append(c.chars, d.chars[i])
+			d.keep = append(d.keep, i)
+		}
+	}
+	c.indexLetters()
+	d.compact = c
+}
+
+// kept is the dictionary a kept reading is decoded with (compact or d).
+func (d *dictionary) kept() *dictionary {
+	if d.compact != nil {
+		return d.compact
+	}
+	return d
+}
+
+// keepReading returns the first steps steps of a line's probabilities
+// over the compact dictionary's classes (a copy: the batch's output is
+// not held) and its best path in the compact dictionary's classes.
+func (d *dictionary) keepReading(probs []float32, path []bestStep, classes int) ([]float32, []bestStep) {
+	steps := len(path)
+	if d.compact == nil {
+		return append([]float32(nil), probs[:steps*classes]...), append([]bestStep(nil), path...)
+	}
+	nc := len(d.keep)
+	out := make([]float32, steps*nc)
+	for t := 0; t < steps; t++ {
+		row, o := probs[t*classes:(t+1)*classes], out[t*nc:(t+1)*nc]
+		for k, c := range d.keep {
+			o[k] = row[c]
+		}
+	}
+	// The path's classes renumbered: keep is sorted, so a binary search.
+	cp := make([]bestStep, steps)
+	for t, st := range path {
+		cp[t] = bestStep{class: sort.SearchInts(d.keep, st.class), p: st.p}
+	}
+	return out, cp
 }
 
 // indexLetters fills space, letters and letterSet (after restrict).
@@ -158,6 +215,13 @@ type decoded struct {
 	// unknown counts the words of three letters or more that the lexicon
 	// does not list (after correction; 0 without a lexicon).
 	unknown int
+	// probs and path are the recogniser's output for the line over the
+	// kept dictionary's classes (dictionary.kept: steps × classes) and
+	// its best path, kept until line assembly when the lexicon has
+	// phrases: a phrase whose words detection found in different regions
+	// is corrected over the regions' outputs together (correctAcross).
+	probs []float32
+	path  []bestStep
 }
 
 // ctcDecode decodes one sequence of T steps of C probabilities: best path
