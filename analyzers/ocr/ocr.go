@@ -31,7 +31,7 @@ const Name = mustertype.AnalyzerOCR
 
 // Version is the analyzer's logic version (the models' versions are in
 // the result and in Result.Versions).
-const Version = "ocr-5"
+const Version = "ocr-6"
 
 // Field is the finding field of text read from the image.
 const Field = "image"
