@@ -65,6 +65,15 @@ type NSFWResult struct {
 	// VerifierVersion is the second model that checked high-scoring tiles
 	// (empty when none was needed or none is configured).
 	VerifierVersion string `json:"verifier_version,omitempty"`
+	// WholeCheck is the same model's probabilities for the whole design
+	// area-averaged to its input (no aliasing), present when nsfwjs's
+	// whole-image unsafe score reached the check floor (analyzers/nsfw).
+	// Probabilities stay nsfwjs's own.
+	WholeCheck *NSFWProbabilities `json:"whole_check,omitempty"`
+	// Checked are Categories with the whole design's unsafe scores
+	// checked by WholeCheck (the policy's nsfw.checked); absent in
+	// analyses made before the check (the policy then reads Categories).
+	Checked *NSFWCategories `json:"checked,omitempty"`
 }
 
 // Point is a point in the design's upright pixel coordinates.

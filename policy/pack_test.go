@@ -63,6 +63,18 @@ func nsfwAnalysis(explicit, suggestive float64) map[string]json.RawMessage {
 	return map[string]json.RawMessage{"nsfw": b}
 }
 
+// nsfwChecked is an analysis whose whole-image explicit score the
+// analyzer's second opinion checked: categories (nsfwjs) explicit,
+// checked categories checkedExplicit.
+func nsfwChecked(explicit, checkedExplicit float64) map[string]json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"model": "nsfwjs", "model_version": "1",
+		"probabilities": map[string]float64{"porn": explicit, "neutral": 1 - explicit},
+		"categories":    map[string]float64{"sexual_explicit": explicit, "sexual_suggestive": 0, "drawing": 0},
+		"whole_check":   map[string]float64{"porn": checkedExplicit * checkedExplicit / explicit, "neutral": 1 - checkedExplicit*checkedExplicit/explicit},
+		"checked":       map[string]float64{"sexual_explicit": checkedExplicit, "sexual_suggestive": 0, "drawing": 0}})
+	return map[string]json.RawMessage{"nsfw": b}
+}
+
 var (
 	hakenkreuz45   = symbol("hakenkreuz-45", "swastika", map[string]any{"orientation": "clockwise", "tilt_deg": 45.0, "context": "disc"})
 	crossedOut     = symbol("hakenkreuz-45", "swastika", map[string]any{"orientation": "clockwise", "tilt_deg": 45.0, "context": "crossed_out"})
@@ -149,6 +161,10 @@ func TestDefaultPack(t *testing.T) {
 		{"suggestive in US", "poster", nil, nsfwAnalysis(0.1, 0.7), nil, "US", Allow, CodeNoRuleMatched, false},
 		{"suggestive in SA", "poster", nil, nsfwAnalysis(0.1, 0.7), nil, "SA", Review, "sexual_content_strict", false},
 		{"explicit in AE", "poster", nil, nsfwAnalysis(0.6, 0.3), nil, "AE", Block, "sexual_content_illegal", false},
+		{"low whole-image score in SA, the second model disagrees", "tshirt", nil, nsfwChecked(0.34, 0.06), nil, "SA", Allow, CodeNoRuleMatched, false},
+		{"low whole-image score in AE, the second model agrees", "tshirt", nil, nsfwChecked(0.34, 0.3), nil, "AE", Review, "sexual_content_strict", false},
+		{"an analysis without a check in SA reads nsfwjs's score", "tshirt", nil, nsfwAnalysis(0.34, 0), nil, "SA", Review, "sexual_content_strict", false},
+		{"explicit 0.6 in SA blocks whatever was checked below", "tshirt", nil, nsfwChecked(0.6, 0.6), nil, "SA", Block, "sexual_content_illegal", false},
 		{"ocr word mark in US", "tshirt", nil, map[string]json.RawMessage{"ocr": json.RawMessage(`{"text":"ACME rocks","word_marks":[{"mark":"ACME","entry_id":"acme","jurisdictions":["US"],"classes":[25]}]}`)}, nil, "US", Review, "word_mark_match", false},
 		{"ocr word mark in BR", "tshirt", nil, map[string]json.RawMessage{"ocr": json.RawMessage(`{"text":"ACME rocks","word_marks":[{"mark":"ACME","entry_id":"acme","jurisdictions":["US"],"classes":[25]}]}`)}, nil, "BR", Allow, CodeNoRuleMatched, false},
 		{"nothing found", "tshirt", nil, nil, nil, "DE", Allow, CodeNoRuleMatched, false},
@@ -254,6 +270,48 @@ func TestStatementOfReasons(t *testing.T) {
 			}
 			if sor.PUID != "d42" || sor.AutomatedDetection != "Yes" || sor.AutomatedDecision == "" || len(sor.Redress) != 3 || sor.DecisionFacts == "" || len(sor.DecisionVisibility) == 0 {
 				t.Errorf("incomplete statement: %+v", sor)
+			}
+		})
+	}
+}
+
+// TestStrictWholeCheckedSwitch: strict_sexual_whole_checked false makes the
+// SA/AE rules read nsfwjs's own scores (nsfw.categories) again, so the
+// switch legal flips is the one the rules obey.
+func TestStrictWholeCheckedSwitch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		checked bool
+		want    string
+	}{
+		{"checked (default)", true, Allow},
+		{"unchecked", false, Review},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := DefaultDocument()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(doc.Params["strict_sexual_whole_checked"]) != "true" {
+				t.Fatalf("default strict_sexual_whole_checked = %s, want true", doc.Params["strict_sexual_whole_checked"])
+			}
+			v, _ := json.Marshal(tt.checked)
+			doc.Params["strict_sexual_whole_checked"] = v
+			c, err := Compile(doc, "switch-test", Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []string{"SA", "AE"} {
+				d, err := c.Decide(context.Background(), Input{TenantID: "t1", DesignID: "d1", Product: "tshirt", Markets: []string{m}, Analyses: nsfwChecked(0.34, 0.06)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := d.Markets[0].Outcome; got != tt.want {
+					t.Errorf("%s: %s, want %s (%v)", m, got, tt.want, codes(d.Markets[0].Reasons))
+				}
 			}
 		})
 	}

@@ -373,7 +373,7 @@ func TestCommands(t *testing.T) {
 		t.Errorf("draft edit output:\n%s\nwant:\n%s", out.String(), want)
 	}
 	out.Reset()
-	if err := CmdValidate(s.ctx, s.store, nil, &out); err != nil || out.String() != "ok: 32 rules, 18 params\n" {
+	if err := CmdValidate(s.ctx, s.store, nil, &out); err != nil || out.String() != "ok: 32 rules, 19 params\n" {
 		t.Errorf("validate: %v %q", err, out.String())
 	}
 	out.Reset()

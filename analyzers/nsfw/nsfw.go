@@ -68,7 +68,25 @@ type Config struct {
 	// Background is what transparent pixels are composited onto (default white,
 	// the colour of most print substrates).
 	Background color.Color
+	// WholeCheckBelow is the top of the band in which the whole design's
+	// unsafe scores are checked by the second model (default
+	// DefaultWholeCheckBelow; negative: no check). A whole-image
+	// sexual_explicit or sexual_suggestive score from Tiling.VerifyFloor
+	// up to (not including) it is replaced, in Result.Checked, by its
+	// geometric mean with InceptionV3's on the whole design
+	// (area-averaged to its input, as a checked tile); scores from it up
+	// stand as nsfwjs gave them, so every decision at or above it is
+	// unchanged. Probabilities and Categories stay nsfwjs's either way
+	// (parity); the policy chooses which it reads (nsfw.checked,
+	// docs/nsfw.md).
+	WholeCheckBelow float64
 }
+
+// DefaultWholeCheckBelow: the whole design's second opinion covers only
+// the band below the general review threshold, where the default pack's
+// one decision is SA/AE's strict review (explicit ≥ 0.25); measured on
+// development seeds in docs/nsfw.md.
+const DefaultWholeCheckBelow = 0.5
 
 // WithDefaults fills zero fields.
 func (c Config) WithDefaults() Config {
@@ -95,6 +113,9 @@ func (c Config) WithDefaults() Config {
 	if c.Background == nil {
 		c.Background = color.White
 	}
+	if c.WholeCheckBelow == 0 {
+		c.WholeCheckBelow = DefaultWholeCheckBelow
+	}
 	return c
 }
 
@@ -110,6 +131,7 @@ func (c Config) OldTiles() Config {
 	c.Tiling.FlatSkip = -1
 	c.Tiling.TwoColourSkip = -1
 	c.TileFloors = TileFloors{SexualExplicit: -1, SexualSuggestive: -1}
+	c.WholeCheckBelow = -1
 	return c
 }
 
@@ -117,6 +139,9 @@ func (c Config) OldTiles() Config {
 func (c Config) Validate() error {
 	if c.ReportThreshold < 0 || c.ReportThreshold > 1 {
 		return fmt.Errorf("nsfw config: report threshold %v outside 0..1", c.ReportThreshold)
+	}
+	if c.WholeCheckBelow > 1 {
+		return fmt.Errorf("nsfw config: whole check band top %v above 1", c.WholeCheckBelow)
 	}
 	if c.TileFloors.SexualExplicit > 1 || c.TileFloors.SexualSuggestive > 1 {
 		return fmt.Errorf("nsfw config: tile floors %+v above 1", c.TileFloors)
@@ -224,6 +249,10 @@ func (a *Analyzer) Close() error {
 // (Result.Versions["nsfw:tiles"]) because it changes scores without a new
 // model.
 const TilesVersion = "area-flatskip-twocolour-verify16-floors/4"
+
+// WholeCheckVersion names the whole design's second view and how it is
+// combined (Result.Versions["nsfw:whole"], present when the check is on).
+const WholeCheckVersion = "inception-band/1"
 
 // Analyze classifies the whole design (exactly as nsfwjs does) and its
 // tiles (area pre-filtered, flat tiles skipped, high scores checked by a
@@ -428,15 +457,29 @@ func (a *Analyzer) result(ctx context.Context, src preprocess.Source, whole []fl
 	}
 	best := [3]int{-1, -1, -1} // tile index of the highest score per category, -1 for the whole design
 	scores := categoryScores(res.Probabilities)
+	checked := scores
+	if lo, hi := a.cfg.Tiling.VerifyFloor, a.cfg.WholeCheckBelow; a.wholeChecks() && (inBand(scores[0], lo, hi) || inBand(scores[1], lo, hi)) {
+		p, err := a.wholeCheck(ctx, src)
+		if err != nil {
+			return analyzers.Result{}, err
+		}
+		res.WholeCheck = &p
+		res.VerifierVersion = a.verMan.ModelVersion()
+		checked = checkedWhole(scores, categoryScores(p), lo, hi)
+	}
 	for i, t := range res.Tiles {
 		c := tileScores(t, a.cfg.TileFloors)
 		for k, v := range c {
 			if v > scores[k] {
 				scores[k], best[k] = v, i
 			}
+			checked[k] = math.Max(checked[k], v)
 		}
 	}
 	res.Categories = Categories{SexualExplicit: scores[0], SexualSuggestive: scores[1], Drawing: scores[2]}
+	if a.wholeChecks() {
+		res.Checked = &Categories{SexualExplicit: checked[0], SexualSuggestive: checked[1], Drawing: checked[2]}
+	}
 	// Findings only for unsafe categories: drawing is a safe class and is
 	// left to the result data.
 	var findings []mustertype.Finding
@@ -463,10 +506,53 @@ func (a *Analyzer) result(ctx context.Context, src preprocess.Source, whole []fl
 
 func (a *Analyzer) versions() map[string]string {
 	v := map[string]string{"model:" + a.manifest.Name: a.Version(), "nsfw:tiles": TilesVersion}
+	if a.wholeChecks() {
+		v["nsfw:whole"] = WholeCheckVersion
+	}
 	if a.ver != nil {
 		v["model:"+a.verMan.Name] = a.verMan.ModelVersion()
 	}
 	return v
+}
+
+// wholeChecks reports whether the whole design's scores are checked
+// (a second model and a band).
+func (a *Analyzer) wholeChecks() bool { return a.ver != nil && a.cfg.WholeCheckBelow > 0 }
+
+// inBand reports lo ≤ v < hi.
+func inBand(v, lo, hi float64) bool { return v >= lo && v < hi }
+
+// wholeCheck is the second model's opinion of the whole design, cut like
+// a checked tile: averaged over blocks of ⌊short side / input⌋ pixels,
+// then area-resized to its input (squashed, as nsfwjs squashes).
+func (a *Analyzer) wholeCheck(ctx context.Context, src preprocess.Source) (Probabilities, error) {
+	b := src.Bounds()
+	vw, vh := a.verMan.Preprocessing.Width, a.verMan.Preprocessing.Height
+	k := max(1, min(b.Dx(), b.Dy())/vw)
+	small := src.BoxDownscale(k, image.Rect(0, 0, (b.Dx()+k-1)/k, (b.Dy()+k-1)/k))
+	in := make([]float32, vw*vh*3)
+	if err := preprocess.ResizeArea(in, small, image.Rect(0, 0, small.Width, small.Height), vw, vh); err != nil {
+		return Probabilities{}, fmt.Errorf("nsfw: whole check: %w", err)
+	}
+	out, err := a.ver.Classify(ctx, in)
+	if err != nil {
+		return Probabilities{}, fmt.Errorf("nsfw: whole check: %w", err)
+	}
+	return probs(out[0]), nil
+}
+
+// checkedWhole is the whole design's checked category scores: an unsafe
+// score in [lo, hi) becomes the geometric mean of nsfwjs's and the second
+// model's (high only when both agree, as a checked tile); scores outside
+// the band and drawing stay nsfwjs's.
+func checkedWhole(nsfwjs, second [3]float64, lo, hi float64) [3]float64 {
+	out := nsfwjs
+	for k := 0; k < 2; k++ {
+		if inBand(nsfwjs[k], lo, hi) {
+			out[k] = round6(math.Sqrt(nsfwjs[k] * second[k]))
+		}
+	}
+	return out
 }
 
 // verify has the second model classify the tiles that score at or above

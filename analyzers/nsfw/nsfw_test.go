@@ -231,8 +231,9 @@ func TestResultJSONShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(m, "tiles_skipped")    // present only when tiles were skipped
-	delete(m, "verifier_version") // present only when a tile was checked
-	if got := keys(m); !reflect.DeepEqual(got, []string{"categories", "model", "model_version", "probabilities", "tiles"}) {
+	delete(m, "verifier_version") // present only when a tile or the whole design was checked
+	delete(m, "whole_check")      // present only when the whole design's score was in the checked band
+	if got := keys(m); !reflect.DeepEqual(got, []string{"categories", "checked", "model", "model_version", "probabilities", "tiles"}) {
 		t.Fatalf("top-level keys %v", got)
 	}
 	if got := keys(m["probabilities"].(map[string]any)); !reflect.DeepEqual(got, []string{"drawing", "hentai", "neutral", "porn", "sexy"}) {
@@ -531,3 +532,65 @@ func solid(w, h int, v uint8) *image.NRGBA {
 }
 
 func transparent(w, h int) *image.NRGBA { return image.NewNRGBA(image.Rect(0, 0, w, h)) }
+
+// TestWholeCheck: a whole-image score inside the checked band gets the
+// second model's opinion in Result.Checked (the geometric mean), while
+// Probabilities and Categories stay nsfwjs's; outside the band Checked
+// equals Categories and no second opinion is taken; with the check off
+// there is no Checked at all.
+func TestWholeCheck(t *testing.T) {
+	img := solid(600, 600, 20)
+	// A motif both models call explicit at full frame (MobileNetV2 0.88,
+	// InceptionV3 0.96), filling the design.
+	testimages.SkinMotifSeed(img, img.Rect, 19, 6)
+	tests := []struct {
+		name      string
+		below     float64 // Config.WholeCheckBelow
+		wantCheck bool    // a second opinion of the whole design
+		wantNil   bool    // no Checked at all
+	}{
+		{"default band: a score from 0.5 up stands", 0, false, false},
+		{"band up to 1: checked", 1, true, false},
+		{"check off", -1, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := analyzer(t, nsfw.Config{WholeCheckBelow: tt.below, Tiling: nsfw.Tiling{Disabled: true}})
+			res, err := a.Analyze(context.Background(), design(img))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := res.Data.(nsfw.Result)
+			e := d.Probabilities.Porn + d.Probabilities.Hentai
+			if e < 0.5 {
+				t.Fatalf("whole explicit %.3f: the motif does not score as explicit; the test shows nothing", e)
+			}
+			if math.Abs(d.Categories.SexualExplicit-math.Min(1, e)) > 2e-6 {
+				t.Errorf("categories explicit %v, want nsfwjs's %v", d.Categories.SexualExplicit, e)
+			}
+			if tt.wantNil {
+				if d.Checked != nil || d.WholeCheck != nil || res.Versions["nsfw:whole"] != "" {
+					t.Fatalf("check off: checked %+v, whole check %+v, versions %v", d.Checked, d.WholeCheck, res.Versions)
+				}
+				return
+			}
+			if d.Checked == nil || res.Versions["nsfw:whole"] != nsfw.WholeCheckVersion {
+				t.Fatalf("no checked categories (%+v) or version (%v)", d.Checked, res.Versions)
+			}
+			if (d.WholeCheck != nil) != tt.wantCheck {
+				t.Fatalf("whole check present = %v, want %v", d.WholeCheck != nil, tt.wantCheck)
+			}
+			want := d.Categories.SexualExplicit
+			if tt.wantCheck {
+				want = math.Sqrt(want * math.Min(1, d.WholeCheck.Porn+d.WholeCheck.Hentai))
+				if d.WholeCheck.Porn+d.WholeCheck.Hentai < 0.5 {
+					t.Errorf("InceptionV3 explicit %.3f on a motif both models see", d.WholeCheck.Porn+d.WholeCheck.Hentai)
+				}
+			}
+			t.Logf("nsfwjs %.3f, checked %.3f", e, d.Checked.SexualExplicit)
+			if math.Abs(d.Checked.SexualExplicit-want) > 2e-6 {
+				t.Errorf("checked explicit %v, want %v", d.Checked.SexualExplicit, want)
+			}
+		})
+	}
+}

@@ -73,3 +73,23 @@ func TestMaxVerifyDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckedWhole: only unsafe scores inside [lo, hi) are replaced by the
+// geometric mean with the second model's; drawing never.
+func TestCheckedWhole(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name           string
+		nsfwjs, second [3]float64
+		want           [3]float64
+	}{
+		{"explicit in the band, second model disagrees", [3]float64{0.36, 0.02, 0.1}, [3]float64{0.01, 0.0, 0.9}, [3]float64{0.06, 0.02, 0.1}},
+		{"explicit in the band, second model agrees", [3]float64{0.4, 0.1, 0.1}, [3]float64{0.9, 0.1, 0.0}, [3]float64{0.6, 0.1, 0.1}},
+		{"explicit at the band's top stands", [3]float64{0.5, 0.3, 0.1}, [3]float64{0.0, 0.0, 1}, [3]float64{0.5, 0.0, 0.1}},
+		{"below the floor stands", [3]float64{0.2, 0.1, 0.7}, [3]float64{0.9, 0.9, 0}, [3]float64{0.2, 0.1, 0.7}},
+	} {
+		if got := checkedWhole(tc.nsfwjs, tc.second, 0.25, 0.5); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

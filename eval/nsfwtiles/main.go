@@ -95,9 +95,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	checkSeed := fs.Uint64("checks", 0, "development seed: measure the second-opinion variants (verify caps, whole-image check) on harmless designs, tile motifs and full-frame motifs; records to -checks-out")
 	checksOut := fs.String("checks-out", "checks.jsonl", "with -checks: where the records go")
 	checksIn := fs.String("checks-in", "", "print the -checks table from these records (no models)")
+	viewSeeds := fs.String("views", "", "development seeds: whole-image views (nsfwjs, area-averaged, centre, InceptionV3) of the full generator's harmless designs and of the same designs with a centred motif; records to -views-out")
+	viewsMotifs := fs.Int("views-motif-every", 1, "with -views: paste the motifs on every k-th design only (they dominate the run's time on print files)")
+	viewsOut := fs.String("views-out", "views.jsonl", "with -views: where the records go")
+	viewsIn := fs.String("views-in", "", "print the -views table from these records (comma-separated; no models)")
+	verbose := fs.Bool("v", false, "with -views-in: list the held harmless designs and the motifs a view loses")
 	wholeDir := fs.String("whole-check", "", "folder of design files (e.g. eval-benign -dump): each design's whole-image scores with and without InceptionV3's second opinion")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *viewsIn != "" {
+		recs, err := loadViews(*viewsIn)
+		if err != nil {
+			return err
+		}
+		return viewsTable(stdout, recs, *verbose)
+	}
+	if *viewSeeds != "" {
+		var ss []uint64
+		for _, f := range strings.Split(*viewSeeds, ",") {
+			v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return fmt.Errorf("-views %q: %w", f, err)
+			}
+			ss = append(ss, v)
+		}
+		if err := views(ctx, stderr, ss, *n, *viewsMotifs, *viewsOut); err != nil {
+			return err
+		}
+		recs, err := loadViews(*viewsOut)
+		if err != nil {
+			return err
+		}
+		return viewsTable(stdout, recs, *verbose)
 	}
 	if *wholeDir != "" {
 		files, err := filepath.Glob(filepath.Join(*wholeDir, "*"))

@@ -295,8 +295,9 @@ type Result struct {
 	// post-processing.
 	Inference time.Duration
 	// Regions is how many text regions detection found; Dropped how many
-	// of them were not recognised (past MaxRegions).
-	Regions, Dropped int
+	// of them were not recognised (past MaxRegions); Texture how many were
+	// left out first as the dots of a texture (halftone, polka dots).
+	Regions, Dropped, Texture int
 }
 
 // timed runs one session and adds ONNX Runtime's own time to acc.
@@ -353,6 +354,9 @@ func (e *Engine) read(ctx context.Context, img *image.NRGBA, known int) (Result,
 	}
 	res.Detect = time.Since(t0)
 	res.Regions = len(regs)
+	// The dots of a halftone or polka-dot ground are not text: left out
+	// before the cap, so they neither cost reading nor count as unread.
+	regs, res.Texture = dropTexture(regs)
 	if len(regs) == 0 {
 		return res, nil
 	}

@@ -77,6 +77,11 @@ type NSFW struct {
 	Model         string             `cel:"model"`
 	Categories    map[string]float64 `cel:"categories"`
 	Probabilities map[string]float64 `cel:"probabilities"`
+	// Checked are the categories with the whole design's score checked
+	// by the analyzer's anti-aliased second view (the same keys as
+	// Categories); equal to Categories when the analysis carries no check
+	// (older analyses, findings without an analysis).
+	Checked map[string]float64 `cel:"checked"`
 }
 
 // WordMark is a word mark matched in the design's text.
@@ -213,10 +218,11 @@ func normaliseFinding(i int, f mustertype.Finding, allowlist []string) Finding {
 // mustertype.NSFWResult: unknown fields are an error, so a renamed field
 // fails loudly instead of reading as zero.
 func buildNSFW(raw json.RawMessage, findings []mustertype.Finding) (NSFW, error) {
-	n := NSFW{Categories: map[string]float64{}, Probabilities: map[string]float64{}}
+	n := NSFW{Categories: map[string]float64{}, Probabilities: map[string]float64{}, Checked: map[string]float64{}}
 	for _, k := range nsfwCategories {
 		n.Categories[k] = 0
 	}
+	var checked *mustertype.NSFWCategories
 	for _, k := range nsfwProbabilities {
 		n.Probabilities[k] = 0
 	}
@@ -235,6 +241,7 @@ func buildNSFW(raw json.RawMessage, findings []mustertype.Finding) (NSFW, error)
 		n.Categories[mustertype.CategorySexualExplicit] = c.SexualExplicit
 		n.Categories[mustertype.CategorySexualSuggestive] = c.SexualSuggestive
 		n.Categories[mustertype.CategoryDrawing] = c.Drawing
+		checked = v.Checked
 	}
 	// Findings of type nsfw raise a category to at least their score, so a
 	// design with findings but no stored analysis is still seen.
@@ -244,6 +251,17 @@ func buildNSFW(raw json.RawMessage, findings []mustertype.Finding) (NSFW, error)
 			n.Categories[f.Label] = math.Max(n.Categories[f.Label], f.Score)
 		}
 	}
+	// The checked categories are the analysis's own: its findings carry
+	// the unchecked scores. Without a check they are the categories.
+	if checked == nil {
+		for k, v := range n.Categories {
+			n.Checked[k] = v
+		}
+		return n, nil
+	}
+	n.Checked[mustertype.CategorySexualExplicit] = checked.SexualExplicit
+	n.Checked[mustertype.CategorySexualSuggestive] = checked.SexualSuggestive
+	n.Checked[mustertype.CategoryDrawing] = checked.Drawing
 	return n, nil
 }
 
