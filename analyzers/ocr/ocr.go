@@ -30,8 +30,10 @@ import (
 const Name = mustertype.AnalyzerOCR
 
 // Version is the analyzer's logic version (the models' versions are in
-// the result and in Result.Versions).
-const Version = "ocr-6"
+// the result and in Result.Versions). ocr-6 corrected phrases across
+// regions; ocr-7 also leaves texture dots out before MaxRegions (the two
+// were built on separate branches, each as ocr-6, and merged).
+const Version = "ocr-7"
 
 // Field is the finding field of text read from the image.
 const Field = "image"
