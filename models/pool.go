@@ -20,6 +20,9 @@ type PoolConfig struct {
 	// IntraOpThreads is each session's intra-op thread count
 	// (default max(1, NumCPU/Sessions)).
 	IntraOpThreads int
+	// NoSpinning stops ONNX Runtime's intra-op threads from spinning
+	// while they wait for work (session.intra_op.allow_spinning 0).
+	NoSpinning bool
 }
 
 // WithDefaults fills zero fields.
@@ -76,6 +79,11 @@ func NewPool(rt *Runtime, path, input, output string, cfg PoolConfig) (*Pool, er
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if cfg.NoSpinning {
+		if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
 	p := &Pool{name: path, in: input, out: output, free: make(chan *ort.DynamicAdvancedSession, cfg.Sessions)}
 	for i := 0; i < cfg.Sessions; i++ {

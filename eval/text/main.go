@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/muster-dev/muster/eval/text/evaltext"
+	"github.com/muster-dev/muster/models"
 	"github.com/muster-dev/muster/models/ocr"
 )
 
@@ -76,6 +77,7 @@ func run() error {
 	phraseMargin := flag.Float64("phrase-margin", 0, "phrase correction margin in nats (Config.PhraseMargin; default the engine's)")
 	darkInk := flag.Bool("dark-ink", false, "read light-on-dark lines from their negative first (Config.DarkInk)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (pprof) here")
+	noSpin := flag.Bool("ort-no-spin", false, "ONNX Runtime's intra-op threads do not spin while they wait for work (models.PoolConfig.NoSpinning)")
 	readings := flag.String("readings", "", "write every Muster reading here (design ID, tab, quoted text): compare two versions with diff")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -88,7 +90,8 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin, Parallel: *parallel, DarkInk: *darkInk, RetryPrefer: *retryPrefer, PhraseMargin: *phraseMargin}
+	cfg := ocr.Config{DetMaxSide: *detSide, RetryMean: *retryMean, RetryScore: *retryScore, BinThresh: *binThresh, BoxThresh: *boxThresh, UnclipRatio: *unclip, LexiconMargin: *lexMargin, Parallel: *parallel, DarkInk: *darkInk, RetryPrefer: *retryPrefer, PhraseMargin: *phraseMargin,
+		Pool: models.PoolConfig{NoSpinning: *noSpin}}
 	if *retry != "" {
 		cfg.Retry = strings.Split(*retry, ",")
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/muster-dev/muster/internal/imaging"
 	"github.com/muster-dev/muster/internal/modeltest"
 	"github.com/muster-dev/muster/internal/npmfetch"
 	"github.com/muster-dev/muster/internal/textrender"
@@ -218,8 +219,11 @@ func TestInstallRefusesAlteredModels(t *testing.T) {
 func TestParallelReadsSame(t *testing.T) {
 	t.Parallel()
 	engine(t)
+	// The parallel engine's ONNX Runtime threads do not spin, and it
+	// reads through ReadImage (the decoder's HasAlpha trusted), twice (the
+	// second read reuses its pooled buffers).
 	open := func(par int) *ocr.Engine {
-		e, err := ocr.Open(engRT, ocr.Config{ModelsDir: engDir, Parallel: par})
+		e, err := ocr.Open(engRT, ocr.Config{ModelsDir: engDir, Parallel: par, Pool: models.PoolConfig{NoSpinning: par > 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,6 +252,15 @@ func TestParallelReadsSame(t *testing.T) {
 		want, err := seq.Read(context.Background(), img)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for range 2 {
+			got, err := par.ReadImage(context.Background(), &imaging.Image{NRGBA: img, HasAlpha: !img.Opaque()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Lines, want.Lines) || got.Regions != want.Regions {
+				t.Errorf("%s: ReadImage on 3 goroutines read %+v, Read on one %+v", name, got.Lines, want.Lines)
+			}
 		}
 		got, err := par.Read(context.Background(), img)
 		if err != nil {
