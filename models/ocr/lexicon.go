@@ -252,7 +252,10 @@ func (d *dictionary) correctToken(lex *Lexicon, probs []float32, classes int, tk
 	}
 	folded := []rune(foldWord(text(core)))
 	if _, ok := lex.set[string(folded)]; ok {
-		return read, false
+		if !oddCaps(text(core)) {
+			return read, false
+		}
+		return d.correctCaps(lex, probs, classes, tk, a, b, folded, margin)
 	}
 	maxEd := 1
 	if len(core) >= lexLongRunes {
@@ -280,6 +283,76 @@ func (d *dictionary) correctToken(lex *Lexicon, probs []float32, classes int, tk
 		return read, false
 	}
 	return text(tk.labels[:a]) + casedLike(string(cands[bestI]), text(core)) + text(tk.labels[b:]), true
+}
+
+// oddCaps reports whether a word is written in capitals but for a
+// lower-case letter or two ("CLUe", "VeRCE"): a word set in capitals is
+// set in capitals throughout, so such a letter is the recogniser's doubt
+// (a bitten "B" read "e"), not the design's.
+func oddCaps(w string) bool {
+	var up, low int
+	for _, r := range w {
+		switch {
+		case unicode.IsUpper(r):
+			up++
+		case unicode.IsLower(r):
+			low++
+		}
+	}
+	return up >= 2 && low >= 1 && up > low
+}
+
+// correctCaps corrects a listed word read in odd capitals ("CLUe" for a
+// distressed "CLUB"): the word as read and the listed words one edit from
+// it are compared in capitals — the case the word is set in — and the
+// most likely replaces the reading when it is another word and at least
+// exp(−margin) as likely as the reading (any case). Folded, "clue" would
+// stay: the recogniser's "e" outweighs its "B", but not its "E".
+func (d *dictionary) correctCaps(lex *Lexicon, probs []float32, classes int, tk ctcToken, a, b int, folded []rune, margin float64) (string, bool) {
+	read := d.labelText(tk.labels)
+	span := probs[tk.t0*classes : tk.t1*classes]
+	T := tk.t1 - tk.t0
+	readSeq := d.labelSeq(tk.labels)
+	base := ctcLogProb(span, T, classes, readSeq)
+	bestLP, best := math.Inf(-1), ""
+	for _, c := range lex.near(folded, 1) {
+		seq := append(make([]labelSet, 0, len(tk.labels)+2), readSeq[:a]...)
+		ok := true
+		for _, r := range c {
+			ls, found := d.upperSet(r)
+			if !found {
+				ok = false
+				break
+			}
+			seq = append(seq, ls)
+		}
+		if !ok {
+			continue
+		}
+		seq = append(seq, readSeq[b:]...)
+		if lp := ctcLogProb(span, T, classes, seq); lp > bestLP {
+			bestLP, best = lp, string(c)
+		}
+	}
+	if best == "" || best == string(folded) || bestLP < base-margin {
+		return read, false
+	}
+	return d.labelText(tk.labels[:a]) + strings.ToUpper(best) + d.labelText(tk.labels[b:]), true
+}
+
+// upperSet is a letter's label set in capitals only.
+func (d *dictionary) upperSet(r rune) (labelSet, bool) {
+	ls, ok := d.letterSet[r]
+	if !ok {
+		return labelSet{}, false
+	}
+	out := labelSet{key: ls.key}
+	for _, c := range ls.idx {
+		if rs := []rune(d.chars[c]); len(rs) == 1 && unicode.IsUpper(rs[0]) {
+			out.idx = append(out.idx, c)
+		}
+	}
+	return out, len(out.idx) > 0
 }
 
 // casedLike writes w (lower case) in the case pattern of read: all upper

@@ -81,7 +81,7 @@ func TestLexiconCorrects(t *testing.T) {
 	t.Parallel()
 	d := testDict()
 	C := len(d.chars)
-	lex := NewLexicon([]string{"lover", "plant", "lick", "hello"})
+	lex := NewLexicon([]string{"lover", "plant", "lick", "hello", "club", "clue"})
 	for _, tc := range []struct {
 		name string
 		spec []map[string]float32
@@ -97,6 +97,15 @@ func TestLexiconCorrects(t *testing.T) {
 		{"case", []map[string]float32{{"P": 0.9}, {"L": 0.9}, {"A": 0.9}, {"M": 0.5, "N": 0.4}, {"T": 0.9}, {":": 0.9}}, "PLANT:"},
 		// Two words: only the one not listed changes.
 		{"words", []map[string]float32{{"h": 0.9}, {"e": 0.9}, {"l": 0.9}, {}, {"l": 0.9}, {"o": 0.9}, {" ": 0.9}, {"l": 0.9}, {"c": 0.5, "o": 0.4}, {"v": 0.9}, {"e": 0.9}, {"r": 0.9}}, "hello lover"},
+		// A listed word in odd capitals ("CLUe"): compared in capitals,
+		// the bitten "B" beats the "E" the recogniser hardly saw.
+		{"odd caps", []map[string]float32{{"C": 0.9}, {"L": 0.9}, {"U": 0.9}, {"e": 0.55, "B": 0.18, "E": 0.02}}, "CLUB"},
+		// The same word in capitals throughout, or in lower case: a
+		// listed word, left as read.
+		{"caps", []map[string]float32{{"C": 0.9}, {"L": 0.9}, {"U": 0.9}, {"E": 0.55, "B": 0.18}}, ""},
+		{"lower case", []map[string]float32{{"c": 0.9}, {"l": 0.9}, {"u": 0.9}, {"e": 0.55, "b": 0.18}}, ""},
+		// Odd capitals with no likelier capital word: left as read.
+		{"odd caps, sure", []map[string]float32{{"C": 0.9}, {"L": 0.9}, {"U": 0.9}, {"e": 0.55, "E": 0.3, "B": 0.01}}, ""},
 		// Digits and codes are not words.
 		{"code", []map[string]float32{{"l": 0.9}, {"1": 0.9}, {"1": 0}, {"1": 0.9}}, ""},
 	} {
