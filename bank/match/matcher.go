@@ -726,7 +726,14 @@ type Match struct {
 	Occluded bool            `json:"occluded"` // part of it was hidden (text or art across it) and scored as unseen
 	Context  string          `json:"context"`  // what encloses it: "disc", "flag", "disc_on_flag" or "none"
 	workBox  image.Rectangle
+	diag     string
 }
+
+// Diagnostics describes the evidence of a match beyond its shape (the
+// region's kind, the reference's outline information, the negative
+// bank's scores, look-alikes, the region's size, what fills its counters)
+// for evaluations; it is not part of the findings contract.
+func (x Match) Diagnostics() string { return x.diag }
 
 // Stats describe the work one Match call did.
 type Stats struct {
@@ -897,6 +904,11 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 		hits = m.lookup(hits[:0], c)
 		st.Hits += len(hits)
 		for _, b := range m.verifyCandidate(c, hits, &st) {
+			scale := w.scale
+			if c.detail {
+				scale = wd.scale
+			}
+			b.match.diag = diagnostics(c, b.ref, c.evidence(scale), b.neg, b.similar)
 			if prev := found[b.ref.entry]; prev == nil || b.match.Score > prev.match.Score {
 				if c.detail {
 					b.match.Box = wd.toDesign(c.box)
@@ -904,7 +916,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 				} else {
 					b.match.Box = w.toDesign(c.box)
 				}
-				found[b.ref.entry] = &best{ref: b.ref, match: b.match, protected: b.protected}
+				found[b.ref.entry] = &best{ref: b.ref, match: b.match, protected: b.protected, neg: b.neg, similar: b.similar}
 			}
 		}
 	}
@@ -964,6 +976,8 @@ type best struct {
 	match     Match
 	ref       *reference
 	protected bool
+	neg       float64 // the negative bank's best score for the region (-1: not computed)
+	similar   int     // entries the region resembles at AmbiguousScore
 }
 
 // verifyCandidate screens and verifies the index hits of one candidate
@@ -1066,6 +1080,9 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			}
 		}
 		return kept
+	}
+	for i := range out {
+		out[i].neg, out[i].similar = negBest, len(similar)
 	}
 	// One region is one mark: of the entries that verify on it, only the
 	// best is reported (protected ones always).

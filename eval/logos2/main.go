@@ -181,7 +181,7 @@ func run() error {
 		out := make([]logos2gen.Found, 0, len(ms))
 		for _, x := range ms {
 			out = append(out, logos2gen.Found{Key: x.Key, Box: x.Box, Occluded: x.Occluded,
-				Detail: fmt.Sprintf("edge %.3f iou %.2f d %d", x.EdgeF, x.IoU, x.Distance)})
+				Detail: fmt.Sprintf("edge %.3f iou %.2f d %d %s", x.EdgeF, x.IoU, x.Distance, x.Diagnostics())})
 		}
 		return out, nil
 	}
@@ -211,6 +211,9 @@ func run() error {
 						return err
 					}
 				}
+			}
+			for _, s := range sr.Findings {
+				fmt.Println("finding:", s)
 			}
 			for _, s := range sr.FalseFlags {
 				fmt.Println("false flag:", s)
