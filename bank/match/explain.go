@@ -40,6 +40,9 @@ const (
 	// ReasonEnclosed: the region verifies but is a filled outline that
 	// frames art (enclosesArt).
 	ReasonEnclosed = "enclosed"
+	// ReasonContext: the region verifies but lacks the evidence beyond its
+	// shape that a simple reference needs (lacksEvidence, match-11).
+	ReasonContext = "context"
 )
 
 // Explanation tells why one reference was, or was not, found in a design:
@@ -163,6 +166,8 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 			e.Reason = ReasonPattern
 		case st.Enclosed > 0:
 			e.Reason = ReasonEnclosed
+		case st.Context > 0:
+			e.Reason = ReasonContext
 		case st.Suppressed > 0 || st.Ambiguous > 0:
 			e.Reason = ReasonSuppressed
 		default:

@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-10"
+const Version = "match-11"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -106,6 +106,9 @@ type Config struct {
 	// bank or by an ambiguous region. The bank set protects its symbol banks:
 	// for a hate symbol a needless review is cheap and a miss is not.
 	Protected func(key string) bool
+	// NoEvidence turns off the evidence rules of match-11 (what fills a
+	// region's counters…; evidence.go), for measuring them.
+	NoEvidence bool
 }
 
 // Defaults.
@@ -726,7 +729,14 @@ type Match struct {
 	Occluded bool            `json:"occluded"` // part of it was hidden (text or art across it) and scored as unseen
 	Context  string          `json:"context"`  // what encloses it: "disc", "flag", "disc_on_flag" or "none"
 	workBox  image.Rectangle
+	diag     string
 }
+
+// Diagnostics describes the evidence of a match beyond its shape (the
+// region's kind, the reference's outline information, the negative
+// bank's scores, look-alikes, the region's size, what fills its counters)
+// for evaluations; it is not part of the findings contract.
+func (x Match) Diagnostics() string { return x.diag }
 
 // Stats describe the work one Match call did.
 type Stats struct {
@@ -742,6 +752,7 @@ type Stats struct {
 	Text        int     `json:"text"`       // verified matches dropped as glyphs of a text line
 	Pattern     int     `json:"pattern"`    // verified matches dropped as pieces of a periodic ground
 	Enclosed    int     `json:"enclosed"`   // verified filled outlines dropped for framing art (enclosesArt)
+	Context     int     `json:"context"`    // verified matches dropped for want of evidence beyond the shape (lacksEvidence)
 	ElapsedMS   float64 `json:"elapsed_ms"`
 	SegmentMS   float64 `json:"segment_ms"`
 	HashMS      float64 `json:"hash_ms"`
@@ -782,6 +793,11 @@ type candidate struct {
 	seg      *segmentation
 	pattern  int8
 	enclosed int8
+	// scale is design pixels per pixel of the region's pass; ev caches
+	// evidence (evDone).
+	scale  float64
+	ev     regionEvidence
+	evDone bool
 }
 
 // framesArt reports (once) whether a filled region covers art rather
@@ -897,6 +913,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 		hits = m.lookup(hits[:0], c)
 		st.Hits += len(hits)
 		for _, b := range m.verifyCandidate(c, hits, &st) {
+			b.match.diag = diagnostics(c, b.ref, c.evidence(), b.neg, b.similar)
 			if prev := found[b.ref.entry]; prev == nil || b.match.Score > prev.match.Score {
 				if c.detail {
 					b.match.Box = wd.toDesign(c.box)
@@ -904,7 +921,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 				} else {
 					b.match.Box = w.toDesign(c.box)
 				}
-				found[b.ref.entry] = &best{ref: b.ref, match: b.match, protected: b.protected}
+				found[b.ref.entry] = &best{ref: b.ref, match: b.match, protected: b.protected, neg: b.neg, similar: b.similar}
 			}
 		}
 	}
@@ -964,6 +981,8 @@ type best struct {
 	match     Match
 	ref       *reference
 	protected bool
+	neg       float64 // the negative bank's best score for the region (-1: not computed)
+	similar   int     // entries the region resembles at AmbiguousScore
 }
 
 // verifyCandidate screens and verifies the index hits of one candidate
@@ -1039,11 +1058,18 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			st.Enclosed++
 			continue
 		}
-		if m.negative != nil && !protected {
-			if negBest < 0 {
+		negScore := func() float64 {
+			if negBest < 0 && m.negative != nil {
 				negBest = m.negative.bestScore(c)
 			}
-			if negBest >= edgeF {
+			return negBest
+		}
+		if !protected && m.lacksEvidence(c, v.ref, edgeF, negScore) != "" {
+			st.Context++
+			continue
+		}
+		if m.negative != nil && !protected {
+			if negScore() >= edgeF {
 				st.Suppressed++
 				continue
 			}
@@ -1066,6 +1092,9 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 			}
 		}
 		return kept
+	}
+	for i := range out {
+		out[i].neg, out[i].similar = negBest, len(similar)
 	}
 	// One region is one mark: of the entries that verify on it, only the
 	// best is reported (protected ones always).

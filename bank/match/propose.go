@@ -262,6 +262,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 	for i := range cands {
 		cands[i].comps = comps
 		cands[i].seg = seg
+		cands[i].scale = w.scale
 	}
 	return cands, comps
 }

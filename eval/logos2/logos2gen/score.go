@@ -96,11 +96,14 @@ type Report struct {
 	CPUMSPerDesign map[string]Timing `json:"cpu_ms_per_design"`
 	// MissCause counts missed logo designs by their first cause, in the
 	// order of MissCause's doc (missCause).
-	MissCause    map[string]int `json:"miss_cause"`
-	Misses       []string       `json:"misses,omitempty"`
-	FalseFlags   []string       `json:"false_flags,omitempty"`
-	Designs      int            `json:"designs"`
-	GenerateSecs float64        `json:"generate_secs"`
+	MissCause  map[string]int `json:"miss_cause"`
+	Misses     []string       `json:"misses,omitempty"`
+	FalseFlags []string       `json:"false_flags,omitempty"`
+	// Findings lists every finding with its outcome (right, wrong-place,
+	// wrong, flag) and the detector's detail (development seeds, -v).
+	Findings     []string `json:"findings,omitempty"`
+	Designs      int      `json:"designs"`
+	GenerateSecs float64  `json:"generate_secs"`
 	times        map[string][]float64
 	cpu          map[string][]float64
 }
@@ -189,6 +192,21 @@ func (r *Report) Run(ctx context.Context, g *Generator, detect Detector, details
 		r.times[size] = append(r.times[size], el)
 		r.cpu[size] = append(r.cpu[size], cpu)
 		r.Designs++
+		if details {
+			for _, f := range found {
+				outcome := "flag"
+				switch {
+				case !s.Positive():
+				case f.Key == s.Slug && BoxOK(f.Box, s.Box):
+					outcome = "right"
+				case f.Key == s.Slug:
+					outcome = "wrong-place"
+				default:
+					outcome = "wrong"
+				}
+				r.Findings = append(r.Findings, fmt.Sprintf("#%d %s %s/%s %s key=%s box=%v scale=%.2f style=%s bg=%s occl=%s %s", i, s.Kind, s.Set, s.Icon, outcome, f.Key, f.Box, s.Scale, s.Style, s.Background, s.Occlusion, f.Detail))
+			}
+		}
 		if s.Positive() {
 			hit, wrong := false, 0
 			for _, f := range found {
