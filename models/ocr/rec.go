@@ -39,7 +39,7 @@ type dictionary struct {
 	// compact is the dictionary of the allowed characters alone (nil when
 	// every character is allowed: the dictionary itself), and keep the
 	// classes it keeps, in order: a region's reading kept until line
-	// assembly (decoded.probs) holds only those (about 300 of 6,625
+	// assembly (decoded.probs) holds only those (about 150 of 6,625
 	// classes). Its blank, space and letters compare exactly as in the
 	// whole dictionary (the same classes in the same order).
 	compact *dictionary
