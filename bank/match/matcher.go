@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-10"
+const Version = "match-11"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -756,6 +756,7 @@ type candidate struct {
 	box       image.Rectangle // work coordinates
 	inverted  bool
 	filled    bool // a component with its holes filled (a logo drawn as an outline)
+	outlined  bool // a group of outline rings filled by parity (fillParity)
 	hash      uint64
 	care      uint64 // the hash bits the lookup counts (not the least certain)
 	tmpl      template
@@ -764,8 +765,8 @@ type candidate struct {
 	thick     template // tmpl dilated by a pixel, for line-art references
 	thickDone bool
 	detail    bool // proposed by the detail pass: box in the detail work's coordinates
-	// occluded, when set, are the pixels of mask filled back under an
-	// occluder (completeOccluded); hidden is their template, which
+	// occluded, when set, are the pixels of mask hidden by an occluder
+	// (filled back or not; completeRuns); hidden is their template, which
 	// verification leaves out.
 	occluded Mask
 	hidden   *template
