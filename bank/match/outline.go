@@ -1,5 +1,7 @@
 package match
 
+import "slices"
+
 // Outline logos (match-11). A logo drawn as an outline is a stroke along
 // every edge of its silhouette: the outer edge of each part and the edge
 // of each counter. match-7 proposes a single component with all its holes
@@ -78,7 +80,6 @@ func fillParity(mk Mask) (Mask, bool) {
 	// Adjacency between spaces and strokes (4-neighbours).
 	adjS := make([][]int32, nStroke) // stroke -> spaces (as space index)
 	adjP := make([][]int32, nSpace)  // space -> strokes
-	seenPair := map[[2]int32]bool{}
 	for y := 0; y < ph; y++ {
 		for x := 0; x < pw; x++ {
 			a := lab[y*pw+x]
@@ -95,9 +96,7 @@ func fillParity(mk Mask) (Mask, bool) {
 					continue
 				}
 				sp := -2 - b
-				k := [2]int32{a, sp}
-				if !seenPair[k] {
-					seenPair[k] = true
+				if !slices.Contains(adjS[a], sp) {
 					adjS[a] = append(adjS[a], sp)
 					adjP[sp] = append(adjP[sp], a)
 				}
