@@ -96,8 +96,8 @@ func completeRuns(mk Mask, box image.Rectangle, labels []uint8, W int, lab uint8
 	for x := 0; x < bw; x++ {
 		runs(x, bw, bh)
 	}
-	if filled == 0 {
-		return Mask{}, Mask{}, false
+	if filled == 0 || float64(filled) < minOccludedShare*float64(area) {
+		return Mask{}, Mask{}, false // before the floods below: most regions stop here
 	}
 	out := NewMask(bw, bh)
 	for i, v := range mk.Pix {
@@ -194,7 +194,7 @@ func completeRuns(mk Mask, box image.Rectangle, labels []uint8, W int, lab uint8
 			mark(i + bw)
 		}
 	}
-	if float64(filled) < minOccludedShare*float64(area) || float64(nHidden) > maxOccludedShare*float64(area) {
+	if float64(nHidden) > maxOccludedShare*float64(area) {
 		return Mask{}, Mask{}, false
 	}
 	return out, hidden, true

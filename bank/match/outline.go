@@ -146,3 +146,12 @@ func fillParity(mk Mask) (Mask, bool) {
 	}
 	return out, true
 }
+
+// groupArea is the number of pixels of the components members.
+func groupArea(comps []component, members []int) int {
+	n := 0
+	for _, i := range members {
+		n += comps[i].area
+	}
+	return n
+}

@@ -138,9 +138,10 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			ids[j] = int32(i)
 		}
 		cands = append(cands, candidate{mask: mk, box: box, members: ids})
-		if complete && len(members) > 1 {
+		if complete && len(members) > 1 && 2*groupArea(comps, members) <= box.Dx()*box.Dy() {
 			// Outline rings of several parts, or with counters, filled by
-			// parity (fillParity).
+			// parity (fillParity). Strokes cover little of their box; a
+			// group that covers half of it or more is not outlines.
 			if fm, ok := fillParity(mk); ok {
 				cands = append(cands, candidate{mask: fm, box: box, members: ids, outlined: true})
 			}
