@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-11"
+const Version = "match-12"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -767,6 +767,7 @@ type candidate struct {
 	box       image.Rectangle // work coordinates
 	inverted  bool
 	filled    bool // a component with its holes filled (a logo drawn as an outline)
+	outlined  bool // a group of outline rings filled by parity (fillParity)
 	hash      uint64
 	care      uint64 // the hash bits the lookup counts (not the least certain)
 	tmpl      template
@@ -775,8 +776,8 @@ type candidate struct {
 	thick     template // tmpl dilated by a pixel, for line-art references
 	thickDone bool
 	detail    bool // proposed by the detail pass: box in the detail work's coordinates
-	// occluded, when set, are the pixels of mask filled back under an
-	// occluder (completeOccluded); hidden is their template, which
+	// occluded, when set, are the pixels of mask hidden by an occluder
+	// (filled back or not; completeRuns); hidden is their template, which
 	// verification leaves out.
 	occluded Mask
 	hidden   *template
@@ -1039,11 +1040,14 @@ func (m *Matcher) verifyCandidate(c *candidate, hits []hamming.Hit, st *Stats) [
 		if edgeF < thr || (v.ref.negScore >= thr && !m.cfg.KeepGeneric && !protected) {
 			continue
 		}
-		if c.hidden != nil && !protected && (v.ref.info < reliefFrom || edgeF < m.baseThreshold(v.ref)) {
+		if (c.hidden != nil || c.outlined) && !protected && (v.ref.info < reliefFrom || edgeF < m.baseThreshold(v.ref)) {
 			// Part of the region is unseen: only a distinctive reference
 			// (outline information where relief starts) may match it, at
 			// the full threshold (dev seed 102: a completed region matched
-			// 1password, a ring with a bar, on a brand-free icon).
+			// 1password, a ring with a bar, on a brand-free icon). So for
+			// outline rings filled by parity, whose filling is inferred
+			// (match-11, dev seed 101: two rings filled matched flickr's
+			// two discs, outline information 51).
 			continue
 		}
 		if !protected && c.isText() {

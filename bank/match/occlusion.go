@@ -1,22 +1,19 @@
 package match
 
-import (
-	"image"
-	"math/bits"
-)
+import "math/bits"
 
 // Occlusion (match-8). Text across a logo, or art laid over it, cuts the
 // logo's colour region: the region's shape is the logo less the occluder,
 // its hash lies far from the logo's and its outline gains the occluder's
-// edges. completeOccluded proposes the region with the occluded pixels
-// filled back — the pixels of a third colour (neither the region's nor the
-// background around it) that the region encloses in both directions, i.e.
-// lie between region pixels along their row and along their column — and
-// remembers them: verification then scores the shapes only where the
+// edges. The region is also proposed with the occluded pixels filled back
+// (match-8: the pixels of a third colour that the region encloses along
+// their row and their column; match-11: runs of them, completeRuns in
+// occlusion_runs.go), remembering the hidden pixels: verification then scores the shapes only where the
 // region was seen (similarityMasked), and only distinctive references
 // (outline information ≥ reliefFrom) may match, at the full threshold.
 
-// Bounds on the share of a region's pixels that may be filled back.
+// Bounds on the share of a region's pixels that may be filled back (at
+// least) and hidden (at most).
 const (
 	minOccludedShare = 0.015
 	maxOccludedShare = 0.5
@@ -24,79 +21,6 @@ const (
 	// may lie under the occluder for a match: the rest must match as it is.
 	maxOccludedRef = 0.3
 )
-
-// completeOccluded returns mk (the region, box in work coordinates, colour
-// label lab in labels of width W) with the enclosed pixels of third colours
-// filled, and the filled pixels as a mask of the same size; ok is false
-// when there is nothing (or too much) to fill.
-func completeOccluded(mk Mask, box image.Rectangle, labels []uint8, W int, lab uint8) (Mask, Mask, bool) {
-	bw, bh := mk.W, mk.H
-	if bw < 8 || bh < 8 {
-		return Mask{}, Mask{}, false
-	}
-	left, right := make([]int, bh), make([]int, bh)
-	top, bottom := make([]int, bw), make([]int, bw)
-	for y := range left {
-		left[y], right[y] = bw, -1
-	}
-	for x := range top {
-		top[x], bottom[x] = bh, -1
-	}
-	area := 0
-	for y := 0; y < bh; y++ {
-		row := mk.Pix[y*bw : (y+1)*bw]
-		for x, v := range row {
-			if v == 0 {
-				continue
-			}
-			area++
-			left[y], right[y] = min(left[y], x), max(right[y], x)
-			top[x], bottom[x] = min(top[x], y), max(bottom[x], y)
-		}
-	}
-	// The background: the commonest colour of the box's pixels outside the
-	// region's row and column extents.
-	var counts [256]int
-	outside := 0
-	for y := 0; y < bh; y++ {
-		for x := 0; x < bw; x++ {
-			if x < left[y] || x > right[y] || y < top[x] || y > bottom[x] {
-				counts[labels[(box.Min.Y+y)*W+box.Min.X+x]]++
-				outside++
-			}
-		}
-	}
-	if outside < area/50 {
-		return Mask{}, Mask{}, false // a full rectangle: no background seen
-	}
-	bg, best := -1, 0
-	for l, n := range counts {
-		if uint8(l) != lab && n > best {
-			bg, best = l, n
-		}
-	}
-	fill := NewMask(bw, bh)
-	filled := 0
-	for y := 0; y < bh; y++ {
-		for x := left[y] + 1; x < right[y]; x++ {
-			if mk.Pix[y*bw+x] != 0 || y <= top[x] || y >= bottom[x] {
-				continue
-			}
-			if l := labels[(box.Min.Y+y)*W+box.Min.X+x]; l != lab && int(l) != bg {
-				fill.Pix[y*bw+x] = 255
-				filled++
-			}
-		}
-	}
-	if float64(filled) < minOccludedShare*float64(area) || float64(filled) > maxOccludedShare*float64(area) {
-		return Mask{}, Mask{}, false
-	}
-	out := NewMask(bw, bh)
-	for i, v := range mk.Pix {
-		out.Pix[i] = v | fill.Pix[i]
-	}
-	return out, fill, true
-}
 
 // occlusionTemplate maps the filled pixels of a completed region into its
 // template frame (the completed mask's tight box stretched to the

@@ -104,7 +104,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 	var cands []candidate
 	seen := map[uint64]bool{}
 	// addGroup proposes the members' union; with complete, also the union
-	// with occluded pixels filled back (completeOccluded).
+	// with occluded pixels filled back (completeRuns).
 	addGroup := func(members []int, complete bool) {
 		if len(members) == 0 {
 			return
@@ -138,8 +138,16 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			ids[j] = int32(i)
 		}
 		cands = append(cands, candidate{mask: mk, box: box, members: ids})
+		if complete && len(members) > 1 && 2*groupArea(comps, members) <= box.Dx()*box.Dy() {
+			// Outline rings of several parts, or with counters, filled by
+			// parity (fillParity). Strokes cover little of their box; a
+			// group that covers half of it or more is not outlines.
+			if fm, ok := fillParity(mk); ok {
+				cands = append(cands, candidate{mask: fm, box: box, members: ids, outlined: true})
+			}
+		}
 		if c0 := &comps[members[0]]; complete && c0.layer == 0 {
-			if full, fill, ok := completeOccluded(mk, box, labels, w.W, c0.label); ok {
+			if full, fill, ok := completeRuns(mk, box, labels, w.W, c0.label); ok {
 				cands = append(cands, candidate{mask: full, box: box, occluded: fill, members: ids})
 			}
 		}

@@ -39,11 +39,11 @@ import (
 // NewTestSeeds are what -test runs without -seeds: 9001 and 9002 graded
 // match-8 and match-9; from match-10 (whose designs add pattern grounds)
 // each version is graded on seeds no earlier version saw: 9003 and 9004
-// match-10, 9005 and 9006 match-11.
+// match-10, 9005 and 9006 match-11, 9007 and 9008 match-12.
 var (
 	DevSeeds     = []uint64{101, 102, 103}
-	TestSeeds    = []uint64{9001, 9002, 9003, 9004, 9005, 9006}
-	NewTestSeeds = []uint64{9005, 9006}
+	TestSeeds    = []uint64{9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008}
+	NewTestSeeds = []uint64{9007, 9008}
 )
 
 // noNegRecorded notes a test run without the negative bank.
@@ -80,11 +80,12 @@ func run() error {
 	buildProcs := flag.Int("build-procs", 2, "GOMAXPROCS while the bank is prepared (first run, or a new encoding)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the matching (not the bank's preparation) to this file")
 	noPattern := flag.Bool("no-pattern-grounds", false, "without the pattern grounds (checker, stripes, chevron, dots) added with match-10: match-9's designs")
+	designs := flag.String("designs", "", "with one development seed in -seeds: match only these design indices (comma-separated, as -v lists them), print what was found and explain the logo's reference (its own or the other artist's); with -dump, write them there")
 	targetMS := flag.Float64("target-ms", 0, "print the 1200² CPU p50/p95 per design as a ratio to this target (make bench-logos: 600)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*buildProcs)
 	ctx := context.Background()
-	if *test && (*verbose || *dump != "" || *only != "") {
+	if *test && (*verbose || *dump != "" || *only != "" || *designs != "") {
 		return fmt.Errorf("test seeds are not inspected: -v, -dump and -only are for development seeds")
 	}
 	seeds := DevSeeds
@@ -185,6 +186,9 @@ func run() error {
 				Detail: fmt.Sprintf("edge %.3f iou %.2f d %d %s", x.EdgeF, x.IoU, x.Distance, x.Diagnostics())})
 		}
 		return out, nil
+	}
+	if *designs != "" {
+		return probe(ctx, m, src, seeds, *scale, *noPattern, *designs, *dump)
 	}
 	rep := logos2gen.NewReport()
 	perSeed := map[uint64]*logos2gen.Report{}
@@ -427,4 +431,68 @@ func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noA
 	}
 	fmt.Fprintf(os.Stderr, "bank: %d references, %d hashes, negative bank %d shapes, ready in %s\n", m.Len(), m.Variants(), negLen, time.Since(t0).Round(time.Millisecond))
 	return m, nil
+}
+
+// probe matches the listed designs of one development seed and explains,
+// for each logo design, its reference (the bank's own artwork, or the
+// other artist's drawing as an alternate): the quick loop for looking at
+// misses without running a whole seed.
+func probe(ctx context.Context, m *match.Matcher, src *logos2gen.Sources, seeds []uint64, scale float64, noPattern bool, list, dump string) error {
+	if len(seeds) != 1 {
+		return fmt.Errorf("-designs needs exactly one development seed in -seeds")
+	}
+	cfg := logos2gen.Config{Seed: seeds[0], NoPatternGrounds: noPattern}.WithDefaults()
+	cfg.Own, cfg.Other, cfg.Free, cfg.HeldOut = int(float64(cfg.Own)*scale), int(float64(cfg.Other)*scale), int(float64(cfg.Free)*scale), int(float64(cfg.HeldOut)*scale)
+	g, err := logos2gen.NewGenerator(cfg, src)
+	if err != nil {
+		return err
+	}
+	for _, f := range strings.Split(list, ",") {
+		i, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(f, "#")))
+		if err != nil || i < 0 || i >= g.Len() {
+			return fmt.Errorf("-designs: %q is not a design of this seed (0..%d)", f, g.Len()-1)
+		}
+		s, err := g.Sample(i)
+		if err != nil {
+			return err
+		}
+		img, err := imaging.Decode(s.Data, s.Format, imaging.Limits{})
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		found, st, err := m.Find(ctx, img.NRGBA)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("#%d %s %s/%s (%s) box=%v scale=%.2f angle=%.1f persp=%.2f style=%s distressed=%v bg=%s occl=%s %s %dx%d: %.0f ms, %d candidates\n",
+			i, s.Kind, s.Set, s.Icon, s.Slug, s.Box, s.Scale, s.Angle, s.Persp, s.Style, s.Distressed, s.Background, s.Occlusion, s.Format, s.Width, s.Height,
+			float64(time.Since(t0).Microseconds())/1000, st.Candidates)
+		for _, x := range found {
+			ok := x.Key == s.Slug && logos2gen.BoxOK(x.Box, s.Box)
+			fmt.Printf("    found %s %v edge %.3f iou %.2f d %d occluded %v right %v\n", x.Key, x.Box, x.EdgeF, x.IoU, x.Distance, x.Occluded, ok)
+		}
+		if s.Positive() {
+			key := s.Slug
+			if s.Kind == logos2gen.KindOther {
+				key = match.AlternateKey(s.Slug, s.Set+":"+s.Icon)
+			}
+			e, err := m.Explain(ctx, img.NRGBA, key)
+			if err != nil {
+				return err
+			}
+			fmt.Println("   ", e)
+		}
+		if dump != "" {
+			ext := ".png"
+			if s.Format == "image/jpeg" {
+				ext = ".jpg"
+			}
+			_ = os.MkdirAll(dump, 0o755)
+			if err := os.WriteFile(filepath.Join(dump, fmt.Sprintf("s%d-%d-%s-%s%s", seeds[0], i, s.Kind, s.Slug, ext)), s.Data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
