@@ -32,8 +32,10 @@ const Name = mustertype.AnalyzerOCR
 // Version is the analyzer's logic version (the models' versions are in
 // the result and in Result.Versions). ocr-6 corrected phrases across
 // regions; ocr-7 also leaves texture dots out before MaxRegions (the two
-// were built on separate branches, each as ocr-6, and merged).
-const Version = "ocr-7"
+// were built on separate branches, each as ocr-6, and merged); ocr-8
+// follows a short word on a tight arc (a thick band that fills its box)
+// along its centre line when that line turns.
+const Version = "ocr-8"
 
 // Field is the finding field of text read from the image.
 const Field = "image"

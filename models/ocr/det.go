@@ -250,8 +250,8 @@ func regionOf(prob []float32, w, h int, c component, p dbParams) (region, bool) 
 	}
 	n := pt{a.Y, -a.X}
 	fill := float64(c.count) / ((ea + 1) * (eb + 1))
-	if ea >= 1.8*eb && fill < 0.6 && eb >= 6 {
-		if r, ok := curvedRegion(c, w, rect.C, a, n, p.unclip); ok {
+	if ea >= 1.8*eb && eb >= 6 {
+		if r, ok := curvedRegion(c, w, rect.C, a, n, p.unclip); ok && (fill < 0.6 || turning(r.line) >= minTurn) {
 			// The box of an arc is mostly background: score the region
 			// itself (PaddleOCR's box_score_slow scores the contour).
 			var sum float64
@@ -271,6 +271,23 @@ func regionOf(prob []float32, w, h int, c component, p dbParams) (region, bool) 
 	}
 	ext := a.mul(ea/2 + d)
 	return region{line: []pt{rect.C.sub(ext), rect.C.add(ext)}, half: eb/2 + d, score: score}, true
+}
+
+// minTurn is how far (radians) the centre line of a region that fills
+// its box (fill ≥ 0.6) must turn from end to end to be followed as an
+// arc: a short word on a tight arc (a code such as "14 WORDS" set over
+// 60–140° of a small circle) is a thick band that fills most of its box,
+// yet its letters lean by tens of degrees either way, and its straight
+// crop reads as nonsense ("AWOHS"). The slices' centres of such a band
+// turn by much less than the arc itself (a leaning letter reaches up and
+// down), so the threshold is low; a straight line turns by a few degrees
+// at most.
+const minTurn = 15 * math.Pi / 180
+
+// turning is the angle between a polyline's first and last tangent.
+func turning(line []pt) float64 {
+	t0, t1 := tangentAt(line, 0), tangentAt(line, len(line)-1)
+	return math.Acos(math.Max(-1, math.Min(1, t0.dot(t1))))
 }
 
 // curvedRegion follows an arched component: it cuts the component into

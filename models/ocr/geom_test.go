@@ -82,3 +82,65 @@ func TestChainPieces(t *testing.T) {
 		t.Errorf("lines %q, want BORN TO RIDE and since 1990", got)
 	}
 }
+
+// TestThickArcIsFollowed: a short word on a tight arc is a thick band
+// that fills most of its box (fill ≥ 0.6); it is followed as an arc when
+// its centre line turns, and a straight band of the same size, level or
+// rotated, stays a straight box.
+func TestThickArcIsFollowed(t *testing.T) {
+	t.Parallel()
+	const w, h = 400, 300
+	// band draws the sector of the annulus around (cx, cy) between radii
+	// r0 and r1 and within ±span° of straight up (or down when below).
+	band := func(cx, cy, r0, r1, span float64) []float32 {
+		prob := make([]float32, w*h)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				d := math.Hypot(float64(x)-cx, float64(y)-cy)
+				ang := math.Atan2(float64(x)-cx, math.Abs(cy-float64(y))) * 180 / math.Pi
+				if d >= r0 && d <= r1 && math.Abs(ang) <= span {
+					prob[y*w+x] = 0.9
+				}
+			}
+		}
+		return prob
+	}
+	bar := func(deg float64) []float32 {
+		prob := make([]float32, w*h)
+		a := deg * math.Pi / 180
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				dx, dy := float64(x)-200, float64(y)-150
+				u, v := dx*math.Cos(a)+dy*math.Sin(a), -dx*math.Sin(a)+dy*math.Cos(a)
+				if math.Abs(u) <= 110 && math.Abs(v) <= 30 {
+					prob[y*w+x] = 0.9
+				}
+			}
+		}
+		return prob
+	}
+	tests := []struct {
+		name   string
+		prob   []float32
+		curved bool
+	}{
+		// A smile: the band under the circle's centre, 35° each way.
+		{"thick smile", band(200, 20, 150, 230, 35), true},
+		// A rainbow: the band over the circle's centre.
+		{"thick rainbow", band(200, 280, 150, 230, 35), true},
+		{"straight bar", bar(0), false},
+		{"rotated bar", bar(25), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			regs := dbRegions(tc.prob, w, h, dbParams{defaultBinThresh, defaultBoxThresh, defaultUnclipRatio}, 1, 1, image.Point{})
+			if len(regs) != 1 {
+				t.Fatalf("%d regions, want 1", len(regs))
+			}
+			if regs[0].curved != tc.curved {
+				t.Errorf("curved %v, want %v (line %v)", regs[0].curved, tc.curved, regs[0].line)
+			}
+		})
+	}
+}
