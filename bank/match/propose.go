@@ -12,7 +12,7 @@ import (
 // proximity groups at several gaps, and the groups of same-colour components
 // inside multi-scale windows.
 func (m *Matcher) propose(w *work) ([]candidate, []component) {
-	return m.proposeWith(w, proposal{minRel: m.cfg.MinRelSize, gaps: []float64{0.015, 0.04, 0.08}, windows: []float64{0.25, 0.35, 0.5, 0.7, 1.0}})
+	return m.proposeWith(w, proposal{minRel: m.cfg.MinRelSize, gaps: []float64{0.015, 0.04, 0.08}, windows: []float64{0.25, 0.35, 0.5, 0.7, 1.0}, parity: true})
 }
 
 // proposal sets what proposeWith proposes.
@@ -21,6 +21,11 @@ type proposal struct {
 	gaps           []float64 // proximity-group gaps (share of the work side)
 	windows        []float64 // window-group sizes (share of the work side)
 	maxCands       int       // 0: no limit
+	// parity: proximity groups are also proposed filled by parity
+	// (fillParity; the main pass only: at the detail size its labelling
+	// of every group's box cost as much as the segmentation, and the
+	// outline logos it found on the dev seeds were main-pass regions).
+	parity bool
 }
 
 // proposeDetail proposes the small regions of a design seen at
@@ -138,7 +143,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			ids[j] = int32(i)
 		}
 		cands = append(cands, candidate{mask: mk, box: box, members: ids})
-		if complete && len(members) > 1 && 2*groupArea(comps, members) <= box.Dx()*box.Dy() {
+		if complete && pr.parity && len(members) > 1 && 2*groupArea(comps, members) <= box.Dx()*box.Dy() {
 			// Outline rings of several parts, or with counters, filled by
 			// parity (fillParity). Strokes cover little of their box; a
 			// group that covers half of it or more is not outlines.
