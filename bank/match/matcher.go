@@ -109,6 +109,14 @@ type Config struct {
 	// NoEvidence turns off the evidence rules of match-11 (what fills a
 	// region's counters…; evidence.go), for measuring them.
 	NoEvidence bool
+	// OutlineParity also proposes every proximity group of the main pass
+	// filled by parity (fillParity): outline renderings of logos of
+	// several parts or with counters get their silhouette back. Off by
+	// default: on dev seed 101 it costs p95 896 ms against 600 ms without
+	// it per 1200² design on one core (make bench-logos, quiet), over the
+	// 600 ms target, for 3 of 180 logo designs found on the dev seeds
+	// (docs/bank.md, match-12).
+	OutlineParity bool
 }
 
 // Defaults.

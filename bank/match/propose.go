@@ -12,7 +12,7 @@ import (
 // proximity groups at several gaps, and the groups of same-colour components
 // inside multi-scale windows.
 func (m *Matcher) propose(w *work) ([]candidate, []component) {
-	return m.proposeWith(w, proposal{minRel: m.cfg.MinRelSize, gaps: []float64{0.015, 0.04, 0.08}, windows: []float64{0.25, 0.35, 0.5, 0.7, 1.0}, parity: true})
+	return m.proposeWith(w, proposal{minRel: m.cfg.MinRelSize, gaps: []float64{0.015, 0.04, 0.08}, windows: []float64{0.25, 0.35, 0.5, 0.7, 1.0}, parity: m.cfg.OutlineParity})
 }
 
 // proposal sets what proposeWith proposes.

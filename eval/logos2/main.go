@@ -81,6 +81,7 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the matching (not the bank's preparation) to this file")
 	noPattern := flag.Bool("no-pattern-grounds", false, "without the pattern grounds (checker, stripes, chevron, dots) added with match-10: match-9's designs")
 	designs := flag.String("designs", "", "with one development seed in -seeds: match only these design indices (comma-separated, as -v lists them), print what was found and explain the logo's reference (its own or the other artist's); with -dump, write them there")
+	parity := flag.Bool("outline-parity", false, "match.Config.OutlineParity: also fill proximity groups by parity (outline logos of several parts; off in production for its latency)")
 	targetMS := flag.Float64("target-ms", 0, "print the 1200² CPU p50/p95 per design as a ratio to this target (make bench-logos: 600)")
 	flag.Parse()
 	runtime.GOMAXPROCS(*buildProcs)
@@ -160,7 +161,7 @@ func run() error {
 		}
 		return nil
 	}
-	m, err := buildMatcher(ctx, cache, src, *noAlt, *noNeg)
+	m, err := buildMatcher(ctx, cache, src, *noAlt, *noNeg, *parity)
 	if err != nil {
 		return err
 	}
@@ -348,8 +349,8 @@ func inspect(ctx context.Context, m *match.Matcher, g *logos2gen.Generator, line
 // buildMatcher loads the evaluation bank: simple-icons less the held-out
 // tenth, the symbols (protected, as bank.Set does), and the production
 // negative bank.
-func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noAlternates, noNegative bool) (*match.Matcher, error) {
-	cfg := match.Config{Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }}
+func buildMatcher(ctx context.Context, cache string, src *logos2gen.Sources, noAlternates, noNegative, outlineParity bool) (*match.Matcher, error) {
+	cfg := match.Config{Protected: func(k string) bool { return strings.HasPrefix(k, "symbol:") }, OutlineParity: outlineParity}
 	m, err := match.New(cfg)
 	if err != nil {
 		return nil, err
