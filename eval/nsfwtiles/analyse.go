@@ -206,6 +206,34 @@ func analyse(w io.Writer, recs []Rec) {
 	}
 }
 
+// held counts harmless designs by what the default pack's NSFW rules do
+// with their whole-design scores.
+type held struct{ general, strict, blockGeneral, blockStrict int }
+
+// add counts a design scoring e (sexual_explicit) and s
+// (sexual_suggestive): review at explicit ≥ 0.5 in general markets and at
+// explicit ≥ 0.25 or suggestive ≥ 0.5 in SA/AE; block at explicit ≥ 0.85,
+// and in SA/AE at explicit ≥ 0.5 or suggestive ≥ 0.85.
+func (h *held) add(e, s float64) {
+	if e >= 0.5 {
+		h.general++
+	}
+	if e >= 0.25 || s >= 0.5 {
+		h.strict++
+	}
+	if e >= 0.85 {
+		h.blockGeneral++
+	}
+	if e >= 0.5 || s >= 0.85 {
+		h.blockStrict++
+	}
+}
+
+// shares formats the four counts as shares of n.
+func (h held) shares(n int) string {
+	return share(h.general, n) + "\t" + share(h.strict, n) + "\t" + share(h.blockGeneral, n) + "\t" + share(h.blockStrict, n)
+}
+
 func share(k, n int) string {
 	if n == 0 {
 		return "-"

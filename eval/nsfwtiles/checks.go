@@ -238,23 +238,13 @@ func checksTable(w io.Writer, recs []checkRec) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "variant\tharmless held, general\tharmless held, SA/AE\tharmless blocked, general\tharmless blocked, SA/AE\ttile motifs caught\tfull-frame motifs caught (both-model)\tfull-frame (MobileNetV2-only)")
 	for _, v := range variants {
-		var hg, hs, bg, bs, tm, wb, wm int
+		var h held
+		var tm, wb, wm int
 		for _, r := range recs {
 			e, s := v.scores(r)
 			switch r.Kind {
 			case "harmless":
-				if e >= 0.5 {
-					hg++
-				}
-				if e >= 0.25 || s >= 0.5 {
-					hs++
-				}
-				if e >= 0.85 {
-					bg++
-				}
-				if e >= 0.5 || s >= 0.85 {
-					bs++
-				}
+				h.add(e, s)
 			case "tile-motif":
 				if e >= 0.5 {
 					tm++
@@ -269,8 +259,7 @@ func checksTable(w io.Writer, recs []checkRec) error {
 				}
 			}
 		}
-		h := count["harmless"]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.name, share(hg, h), share(hs, h), share(bg, h), share(bs, h),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.name, h.shares(count["harmless"]),
 			share(tm, count["tile-motif"]), share(wb, countMotifs(recs, bothModels)), share(wm, countMotifs(recs, mobileOnly)))
 	}
 	return tw.Flush()

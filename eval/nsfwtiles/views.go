@@ -317,23 +317,11 @@ func viewsTable(w io.Writer, recs []viewRec, verbose bool) error {
 	}
 	fmt.Fprintln(tw, hdr)
 	for _, v := range viewRules() {
-		var hg, hs, bg, bs int
+		var h held
 		for _, r := range harmless {
-			e, s := v.f(r)
-			if e >= 0.5 {
-				hg++
-			}
-			if e >= 0.25 || s >= 0.5 {
-				hs++
-			}
-			if e >= 0.85 {
-				bg++
-			}
-			if e >= 0.5 || s >= 0.85 {
-				bs++
-			}
+			h.add(v.f(r))
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", v.name, share(hg, len(harmless)), share(hs, len(harmless)), share(bg, len(harmless)), share(bs, len(harmless)))
+		line := v.name + "\t" + h.shares(len(harmless))
 		for _, strict := range []bool{false, true} {
 			for _, both := range []bool{true, false} {
 				c, t := 0, 0
