@@ -22,38 +22,14 @@ func counters(mask Mask) ([]bool, int) {
 		return out, 0
 	}
 	outside := make([]bool, bw*bh)
-	stack := make([]int, 0, 2*(bw+bh))
-	push := func(i int) {
+	claim := func(i int) bool {
 		if mask.Pix[i] < 128 && !outside[i] {
 			outside[i] = true
-			stack = append(stack, i)
+			return true
 		}
+		return false
 	}
-	for x := 0; x < bw; x++ {
-		push(x)
-		push((bh-1)*bw + x)
-	}
-	for y := 0; y < bh; y++ {
-		push(y * bw)
-		push(y*bw + bw - 1)
-	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		x, y := i%bw, i/bw
-		if x > 0 {
-			push(i - 1)
-		}
-		if x < bw-1 {
-			push(i + 1)
-		}
-		if y > 0 {
-			push(i - bw)
-		}
-		if y < bh-1 {
-			push(i + bw)
-		}
-	}
+	flood4(bw, bh, borderSeeds(bw, bh, claim), claim)
 	n := 0
 	for i, p := range mask.Pix {
 		if p < 128 && !outside[i] {

@@ -106,38 +106,14 @@ func completeRuns(mk Mask, box image.Rectangle, labels []uint8, W int, lab uint8
 	// Region-coloured pixels enclosed by the region and the filled runs
 	// are the region's (a glyph's counter over the logo): seen, not filled.
 	outside := make([]bool, bw*bh)
-	var stack []int
-	push := func(i int) {
+	claim := func(i int) bool {
 		if !outside[i] && out.Pix[i] == 0 {
 			outside[i] = true
-			stack = append(stack, i)
+			return true
 		}
+		return false
 	}
-	for x := 0; x < bw; x++ {
-		push(x)
-		push((bh-1)*bw + x)
-	}
-	for y := 0; y < bh; y++ {
-		push(y * bw)
-		push(y*bw + bw - 1)
-	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		x, y := i%bw, i/bw
-		if x > 0 {
-			push(i - 1)
-		}
-		if x < bw-1 {
-			push(i + 1)
-		}
-		if y > 0 {
-			push(i - bw)
-		}
-		if y < bh-1 {
-			push(i + bw)
-		}
-	}
+	flood4(bw, bh, borderSeeds(bw, bh, claim), claim)
 	for i := range out.Pix {
 		if out.Pix[i] == 0 && !outside[i] && kind[i] == 1 {
 			out.Pix[i] = 255
@@ -160,40 +136,23 @@ func completeRuns(mk Mask, box image.Rectangle, labels []uint8, W int, lab uint8
 		occluding[l] = n*5 >= filled
 	}
 	hidden := NewMask(bw, bh)
-	stack = stack[:0]
-	mark := func(i int) {
+	claimHidden := func(i int) bool {
 		if hidden.Pix[i] == 0 && kind[i] == 2 && occluding[labels[(box.Min.Y+i/bw)*W+box.Min.X+i%bw]] {
 			hidden.Pix[i] = 255
-			stack = append(stack, i)
+			return true
 		}
+		return false
 	}
-	nHidden := 0
+	// The filled pixels are hidden, and from them every pixel of an
+	// occluding colour joined to them.
+	var seeds []int
 	for i, v := range fill.Pix {
 		if v != 0 {
-			if hidden.Pix[i] == 0 {
-				hidden.Pix[i] = 255
-				stack = append(stack, i)
-			}
+			hidden.Pix[i] = 255
+			seeds = append(seeds, i)
 		}
 	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		nHidden++
-		x, y := i%bw, i/bw
-		if x > 0 {
-			mark(i - 1)
-		}
-		if x < bw-1 {
-			mark(i + 1)
-		}
-		if y > 0 {
-			mark(i - bw)
-		}
-		if y < bh-1 {
-			mark(i + bw)
-		}
-	}
+	nHidden := flood4(bw, bh, seeds, claimHidden)
 	if float64(nHidden) > maxOccludedShare*float64(area) {
 		return Mask{}, Mask{}, false
 	}

@@ -354,26 +354,13 @@ func enclosesArt(seg *segmentation, mask Mask, box image.Rectangle, own int, sel
 	if float64(other) < enclosedMin*float64(total) {
 		return false
 	}
-	band := max(2, int(enclosedRing*float64(max(box.Dx(), box.Dy()))+0.5))
-	outer := box.Inset(-band).Intersect(image.Rect(0, 0, seg.w, seg.h))
-	var ring [256]int
-	n := 0
-	for y := outer.Min.Y; y < outer.Max.Y; y++ {
-		for x := outer.Min.X; x < outer.Max.X; x++ {
-			if (image.Point{x, y}).In(box) {
-				x = box.Max.X - 1 // skip the box
-				continue
-			}
-			ring[seg.labels[y*seg.w+x]]++
-			n++
-		}
-	}
-	if n == 0 {
+	ground, ok := groundColours(seg, box)
+	if !ok {
 		return false
 	}
 	art := 0
 	for l, k := range inside {
-		if k > 0 && float64(ring[l]) < enclosedRare*float64(n) {
+		if k > 0 && !ground[l] {
 			art += k
 		}
 	}
