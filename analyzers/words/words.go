@@ -29,8 +29,11 @@ import (
 	"github.com/muster-dev/muster/mustertype"
 )
 
-// Version is the screening logic's version, stored with every analysis.
-const Version = "words-1"
+// Version is the screening logic's version (this package's and
+// bank/textmatch's matching rules), stored with every analysis. words-2:
+// symbolic marks ("1&1") need their own separators, and letters spelled
+// out one by one must be on one line.
+const Version = "words-2"
 
 // Scores given to text matches. A distinctive or standalone mark read
 // exactly scores like a certain logo match; edits lower it to review grade;

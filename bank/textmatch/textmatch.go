@@ -45,6 +45,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Entry kinds.
@@ -205,6 +208,11 @@ type term struct {
 	maxLevel level              // the most lenient normalisation allowed
 	spaced   bool               // may be spelled out letter by letter
 	generic  bool
+	// seps are the separators between the words of a symbolic word mark
+	// (mostly digits: "1&1", "1.1.1.1"), folded and without spaces; the
+	// text must put the same ones between the same words ("1:1", "1-1"
+	// and "11" are not 1&1). Nil for every other term.
+	seps []string
 }
 
 // Skip is a term that Compile left out, and why.
@@ -278,6 +286,10 @@ func Compile(entries []Entry, cfg Config) (*Matcher, error) {
 				t.maxLevel = levelSkeleton
 			}
 			t.spaced = !e.Strict && len(fold) >= min(3, cfg.OCRMinRunes)
+			if e.Kind == KindWordMark && symbolic(tk) {
+				t.seps = separators(tk, []rune(text))
+				t.spaced = false
+			}
 			if cfg.Words != nil {
 				t.generic = true
 				for k := range tk.toks {
@@ -302,8 +314,9 @@ func Compile(entries []Entry, cfg Config) (*Matcher, error) {
 				m.pats[l][id] = append(m.pats[l][id], ti)
 			}
 			// Generic marks get no fuzzy matching: a misspelt ordinary word is
-			// noise, and near-misses of ordinary words are everywhere.
-			if fz != nil && t.maxLevel == levelOCR && !t.generic && len(fold) >= cfg.FuzzyMinRunes {
+			// noise, and near-misses of ordinary words are everywhere; nor do
+			// symbolic ones (an edit of a number is another number).
+			if fz != nil && t.maxLevel == levelOCR && !t.generic && t.seps == nil && len(fold) >= cfg.FuzzyMinRunes {
 				budget := 1
 				if len(fold) >= cfg.FuzzyLongRunes {
 					budget = 2
@@ -382,6 +395,7 @@ func (m *Matcher) Match(text string) []Match {
 	if len(tk.toks) == 0 {
 		return nil
 	}
+	var rs []rune // the text's runes, for separators; made when needed
 	best := map[[3]int32]candidate{}
 	add := func(c candidate) {
 		k := [3]int32{m.terms[c.term].entry, c.ta, c.tb}
@@ -401,6 +415,14 @@ func (m *Matcher) Match(text string) []Match {
 				t := &m.terms[ti]
 				if level(l) > t.maxLevel {
 					continue
+				}
+				if t.seps != nil {
+					if rs == nil {
+						rs = []rune(text)
+					}
+					if !sameSeparators(tk, rs, ta, tb, t.seps) {
+						continue
+					}
 				}
 				spaced := false
 				if !boundsWithin(s, ta, tb, t.bounds[l]) {
@@ -435,17 +457,71 @@ func boundsWithin(s *stream, ta, tb int32, bounds []int32) bool {
 	return true
 }
 
-// allSingle reports whether tokens ta..tb (at least two) are single runes.
+// allSingle reports whether tokens ta..tb (at least two) are single runes
+// on one line. Letters spelled out over several lines are not a spelled-out
+// word: OCR reads halftone dot chains and scattered marks as one-letter
+// lines ("O", "t", "+t", "o"), which would spell Otto down a design.
 func allSingle(tk *tokens, ta, tb int32) bool {
 	if tb == ta {
 		return false
 	}
 	for k := ta; k <= tb; k++ {
-		if !tk.toks[k].single {
+		if !tk.toks[k].single || tk.toks[k].line != tk.toks[ta].line {
 			return false
 		}
 	}
 	return true
+}
+
+// symbolic reports whether a term is a symbolic mark: several words of
+// mostly digits ("1&1", "1.1.1.1"), whose separators are what tells it from
+// ordinary numbers and ratios.
+func symbolic(tk *tokens) bool {
+	if len(tk.toks) < 2 {
+		return false
+	}
+	digits := 0
+	for _, r := range tk.levels[levelFold].runes {
+		if '0' <= r && r <= '9' {
+			digits++
+		}
+	}
+	return 2*digits >= len(tk.levels[levelFold].runes)
+}
+
+// separators returns the folded separators between the tokens of a text
+// (rs), without spaces.
+func separators(tk *tokens, rs []rune) []string {
+	out := make([]string, 0, len(tk.toks)-1)
+	for k := 1; k < len(tk.toks); k++ {
+		out = append(out, foldSeparator(rs[tk.toks[k-1].end:tk.toks[k].start]))
+	}
+	return out
+}
+
+// sameSeparators reports whether tokens ta..tb of a text (rs) are as many
+// as seps has gaps and are separated by exactly seps.
+func sameSeparators(tk *tokens, rs []rune, ta, tb int32, seps []string) bool {
+	if int(tb-ta) != len(seps) {
+		return false
+	}
+	for k := ta + 1; k <= tb; k++ {
+		if foldSeparator(rs[tk.toks[k-1].end:tk.toks[k].start]) != seps[k-ta-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// foldSeparator is a separator in NFKC (fullwidth "＆" is "&") without
+// spaces and ignorable runes.
+func foldSeparator(sep []rune) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || ignorable(r) {
+			return -1
+		}
+		return r
+	}, norm.NFKC.String(string(sep)))
 }
 
 // fuzzy looks every window of up to maxTok words up in the fuzzy index.

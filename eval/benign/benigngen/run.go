@@ -61,9 +61,14 @@ type Result struct {
 	Outcomes map[string]string      `json:"outcomes"`
 	Causes   []Cause                `json:"causes"`
 	NSFW     *mustertype.NSFWResult `json:"nsfw,omitempty"`
-	NSFWMS   float64                `json:"nsfw_ms"`
-	TotalMS  float64                `json:"total_ms"`
-	Err      string                 `json:"error,omitempty"`
+	// OCRText is what the ocr analyzer read (its lines joined by
+	// newlines) and OCRScores each line's recognition score, so the text
+	// screening can be replayed on a run's records without the models.
+	OCRText   string    `json:"ocr_text,omitempty"`
+	OCRScores []float64 `json:"ocr_scores,omitempty"`
+	NSFWMS    float64   `json:"nsfw_ms"`
+	TotalMS   float64   `json:"total_ms"`
+	Err       string    `json:"error,omitempty"`
 }
 
 // Scan decodes the sample's bytes with the one decoding path and runs it
@@ -90,6 +95,15 @@ func (s Scanner) Scan(ctx context.Context, smp Sample, split string) Result {
 		if json.Unmarshal(raw, &n) == nil {
 			n.Tiles = nil // keep reports small; the source box is in the causes
 			r.NSFW = &n
+		}
+	}
+	if raw, ok := sc.Analyses[mustertype.AnalyzerOCR]; ok {
+		var o mustertype.OCRResult
+		if json.Unmarshal(raw, &o) == nil {
+			r.OCRText = o.Text
+			for _, l := range o.Lines {
+				r.OCRScores = append(r.OCRScores, l.Score)
+			}
 		}
 	}
 	for _, m := range sc.Decision.Markets {
