@@ -31,8 +31,9 @@ import (
 
 // Version is the screening logic's version (this package's and
 // bank/textmatch's matching rules), stored with every analysis. words-2:
-// symbolic marks ("1&1") need their own separators, and letters spelled
-// out one by one must be on one line.
+// symbolic marks ("1&1") need their own separators, letters spelled out
+// one by one must be on one line, and a fuzzy match may not be mostly
+// digits the mark does not have.
 const Version = "words-2"
 
 // Scores given to text matches. A distinctive or standalone mark read

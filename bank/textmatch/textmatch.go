@@ -213,6 +213,8 @@ type term struct {
 	// text must put the same ones between the same words ("1:1", "1-1"
 	// and "11" are not 1&1). Nil for every other term.
 	seps []string
+	// digits is the number of digits in the term (folded).
+	digits int
 }
 
 // Skip is a term that Compile left out, and why.
@@ -278,7 +280,7 @@ func Compile(entries []Entry, cfg Config) (*Matcher, error) {
 				m.skipped = append(m.skipped, Skip{EntryID: e.ID, Term: text, Reason: fmt.Sprintf("shorter than %d letters", cfg.MinRunes)})
 				continue
 			}
-			t := term{entry: int32(ei), text: text, nTokens: len(tk.toks), maxLevel: levelOCR}
+			t := term{entry: int32(ei), text: text, nTokens: len(tk.toks), maxLevel: levelOCR, digits: countDigits(fold)}
 			switch {
 			case e.Strict:
 				t.maxLevel = levelFold
@@ -473,6 +475,17 @@ func allSingle(tk *tokens, ta, tb int32) bool {
 	return true
 }
 
+// countDigits is the number of ASCII digits in folded runes.
+func countDigits(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		if '0' <= r && r <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
 // symbolic reports whether a term is a symbolic mark: several words of
 // mostly digits ("1&1", "1.1.1.1"), whose separators are what tells it from
 // ordinary numbers and ratios.
@@ -480,13 +493,7 @@ func symbolic(tk *tokens) bool {
 	if len(tk.toks) < 2 {
 		return false
 	}
-	digits := 0
-	for _, r := range tk.levels[levelFold].runes {
-		if '0' <= r && r <= '9' {
-			digits++
-		}
-	}
-	return 2*digits >= len(tk.levels[levelFold].runes)
+	return 2*countDigits(tk.levels[levelFold].runes) >= len(tk.levels[levelFold].runes)
 }
 
 // separators returns the folded separators between the tokens of a text
@@ -553,6 +560,8 @@ func (m *Matcher) fuzzy(tk *tokens, add func(candidate)) {
 			if n < m.fz.minLen-1 || int(fold.first[j+1]-fold.first[i]) < m.cfg.FuzzyMinRunes || allWords {
 				continue // too short to misspell, or ordinary words, not a misspelt mark
 			}
+			digits := countDigits(fold.runes[fold.first[i]:fold.first[j+1]])
+			nFold := int(fold.first[j+1] - fold.first[i])
 			d := 1
 			if n+2 >= m.fzLongK[nWords] {
 				d = 2
@@ -564,6 +573,12 @@ func (m *Matcher) fuzzy(tk *tokens, add func(candidate)) {
 				for _, ti := range m.fzTerms[id] {
 					if m.terms[ti].nTokens < nWords {
 						continue // a window split where the term is not
+					}
+					if 2*(digits-m.terms[ti].digits) >= nFold {
+						// Mostly digits the mark does not have ("1000d" for
+						// iFood): a number read with OCR confusions and an
+						// edit on top, not a misspelt mark.
+						continue
 					}
 					add(candidate{term: ti, ta: int32(i), tb: int32(j), method: MethodFuzzy, rank: methodRank(MethodFuzzy), dist: dist})
 				}
