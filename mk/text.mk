@@ -3,6 +3,8 @@
 #   make ocr-models    fetch and checksum the PP-OCRv4 models (also done by `muster run` on start); part of setup
 #   make eval-text     generated text designs: Muster's OCR vs Tesseract 5 on the same images (word recall, CER,
 #                      word marks, slogans per market, ordinary designs flagged), dev and frozen test seeds
+#   make eval-text-val validation seeds TEXT_VAL_SEEDS: fonts in neither the dev nor the test set (condensed, slab,
+#                      rounded, display, script, handwriting, stencil, grotesque), dev brands and slogans, Tesseract too
 #   make eval-text-ordinary  ordinary slogans (bank/textmatch/testdata) through the OCR analyzer's screening and
 #                      the default policy, as written and stacked one word a line: the matcher's false flags
 #   make bench-text    time per design: Muster's OCR vs @gutenye/ocr-node (the same models on onnxruntime-node),
@@ -11,12 +13,15 @@
 
 TEXT_N     ?= 120
 TEXT_FLAGS ?=
+TEXT_VAL_SEEDS ?= 21,22,23
 TEXT_FONTS := fonts-dejavu-core fonts-lato fonts-open-sans fonts-roboto fonts-liberation2 fonts-freefont-ttf \
 	fonts-bebas-neue fonts-lobster fonts-comic-neue fonts-league-spartan fonts-dancingscript fonts-yanone-kaffeesatz \
 	fonts-staypuft fonts-cabin fonts-jura fonts-ebgaramond fonts-linuxlibertine fonts-roboto-slab fonts-femkeklaver \
-	fonts-tomsontalks fonts-breip fonts-firacode fonts-crosextra-carlito
+	fonts-tomsontalks fonts-breip fonts-firacode fonts-crosextra-carlito \
+	fonts-opendin fonts-national-park fonts-courier-prime fonts-comfortaa fonts-dosis fonts-cherrybomb \
+	fonts-leckerli-one fonts-kaushanscript fonts-humor-sans fonts-allerta fonts-beteckna fonts-manrope
 
-.PHONY: ocr-deps ocr-models text-eval-deps eval-text eval-text-ordinary bench-text
+.PHONY: ocr-deps ocr-models text-eval-deps eval-text eval-text-val eval-text-ordinary bench-text
 
 ocr-deps:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || { \
@@ -39,6 +44,9 @@ text-eval-deps: textmatch-deps
 
 eval-text: text-eval-deps
 	nice -n 10 $(GO) run ./eval/text -n $(TEXT_N) $(TEXT_FLAGS)
+
+eval-text-val: text-eval-deps
+	nice -n 10 $(GO) run ./eval/text -n $(TEXT_N) -dev-seeds "" -test-seeds "" -val-seeds $(TEXT_VAL_SEEDS) $(TEXT_FLAGS)
 
 eval-text-ordinary: textmatch-deps
 	$(GO) run ./eval/text -ordinary-text bank/textmatch/testdata/ordinary_slogans.txt

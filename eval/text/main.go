@@ -48,6 +48,7 @@ func run() error {
 	n := flag.Int("n", 120, "designs per seed")
 	dev := flag.String("dev-seeds", "1", "development seeds (comma-separated)")
 	test := flag.String("test-seeds", "9001", "frozen test seeds (comma-separated; held-out fonts and slogans)")
+	val := flag.String("val-seeds", "", "validation seeds (comma-separated): fonts in neither the development nor the test set, the development brands and slogans")
 	noTess := flag.Bool("no-tesseract", false, "skip Tesseract")
 	psm := flag.Int("psm", 11, "Tesseract page segmentation mode (11: sparse text)")
 	bench := flag.Bool("bench", false, "speed against @gutenye/ocr-node instead of the accuracy evaluation")
@@ -155,12 +156,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("eval-text: %d designs per seed; dev seeds %v, test seeds %v; %d dev / %d test brands; Tesseract psm %d\n",
-		*n, devSeeds, testSeeds, len(env.Content["dev"].Brands), len(env.Content["test"].Brands), *psm)
+	valSeeds, err := seeds(*val)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("eval-text: %d designs per seed; dev seeds %v, val seeds %v, test seeds %v; %d dev / %d test brands; Tesseract psm %d\n",
+		*n, devSeeds, valSeeds, testSeeds, len(env.Content["dev"].Brands), len(env.Content["test"].Brands), *psm)
 	for _, set := range []struct {
 		name  string
 		seeds []uint64
-	}{{"dev", devSeeds}, {"test", testSeeds}} {
+	}{{"dev", devSeeds}, {"val", valSeeds}, {"test", testSeeds}} {
 		var all []evaltext.Design
 		for _, s := range set.seeds {
 			var only []string

@@ -6,7 +6,8 @@
 // ordinary slogans; reads them with Muster's OCR and, on the same images in
 // the same run, with Tesseract 5; and reports word recall, character error
 // rate, word-mark recall, slogan decisions per market and ordinary designs
-// flagged, per style, for development seeds and frozen test seeds apart.
+// flagged, per style, for development, validation and frozen test seeds
+// apart.
 package evaltext
 
 import (
@@ -45,7 +46,7 @@ const (
 // Design is one generated, labelled design.
 type Design struct {
 	ID    string
-	Set   string // "dev" or "test"
+	Set   string // "dev", "val" or "test"
 	Style string
 	Kind  string
 	// Lines are the texts drawn, top to bottom.
@@ -89,7 +90,8 @@ var ordinary = []string{
 	"Sea you soon", "Good morning", "Bike life", "Mother earth", "Nature lover", "Keep exploring",
 }
 
-// Ordinary returns the ordinary slogans for a set.
+// Ordinary returns the ordinary slogans for a set (validation designs use
+// the development half).
 func Ordinary(set string) []string {
 	h := len(ordinary) / 2
 	if set == "test" {
@@ -99,17 +101,28 @@ func Ordinary(set string) []string {
 }
 
 // Font families: development designs use the first list; test designs use
-// fonts never seen in development.
+// fonts never seen in development; validation designs (set "val") use a
+// third list in neither, of the kinds merchants print in — condensed DIN,
+// signage, slab typewriter, rounded, bubbly and fat display, brush script,
+// handwriting, stencil, geometric and bold grotesque — so a change tuned
+// on development fonts is checked on unseen fonts without spending the
+// frozen test seeds. Validation designs say what development designs say
+// (the development brands and ordinary slogans).
 var devFontDirs = []string{"dejavu", "lato", "open-sans", "roboto", "liberation", "liberation2", "freefont", "bebas-neue",
 	"lobster", "comic-neue", "league-spartan", "dancingscript", "yanone-kaffeesatz", "ebgaramond", "roboto-slab",
 	"firacode", "crosextra-carlito"}
 var testFontDirs = []string{"staypuft", "cabin", "jura", "linuxlibertine", "femkeklaver", "tomsontalks", "breip", "linux-libertine"}
+var valFontDirs = []string{"opendin", "national-park", "courier-prime", "comfortaa", "dosis", "cherrybomb", "leckerli-one",
+	"kaushanscript", "humor-sans", "allerta", "beteckna", "manrope"}
 
 // FontsFor lists the installed fonts of a set (file paths).
 func FontsFor(set string) []string {
 	dirs := devFontDirs
-	if set == "test" {
+	switch set {
+	case "test":
 		dirs = testFontDirs
+	case "val":
+		dirs = valFontDirs
 	}
 	var out []string
 	for _, f := range textrender.Fonts() {
@@ -218,8 +231,8 @@ func Generate(set string, seed uint64, n int, c Content) ([]Design, error) {
 // exactly those of the full set.
 func GenerateStyles(set string, seed uint64, n int, c Content, keep func(style string) bool) ([]Design, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x7e47))
-	fonts := FontsFor(set)
-	if len(fonts) == 0 {
+	fonts := newFontPool(set, FontsFor(set))
+	if len(fonts.files) == 0 {
 		return nil, fmt.Errorf("no fonts for the %s set installed (make text-eval-deps)", set)
 	}
 	ords := Ordinary(set)
@@ -273,10 +286,48 @@ func GenerateStyles(set string, seed uint64, n int, c Content, keep func(style s
 	return out, nil
 }
 
+// fontPool is what a set's fonts are drawn from: every file alike
+// (development and test designs, as they always were), or, for validation
+// designs, a family first and then one of its files — a family of a dozen
+// weights would otherwise be drawn twelve times as often as a one-file
+// script face.
+type fontPool struct {
+	files []string
+	// families are the files grouped by folder (nil: draw from files).
+	families [][]string
+}
+
+func newFontPool(set string, files []string) fontPool {
+	p := fontPool{files: files}
+	if set != "val" {
+		return p
+	}
+	at := map[string]int{}
+	for _, f := range files {
+		fam := filepath.Dir(f)
+		k, ok := at[fam]
+		if !ok {
+			k = len(p.families)
+			at[fam] = k
+			p.families = append(p.families, nil)
+		}
+		p.families[k] = append(p.families[k], f)
+	}
+	return p
+}
+
+func (p fontPool) draw(rng *rand.Rand) string {
+	if p.families == nil {
+		return p.files[rng.IntN(len(p.files))]
+	}
+	fam := p.families[rng.IntN(len(p.families))]
+	return fam[rng.IntN(len(fam))]
+}
+
 // pickFont draws a font that has every glyph of text.
-func pickFont(rng *rand.Rand, fonts []string, text string) string {
+func pickFont(rng *rand.Rand, fonts fontPool, text string) string {
 	for tries := 0; tries < 20; tries++ {
-		f := fonts[rng.IntN(len(fonts))]
+		f := fonts.draw(rng)
 		if _, ok, err := textrender.Measure(f, text, 50); err == nil && ok {
 			return f
 		}
@@ -292,7 +343,7 @@ var (
 )
 
 // draw renders the design's lines in its style and encodes it.
-func draw(d *Design, rng *rand.Rand, fonts []string, skip bool) error {
+func draw(d *Design, rng *rand.Rand, fonts fontPool, skip bool) error {
 	d.W, d.H = 1200, 1200
 	if rng.IntN(3) == 0 {
 		d.W, d.H = 1000+rng.IntN(400), 1000+rng.IntN(400)

@@ -43,7 +43,7 @@ type Env struct {
 	Engine   *ocr.Engine
 	Screener *words.Screener
 	Policy   *policy.Compiled
-	Content  map[string]Content // per set
+	Content  map[string]Content // per set: "dev", "val" (the development content), "test"
 	Runtime  *models.Runtime
 	Root     string
 	CacheDir string
@@ -131,6 +131,8 @@ func OpenWith(ctx context.Context, cfg ocr.Config, opt Options) (*Env, error) {
 	env := &Env{Engine: eng, Screener: s, Policy: pol, Runtime: me.Runtime, Root: me.Root, CacheDir: cache, Content: map[string]Content{},
 		TessCache: filepath.Join(me.Root, "var", "cache", "eval-text-tesseract")}
 	env.Content["dev"], env.Content["test"] = brands(s, wm.Map())
+	// Validation designs (unseen fonts) say what development designs say.
+	env.Content["val"] = env.Content["dev"]
 	return env, nil
 }
 
