@@ -303,10 +303,15 @@ type component struct {
 
 // components labels the 8-connected regions of equal label in labels,
 // skipping pixels whose label is skip (pass 255 to keep all).
+//
+// Every pixel belongs to one component at most, so the components' pixel
+// lists are consecutive pieces of one buffer (a noisy photo ground has tens
+// of thousands of components: one list each cost more than the labelling).
 func components(labels []uint8, w, h int, skip uint8, layer int) []component {
 	seen := make([]bool, len(labels))
-	var out []component
+	out := make([]component, 0, 256)
 	stack := make([]int32, 0, 1024)
+	buf := make([]int32, 0, len(labels))
 	W := int32(w)
 	nb := [8]int32{-W - 1, -W, -W + 1, -1, 1, W - 1, W, W + 1}
 	for start := range labels {
@@ -317,10 +322,11 @@ func components(labels []uint8, w, h int, skip uint8, layer int) []component {
 		c := component{layer: layer, label: lab, box: image.Rectangle{Min: image.Pt(w, h), Max: image.Pt(-1, -1)}}
 		stack = append(stack[:0], int32(start))
 		seen[start] = true
+		first := len(buf)
 		for len(stack) > 0 {
 			p := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			c.pix = append(c.pix, p)
+			buf = append(buf, p) // never grows: len(labels) pixels at most
 			yy := uint32(p) / uint32(w)
 			x, y := int(uint32(p)-yy*uint32(w)), int(yy)
 			c.box.Min.X = min(c.box.Min.X, x)
@@ -357,6 +363,7 @@ func components(labels []uint8, w, h int, skip uint8, layer int) []component {
 				}
 			}
 		}
+		c.pix = buf[first:len(buf):len(buf)]
 		c.area = len(c.pix)
 		out = append(out, c)
 	}
