@@ -287,3 +287,80 @@ func TestJPEGHasNoAlpha(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodePNGFastManyBands: rows wide enough that the image is inflated
+// and unfiltered in many bands (about 256 KiB each, more bands than the
+// inflater's buffers), every filter, RGB and RGBA: each band's first row
+// is unfiltered from the previous band's last (kept when its buffer went
+// back), and the pixels are image/png's. An unknown filter in a late band
+// is still declined.
+func TestDecodePNGFastManyBands(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(21, 8))
+	for i, c := range []struct {
+		w, h      int
+		colorType byte
+	}{{2500, 700, 2}, {2501, 333, 6}, {9000, 90, 2}, {6000, 61, 6}} {
+		f := randomPNG(rng, c.colorType)
+		f.w, f.h = c.w, c.h
+		bpp := map[byte]int{2: 3, 6: 4}[c.colorType]
+		f.pix = make([]byte, f.w*f.h*bpp)
+		for k := range f.pix {
+			f.pix[k] = uint8(k/11 + rng.IntN(16))
+		}
+		if c.colorType == 6 {
+			for k := 3; k < len(f.pix); k += 4 {
+				f.pix[k] = []byte{0xff, 0xff, uint8(rng.IntN(256))}[rng.IntN(3)]
+			}
+		}
+		f.filters = make([]byte, f.h)
+		for y := range f.filters {
+			f.filters[y] = byte(rng.IntN(5))
+		}
+		if band := (256 << 10) / (1 + f.w*bpp); f.h < 5*band {
+			t.Fatalf("case %d: %d rows is not many bands of %d", i, f.h, band)
+		}
+		data := f.encode()
+		want, wantOpaque, err := viaImagePNG(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gotOpaque, ok := decodePNGFast(data)
+		if !ok {
+			t.Fatalf("case %d: fast path declined", i)
+		}
+		if !bytes.Equal(got.Pix, want.Pix) || gotOpaque != wantOpaque {
+			t.Fatalf("case %d (%dx%d type %d): differs from image/png", i, f.w, f.h, f.colorType)
+		}
+		f.filters[f.h-2] = 7
+		if _, _, ok := decodePNGFast(f.encode()); ok {
+			t.Errorf("case %d: an unknown filter in the last band accepted", i)
+		}
+	}
+}
+
+// TestRGBToNRGBA: the word-at-a-time expansion gives the byte-at-a-time
+// one's pixels for every row length's remainder.
+func TestRGBToNRGBA(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(2, 12))
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 4500} {
+		src := make([]byte, 3*n)
+		for i := range src {
+			src[i] = uint8(rng.IntN(256))
+		}
+		want := make([]byte, 4*n)
+		for i := 0; i < n; i++ {
+			copy(want[4*i:], src[3*i:3*i+3])
+			want[4*i+3] = 0xff
+		}
+		got := make([]byte, 4*n)
+		for i := range got {
+			got[i] = 0x5a // every byte must be written
+		}
+		rgbToNRGBA(got, src)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d pixels: differs from a byte at a time", n)
+		}
+	}
+}
