@@ -3,7 +3,7 @@
 # seeds.
 #   make eval-benign [BENIGN_N=300] [BENIGN_DEV=1,2] [BENIGN_ARGS=-v]     development seeds only
 #   make eval-benign-test BENIGN_TEST=1003,1004                           frozen test seeds, once per version, never -v
-# Frozen seeds used so far: 1001,1002 (session 6, twice: two versions); 1003,1004 (session 7); 1005,1006 (session 8).
+# Frozen seeds used so far: 1001,1002 (session 6, twice: two versions); 1003,1004 (session 7); 1005,1006 (session 8); 1007,1008 (session 9).
 
 BENIGN_N    ?= 300
 BENIGN_DEV  ?= 1,2
