@@ -34,8 +34,10 @@ const Name = mustertype.AnalyzerOCR
 // regions; ocr-7 also leaves texture dots out before MaxRegions (the two
 // were built on separate branches, each as ocr-6, and merged); ocr-8
 // follows a short word on a tight arc (a thick band that fills its box)
-// along its centre line when that line turns.
-const Version = "ocr-8"
+// along its centre line when that line turns; ocr-9 finds the circle of
+// a short code on a tight arc from its letters' leaning axes and reads
+// each letter from its own upright crop.
+const Version = "ocr-9"
 
 // Field is the finding field of text read from the image.
 const Field = "image"

@@ -64,6 +64,10 @@ type region struct {
 	// score is the mean probability inside the box (DB's box score).
 	score  float64
 	curved bool
+	// glyphs, for a short word on a tight arc (tightArcs), are its
+	// letters' upright crops, read side by side instead of unrolling
+	// line; line still outlines the word.
+	glyphs []glyphCrop
 }
 
 // outline is the region's polygon: the top edge then the bottom edge back.

@@ -365,6 +365,8 @@ func (e *Engine) read(ctx context.Context, img *image.NRGBA, known int) (Result,
 		res.Dropped = len(regs) - e.cfg.MaxRegions
 		regs = regs[:e.cfg.MaxRegions]
 	}
+	// A short word on a tight arc: its letters' own geometry (tightArcs).
+	regs = tightArcs(src, regs)
 	strips := rectifyAll(src, regs, recHeight, e.cfg.Parallel)
 	t1 := time.Now()
 	flipped := make([]bool, len(regs))

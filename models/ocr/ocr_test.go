@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -177,6 +178,52 @@ func TestPrintFileSmallText(t *testing.T) {
 		if !strings.Contains(text, w) {
 			t.Errorf("did not read %q in %q", w, text)
 		}
+	}
+}
+
+// TestReadsTightArcs reads short codes set over a large part of a small
+// circle, as merchants set them and eval-text's arched style does: the
+// letters lean by tens of degrees either way, and detection finds one
+// thick band whose slices barely turn, or one square region a digit.
+// Each must be read exactly (the matcher takes codes as written). (On a
+// smile this tight the letters' tops run into one another: not read yet.)
+func TestReadsTightArcs(t *testing.T) {
+	t.Parallel()
+	e := engine(t)
+	const regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+	tests := []struct {
+		name, text, font string
+		// span is the angle (degrees) the line covers; negative: a smile.
+		span float64
+	}{
+		{"88 rainbow", "88", regular, 120},
+		{"18 rainbow", "18", regular, 130},
+		{"ZOG rainbow", "ZOG", regular, 110},
+		{"14/88 rainbow", "14/88", regular, 125},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const size = 300
+			w100, _, err := textrender.Measure(tc.font, tc.text, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			radius := w100 * size / 100 / (math.Abs(tc.span) * math.Pi / 180)
+			if tc.span < 0 {
+				radius = -radius
+			}
+			img := render(t, textrender.Design{W: 1200, H: 1200, Background: white, Lines: []textrender.Line{
+				{Text: tc.text, Font: tc.font, Size: size, CX: 600, CY: 600, Arc: radius, Colour: black},
+			}})
+			res, err := e.Read(context.Background(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(strings.Fields(res.Text()), " "); got != tc.text {
+				t.Errorf("read %q, want %q (lines %+v)", res.Text(), tc.text, res.Lines)
+			}
+		})
 	}
 }
 

@@ -45,15 +45,34 @@ type rectifier struct {
 	sx      float64
 	k       int
 	out     strip
+	// glyphs, when set, replace the line: the strip is their crops side
+	// by side (cellCum: where each starts along the strip).
+	glyphs  []glyphCrop
+	cellCum []float64
 }
 
 func newRectifier(src *raster, line []pt, half float64, h int) *rectifier {
+	return newRectifierGlyphs(src, line, nil, half, h)
+}
+
+// newRectifierGlyphs is newRectifier for a region cut into glyph crops
+// (tight arcs): each glyph is sampled as a rotated rectangle of its own,
+// upright, without the stretch of unrolling a small circle.
+func newRectifierGlyphs(src *raster, line []pt, glyphs []glyphCrop, half float64, h int) *rectifier {
 	// Cumulative arc length and smoothed tangents at the vertices.
 	cum := make([]float64, len(line))
 	for i := 1; i < len(line); i++ {
 		cum[i] = cum[i-1] + line[i].dist(line[i-1])
 	}
 	total := cum[len(cum)-1]
+	var cellCum []float64
+	if len(glyphs) > 0 {
+		cellCum = make([]float64, len(glyphs)+1)
+		for i, g := range glyphs {
+			cellCum[i+1] = cellCum[i] + g.w
+		}
+		total = cellCum[len(glyphs)]
+	}
 	s := float64(h) / (2 * half)
 	w := max(8, int(math.Round(total*s)))
 	sx := s // horizontal scale (output px per design px along the line)
@@ -67,7 +86,21 @@ func newRectifier(src *raster, line []pt, half float64, h int) *rectifier {
 	}
 	k := clampi(int(math.Ceil(1/s)), 1, 8)
 	return &rectifier{src: src, line: line, cum: cum, tans: tans, half: half, s: s, sx: sx, k: k,
+		glyphs: glyphs, cellCum: cellCum,
 		out: strip{w: w, h: h, rgb: make([]float32, 3*w*h)}}
+}
+
+// point returns the point at length l along the strip's centre line and
+// the tangent there: along the line, or inside the glyph crop l falls in
+// (returned too).
+func (r *rectifier) point(l float64) (pt, pt, *glyphCrop) {
+	if len(r.glyphs) == 0 {
+		p, t := along(r.line, r.cum, r.tans, l)
+		return p, t, nil
+	}
+	i := clampi(sort.SearchFloat64s(r.cellCum, l)-1, 0, len(r.glyphs)-1)
+	g := &r.glyphs[i]
+	return g.start.add(g.t.mul(l - r.cellCum[i])), g.t, g
 }
 
 // columns samples the strip's columns x0..x1-1.
@@ -86,8 +119,13 @@ func (r *rectifier) columns(x0, x1 int) {
 	for x := x0; x < x1; x++ {
 		for sub := 0; sub < k; sub++ {
 			l := (float64(x) + (float64(sub)+0.5)/float64(k)) / r.sx
-			p, t := along(r.line, r.cum, r.tans, l)
+			p, t, gl := r.point(l)
 			nrm := pt{t.Y, -t.X}
+			// A glyph crop's samples on another letter's ink read the ground.
+			var letters *letterMap
+			if gl != nil {
+				letters = gl.letters
+			}
 			for y := 0; y < h; y++ {
 				o := 3 * (y*w + x)
 				px := rgb[o : o+3 : o+3]
@@ -96,7 +134,12 @@ func (r *rectifier) columns(x0, x1 int) {
 				cr0, cg0, cb0 := px[0], px[1], px[2]
 				for _, off := range offs[y*k : (y+1)*k] {
 					q := p.add(nrm.mul(off))
-					cr, cg, cb := r.src.bilinear(q.X, q.Y)
+					var cr, cg, cb float32
+					if letters != nil && letters.other(q, gl.id) {
+						cr, cg, cb = letters.bg[0], letters.bg[1], letters.bg[2]
+					} else {
+						cr, cg, cb = r.src.bilinear(q.X, q.Y)
+					}
 					cr0 += cr * inv
 					cg0 += cg * inv
 					cb0 += cb * inv
@@ -117,7 +160,7 @@ func rectifyAll(src *raster, regs []region, h, par int) []strip {
 	type block struct{ i, x0, x1 int }
 	var blocks []block
 	for i, reg := range regs {
-		rs[i] = newRectifier(src, reg.line, reg.half, h)
+		rs[i] = newRectifierGlyphs(src, reg.line, reg.glyphs, reg.half, h)
 		// About the same number of bilinear samples a block.
 		step := max(8, 4096/(rs[i].k*rs[i].k))
 		for x0 := 0; x0 < rs[i].out.w; x0 += step {
