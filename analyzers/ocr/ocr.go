@@ -34,10 +34,12 @@ const Name = mustertype.AnalyzerOCR
 // regions; ocr-7 also leaves texture dots out before MaxRegions (the two
 // were built on separate branches, each as ocr-6, and merged); ocr-8
 // follows a short word on a tight arc (a thick band that fills its box)
-// along its centre line when that line turns; ocr-9 finds the circle of
-// a short code on a tight arc from its letters' leaning axes and reads
-// each letter from its own upright crop.
-const Version = "ocr-9"
+// along its centre line when that line turns; ocr-10 is the merge of two
+// branches that each claimed ocr-9: it finds the circle of a short code on
+// a tight arc from its letters' leaning axes and reads each letter from its
+// own upright crop, and it lists a phrase with ß also with its ß read as
+// the recogniser writes it, a capital B.
+const Version = "ocr-10"
 
 // Field is the finding field of text read from the image.
 const Field = "image"

@@ -8,7 +8,7 @@ import (
 	"github.com/muster-dev/muster/internal/threshold"
 )
 
-// Tight arcs by glyph geometry (analyzer ocr-9). A short code set over a
+// Tight arcs by glyph geometry (analyzer ocr-9, merged as ocr-10). A short code set over a
 // large part of a small circle ("88", "ZOG", "14/88" over 60–140°) has
 // letters leaning by tens of degrees either way. Detection finds it as
 // one thick band whose slices' centres barely turn (the leaning letters

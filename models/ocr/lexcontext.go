@@ -16,13 +16,19 @@ import (
 // readings cannot be fixed: "HAIL" is a word, and "BLOCDA" is nearer
 // "blocs" than "blood". Phrases of fewer than two words, or with anything
 // but letters in a word, are skipped; words are folded like the lexicon's.
+//
+// A phrase with a sharp s ("Meine Ehre heißt Treue", "Mit deutschem
+// Gruß") is listed twice: folded ("heisst"), and with its ß kept as one
+// letter that the recogniser writes as a capital B — its dictionary has
+// no ß, and on display and handwritten faces "heißt" reads "heiBt", two
+// edits and a confident "B" from "heisst" but one edit from "heißt".
 func (l *Lexicon) WithPhrases(phrases []string) *Lexicon {
 	out := &Lexicon{set: l.set, byLen: l.byLen}
 	seen := map[string]bool{}
-	for _, p := range phrases {
-		ws := strings.FieldsFunc(foldWord(p), func(r rune) bool { return !unicode.IsLetter(r) })
+	add := func(folded string) {
+		ws := strings.FieldsFunc(folded, func(r rune) bool { return !unicode.IsLetter(r) })
 		if len(ws) < 2 || seen[strings.Join(ws, " ")] {
-			continue
+			return
 		}
 		seen[strings.Join(ws, " ")] = true
 		var ph [][]rune
@@ -31,7 +37,27 @@ func (l *Lexicon) WithPhrases(phrases []string) *Lexicon {
 		}
 		out.phrases = append(out.phrases, ph)
 	}
+	for _, p := range phrases {
+		add(foldWord(p))
+		if strings.ContainsAny(p, "ßẞ") {
+			add(foldKeepSharpS(p))
+		}
+	}
 	return out
+}
+
+// sharpS is the letter ß in a phrase listed with it kept (foldKeepSharpS):
+// folded text never has it (foldWord writes "ss").
+const sharpS = 'ß'
+
+// foldKeepSharpS is foldWord but for ß (and ẞ), kept as ß.
+func foldKeepSharpS(s string) string {
+	s = strings.ReplaceAll(s, "ẞ", "ß")
+	parts := strings.Split(s, "ß")
+	for i, p := range parts {
+		parts[i] = foldWord(p)
+	}
+	return strings.Join(parts, "ß")
 }
 
 // appendWord appends word's letters to seq as CTC label sets (each letter

@@ -117,6 +117,18 @@ func (d *dictionary) indexLetters() {
 		ls.idx = append(ls.idx, i)
 		d.letterSet[f[0]] = ls
 	}
+	// A phrase's ß (WithPhrases): the dictionary's ß where it has one, and
+	// the capital B the recogniser writes for it where it has none.
+	var sz labelSet
+	for i, c := range d.chars {
+		if (c == "ß" || c == "B") && (d.allowed == nil || d.allowed[i]) {
+			sz.idx = append(sz.idx, i)
+		}
+	}
+	if len(sz.idx) > 0 {
+		sz.key = sharpS
+		d.letterSet[sharpS] = sz
+	}
 }
 
 // loadDictionary reads ppocr_keys_v1.txt (one character per line).

@@ -135,6 +135,12 @@ func FontsFor(set string) []string {
 		if strings.Contains(base, "math") || strings.Contains(base, "hairline") || strings.Contains(base, "thin") || strings.Contains(base, "extralight") {
 			continue // symbol fonts and hairline weights nobody prints text in
 		}
+		if strings.Contains(base, "outline") {
+			// Outline faces (NationalPark-Outline): the outlined style makes
+			// its own, and this one's contours render with letters missing
+			// ("Dre m big"), so the truth would not be what is printed.
+			continue
+		}
 		for _, d := range dirs {
 			if fam == d {
 				out = append(out, f)
