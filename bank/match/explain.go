@@ -111,7 +111,7 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 	bestI := -1
 	for i := range cands {
 		c := &cands[i]
-		h, order, err := hashWithMargins(c.mask, nil)
+		h, order, err := hashWithMargins(c.shapeMask(), nil)
 		if err != nil {
 			continue
 		}
@@ -130,7 +130,7 @@ func (m *Matcher) Explain(ctx context.Context, img *image.NRGBA, key string) (Ex
 		if c.detail {
 			e.Box = wd.toDesign(c.box)
 		}
-		_, order, _ := hashWithMargins(c.mask, nil)
+		_, order, _ := hashWithMargins(c.shapeMask(), nil)
 		for k := range e.MaskedDistance {
 			care := careMask(order, k)
 			e.MaskedDistance[k] = 64

@@ -24,7 +24,7 @@ import (
 )
 
 // Version identifies the matching algorithm; it changes whenever results can.
-const Version = "match-12"
+const Version = "match-13"
 
 // EncodingVersion identifies the encoding of a Prepared reference
 // (MarshalBinary); caches of prepared references are keyed by it. It changes
@@ -784,6 +784,9 @@ type candidate struct {
 	thick     template // tmpl dilated by a pixel, for line-art references
 	thickDone bool
 	detail    bool // proposed by the detail pass: box in the detail work's coordinates
+	// lineArt, when set, is the line-art reduction of a region of thin
+	// strokes (lineArtShape), hashed and templated instead of mask.
+	lineArt Mask
 	// occluded, when set, are the pixels of mask hidden by an occluder
 	// (filled back or not; completeRuns); hidden is their template, which
 	// verification leaves out.
@@ -861,7 +864,7 @@ func (c *candidate) makeTemplates() {
 	if c.tmplDone {
 		return
 	}
-	c.tmpl, c.aspect = queryTemplate(c.mask)
+	c.tmpl, c.aspect = queryTemplate(c.shapeMask())
 	if c.occluded.W > 0 {
 		h := occlusionTemplate(c.mask, c.occluded)
 		c.hidden = &h
@@ -897,7 +900,7 @@ func (m *Matcher) Find(ctx context.Context, img *image.NRGBA) ([]Match, Stats, e
 	t1 := time.Now()
 	scratch := make([]float64, hashSize*hashSize)
 	for i := range cands {
-		h, order, err := hashWithMargins(cands[i].mask, scratch)
+		h, order, err := hashWithMargins(cands[i].shapeMask(), scratch)
 		if err != nil {
 			continue
 		}

@@ -26,6 +26,10 @@ type proposal struct {
 	// of every group's box cost as much as the segmentation, and the
 	// outline logos it found on the dev seeds were main-pass regions).
 	parity bool
+	// lineArt: thin components larger than maxRel are proposed too, each
+	// alone and with the components of its colour inside its box (line
+	// art whose hairlines the main pass loses; lineart.go).
+	lineArt bool
 }
 
 // proposeDetail proposes the small regions of a design seen at
@@ -40,7 +44,7 @@ type proposal struct {
 // between the two passes).
 func (m *Matcher) proposeDetail(w *work) []candidate {
 	maxRel := m.cfg.MinRelSize * 1.15
-	c, _ := m.proposeWith(w, proposal{minRel: m.cfg.DetailMinRel, maxRel: maxRel, gaps: []float64{0.006, 0.015}, maxCands: m.cfg.MaxDetailCandidates})
+	c, _ := m.proposeWith(w, proposal{minRel: m.cfg.DetailMinRel, maxRel: maxRel, gaps: []float64{0.006, 0.015}, maxCands: m.cfg.MaxDetailCandidates, lineArt: true})
 	return c
 }
 
@@ -85,6 +89,22 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 		return touches >= 3 && c.box.Dx() >= w.W*9/10 && c.box.Dy() >= w.H*9/10
 	}
 	bigEnough := func(r image.Rectangle) bool { s := max(r.Dx(), r.Dy()); return s >= minSide && s <= maxSide }
+	// thin caches thinStroke per component (0 unknown, 1 thin, -1 not).
+	thin := make([]int8, len(comps))
+	isThin := func(i int) bool {
+		if thin[i] == 0 {
+			thin[i] = -1
+			c := &comps[i]
+			lab := labels
+			if c.layer == 1 {
+				lab = al
+			}
+			if thinStroke(c, lab, w.W, w.H) {
+				thin[i] = 1
+			}
+		}
+		return thin[i] > 0
+	}
 
 	// Same-colour lists of usable components, largest first, capped.
 	byColour := map[int][]int{}
@@ -108,9 +128,14 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 
 	var cands []candidate
 	seen := map[uint64]bool{}
+	var addUnion func(members []int, complete, lineArt bool)
 	// addGroup proposes the members' union; with complete, also the union
-	// with occluded pixels filled back (completeRuns).
-	addGroup := func(members []int, complete bool) {
+	// with occluded pixels filled back (completeRuns). A union of thin
+	// strokes larger than lineArtDrawn is hashed and templated from its
+	// line-art reduction (lineArtShape). With lineArt, the union is line
+	// art proposed beyond maxSide (the caller found its lead member thin).
+	addGroup := func(members []int, complete bool) { addUnion(members, complete, false) }
+	addUnion = func(members []int, complete, lineArt bool) {
 		if len(members) == 0 {
 			return
 		}
@@ -118,6 +143,9 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 		h := fnv.New64a()
 		for _, i := range members {
 			h.Write([]byte{byte(i), byte(i >> 8), byte(i >> 16)})
+		}
+		if lineArt {
+			h.Write([]byte{'L'}) // a line-art union is a candidate of its own
 		}
 		key := h.Sum64()
 		if seen[key] {
@@ -128,7 +156,7 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 		for _, i := range members[1:] {
 			box = box.Union(comps[i].box)
 		}
-		if !bigEnough(box) {
+		if s := max(box.Dx(), box.Dy()); lineArt && s <= maxSide || !lineArt && !bigEnough(box) {
 			return
 		}
 		mk := NewMask(box.Dx(), box.Dy())
@@ -141,6 +169,17 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 		ids := make([]int32, len(members))
 		for j, i := range members {
 			ids[j] = int32(i)
+		}
+		allThin := max(box.Dx(), box.Dy()) > lineArtDrawn
+		for _, i := range members {
+			if !allThin {
+				break
+			}
+			allThin = isThin(i)
+		}
+		if lineArt || allThin {
+			cands = append(cands, candidate{mask: mk, box: box, members: ids, lineArt: lineArtShape(mk)})
+			return // strokes: no occluders filled, no parity
 		}
 		cands = append(cands, candidate{mask: mk, box: box, members: ids})
 		if complete && pr.parity && len(members) > 1 && 2*groupArea(comps, members) <= box.Dx()*box.Dy() {
@@ -193,6 +232,32 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 	// Also the holes of the background (shapes cut out of a plain field are
 	// then the field's holes; usually the same as the other components).
 
+	// Line art beyond the size limit: a thin component, alone and with
+	// the components of its colour inside its box grown by a twentieth
+	// (an icon's outline and its inner strokes).
+	if pr.lineArt {
+		for _, k := range colourKeys {
+			list := byColour[k]
+			for _, i := range list {
+				c := &comps[i]
+				if s := max(c.box.Dx(), c.box.Dy()); s <= maxSide || !isThin(i) {
+					continue
+				}
+				addUnion([]int{i}, false, true)
+				grown := c.box.Inset(-max(c.box.Dx(), c.box.Dy()) / 20)
+				members := []int{i}
+				for _, j := range list {
+					if j != i && comps[j].box.In(grown) {
+						members = append(members, j)
+					}
+				}
+				if len(members) > 1 {
+					addUnion(members, false, true)
+				}
+			}
+		}
+	}
+
 	// Proximity groups.
 	for _, gapRel := range pr.gaps {
 		gap := int(gapRel*float64(side) + 0.5)
@@ -233,6 +298,11 @@ func (m *Matcher) proposeWith(w *work, pr proposal) ([]candidate, []component) {
 			for _, r := range roots {
 				if g := groups[r]; len(g) > 1 {
 					addGroup(g, true)
+					if pr.lineArt && isThin(g[0]) {
+						// a line broken where other art crosses it,
+						// or by k-means along its antialiased edge
+						addUnion(g, false, true)
+					}
 				}
 			}
 		}
