@@ -471,7 +471,7 @@ func probe(ctx context.Context, m *match.Matcher, src *logos2gen.Sources, seeds 
 			float64(time.Since(t0).Microseconds())/1000, st.Candidates)
 		for _, x := range found {
 			ok := x.Key == s.Slug && logos2gen.BoxOK(x.Box, s.Box)
-			fmt.Printf("    found %s %v edge %.3f iou %.2f d %d occluded %v right %v\n", x.Key, x.Box, x.EdgeF, x.IoU, x.Distance, x.Occluded, ok)
+			fmt.Printf("    found %s %v edge %.3f iou %.2f d %d occluded %v right %v %s\n", x.Key, x.Box, x.EdgeF, x.IoU, x.Distance, x.Occluded, ok, x.Diagnostics())
 		}
 		if s.Positive() {
 			key := s.Slug
