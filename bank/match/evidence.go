@@ -176,8 +176,8 @@ func (c *candidate) kind() string {
 // diagnostics describes a reported match's evidence for evaluations
 // (Match.Diagnostics).
 func diagnostics(c *candidate, r *reference, e regionEvidence, neg float64, similar int) string {
-	return fmt.Sprintf("kind=%s info=%.0f dense=%v thin=%v negref=%.3f negreg=%.3f similar=%d rel=%.3f side=%d counters=%.3f counterart=%.2f boxart=%.2f hostparts=%.3f",
-		c.kind(), r.info, r.dense, r.thin, r.negScore, neg, similar, e.rel, e.side, e.counterShare, e.counterArt, e.boxArt, c.hostParts())
+	return fmt.Sprintf("kind=%s info=%.0f dense=%v thin=%v negref=%.3f negreg=%.3f similar=%d rel=%.3f side=%d counters=%.3f counterart=%.2f boxart=%.2f hostparts=%.3f hidden=%.3f spill=%.3f",
+		c.kind(), r.info, r.dense, r.thin, r.negScore, neg, similar, e.rel, e.side, e.counterShare, e.counterArt, e.boxArt, c.hostParts(), c.hiddenShare(), c.hiddenSpill())
 }
 
 // Evidence rules (match-11). A simple reference — one whose outline
@@ -225,6 +225,7 @@ const (
 	lackHoleParts = "hole-parts"
 	lackSmall     = "small"
 	lackNegative  = "negative"
+	lackPart      = "part"
 )
 
 // lacksEvidence returns why a verified, non-protected match of r on c at
@@ -237,6 +238,9 @@ func (m *Matcher) lacksEvidence(c *candidate, r *reference, edgeF float64, neg f
 	}
 	if c.holesHoldHostParts() {
 		return lackHoleParts
+	}
+	if c.partOfArrangement() {
+		return lackPart
 	}
 	e := c.evidence()
 	if e.counterShare >= counterMin && e.counterArt >= counterArtMax {
@@ -287,4 +291,129 @@ func (c *candidate) hostParts() float64 {
 		return 0
 	}
 	return float64(own) / float64(total)
+}
+
+// hiddenShare is a completed region's hidden pixels (filled back under an
+// occluder, or of the occluder's colours joined to it; completeRuns) as a
+// share of its pixels, 0 for other regions.
+func (c *candidate) hiddenShare() float64 {
+	if c.occluded.W != c.mask.W || c.occluded.H != c.mask.H || len(c.mask.Pix) == 0 {
+		return 0
+	}
+	area, hidden := 0, 0
+	for i, p := range c.mask.Pix {
+		if p >= 128 {
+			area++
+		}
+		if c.occluded.Pix[i] >= 128 {
+			hidden++
+		}
+	}
+	if area == 0 {
+		return 0
+	}
+	return float64(hidden) / float64(area)
+}
+
+// hiddenSpill is the share of a completed region's hidden pixels that lie
+// outside its completed silhouette (an occluder crossing the region's
+// edge), 0 for other regions.
+func (c *candidate) hiddenSpill() float64 {
+	if c.occluded.W != c.mask.W || c.occluded.H != c.mask.H {
+		return 0
+	}
+	hidden, out := 0, 0
+	for i, p := range c.occluded.Pix {
+		if p < 128 {
+			continue
+		}
+		hidden++
+		if c.mask.Pix[i] < 128 {
+			out++
+		}
+	}
+	if hidden == 0 {
+		return 0
+	}
+	return float64(out) / float64(hidden)
+}
+
+// partNeighbour is how large (a share of the smallest member's area) a
+// component of a group's colour must be to count as another part of the
+// arrangement the group is cut from (partOfArrangement).
+const partNeighbour = 0.5
+
+// partOfArrangement reports whether a group region (two or more
+// components) is some of the parts of a larger arrangement of its colour
+// (match-14): another component of the colour, at least partNeighbour of
+// the smallest member's area, lies as near the group as its own members
+// lie to each other (the largest gap of their single linkage, at least
+// 2 px) or encloses it. Two discs of asana's three, or slideshare's two
+// heads above its body, are flickr's two discs; the two lines inside a
+// bubble drawn in their colour are elevenlabs' two bars (dev seeds 101,
+// 104). A mark drawn in parts stands apart from the other art of its
+// colour by more than the gaps between its parts.
+func (c *candidate) partOfArrangement() bool {
+	if len(c.members) < 2 || len(c.comps) == 0 {
+		return false
+	}
+	comps := c.comps
+	c0 := &comps[c.members[0]]
+	smallest := c0.area
+	for _, i := range c.members {
+		smallest = min(smallest, comps[i].area)
+	}
+	// The largest gap of the members' single linkage (Prim's algorithm on
+	// box distances).
+	n := len(c.members)
+	in := make([]bool, n)
+	dist := make([]int, n)
+	for i := range dist {
+		dist[i] = boxGap(comps[c.members[0]].box, comps[c.members[i]].box)
+	}
+	in[0] = true
+	link := 0
+	for k := 1; k < n; k++ {
+		next := -1
+		for i := range dist {
+			if !in[i] && (next < 0 || dist[i] < dist[next]) {
+				next = i
+			}
+		}
+		in[next] = true
+		link = max(link, dist[next])
+		for i := range dist {
+			if !in[i] {
+				dist[i] = min(dist[i], boxGap(comps[c.members[next]].box, comps[c.members[i]].box))
+			}
+		}
+	}
+	link = max(link, 2)
+	member := make(map[int32]bool, n)
+	for _, i := range c.members {
+		member[i] = true
+	}
+	for j := range comps {
+		o := &comps[j]
+		if member[int32(j)] || o.layer != c0.layer || o.label != c0.label || float64(o.area) < partNeighbour*float64(smallest) {
+			continue
+		}
+		if c.seg != nil && o.box.Dx() >= c.seg.w*9/10 && o.box.Dy() >= c.seg.h*9/10 {
+			continue // the ground
+		}
+		for _, i := range c.members {
+			if boxGap(o.box, comps[i].box) <= link {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// boxGap is the gap between two boxes: the larger of their horizontal and
+// vertical distances (0 when they overlap), as proximity groups measure.
+func boxGap(a, b image.Rectangle) int {
+	dx := max(0, a.Min.X-b.Max.X, b.Min.X-a.Max.X)
+	dy := max(0, a.Min.Y-b.Max.Y, b.Min.Y-a.Max.Y)
+	return max(dx, dy)
 }

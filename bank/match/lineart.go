@@ -1,6 +1,6 @@
 package match
 
-// Line art (match-13). Icon sets drawn with strokes of a fixed width
+// Line art (match-14). Icon sets drawn with strokes of a fixed width
 // (tabler: 2 px whatever the size it is drawn at, as oksvg strokes them)
 // put hairlines in a design: an 800 px icon on a 1200² design has 2 px
 // lines. The main pass's area averaging to the work size halves their

@@ -39,11 +39,12 @@ import (
 // NewTestSeeds are what -test runs without -seeds: 9001 and 9002 graded
 // match-8 and match-9; from match-10 (whose designs add pattern grounds)
 // each version is graded on seeds no earlier version saw: 9003 and 9004
-// match-10, 9005 and 9006 match-11, 9007 and 9008 match-12.
+// match-10, 9005 and 9006 match-11, 9007 and 9008 match-12, 9009 and
+// 9010 match-14.
 var (
 	DevSeeds     = []uint64{101, 102, 103}
-	TestSeeds    = []uint64{9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008}
-	NewTestSeeds = []uint64{9007, 9008}
+	TestSeeds    = []uint64{9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008, 9009, 9010}
+	NewTestSeeds = []uint64{9009, 9010}
 )
 
 // noNegRecorded notes a test run without the negative bank.
@@ -471,7 +472,7 @@ func probe(ctx context.Context, m *match.Matcher, src *logos2gen.Sources, seeds 
 			float64(time.Since(t0).Microseconds())/1000, st.Candidates)
 		for _, x := range found {
 			ok := x.Key == s.Slug && logos2gen.BoxOK(x.Box, s.Box)
-			fmt.Printf("    found %s %v edge %.3f iou %.2f d %d occluded %v right %v\n", x.Key, x.Box, x.EdgeF, x.IoU, x.Distance, x.Occluded, ok)
+			fmt.Printf("    found %s %v edge %.3f iou %.2f d %d occluded %v right %v %s\n", x.Key, x.Box, x.EdgeF, x.IoU, x.Distance, x.Occluded, ok, x.Diagnostics())
 		}
 		if s.Positive() {
 			key := s.Slug
