@@ -350,9 +350,10 @@ const partNeighbour = 0.5
 // lie to each other (the largest gap of their single linkage, at least
 // 2 px) or encloses it. Two discs of asana's three, or slideshare's two
 // heads above its body, are flickr's two discs; the two lines inside a
-// bubble drawn in their colour are elevenlabs' two bars (dev seeds 101,
-// 104). A mark drawn in parts stands apart from the other art of its
-// colour by more than the gaps between its parts.
+// bubble drawn in their colour are elevenlabs' two bars (dev seed 104;
+// the bubble as docs/bank.md describes dev seed 101's). A mark drawn in
+// parts stands apart from the other art of its colour by more than the
+// gaps between its parts.
 func (c *candidate) partOfArrangement() bool {
 	if len(c.members) < 2 || len(c.comps) == 0 {
 		return false

@@ -442,8 +442,8 @@ func (m *Matcher) threshold(r *reference) float64 {
 		// counts every stroke twice, and stripes and hatching — a stripe
 		// ground, an align-justify icon — match line art of bars by chance
 		// (dev seeds 104–106: runkeeper, information 480, at 0.93–0.95 on
-		// five designs; it cost jenkins at 0.954 and microsoftsqlserver at
-		// 0.947, docs/bank.md).
+		// five designs; it cost jenkins at 0.954, microsoftsqlserver at
+		// 0.947 and nokia at 0.958 on dev seeds 101, 104–106, docs/bank.md).
 		return t
 	}
 	f := (r.info - reliefFrom) / (reliefFull - reliefFrom)
