@@ -25,6 +25,37 @@ func teardrop(side int) Mask {
 	return mk
 }
 
+// foundWithAndWithoutRules reports whether a bank of one simple reference
+// (ref) finds it on img with the evidence rules and with NoEvidence. It
+// fails the test when ref is not simple (the rules judge simple references
+// only, so the case would test nothing).
+func foundWithAndWithoutRules(t *testing.T, ref Mask, img *image.NRGBA) (with, without bool) {
+	t.Helper()
+	find := func(noEvidence bool) bool {
+		m, err := New(Config{NoEvidence: noEvidence})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Add("ref", ref, 0); err != nil {
+			t.Fatal(err)
+		}
+		if info := m.refs["ref"].info; info >= reliefFrom {
+			t.Fatalf("the reference has outline information %.0f: not a simple reference, the case tests nothing", info)
+		}
+		got, _, err := m.Find(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range got {
+			if f.Key == "ref" {
+				return true
+			}
+		}
+		return false
+	}
+	return find(false), find(true)
+}
+
 // TestHolesHoldingHostPartsFrameArt: a simple mark found as the holes of
 // a component (a mark knocked out of a fill, a sticker border's inside)
 // is the ground seen through; a speech bubble drawn as an outline with
@@ -44,75 +75,54 @@ func TestHolesHoldingHostPartsFrameArt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			find := func(noEvidence bool) bool {
-				m, err := New(Config{NoEvidence: noEvidence})
-				if err != nil {
-					t.Fatal(err)
+			const side, x0, y0, stroke = 400, 400, 300, 24
+			img := image.NewNRGBA(image.Rect(0, 0, 1200, 1200))
+			for y := 0; y < 1200; y++ {
+				for x := 0; x < 1200; x++ {
+					img.SetNRGBA(x, y, color.NRGBA{uint8(40 + x/8), uint8(60 + y/10), 180, 255})
 				}
-				if err := m.Add("bubble", teardrop(256), 0); err != nil {
-					t.Fatal(err)
-				}
-				if info := m.refs["bubble"].info; info >= reliefFrom {
-					t.Fatalf("the teardrop has outline information %.0f: not a simple reference, the case tests nothing", info)
-				}
-				const side, x0, y0, stroke = 400, 400, 300, 24
-				img := image.NewNRGBA(image.Rect(0, 0, 1200, 1200))
-				for y := 0; y < 1200; y++ {
-					for x := 0; x < 1200; x++ {
-						img.SetNRGBA(x, y, color.NRGBA{uint8(40 + x/8), uint8(60 + y/10), 180, 255})
+			}
+			in := teardrop(side)
+			red := color.NRGBA{200, 30, 30, 255}
+			at := func(x, y int) bool {
+				return x >= 0 && y >= 0 && x < side && y < side && in.Pix[y*side+x] >= 128
+			}
+			// The outline: pixels outside the bubble within stroke of it.
+			for y := -stroke; y < side+stroke; y++ {
+				for x := -stroke; x < side+stroke; x++ {
+					if at(x, y) {
+						continue
 					}
-				}
-				in := teardrop(side)
-				red := color.NRGBA{200, 30, 30, 255}
-				at := func(x, y int) bool {
-					return x >= 0 && y >= 0 && x < side && y < side && in.Pix[y*side+x] >= 128
-				}
-				// The outline: pixels outside the bubble within stroke of it.
-				for y := -stroke; y < side+stroke; y++ {
-					for x := -stroke; x < side+stroke; x++ {
-						if at(x, y) {
-							continue
-						}
-						near := false
-						for dy := -stroke; dy <= stroke && !near; dy += 3 {
-							for dx := -stroke; dx <= stroke; dx += 3 {
-								if dx*dx+dy*dy <= stroke*stroke && at(x+dx, y+dy) {
-									near = true
-									break
-								}
+					near := false
+					for dy := -stroke; dy <= stroke && !near; dy += 3 {
+						for dx := -stroke; dx <= stroke; dx += 3 {
+							if dx*dx+dy*dy <= stroke*stroke && at(x+dx, y+dy) {
+								near = true
+								break
 							}
 						}
-						if near {
-							img.SetNRGBA(x0+x, y0+y, red)
-						}
+					}
+					if near {
+						img.SetNRGBA(x0+x, y0+y, red)
 					}
 				}
-				if tc.dots {
-					for _, cx := range []int{side*2/5 + 20, side*3/5 + 20} {
-						for y := -25; y <= 25; y++ {
-							for x := -25; x <= 25; x++ {
-								if x*x+y*y <= 625 {
-									img.SetNRGBA(x0+cx+x, y0+side*2/5+y, red)
-								}
+			}
+			if tc.dots {
+				for _, cx := range []int{side*2/5 + 20, side*3/5 + 20} {
+					for y := -25; y <= 25; y++ {
+						for x := -25; x <= 25; x++ {
+							if x*x+y*y <= 625 {
+								img.SetNRGBA(x0+cx+x, y0+side*2/5+y, red)
 							}
 						}
 					}
 				}
-				got, _, err := m.Find(context.Background(), img)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range got {
-					if f.Key == "bubble" {
-						return true
-					}
-				}
-				return false
 			}
-			if got := find(false); got != tc.want {
-				t.Errorf("reported %v, want %v", got, tc.want)
+			with, without := foundWithAndWithoutRules(t, teardrop(256), img)
+			if with != tc.want {
+				t.Errorf("reported %v, want %v", with, tc.want)
 			}
-			if !find(true) {
+			if !without {
 				t.Errorf("not reported without the evidence rules: the shape does not verify, the case tests nothing")
 			}
 		})

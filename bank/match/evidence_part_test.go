@@ -1,7 +1,6 @@
 package match
 
 import (
-	"context"
 	"image"
 	"image/color"
 	"testing"
@@ -42,70 +41,49 @@ func TestPartOfArrangement(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			find := func(noEvidence bool) bool {
-				m, err := New(Config{NoEvidence: noEvidence})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := m.Add("pair", twoDiscs(), 0); err != nil {
-					t.Fatal(err)
-				}
-				if info := m.refs["pair"].info; info >= reliefFrom {
-					t.Fatalf("two discs have outline information %.0f: not a simple reference", info)
-				}
-				img := image.NewNRGBA(image.Rect(0, 0, 1200, 1200))
-				for i := range img.Pix {
-					img.Pix[i] = 255
-				}
-				red := color.NRGBA{190, 30, 40, 255}
-				disc := func(cx, cy, r int) {
-					for y := cy - r; y <= cy+r; y++ {
-						for x := cx - r; x <= cx+r; x++ {
-							if dx, dy := x-cx, y-cy; dx*dx+dy*dy <= r*r {
-								img.SetNRGBA(x, y, red)
-							}
+			img := image.NewNRGBA(image.Rect(0, 0, 1200, 1200))
+			for i := range img.Pix {
+				img.Pix[i] = 255
+			}
+			red := color.NRGBA{190, 30, 40, 255}
+			disc := func(cx, cy, r int) {
+				for y := cy - r; y <= cy+r; y++ {
+					for x := cx - r; x <= cx+r; x++ {
+						if dx, dy := x-cx, y-cy; dx*dx+dy*dy <= r*r {
+							img.SetNRGBA(x, y, red)
 						}
 					}
 				}
-				// The pair (a disc and a square, 300 px wide) at (450, 550).
-				disc(510, 610, 60)
-				for y := 556; y < 664; y++ {
-					for x := 586; x < 694; x++ {
-						img.SetNRGBA(x, y, red)
-					}
+			}
+			// The pair (a disc and a square, 300 px wide) at (450, 550).
+			disc(510, 610, 60)
+			for y := 556; y < 664; y++ {
+				for x := 586; x < 694; x++ {
+					img.SetNRGBA(x, y, red)
 				}
-				if tc.third {
-					// A frame of their colour around them (a bubble's outline
-					// round its two lines).
-					for y := 300; y < 1000; y++ {
-						for x := 250; x < 1000; x++ {
-							if x < 290 || x >= 960 || y < 340 || y >= 960 {
-								img.SetNRGBA(x, y, red)
-							}
+			}
+			if tc.third {
+				// A frame of their colour around them (a bubble's outline
+				// round its two lines).
+				for y := 300; y < 1000; y++ {
+					for x := 250; x < 1000; x++ {
+						if x < 290 || x >= 960 || y < 340 || y >= 960 {
+							img.SetNRGBA(x, y, red)
 						}
 					}
 				}
-				// Other art, so the design is not trimmed to the discs.
-				for y := 100; y < 140; y++ {
-					for x := 100; x < 1100; x++ {
-						img.SetNRGBA(x, y, color.NRGBA{30, 30, 160, 255})
-					}
-				}
-				got, _, err := m.Find(context.Background(), img)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, f := range got {
-					if f.Key == "pair" {
-						return true
-					}
-				}
-				return false
 			}
-			if got := find(false); got != tc.want {
-				t.Errorf("reported %v, want %v", got, tc.want)
+			// Other art, so the design is not trimmed to the discs.
+			for y := 100; y < 140; y++ {
+				for x := 100; x < 1100; x++ {
+					img.SetNRGBA(x, y, color.NRGBA{30, 30, 160, 255})
+				}
 			}
-			if !find(true) {
+			with, without := foundWithAndWithoutRules(t, twoDiscs(), img)
+			if with != tc.want {
+				t.Errorf("reported %v, want %v", with, tc.want)
+			}
+			if !without {
 				t.Errorf("not reported without the evidence rules: the pair does not verify, the case tests nothing")
 			}
 		})
