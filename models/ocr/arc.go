@@ -630,21 +630,24 @@ func arcRegion(f arcFrame, blobs []blob, a pt, H float64, lm *letterMap, regs []
 	// away from the centre on a rainbow and towards it on a smile: to the
 	// letters' tops either way.
 	pad := 0.2 * ht
+	gaps := make([]float64, len(crops)-1)
+	for i := range gaps {
+		a, b := crops[i], crops[i+1]
+		gaps[i] = gapBetween(a.q, a.t, a.u1, b.q, b.t, b.u0)
+	}
+	space := letterSpaces(gaps, ht)
 	glyphs := make([]glyphCrop, len(crops))
 	for i, c := range crops {
 		lo, hi := c.u0, c.u1
 		if i == 0 {
 			lo -= pad
 		} else {
-			gap := gapBetween(crops[i-1].q, crops[i-1].t, crops[i-1].u1, c.q, c.t, c.u0)
-			lo -= clampf(gap/2, 0.03*ht, 0.5*ht)
+			lo -= space[i-1] / 2
 		}
 		if i == len(crops)-1 {
 			hi += pad
 		} else {
-			n := crops[i+1]
-			gap := gapBetween(c.q, c.t, c.u1, n.q, n.t, n.u0)
-			hi += clampf(gap/2, 0.03*ht, 0.5*ht)
+			hi += space[i] / 2
 		}
 		glyphs[i] = glyphCrop{start: c.q.add(c.t.mul(lo)), t: c.t, w: hi - lo, id: ls[c.letter].blob, letters: lm}
 	}
@@ -689,6 +692,32 @@ func arcRegion(f arcFrame, blobs []blob, a pt, H float64, lm *letterMap, regs []
 		score += regs[i].score
 	}
 	return region{line: line, half: 0.5 * ht * 1.35, score: score / float64(len(g)), curved: true, glyphs: glyphs}, true
+}
+
+// letterSpaces is the space put between neighbouring glyph crops, given
+// the gaps between their letters on the arc (ht: the text height). A gap
+// is a word space only when it is both wide (over half a text height) and
+// well over the code's usual letter gap (twice the median); it keeps up to
+// a text height. Every other gap is spacing inside a word and is put at
+// most 0.3 text heights wide, less than the recogniser reads as a space:
+// a narrow "1" stands further from its neighbour's ink on a tight arc
+// than the font spaced it, and "14" read "1 4" is no longer the code.
+func letterSpaces(gaps []float64, ht float64) []float64 {
+	med := 0.0
+	if len(gaps) > 0 {
+		sorted := slices.Clone(gaps)
+		slices.Sort(sorted)
+		med = sorted[len(sorted)/2]
+	}
+	out := make([]float64, len(gaps))
+	for i, g := range gaps {
+		if g > 0.5*ht && g > 2*med {
+			out[i] = clampf(g, 0.06*ht, ht)
+			continue
+		}
+		out[i] = clampf(g, 0.06*ht, 0.3*ht)
+	}
+	return out
 }
 
 // gapBetween is the space between a letter ending at u1 along t from q

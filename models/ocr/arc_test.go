@@ -66,3 +66,34 @@ func TestTightArcGlyphCrops(t *testing.T) {
 		})
 	}
 }
+
+// TestLetterSpaces: the space between glyph crops of a tight arc keeps a
+// word space (a gap wide and well over the code's letter gaps) and puts
+// every other gap at most 0.3 text heights wide, so a code whose narrow
+// "1" stands apart on the arc is read as one word ("14", not "1 4").
+func TestLetterSpaces(t *testing.T) {
+	t.Parallel()
+	const ht = 100.0
+	tests := []struct {
+		name string
+		gaps []float64
+		want []float64
+	}{
+		{"two letters far apart", []float64{80}, []float64{30}},
+		{"two letters touching", []float64{-5}, []float64{6}},
+		{"a word space among letter gaps", []float64{10, 12, 70, 9, 11}, []float64{10, 12, 70, 9, 11}},
+		{"even gaps, all wide", []float64{60, 62, 58}, []float64{30, 30, 30}},
+		{"a very wide word space", []float64{10, 150, 12}, []float64{10, 100, 12}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := letterSpaces(tc.gaps, ht)
+			for i := range got {
+				if math.Abs(got[i]-tc.want[i]) > 1e-9 {
+					t.Fatalf("letterSpaces(%v) = %v, want %v", tc.gaps, got, tc.want)
+				}
+			}
+		})
+	}
+}
