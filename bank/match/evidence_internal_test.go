@@ -25,11 +25,11 @@ func teardrop(side int) Mask {
 	return mk
 }
 
-// foundWithAndWithoutRules reports whether a bank of one simple reference
-// (ref) finds it on img with the evidence rules and with NoEvidence. It
-// fails the test when ref is not simple (the rules judge simple references
-// only, so the case would test nothing).
-func foundWithAndWithoutRules(t *testing.T, ref Mask, img *image.NRGBA) (with, without bool) {
+// checkRulesDecide finds a bank of one simple reference (ref) on img with
+// the evidence rules, expecting want, and with NoEvidence, expecting it
+// found (else the case tests nothing). It fails the test when ref is not
+// simple (the rules judge simple references only).
+func checkRulesDecide(t *testing.T, ref Mask, img *image.NRGBA, want bool) {
 	t.Helper()
 	find := func(noEvidence bool) bool {
 		m, err := New(Config{NoEvidence: noEvidence})
@@ -53,7 +53,12 @@ func foundWithAndWithoutRules(t *testing.T, ref Mask, img *image.NRGBA) (with, w
 		}
 		return false
 	}
-	return find(false), find(true)
+	if got := find(false); got != want {
+		t.Errorf("reported %v, want %v", got, want)
+	}
+	if !find(true) {
+		t.Errorf("not reported without the evidence rules: the reference does not verify, the case tests nothing")
+	}
 }
 
 // TestHolesHoldingHostPartsFrameArt: a simple mark found as the holes of
@@ -118,13 +123,7 @@ func TestHolesHoldingHostPartsFrameArt(t *testing.T) {
 					}
 				}
 			}
-			with, without := foundWithAndWithoutRules(t, teardrop(256), img)
-			if with != tc.want {
-				t.Errorf("reported %v, want %v", with, tc.want)
-			}
-			if !without {
-				t.Errorf("not reported without the evidence rules: the shape does not verify, the case tests nothing")
-			}
+			checkRulesDecide(t, teardrop(256), img, tc.want)
 		})
 	}
 }
