@@ -73,6 +73,15 @@ type Config struct {
 	// FetchRefresh is how often the fetcher re-reads the tenants' pending
 	// counts, which is when a retry coming due is noticed (default 1s).
 	FetchRefresh time.Duration
+	// BlobReadTimeout bounds one read of a design's bytes (default 15s,
+	// ample for the largest upload): a read that stalls — as the object
+	// store's reads do for a while after a cluster node leaves or returns —
+	// is abandoned and retried like any unreadable blob (after
+	// InfraBackoff, within UnreadableBlobBudget) instead of holding the
+	// design while the worker's heartbeat keeps its message from being
+	// redelivered. It doubles with each failure of the same design, up to
+	// eight times the base.
+	BlobReadTimeout time.Duration
 	// Blobs is where design bytes are read (default: the queue's object
 	// store).
 	Blobs  BlobReader
@@ -108,6 +117,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.InfraBackoffMax <= 0 {
 		c.InfraBackoffMax = 30 * time.Second
+	}
+	if c.BlobReadTimeout <= 0 {
+		c.BlobReadTimeout = 15 * time.Second
 	}
 	c.Limits = c.Limits.WithDefaults()
 	if c.Outbox == nil {
@@ -352,6 +364,17 @@ func (w *Worker) noteRetry(id string) (time.Time, int) {
 	return r.since, r.n
 }
 
+// retryCount returns how often a design has failed for infrastructure or
+// unreadable blobs so far (0 if it is not retrying).
+func (w *Worker) retryCount(id string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r := w.retrying[id]; r != nil {
+		return r.n
+	}
+	return 0
+}
+
 func (w *Worker) forgetRetry(id string) {
 	w.mu.Lock()
 	delete(w.retrying, id)
@@ -431,7 +454,7 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempts *ato
 	sub.TenantID = d.TenantID
 
 	t0 := time.Now()
-	data, err := w.fetchBlob(ctx, d.SHA256)
+	data, err := w.fetchBlob(ctx, d.ID, d.SHA256)
 	if err != nil {
 		return err
 	}
@@ -502,10 +525,11 @@ func (w *Worker) process(ctx context.Context, sub queue.Submitted, attempts *ato
 // (or returns other bytes, or finds no such blob) is FailBlobUnreadable;
 // one that fails because the object store is unavailable is
 // FailInfrastructure.
-func (w *Worker) fetchBlob(ctx context.Context, sha string) ([]byte, error) {
-	// A read that stalls (seen after a cluster node's return) fails within
-	// a minute instead of holding the attempt until the analysis deadline.
-	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+func (w *Worker) fetchBlob(ctx context.Context, designID, sha string) ([]byte, error) {
+	// A read that stalls (seen after a cluster node's return) is abandoned
+	// after BlobReadTimeout (longer for a design that failed before) and
+	// retried, instead of holding the attempt until the analysis deadline.
+	bctx, cancel := context.WithTimeout(ctx, w.cfg.BlobReadTimeout<<min(w.retryCount(designID), 3))
 	data, err := w.cfg.Blobs.GetBlob(bctx, sha)
 	cancel()
 	if err == nil {

@@ -1,9 +1,12 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,8 +51,10 @@ func TestClusterLeaderLoss(t *testing.T) {
 	qc := testQueue()
 	qc.Replicas = 3
 	qc.AckWait = 5 * time.Second
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b.start(app.Options{Config: testConfig(), Analyzers: []analyzers.Analyzer{hashing.Analyzer{}}, Decider: policy.AllowAll{},
-		Serve: true, Work: true, Listener: ln, QueueConfig: qc})
+		Serve: true, Work: true, Listener: ln, QueueConfig: qc, Logger: logger})
 
 	// submit retries like a client while the cluster elects a new leader.
 	submit := func(n int) string {
@@ -97,11 +102,74 @@ func TestClusterLeaderLoss(t *testing.T) {
 				(SELECT status, count(*) AS n FROM designs WHERE id = ANY($1::uuid[]) GROUP BY status) s`, ids).Scan(&where); err != nil {
 				t.Fatal(err)
 			}
+			diagnoseCluster(t, b, q, ids)
+			t.Logf("pipeline log:\n%s", logs.String())
 			t.Fatalf("timed out after 1m0s waiting for every design decided (after %s): %s", time.Since(t0), where)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := b.count(`SELECT count(*) FROM verdicts`); n != len(ids) {
 		t.Fatalf("%d verdicts for %d designs", n, len(ids))
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the pipeline's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// diagnoseCluster logs where undecided designs are: the outbox, the work
+// stream and its consumers.
+func diagnoseCluster(t *testing.T, b *bundle, q *queue.Queue, ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var unsent int
+	_ = b.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&unsent)
+	t.Logf("outbox unsent: %d", unsent)
+	rows, err := b.pool.Query(ctx, `SELECT id::text, status::text, created_at FROM designs WHERE id = ANY($1::uuid[]) AND status <> 'decided'`, ids)
+	if err == nil {
+		for rows.Next() {
+			var id, st string
+			var at time.Time
+			_ = rows.Scan(&id, &st, &at)
+			t.Logf("undecided: %s %s created %s", id, st, at.Format(time.RFC3339Nano))
+		}
+		rows.Close()
+	}
+	s, err := q.JetStream().Stream(ctx, queue.StreamDesigns)
+	if err != nil {
+		t.Logf("stream: %v", err)
+		return
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Logf("stream info: %v", err)
+		return
+	}
+	t.Logf("stream: msgs %d first %d last %d leader %s", info.State.Msgs, info.State.FirstSeq, info.State.LastSeq, info.Cluster.Leader)
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err == nil {
+			t.Logf("stream msg %d %s %s", seq, m.Subject, m.Data)
+		}
+	}
+	cs := s.ListConsumers(ctx)
+	for ci := range cs.Info() {
+		t.Logf("consumer %s: pending %d ackpending %d redelivered %d waiting %d delivered %d/%d ackfloor %d/%d leader %s",
+			ci.Name, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.NumWaiting,
+			ci.Delivered.Consumer, ci.Delivered.Stream, ci.AckFloor.Consumer, ci.AckFloor.Stream, ci.Cluster.Leader)
 	}
 }

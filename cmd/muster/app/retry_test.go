@@ -28,7 +28,8 @@ import (
 // faultyBlobs injects faults into the worker's reads of the real object
 // store, per blob: "down" (the object store times out, its info too: an
 // outage), "unreadable" (the info answers, the bytes do not match their
-// digest), or nothing.
+// digest), "stall-once" (the next read hangs until its context ends, as
+// reads did after a cluster node's return; later reads work), or nothing.
 type faultyBlobs struct {
 	workers.BlobReader
 	mu    sync.Mutex
@@ -56,6 +57,10 @@ func (f *faultyBlobs) GetBlob(ctx context.Context, sha string) ([]byte, error) {
 	}
 	f.mu.Unlock()
 	switch mode {
+	case "stall-once":
+		f.set(sha, "")
+		<-ctx.Done()
+		return nil, fmt.Errorf("get blob %s: %w", sha, ctx.Err())
 	case "down":
 		return nil, fmt.Errorf("get blob %s: %w", sha, nats.ErrTimeout)
 	case "unreadable":
@@ -140,6 +145,38 @@ func TestInfrastructureFailuresDoNotUseUpAttempts(t *testing.T) {
 	}
 	if n := b.count(`SELECT count(*) FROM verdicts WHERE design_id = $1`, r.design.ID); n != 0 {
 		t.Fatalf("an unreadable design has %d verdicts", n)
+	}
+}
+
+// TestStalledBlobReadIsRetried: a read of a design's bytes that hangs (the
+// object store after a cluster node's return) is abandoned after
+// BlobReadTimeout and retried, so the design is decided within seconds —
+// not held while the worker's heartbeat keeps its message from being
+// redelivered.
+func TestStalledBlobReadIsRetried(t *testing.T) {
+	t.Parallel()
+	fb := &faultyBlobs{mode: map[string]string{}, reads: map[string]int{}}
+	b := setup(t, func(o *app.Options) {
+		o.Worker = func(c *workers.Config) {
+			fb.BlobReader, c.Blobs = c.Blobs, fb
+			c.BlobReadTimeout = 500 * time.Millisecond
+			c.InfraBackoff, c.InfraBackoffMax = 20*time.Millisecond, 100*time.Millisecond
+			c.FetchRefresh = 50 * time.Millisecond
+		}
+	})
+	img := pngOf(t, 4404)
+	sum := sha256.Sum256(img)
+	fb.set(hex.EncodeToString(sum[:]), "stall-once")
+	r := b.submit(shirt(img), "", nil)
+	if r.status != 201 && r.status != 202 {
+		t.Fatalf("submit: %d %+v", r.status, r.err)
+	}
+	d := waitFinal(t, b, r.design.ID) // 20 s: well under the old one-minute bound
+	if d.Status != store.StatusDecided || d.Attempts != 1 {
+		t.Fatalf("after a stalled read: status %s, %d analysis attempts, reason %q; want decided after one", d.Status, d.Attempts, d.FailureReason)
+	}
+	if n := fb.failedReads(hex.EncodeToString(sum[:])); n != 1 {
+		t.Fatalf("%d stalled reads, want 1", n)
 	}
 }
 
