@@ -368,6 +368,20 @@ func (q *Queue) ensureTenant(ctx context.Context, tenantID string) error {
 // id is the Nats-Msg-Id, so submitting twice within the duplicate window
 // enqueues once.
 func (q *Queue) Submit(ctx context.Context, s Submitted) error {
+	return q.submit(ctx, s, s.DesignID)
+}
+
+// Resubmit enqueues a design again whose message may have been lost (the
+// sweeper's backstop). Its message id is the design id with the minute of
+// the resubmission, so the duplicate window, which still holds the first
+// submission's id, does not drop it, while two sweeps in the same minute
+// enqueue it once. A design enqueued twice is analysed once: the worker
+// acknowledges a decided design without work.
+func (q *Queue) Resubmit(ctx context.Context, s Submitted) error {
+	return q.submit(ctx, s, fmt.Sprintf("%s/resubmit/%d", s.DesignID, time.Now().Unix()/60))
+}
+
+func (q *Queue) submit(ctx context.Context, s Submitted, msgID string) error {
 	b, _ := json.Marshal(s)
 	subject := SubjectSubmitted
 	if tenantRE.MatchString(s.TenantID) {
@@ -376,7 +390,7 @@ func (q *Queue) Submit(ctx context.Context, s Submitted) error {
 		}
 		subject = SubmittedSubject(s.TenantID)
 	}
-	if _, err := q.js.Publish(ctx, subject, b, jetstream.WithMsgID(s.DesignID)); err != nil {
+	if _, err := q.js.Publish(ctx, subject, b, jetstream.WithMsgID(msgID)); err != nil {
 		return fmt.Errorf("submit design %s: %w", s.DesignID, err)
 	}
 	return nil

@@ -24,9 +24,9 @@ type SweepConfig struct {
 // Sweep runs until ctx is cancelled. Every pass it re-submits designs that
 // have stayed queued or analysing for long and that the queue does not hold
 // (ResubmitStale; a backstop: the outbox publishes committed designs within
-// seconds);
-// submission is de-duplicated by design id and a decided design is
-// acknowledged without work, so sweeping is safe to repeat from every
+// seconds); a re-submission has its own message id (queue.Resubmit: the
+// duplicate window still holds the first one's), one per minute at most,
+// and a decided design is acknowledged without work, so sweeping is safe to repeat from every
 // worker. Every BlobsEvery passes it collects orphan blobs (CollectBlobs).
 func (w *Worker) Sweep(ctx context.Context, cfg SweepConfig) {
 	if cfg.Interval <= 0 {
@@ -90,7 +90,7 @@ func (w *Worker) ResubmitStale(ctx context.Context, age time.Duration) (int, err
 		if held[d.TenantID] {
 			continue
 		}
-		if err := w.queue.Submit(ctx, queue.Submitted{DesignID: d.ID, TenantID: d.TenantID}); err != nil {
+		if err := w.queue.Resubmit(ctx, queue.Submitted{DesignID: d.ID, TenantID: d.TenantID}); err != nil {
 			w.cfg.Logger.Warn("sweep: resubmit", "design", d.ID, "err", err)
 			continue
 		}

@@ -310,4 +310,13 @@ func TestSweeperLeavesQueuedBacklogAlone(t *testing.T) {
 	if n, err := w.ResubmitStale(ctx, time.Minute); err != nil || n != 5 {
 		t.Fatalf("lost messages: %d re-submitted (%v), want 5", n, err)
 	}
+	// ...and in the queue again: the duplicate window, which still holds
+	// the first submissions' ids, must not have dropped them.
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 5 {
+		t.Fatalf("after re-submitting 5 lost messages the stream holds %d", info.State.Msgs)
+	}
 }
