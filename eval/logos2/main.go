@@ -40,7 +40,8 @@ import (
 // match-8 and match-9; from match-10 (whose designs add pattern grounds)
 // each version is graded on seeds no earlier version saw: 9003 and 9004
 // match-10, 9005 and 9006 match-11, 9007 and 9008 match-12, 9009 and
-// 9010 match-14, 9011 and 9012 the version merged in session 10.
+// 9010 match-14, 9011 and 9012 the next version (none was merged in
+// session 10).
 var (
 	DevSeeds     = []uint64{101, 102, 103}
 	TestSeeds    = []uint64{9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008, 9009, 9010, 9011, 9012}
