@@ -26,8 +26,8 @@ type SweepConfig struct {
 // (ResubmitStale; a backstop: the outbox publishes committed designs within
 // seconds); a re-submission has its own message id (queue.Resubmit: the
 // duplicate window still holds the first one's), one per minute at most,
-// and a decided design is acknowledged without work, so sweeping is safe to repeat from every
-// worker. Every BlobsEvery passes it collects orphan blobs (CollectBlobs).
+// and a decided design is acknowledged without work, so sweeping is safe
+// to repeat from every worker. Every BlobsEvery passes it collects orphan blobs (CollectBlobs).
 func (w *Worker) Sweep(ctx context.Context, cfg SweepConfig) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Minute

@@ -79,6 +79,23 @@ func (f *faultyBlobs) HasBlob(ctx context.Context, sha string) (bool, error) {
 	return f.BlobReader.HasBlob(ctx, sha)
 }
 
+// setupFaultyBlobs starts a pipeline whose worker reads the object store
+// through a faultyBlobs, with fast infrastructure back-off and fetch
+// refresh; tune sets the rest of the worker's configuration.
+func setupFaultyBlobs(t *testing.T, tune func(*workers.Config)) (*bundle, *faultyBlobs) {
+	t.Helper()
+	fb := &faultyBlobs{mode: map[string]string{}, reads: map[string]int{}}
+	b := setup(t, func(o *app.Options) {
+		o.Worker = func(c *workers.Config) {
+			fb.BlobReader, c.Blobs = c.Blobs, fb
+			c.InfraBackoff, c.InfraBackoffMax = 20*time.Millisecond, 100*time.Millisecond
+			c.FetchRefresh = 50 * time.Millisecond
+			tune(c)
+		}
+	})
+	return b, fb
+}
+
 // TestInfrastructureFailuresDoNotUseUpAttempts (issue 12): an object store
 // unavailable for far more deliveries than MaxDeliver does not dead-letter
 // a design — it is decided, analysed once, when the store is back; an
@@ -87,34 +104,27 @@ func (f *faultyBlobs) HasBlob(ctx context.Context, sha string) (bool, error) {
 // reason, dead-lettered after its own budget.
 func TestInfrastructureFailuresDoNotUseUpAttempts(t *testing.T) {
 	t.Parallel()
-	fb := &faultyBlobs{mode: map[string]string{}, reads: map[string]int{}}
-	b := setup(t, func(o *app.Options) {
-		o.Worker = func(c *workers.Config) {
-			fb.BlobReader, c.Blobs = c.Blobs, fb
-			c.InfraBackoff, c.InfraBackoffMax = 20*time.Millisecond, 100*time.Millisecond
-			c.InfraRetryBudget, c.UnreadableBlobBudget = 4*time.Second, time.Second
-			c.FetchRefresh = 50 * time.Millisecond
-		}
+	b, fb := setupFaultyBlobs(t, func(c *workers.Config) {
+		c.InfraRetryBudget, c.UnreadableBlobBudget = 4*time.Second, time.Second
 	})
-	shaOf := func(data []byte) string { s := sha256.Sum256(data); return hex.EncodeToString(s[:]) }
 	maxDeliver := testQueue().MaxDeliver
 
 	// 1. Down for 4× MaxDeliver reads, then back: decided, one analysis.
 	img := pngOf(t, 4401)
-	fb.set(shaOf(img), "down")
+	fb.set(sha(img), "down")
 	r := b.submit(shirt(img), "", nil)
 	if r.status != 201 && r.status != 202 {
 		t.Fatalf("submit: %d %+v", r.status, r.err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); fb.failedReads(shaOf(img)) < 4*maxDeliver; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); fb.failedReads(sha(img)) < 4*maxDeliver; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d failed reads", fb.failedReads(shaOf(img)))
+			t.Fatalf("only %d failed reads", fb.failedReads(sha(img)))
 		}
 	}
 	if d, _ := b.st.DesignByID(t.Context(), r.design.ID); d.Status == store.StatusFailed || d.Attempts != 0 {
 		t.Fatalf("during the outage: status %s, %d analysis attempts (reason %q)", d.Status, d.Attempts, d.FailureReason)
 	}
-	fb.set(shaOf(img), "")
+	fb.set(sha(img), "")
 	d := waitFinal(t, b, r.design.ID)
 	if d.Status != store.StatusDecided || d.Attempts != 1 {
 		t.Fatalf("after the outage: status %s, %d analysis attempts, reason %q; want decided after one", d.Status, d.Attempts, d.FailureReason)
@@ -125,7 +135,7 @@ func TestInfrastructureFailuresDoNotUseUpAttempts(t *testing.T) {
 
 	// 2. Down for longer than the budget: failed with the reason, no verdict.
 	img = pngOf(t, 4402)
-	fb.set(shaOf(img), "down")
+	fb.set(sha(img), "down")
 	r = b.submit(shirt(img), "", nil)
 	d = waitFinal(t, b, r.design.ID)
 	if d.Status != store.StatusFailed || !strings.HasPrefix(d.FailureReason, "infrastructure: still failing after") {
@@ -137,7 +147,7 @@ func TestInfrastructureFailuresDoNotUseUpAttempts(t *testing.T) {
 
 	// 3. Unreadable bytes: their own reason, their own budget.
 	img = pngOf(t, 4403)
-	fb.set(shaOf(img), "unreadable")
+	fb.set(sha(img), "unreadable")
 	r = b.submit(shirt(img), "", nil)
 	d = waitFinal(t, b, r.design.ID)
 	if d.Status != store.StatusFailed || !strings.HasPrefix(d.FailureReason, "blob_unreadable: ") || !strings.Contains(d.FailureReason, "digest") {
@@ -155,18 +165,9 @@ func TestInfrastructureFailuresDoNotUseUpAttempts(t *testing.T) {
 // redelivered.
 func TestStalledBlobReadIsRetried(t *testing.T) {
 	t.Parallel()
-	fb := &faultyBlobs{mode: map[string]string{}, reads: map[string]int{}}
-	b := setup(t, func(o *app.Options) {
-		o.Worker = func(c *workers.Config) {
-			fb.BlobReader, c.Blobs = c.Blobs, fb
-			c.BlobReadTimeout = 500 * time.Millisecond
-			c.InfraBackoff, c.InfraBackoffMax = 20*time.Millisecond, 100*time.Millisecond
-			c.FetchRefresh = 50 * time.Millisecond
-		}
-	})
+	b, fb := setupFaultyBlobs(t, func(c *workers.Config) { c.BlobReadTimeout = 500 * time.Millisecond })
 	img := pngOf(t, 4404)
-	sum := sha256.Sum256(img)
-	fb.set(hex.EncodeToString(sum[:]), "stall-once")
+	fb.set(sha(img), "stall-once")
 	r := b.submit(shirt(img), "", nil)
 	if r.status != 201 && r.status != 202 {
 		t.Fatalf("submit: %d %+v", r.status, r.err)
@@ -175,7 +176,7 @@ func TestStalledBlobReadIsRetried(t *testing.T) {
 	if d.Status != store.StatusDecided || d.Attempts != 1 {
 		t.Fatalf("after a stalled read: status %s, %d analysis attempts, reason %q; want decided after one", d.Status, d.Attempts, d.FailureReason)
 	}
-	if n := fb.failedReads(hex.EncodeToString(sum[:])); n != 1 {
+	if n := fb.failedReads(sha(img)); n != 1 {
 		t.Fatalf("%d stalled reads, want 1", n)
 	}
 }
